@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Local Redis and ClickHouse for `make start` and `make test`: installed from Debian's packages
+# when missing, started on loopback with their data under ./var, stopped cleanly.
+#   scripts/services.sh up     install if needed, start, wait until both answer
+#   scripts/services.sh down   stop both (SHUTDOWN for Redis so the AOF is fsynced)
+#   scripts/services.sh env    print the REDIS_URL / CLICKHOUSE_URL exports for the local servers
+# REDIS_URL or CLICKHOUSE_URL set in the environment means "use that server": the local one is skipped.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+var="$root/var"
+redis_port=${CATALYST_LOCAL_REDIS_PORT:-6390}
+ch_http_port=${CATALYST_LOCAL_CLICKHOUSE_PORT:-8124}
+ch_tcp_port=${CATALYST_LOCAL_CLICKHOUSE_TCP_PORT:-9010}
+
+log() { printf '[services] %s\n' "$*" >&2; }
+
+apt_updated=0
+need_pkg() { # need_pkg <command> <debian package>
+  command -v "$1" >/dev/null 2>&1 && return 0
+  [ -x "/usr/sbin/$1" ] && return 0
+  if [ "$(id -u)" != 0 ]; then log "$1 is missing and only root can install $2"; exit 1; fi
+  if [ $apt_updated = 0 ]; then log "apt-get update"; apt-get update -qq; apt_updated=1; fi
+  log "installing $2 from Debian's packages"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+
+redis_up() {
+  need_pkg redis-server redis-server
+  mkdir -p "$var/redis"
+  if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then return 0; fi
+  log "starting redis-server on 127.0.0.1:$redis_port (AOF on, data in var/redis)"
+  # appendfsync everysec: an acknowledged message is in the AOF within a second even if Redis dies;
+  # a killed appliance process loses nothing because the write reached Redis before the ack left.
+  redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$var/redis" \
+    --appendonly yes --appendfsync everysec --save '' --daemonize yes \
+    --pidfile "$var/redis/redis.pid" --logfile "$var/redis/redis.log" >/dev/null
+  for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  log "redis-server did not answer; see var/redis/redis.log"; exit 1
+}
+
+clickhouse_up() {
+  need_pkg clickhouse-server clickhouse-server
+  local dir="$var/clickhouse"
+  mkdir -p "$dir/data" "$dir/tmp" "$dir/user_files" "$dir/log"
+  if curl -sf "http://127.0.0.1:$ch_http_port/ping" >/dev/null 2>&1; then return 0; fi
+  cat > "$dir/config.xml" <<XML
+<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>$dir/log/server.log</log><errorlog>$dir/log/error.log</errorlog><size>100M</size><count>2</count></logger>
+  <http_port>$ch_http_port</http_port>
+  <tcp_port>$ch_tcp_port</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <max_connections>1024</max_connections>
+  <keep_alive_timeout>10</keep_alive_timeout>
+  <max_concurrent_queries>100</max_concurrent_queries>
+  <uncompressed_cache_size>1073741824</uncompressed_cache_size>
+  <mark_cache_size>1073741824</mark_cache_size>
+  <path>$dir/data/</path>
+  <tmp_path>$dir/tmp/</tmp_path>
+  <user_files_path>$dir/user_files/</user_files_path>
+  <users_config>$dir/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mlock_executable>false</mlock_executable>
+</yandex>
+XML
+  cat > "$dir/users.xml" <<XML
+<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage><load_balancing>random</load_balancing></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+XML
+  log "starting clickhouse-server on 127.0.0.1:$ch_http_port (data in var/clickhouse)"
+  local bin=clickhouse-server; [ -x /usr/sbin/clickhouse-server ] && bin=/usr/sbin/clickhouse-server
+  nohup "$bin" --config-file="$dir/config.xml" --pid-file="$dir/clickhouse.pid" >"$dir/log/stdout.log" 2>&1 &
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$ch_http_port/ping" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  log "clickhouse-server did not answer; see var/clickhouse/log/"; exit 1
+}
+
+down() {
+  if [ -z "${REDIS_URL:-}" ] && redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+    log "stopping redis-server"; redis-cli -p "$redis_port" shutdown >/dev/null 2>&1 || true
+  fi
+  local pidf="$var/clickhouse/clickhouse.pid"
+  if [ -z "${CLICKHOUSE_URL:-}" ] && [ -f "$pidf" ]; then
+    local pid; pid=$(cat "$pidf")
+    if kill -0 "$pid" 2>/dev/null; then
+      log "stopping clickhouse-server"; kill -TERM "$pid"
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+  fi
+}
+
+command -v curl >/dev/null 2>&1 || need_pkg curl curl
+
+case "${1:-up}" in
+  up)
+    [ -n "${REDIS_URL:-}" ] && log "REDIS_URL is set: using $REDIS_URL" || redis_up
+    [ -n "${CLICKHOUSE_URL:-}" ] && log "CLICKHOUSE_URL is set: using $CLICKHOUSE_URL" || clickhouse_up
+    ;;
+  down) down ;;
+  env)
+    echo "export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$redis_port}"
+    echo "export CLICKHOUSE_URL=${CLICKHOUSE_URL:-http://127.0.0.1:$ch_http_port}"
+    ;;
+  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+esac
