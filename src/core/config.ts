@@ -1,0 +1,304 @@
+/**
+ * The one configuration schema, with every default in it. `loadConfig` reads the environment and
+ * the JSON file named by CATALYST_CONFIG once, validates both (unknown keys are errors), and returns
+ * a frozen object; each module is handed only its slice. Nothing else reads process.env.
+ */
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { CatalystError } from './errors.js';
+
+const port = z.number().int().min(0).max(65535);
+const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
+
+const smppCredential = z.strictObject({
+  // SMPP 3.4 §4.1.1: system_id is at most 15 octets, password at most 8.
+  systemId: z.string().min(1).max(15),
+  password: z.string().max(8),
+});
+
+const account = z.strictObject({
+  id,
+  name: z.string().optional(),
+  apiKeys: z.array(z.string().min(16, 'an API key has at least 16 characters')).default([]),
+  smpp: z.array(smppCredential).default([]),
+  /** Opening balance in `currency`; seeded into Redis once (top-ups change Redis, not this file). */
+  balance: z.number().min(0),
+  currency: z.string().length(3).default('USD'),
+  /** Messages a second this account may submit, across every process and every door. */
+  tps: z.number().int().positive(),
+  /** Burst above tps the token bucket allows; defaults to tps (one second of credit). */
+  burst: z.number().int().positive().optional(),
+  /** Numbers (E.164 without +, or short codes) whose mobile-originated messages go to this account. */
+  numbers: z.array(z.string().min(1)).default([]),
+  webhookUrl: z.string().url().optional(),
+  /** HMAC-SHA256 key signing webhooks (X-Catalyst-Signature); none → unsigned. */
+  webhookSecret: z.string().min(16).optional(),
+  /** Most concurrent SMPP sessions of this account on one process. */
+  maxSessions: z.number().int().positive().default(32),
+});
+
+const upstream = z.strictObject({
+  id,
+  type: z.literal('smpp'),
+  host: z.string().min(1),
+  port,
+  systemId: z.string().min(1).max(15),
+  password: z.string().max(8),
+  systemType: z.string().max(12).default(''),
+  /** Transceiver sessions held open to this upstream by each process. */
+  binds: z.number().int().min(1).max(64).default(1),
+  /** Unacknowledged requests allowed per session. */
+  window: z.number().int().min(1).max(10_000).default(10),
+  /** Messages a second toward this upstream from each process; 0 = unlimited. */
+  tps: z.number().int().min(0).default(0),
+  enquireLinkSeconds: z.number().positive().default(30),
+  responseTimeoutSeconds: z.number().positive().default(30),
+  reconnectMinMs: z.number().int().positive().default(500),
+  reconnectMaxMs: z.number().int().positive().default(30_000),
+  /** Longest message (in parts) sent to this upstream; longer ones fail with ESME_RINVMSGLEN. */
+  maxParts: z.number().int().min(1).max(255).default(16),
+  /** How the long messages go out: UDH concatenation, SAR TLVs, or one message_payload. */
+  longMessages: z.enum(['udh', 'sar', 'payload']).default('udh'),
+  /** Send GSM text as data_coding 0 (SMSC default alphabet) or refuse with 3 (Latin-1). */
+  gsmDataCoding: z.union([z.literal(0), z.literal(1)]).default(0),
+});
+
+const route = z.strictObject({
+  channel: z.literal('sms').default('sms'),
+  /** Destination prefix in international digits (no +); the longest match wins, "" matches all. */
+  prefix: z.string().regex(/^[0-9]*$/, 'digits only'),
+  upstream: id,
+  /** Price of one SMS part on this route, in the account's currency. */
+  price: z.number().min(0).default(0),
+});
+
+const sim = z.strictObject({
+  enabled: z.boolean().default(false),
+  host: z.string().default('127.0.0.1'),
+  port: port.default(2776),
+  systemId: z.string().max(15).default('catalyst'),
+  password: z.string().max(8).default('sandbox'),
+  /** Delay before the SMSC simulator sends each receipt. */
+  receiptDelayMs: z.number().int().min(0).default(200),
+  /** Share of each final receipt state; the rest is DELIVRD. */
+  outcomes: z
+    .strictObject({
+      UNDELIV: z.number().min(0).max(1).default(0),
+      EXPIRED: z.number().min(0).max(1).default(0),
+      REJECTD: z.number().min(0).max(1).default(0),
+    })
+    .default({}),
+  /** Submits a second the simulator accepts before answering ESME_RTHROTTLED; 0 = unlimited. */
+  throttleTps: z.number().int().min(0).default(0),
+});
+
+const schema = z.strictObject({
+  sandbox: z.boolean().default(false),
+  instanceId: z.string().optional(),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).default({}),
+  http: z
+    .strictObject({
+      host: z.string().default('0.0.0.0'),
+      port: port.default(8080),
+      maxBodyBytes: z.number().int().positive().default(1_048_576),
+    })
+    .default({}),
+  smpp: z
+    .strictObject({
+      host: z.string().default('0.0.0.0'),
+      port: port.default(2775),
+      /** Unacknowledged requests an ESME may have outstanding on one session. */
+      window: z.number().int().min(1).max(100_000).default(1000),
+      maxPduLength: z.number().int().min(64).max(1_048_576).default(65_536),
+      /** A session that sends nothing for this long gets an enquire_link, then is closed. */
+      inactivitySeconds: z.number().positive().default(60),
+      /** How long a deliver_sm waits for its response before it is re-sent. */
+      responseTimeoutSeconds: z.number().positive().default(30),
+      /** Outstanding deliver_sm per receiver session. */
+      deliverWindow: z.number().int().min(1).max(10_000).default(100),
+      /** A bind must arrive within this time of connecting. */
+      bindTimeoutSeconds: z.number().positive().default(10),
+    })
+    .default({}),
+  redis: z.strictObject({ url: z.string().default('redis://127.0.0.1:6379'), keyPrefix: z.string().default('cat:') }).default({}),
+  clickhouse: z
+    .strictObject({
+      url: z.string().default('http://127.0.0.1:8123'),
+      database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('catalyst'),
+      batchRows: z.number().int().min(1).max(1_000_000).default(5000),
+      maxWaitMs: z.number().int().min(1).default(200),
+    })
+    .default({}),
+  router: z
+    .strictObject({
+      /** Platform-wide messages a second across all accounts and processes (the seed's TOTAL row). */
+      platformTps: z.number().int().positive().default(100_000),
+      platformBurst: z.number().int().positive().default(120_000),
+      /** How long message state stays in Redis after it was accepted. */
+      retentionSeconds: z.number().int().positive().default(7 * 24 * 3600),
+      /** Validity when the sender gives none; also how long a submitted message waits for its receipt. */
+      defaultValiditySeconds: z.number().int().positive().default(48 * 3600),
+      /** Most send attempts on transient errors (throttled, queue full, timeouts) before failing. */
+      maxAttempts: z.number().int().min(1).default(10),
+      /** A queue entry a dead process took is claimed by a live one after this long. */
+      claimIdleMs: z.number().int().min(100).default(30_000),
+      /** Largest admission batch (one Lua round trip). */
+      batchSize: z.number().int().min(1).max(10_000).default(1000),
+      /** Messages read from the queue per dispatcher read. */
+      dispatchBatch: z.number().int().min(1).max(10_000).default(500),
+    })
+    .default({}),
+  accounts: z.array(account).default([]),
+  upstreams: z.array(upstream).default([]),
+  routes: z.array(route).default([]),
+  sim: sim.default({}),
+});
+
+export type Config = z.infer<typeof schema>;
+export type AccountConfig = Config['accounts'][number];
+export type UpstreamConfig = Config['upstreams'][number];
+export type RouteConfig = Config['routes'][number];
+export type SimConfig = Config['sim'];
+export type SmppServerConfig = Config['smpp'];
+export type RouterConfig = Config['router'];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The demo account sandbox mode creates when no CATALYST_CONFIG is given. */
+function sandboxDefaults(): Record<string, unknown> {
+  const key = `sk_sandbox_${randomBytes(12).toString('hex')}`;
+  return {
+    sandbox: true,
+    accounts: [
+      {
+        id: 'demo',
+        name: 'Sandbox demo account',
+        apiKeys: [key],
+        smpp: [{ systemId: 'demo', password: randomBytes(4).toString('hex') }],
+        balance: 1000,
+        currency: 'USD',
+        tps: 1000,
+        numbers: ['15550000000'],
+      },
+    ],
+    upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: 2776, systemId: 'catalyst', password: 'sandbox', binds: 2, window: 100 }],
+    routes: [{ channel: 'sms', prefix: '', upstream: 'sim', price: 0.005 }],
+    sim: { enabled: true },
+  };
+}
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  let raw: Record<string, unknown>;
+  const path = env['CATALYST_CONFIG'];
+  if (path !== undefined && path !== '') {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new CatalystError('CONFIG_INVALID', `CATALYST_CONFIG: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new CatalystError('CONFIG_INVALID', `CATALYST_CONFIG: ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw new CatalystError('CONFIG_INVALID', `CATALYST_CONFIG: ${path} must hold a JSON object`);
+    }
+  } else {
+    raw = sandboxDefaults();
+  }
+  return parseConfig(applyEnv(raw, env));
+}
+
+/** Environment overrides (design.md "Interfaces that stay stable"). */
+function applyEnv(raw: Record<string, unknown>, env: Env): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  const section = (name: string): Record<string, unknown> => {
+    const v = out[name];
+    const copy = typeof v === 'object' && v !== null ? { ...(v as Record<string, unknown>) } : {};
+    out[name] = copy;
+    return copy;
+  };
+  const num = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new CatalystError('CONFIG_INVALID', `${name}: "${v}" is not an integer`);
+    return n;
+  };
+  const httpPort = num('CATALYST_HTTP_PORT');
+  if (httpPort !== undefined) section('http')['port'] = httpPort;
+  const smppPort = num('CATALYST_SMPP_PORT');
+  if (smppPort !== undefined) section('smpp')['port'] = smppPort;
+  const simPort = num('CATALYST_SIM_PORT');
+  if (simPort !== undefined) {
+    section('sim')['port'] = simPort;
+    // In sandbox mode the default upstream is the simulator: keep it pointed at the moved port.
+    if (raw === out || out['sandbox'] === true) {
+      const ups = out['upstreams'];
+      if (Array.isArray(ups)) out['upstreams'] = ups.map((u: Record<string, unknown>) => (u['id'] === 'sim' ? { ...u, port: simPort } : u));
+    }
+  }
+  if (env['REDIS_URL']) section('redis')['url'] = env['REDIS_URL'];
+  if (env['CLICKHOUSE_URL']) section('clickhouse')['url'] = env['CLICKHOUSE_URL'];
+  if (env['CATALYST_LOG_LEVEL']) section('log')['level'] = env['CATALYST_LOG_LEVEL'];
+  if (env['CATALYST_INSTANCE_ID']) out['instanceId'] = env['CATALYST_INSTANCE_ID'];
+  return out;
+}
+
+export function parseConfig(raw: unknown): Readonly<Config> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${formatPath(i.path)}: ${i.message}`);
+    throw new CatalystError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
+  }
+  const cfg = parsed.data;
+  crossCheck(cfg);
+  return deepFreeze(cfg);
+}
+
+function formatPath(path: readonly (string | number)[]): string {
+  if (path.length === 0) return '(root)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+/** Rules across fields that a per-field schema cannot say. */
+function crossCheck(cfg: Config): void {
+  const problems: string[] = [];
+  const dup = <T>(items: readonly T[], key: (t: T) => string, what: (i: number) => string): void => {
+    const seen = new Map<string, number>();
+    items.forEach((item, i) => {
+      const k = key(item);
+      const first = seen.get(k);
+      if (first !== undefined) problems.push(`  ${what(i)}: duplicates ${what(first)} ("${k}")`);
+      else seen.set(k, i);
+    });
+  };
+  dup(cfg.accounts, (a) => a.id, (i) => `accounts[${i}].id`);
+  dup(cfg.upstreams, (u) => u.id, (i) => `upstreams[${i}].id`);
+  const systemIds = cfg.accounts.flatMap((a, i) => a.smpp.map((s, j) => ({ s: s.systemId, at: `accounts[${i}].smpp[${j}].systemId` })));
+  dup(systemIds, (x) => x.s, (i) => systemIds[i]?.at ?? '?');
+  const keys = cfg.accounts.flatMap((a, i) => a.apiKeys.map((k, j) => ({ k, at: `accounts[${i}].apiKeys[${j}]` })));
+  dup(keys, (x) => x.k, (i) => keys[i]?.at ?? '?');
+  const numbers = cfg.accounts.flatMap((a, i) => a.numbers.map((n, j) => ({ n, at: `accounts[${i}].numbers[${j}]` })));
+  dup(numbers, (x) => x.n, (i) => numbers[i]?.at ?? '?');
+  const upstreamIds = new Set(cfg.upstreams.map((u) => u.id));
+  cfg.routes.forEach((r, i) => {
+    if (!upstreamIds.has(r.upstream)) problems.push(`  routes[${i}].upstream: no upstream has id "${r.upstream}"`);
+  });
+  dup(cfg.routes, (r) => `${r.channel}:${r.prefix}`, (i) => `routes[${i}].prefix`);
+  cfg.upstreams.forEach((u, i) => {
+    if (u.reconnectMaxMs < u.reconnectMinMs) problems.push(`  upstreams[${i}].reconnectMaxMs: smaller than reconnectMinMs`);
+  });
+  if (problems.length > 0) throw new CatalystError('CONFIG_INVALID', `invalid configuration:\n${problems.join('\n')}`);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,80 @@
+/**
+ * The core Message: what every ingress (SMPP, HTTP, XMPP) turns its wire format into, and what
+ * every connector turns back into its own. Nothing here knows a wire format.
+ */
+export type Channel = 'sms';
+export type Direction = 'mt' | 'mo';
+export type Ingress = 'smpp' | 'http';
+
+/**
+ * The life of a message. `queued` and `scheduled` wait in Redis; `sending` is taken by a
+ * dispatcher; `submitted` was accepted by the upstream and waits for its receipt. The rest are
+ * final: a final message never changes state again.
+ */
+export type MessageStatus =
+  | 'queued'
+  | 'scheduled'
+  | 'sending'
+  | 'submitted'
+  | 'delivered'
+  | 'failed'
+  | 'expired'
+  | 'rejected'
+  | 'cancelled';
+
+export const FINAL_STATUSES: ReadonlySet<MessageStatus> = new Set(['delivered', 'failed', 'expired', 'rejected', 'cancelled']);
+
+export interface Address {
+  readonly addr: string;
+  readonly ton: number;
+  readonly npi: number;
+}
+
+/** The body is text (any Unicode) or binary (data_coding 4/2, UDH ports and the like). */
+export type Body =
+  | { readonly kind: 'text'; readonly text: string; readonly dataCoding?: 0 | 1 | 3 | 8 }
+  | { readonly kind: 'binary'; readonly base64: string; readonly dataCoding: number };
+
+export interface Message {
+  readonly id: string;
+  readonly accountId: string;
+  readonly channel: Channel;
+  readonly direction: Direction;
+  readonly ingress: Ingress;
+  readonly source: Address;
+  readonly destination: Address;
+  readonly body: Body;
+  /** SMPP registered_delivery asked for a receipt (SMPP ingress) or the request wants one (HTTP). */
+  readonly receipt: boolean;
+  readonly esmClass?: number;
+  readonly protocolId?: number;
+  readonly priority?: number;
+  readonly serviceType?: string;
+  /** Epoch ms: do not send before. */
+  readonly scheduleAt?: number;
+  /** Epoch ms: the validity period ends; not delivered by then → expired. */
+  readonly expireAt?: number;
+  readonly webhookUrl?: string;
+  readonly costCenter?: string;
+  /** The system_id of the SMPP bind it came in on, for logs and receipts. */
+  readonly systemId?: string;
+  readonly createdAt: number;
+}
+
+/** What admission decided for one message, set by the router before it reaches Redis. */
+export interface Routed {
+  readonly message: Message;
+  readonly upstream: string;
+  /** Price of the whole message (all parts) in micro-units of `currency`. */
+  readonly priceMicros: number;
+  readonly currency: string;
+  readonly parts: number;
+}
+
+export const MICROS = 1_000_000;
+export function toMicros(amount: number): number {
+  return Math.round(amount * MICROS);
+}
+export function fromMicros(micros: number): number {
+  return micros / MICROS;
+}

@@ -1,0 +1,54 @@
+/**
+ * Every Redis key Catalyst uses, in one place. The Lua scripts build the same names from the prefix
+ * they are given (see lua/common.lua); a change here is a change there.
+ *
+ *   {p}m:{id}                 hash    message state (status, account, upstream, payload, event base…)
+ *   {p}q:{upstream}           stream  send queue of one upstream, one entry per message; group "dispatch"
+ *   {p}u:{upstream}:{smscId}  string  upstream message id → "{id}|{part}" for receipt correlation
+ *   {p}early:{upstream}:{smscId} string a receipt that arrived before its submit_sm_resp
+ *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end,
+ *                                     "w|id|n" webhook retry n
+ *   {p}ev                     stream  event rows for ClickHouse (field e: JSON rows, one per line)
+ *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver"
+ *   {p}wh                     stream  webhooks to send; group "webhook"
+ *   {p}bal:{account}          string  balance in micro-units
+ *   {p}tb:{account}           hash    token bucket of the account (t tokens, ts last refill)
+ *   {p}tb:platform            hash    token bucket of the whole platform
+ *
+ * Not Redis Cluster ready: scripts touch keys they compute. Cluster needs a hash tag per account
+ * and per upstream (docs/architecture.md, "Scale-out").
+ */
+export class Keys {
+  constructor(readonly prefix: string) {}
+  message(id: string): string {
+    return `${this.prefix}m:${id}`;
+  }
+  queue(upstream: string): string {
+    return `${this.prefix}q:${upstream}`;
+  }
+  upstreamId(upstream: string, smscId: string): string {
+    return `${this.prefix}u:${upstream}:${smscId}`;
+  }
+  timers(): string {
+    return `${this.prefix}timers`;
+  }
+  events(): string {
+    return `${this.prefix}ev`;
+  }
+  deliveries(account: string): string {
+    return `${this.prefix}d:${account}`;
+  }
+  webhooks(): string {
+    return `${this.prefix}wh`;
+  }
+  balance(account: string): string {
+    return `${this.prefix}bal:${account}`;
+  }
+  bucket(account: string): string {
+    return `${this.prefix}tb:${account}`;
+  }
+}
+
+export const GROUP_DISPATCH = 'dispatch';
+export const GROUP_DELIVER = 'deliver';
+export const GROUP_WEBHOOK = 'webhook';

@@ -1,0 +1,77 @@
+-- Shared prelude of every Catalyst script (prepended by scripts.ts).
+-- ARGV[1] key prefix, ARGV[2] now (epoch ms). Script arguments start at ARGV[3].
+local P = ARGV[1]
+local NOW = tonumber(ARGV[2])
+local EVBUF = {}
+
+local FINAL = { delivered = true, failed = true, expired = true, rejected = true, cancelled = true }
+-- SMPP 3.4 Appendix B stat for each final status.
+local STAT_OF = { delivered = 'DELIVRD', failed = 'UNDELIV', expired = 'EXPIRED', rejected = 'REJECTD', cancelled = 'DELETED' }
+
+local function mkey(id) return P .. 'm:' .. id end
+
+-- One event row per state change, appended to EVBUF and written as one stream entry per script run.
+-- The hash field eb holds the row's fixed part as JSON without its closing brace.
+local function event(id, status, err, umid)
+  local k = mkey(id)
+  local base = redis.call('HGET', k, 'eb')
+  if not base then return end
+  local seq = redis.call('HINCRBY', k, 'seq', 1)
+  EVBUF[#EVBUF + 1] = base .. ',"event_id":"' .. id .. ':' .. seq .. '","status":"' .. status ..
+    '","error_code":"' .. (err or '') .. '","upstream_message_id":"' .. (umid or '') .. '","event_time":' .. NOW .. '}'
+end
+
+local function flush_events()
+  if #EVBUF > 0 then
+    redis.call('XADD', P .. 'ev', '*', 'e', table.concat(EVBUF, '\n'))
+    EVBUF = {}
+  end
+end
+
+-- Move a message to a final status once: state, event, receipt owed to the ESME, webhook, refund.
+-- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
+local function finalize(id, status, err, stat, derr, umid)
+  local k = mkey(id)
+  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0')
+  local st = cur[1]
+  if not st or FINAL[st] then return false end
+  stat = stat or STAT_OF[status]
+  derr = derr or '000'
+  redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr)
+  redis.call('ZREM', P .. 'timers', 'x|' .. id)
+  event(id, status, err, umid)
+  -- Money goes back for a message that never left us.
+  if status ~= 'delivered' and st ~= 'submitted' and cur[6] and tonumber(cur[6]) > 0 then
+    redis.call('INCRBY', P .. 'bal:' .. cur[2], cur[6])
+  end
+  -- registered_delivery: 1 = receipt on any outcome, 2 = on failure only (SMPP 3.4 §5.2.17).
+  local rd = cur[3]
+  if rd == '1' or (rd == '2' and status ~= 'delivered') then
+    redis.call('XADD', P .. 'd:' .. cur[2], '*', 'k', 'r', 'i', id, 'ra', cur[5] or '{}', 'st', stat,
+      'er', derr, 'sd', cur[7] or NOW, 'dd', NOW)
+  end
+  if cur[4] and cur[4] ~= '' then
+    redis.call('XADD', P .. 'wh', '*', 'i', id, 'n', '0')
+  end
+  return true
+end
+
+-- One part's final receipt. A message is final when every part has one: delivered if all were
+-- DELIVRD, otherwise the first failing part's stat decides. Duplicate receipts change nothing.
+local PF_STATUS = { EXPIRED = 'expired', REJECTD = 'rejected', DELETED = 'cancelled' }
+local function apply_receipt(id, part, stat, derr)
+  local k = mkey(id)
+  if redis.call('HSETNX', k, 'p' .. part, stat) == 0 then return end
+  if stat ~= 'DELIVRD' and not redis.call('HGET', k, 'pf') then
+    redis.call('HSET', k, 'pf', stat, 'pfe', derr)
+  end
+  local done = redis.call('HINCRBY', k, 'pd', 1)
+  local np = tonumber(redis.call('HGET', k, 'np') or '1')
+  if done < np then return end
+  local pf = redis.call('HGET', k, 'pf')
+  if not pf then
+    finalize(id, 'delivered', '', 'DELIVRD', '000', nil)
+  else
+    finalize(id, PF_STATUS[pf] or 'failed', 'DLR_' .. pf, pf, redis.call('HGET', k, 'pfe') or '000', nil)
+  end
+end

@@ -1,0 +1,19 @@
+-- fail: messages that end without reaching the upstream (permanent submit error, no route, too long).
+-- in:  ARGV[3] upstream, [4] count, then per message (stride 5): stream entry id ('' none),
+--      message id, status (failed|rejected|expired), error code, 3-digit receipt err
+-- out: number finalized
+local UP, N = ARGV[3], tonumber(ARGV[4])
+local acks = {}
+local n = 0
+for i = 0, N - 1 do
+  local o = 4 + i * 5
+  local eid, id, status, err, derr = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5]
+  if finalize(id, status, err, nil, derr, nil) then n = n + 1 end
+  if eid ~= '' then acks[#acks + 1] = eid end
+end
+if #acks > 0 then
+  redis.call('XACK', P .. 'q:' .. UP, 'dispatch', unpack(acks))
+  redis.call('XDEL', P .. 'q:' .. UP, unpack(acks))
+end
+flush_events()
+return n

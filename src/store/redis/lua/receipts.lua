@@ -1,0 +1,23 @@
+-- receipts: final receipts from an upstream (deliver_sm with esm_class receipt, or data_sm).
+-- in:  ARGV[3] upstream, [4] count, then per receipt (stride 3): upstream message id, stat, 3-digit err
+-- out: per receipt 1 applied, 0 held as early (its submit_sm_resp has not been seen yet)
+local UP, N = ARGV[3], tonumber(ARGV[4])
+local out = {}
+
+for i = 0, N - 1 do
+  local o = 4 + i * 3
+  local umid, stat, derr = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
+  local ref = redis.call('GET', P .. 'u:' .. UP .. ':' .. umid)
+  if ref then
+    local id, part = string.match(ref, '^(.*)|(%d+)$')
+    apply_receipt(id, part, stat, derr)
+    out[i + 1] = 1
+  else
+    -- SMPP gives no order between a submit_sm_resp and the receipt for it: hold the receipt
+    -- until submitted.lua maps the id.
+    redis.call('SET', P .. 'early:' .. UP .. ':' .. umid, stat .. '|' .. derr, 'EX', 3600)
+    out[i + 1] = 0
+  end
+end
+flush_events()
+return out

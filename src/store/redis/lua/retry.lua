@@ -1,0 +1,30 @@
+-- retry: a transient failure (throttled, queue full, timeout, no session): send again later.
+-- in:  ARGV[3] upstream, [4] max attempts, [5] count, then per message (stride 4):
+--      stream entry id, message id, due time ms, error code
+-- out: number given up (attempts exhausted → failed)
+local UP, MAX, N = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local Q = P .. 'q:' .. UP
+local acks = {}
+local gaveUp = 0
+for i = 0, N - 1 do
+  local o = 5 + i * 4
+  local eid, id, due, err = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
+  local k = mkey(id)
+  local v = redis.call('HMGET', k, 'st', 'att')
+  if v[1] == 'sending' or v[1] == 'queued' then
+    if (tonumber(v[2]) or 0) >= MAX then
+      finalize(id, 'failed', err, 'UNDELIV', '000', nil)
+      gaveUp = gaveUp + 1
+    else
+      redis.call('HSET', k, 'st', 'queued', 'err', err)
+      redis.call('ZADD', P .. 'timers', due, 'r|' .. id)
+    end
+  end
+  acks[#acks + 1] = eid
+end
+if #acks > 0 then
+  redis.call('XACK', Q, 'dispatch', unpack(acks))
+  redis.call('XDEL', Q, unpack(acks))
+end
+flush_events()
+return gaveUp

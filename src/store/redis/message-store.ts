@@ -1,0 +1,281 @@
+/**
+ * The router's view of Redis: every state change of a message is one of these methods, each one
+ * Lua script over a whole batch (one round trip), so a message is in Redis, with its event row and
+ * any receipt it owes, before anyone is told it was accepted.
+ */
+import type { Redis } from 'ioredis';
+import type { Message, MessageStatus, Routed } from '../../core/message.js';
+import { Keys } from './keys.js';
+import { defineScripts, run } from './scripts.js';
+
+export interface AdmitItem {
+  readonly routed: Routed;
+  readonly tps: number;
+  readonly burst: number;
+  /** SMPP registered_delivery bits 0-1 (0 none, 1 always, 2 on failure). */
+  readonly registeredDelivery: 0 | 1 | 2;
+  readonly expireAt: number;
+}
+
+export type AdmitOutcome = 'accepted' | 'throttled' | 'platform_throttled' | 'insufficient_balance';
+const ADMIT_OUTCOMES: readonly AdmitOutcome[] = ['accepted', 'throttled', 'platform_throttled', 'insufficient_balance'];
+
+export interface QueueEntry {
+  readonly entryId: string;
+  readonly messageId: string;
+  readonly redelivered: boolean;
+}
+
+export interface Taken {
+  readonly entryId: string;
+  readonly message: Message;
+  readonly attempt: number;
+  readonly expireAt: number;
+}
+
+export interface StoredMessage {
+  readonly id: string;
+  readonly accountId: string;
+  readonly status: MessageStatus;
+  readonly upstream: string;
+  readonly message: Message | undefined;
+  readonly priceMicros: number;
+  readonly attempts: number;
+  readonly parts: number;
+  readonly createdAt: number;
+  readonly submittedAt: number | undefined;
+  readonly doneAt: number | undefined;
+  readonly errorCode: string;
+  /** Receipt stat (DELIVRD, UNDELIV…) and its 3-digit err, once final. */
+  readonly dlrStat: string | undefined;
+  readonly dlrErr: string | undefined;
+  readonly upstreamMessageIds: readonly string[];
+  readonly expireAt: number | undefined;
+}
+
+/** What a receipt to the ESME is built from (stored as `ra` at admission). */
+export interface ReceiptAddressing {
+  readonly s: { addr: string; ton: number; npi: number };
+  readonly d: { addr: string; ton: number; npi: number };
+  /** First 20 characters of the text (SMPP 3.4 Appendix B `text:`). */
+  readonly tx: string;
+}
+
+export interface StoreOptions {
+  readonly prefix: string;
+  readonly platformTps: number;
+  readonly platformBurst: number;
+  readonly retentionSeconds: number;
+  readonly maxAttempts: number;
+}
+
+/** Upstream ids end up in keys and in JSON built by Lua: keep them to printable, quote-free ASCII. */
+export function cleanUpstreamId(id: string): string {
+  return id.replace(/[^\x21-\x7e]|["\\,|]/g, '').slice(0, 64);
+}
+
+export function eventBase(r: Routed): string {
+  const m = r.message;
+  const json = JSON.stringify({
+    message_id: m.id,
+    account_id: m.accountId,
+    channel: m.channel,
+    direction: m.direction,
+    source: m.source.addr,
+    destination: m.destination.addr,
+    upstream_id: r.upstream,
+    parts: r.parts,
+    price_micros: r.priceMicros,
+    currency: r.currency,
+    cost_center: m.costCenter ?? '',
+    ingress: m.ingress,
+    created_at: m.createdAt,
+  });
+  return json.slice(0, -1);
+}
+
+export function receiptAddressing(m: Message): string {
+  const text = m.body.kind === 'text' ? m.body.text : '';
+  const ra: ReceiptAddressing = { s: m.source, d: m.destination, tx: Array.from(text).slice(0, 20).join('') };
+  return JSON.stringify(ra);
+}
+
+export class MessageStore {
+  readonly keys: Keys;
+
+  constructor(
+    readonly redis: Redis,
+    private readonly opts: StoreOptions,
+  ) {
+    this.keys = new Keys(opts.prefix);
+    defineScripts(redis);
+  }
+
+  private head(now: number): [string, number] {
+    return [this.opts.prefix, now];
+  }
+
+  async admit(items: readonly AdmitItem[], now = Date.now()): Promise<AdmitOutcome[]> {
+    if (items.length === 0) return [];
+    const args: (string | number)[] = [...this.head(now), this.opts.platformTps, this.opts.platformBurst, this.opts.retentionSeconds, items.length];
+    for (const it of items) {
+      const r = it.routed;
+      const m = r.message;
+      args.push(
+        m.id,
+        m.accountId,
+        it.tps,
+        it.burst,
+        r.upstream,
+        r.priceMicros,
+        it.registeredDelivery,
+        m.scheduleAt ?? 0,
+        it.expireAt,
+        JSON.stringify(m),
+        eventBase(r),
+        receiptAddressing(m),
+        m.webhookUrl ?? '',
+      );
+    }
+    const codes = (await run(this.redis, 'admit', args)) as number[];
+    return codes.map((c) => ADMIT_OUTCOMES[c] ?? 'throttled');
+  }
+
+  async take(upstream: string, entries: readonly QueueEntry[], now = Date.now()): Promise<Taken[]> {
+    if (entries.length === 0) return [];
+    const args: (string | number)[] = [...this.head(now), upstream, entries.length];
+    for (const e of entries) args.push(e.entryId, e.messageId, e.redelivered ? '1' : '0');
+    const rows = (await run(this.redis, 'take', args)) as [string, string, string, number, string, string][];
+    return rows.map(([entryId, , json, attempt, , exp]) => ({
+      entryId,
+      message: JSON.parse(json) as Message,
+      attempt: Number(attempt),
+      expireAt: Number(exp),
+    }));
+  }
+
+  async submitted(upstream: string, items: readonly { entryId: string; messageId: string; upstreamIds: readonly string[] }[], now = Date.now()): Promise<number> {
+    if (items.length === 0) return 0;
+    const args: (string | number)[] = [...this.head(now), upstream, this.opts.retentionSeconds, items.length];
+    for (const it of items) args.push(it.entryId, it.messageId, it.upstreamIds.map(cleanUpstreamId).join(','));
+    return (await run(this.redis, 'submitted', args)) as number;
+  }
+
+  /** Final receipts from an upstream; returns, per receipt, whether it matched a sent message yet. */
+  async receipts(upstream: string, items: readonly { upstreamMessageId: string; stat: string; err: string }[], now = Date.now()): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const args: (string | number)[] = [...this.head(now), upstream, items.length];
+    for (const it of items) args.push(cleanUpstreamId(it.upstreamMessageId), it.stat, it.err.replace(/[^0-9A-Za-z]/g, '').slice(0, 3).padStart(3, '0'));
+    const out = (await run(this.redis, 'receipts', args)) as number[];
+    return out.map((v) => v === 1);
+  }
+
+  async fail(
+    upstream: string,
+    items: readonly { entryId?: string; messageId: string; status: 'failed' | 'rejected' | 'expired'; errorCode: string; dlrErr: string }[],
+    now = Date.now(),
+  ): Promise<number> {
+    if (items.length === 0) return 0;
+    const args: (string | number)[] = [...this.head(now), upstream, items.length];
+    for (const it of items) args.push(it.entryId ?? '', it.messageId, it.status, it.errorCode, it.dlrErr);
+    return (await run(this.redis, 'fail', args)) as number;
+  }
+
+  async retry(upstream: string, items: readonly { entryId: string; messageId: string; dueAt: number; errorCode: string }[], now = Date.now()): Promise<number> {
+    if (items.length === 0) return 0;
+    const args: (string | number)[] = [...this.head(now), upstream, this.opts.maxAttempts, items.length];
+    for (const it of items) args.push(it.entryId, it.messageId, it.dueAt, it.errorCode);
+    return (await run(this.redis, 'retry', args)) as number;
+  }
+
+  async runTimers(limit: number, now = Date.now()): Promise<number> {
+    return (await run(this.redis, 'timers', [...this.head(now), limit])) as number;
+  }
+
+  async cancel(accountId: string, messageId: string, now = Date.now()): Promise<'cancelled' | 'not_cancellable' | 'unknown'> {
+    const r = (await run(this.redis, 'cancel', [...this.head(now), accountId, messageId])) as number;
+    return r === 1 ? 'cancelled' : r === 0 ? 'not_cancellable' : 'unknown';
+  }
+
+  async replace(
+    accountId: string,
+    message: Message,
+    change: { scheduleAt?: number; expireAt?: number; registeredDelivery?: 0 | 1 | 2 },
+    now = Date.now(),
+  ): Promise<'replaced' | 'not_replaceable' | 'unknown'> {
+    const r = (await run(this.redis, 'replace', [
+      ...this.head(now),
+      accountId,
+      message.id,
+      JSON.stringify(message),
+      receiptAddressing(message),
+      change.scheduleAt ?? 0,
+      change.expireAt ?? 0,
+      change.registeredDelivery ?? '',
+    ])) as number;
+    return r === 1 ? 'replaced' : r === 0 ? 'not_replaceable' : 'unknown';
+  }
+
+  async storeMo(items: readonly { message: Message; upstream: string }[], now = Date.now()): Promise<number> {
+    if (items.length === 0) return 0;
+    const args: (string | number)[] = [...this.head(now), this.opts.retentionSeconds, items.length];
+    for (const it of items) {
+      args.push(it.message.id, it.message.accountId, JSON.stringify(it.message), eventBase({ message: it.message, upstream: it.upstream, priceMicros: 0, currency: '', parts: 1 }));
+    }
+    return (await run(this.redis, 'mo', args)) as number;
+  }
+
+  async get(id: string): Promise<StoredMessage | undefined> {
+    const h = await this.redis.hgetall(this.keys.message(id));
+    return parseStored(id, h);
+  }
+
+  async getMany(ids: readonly string[]): Promise<(StoredMessage | undefined)[]> {
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(this.keys.message(id));
+    const res = (await pipe.exec()) ?? [];
+    return ids.map((id, i) => {
+      const [err, h] = res[i] ?? [null, {}];
+      return err ? undefined : parseStored(id, h as Record<string, string>);
+    });
+  }
+
+  /** Opening balance from the config, written only when the account has none yet. */
+  async seedBalance(accountId: string, micros: number): Promise<void> {
+    await this.redis.set(this.keys.balance(accountId), micros, 'NX');
+  }
+
+  async balance(accountId: string): Promise<number> {
+    return Number((await this.redis.get(this.keys.balance(accountId))) ?? 0);
+  }
+}
+
+function parseStored(id: string, h: Record<string, string>): StoredMessage | undefined {
+  if (h['st'] === undefined) return undefined;
+  const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
+  let message: Message | undefined;
+  try {
+    message = h['j'] ? (JSON.parse(h['j']) as Message) : undefined;
+  } catch {
+    message = undefined;
+  }
+  return {
+    id,
+    accountId: h['a'] ?? '',
+    status: h['st'] as MessageStatus,
+    upstream: h['up'] ?? '',
+    message,
+    priceMicros: num(h['pr']) ?? 0,
+    attempts: num(h['att']) ?? 0,
+    parts: num(h['np']) ?? 1,
+    createdAt: num(h['t0']) ?? 0,
+    submittedAt: num(h['ts']),
+    doneAt: num(h['td']),
+    errorCode: h['err'] ?? '',
+    dlrStat: h['dlr'],
+    dlrErr: h['dle'],
+    upstreamMessageIds: h['umid'] ? h['umid'].split(',') : [],
+    expireAt: num(h['exp']),
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Typed wrappers for the Lua scripts in ./lua. Each script is `common.lua` + its own file, run with
+ * EVALSHA (ioredis falls back to EVAL once per connection). Arguments are flattened in the order
+ * each script's header documents; the wrappers are the only code that knows those orders.
+ */
+import { readFileSync } from 'node:fs';
+import type { Redis, ChainableCommander } from 'ioredis';
+
+const NAMES = ['admit', 'take', 'submitted', 'receipts', 'fail', 'retry', 'timers', 'cancel', 'replace', 'mo'] as const;
+export type ScriptName = (typeof NAMES)[number];
+
+type Arg = string | number;
+type ScriptRunner = Record<ScriptName, (...args: Arg[]) => Promise<unknown>>;
+
+function source(name: string): string {
+  return readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+}
+
+let cached: Map<ScriptName, string> | undefined;
+function sources(): Map<ScriptName, string> {
+  if (cached) return cached;
+  const common = source('common');
+  cached = new Map(NAMES.map((n) => [n, `${common}\n${source(n)}`]));
+  return cached;
+}
+
+/** Registers every script on a connection (idempotent). */
+export function defineScripts(redis: Redis): void {
+  for (const [name, lua] of sources()) {
+    if (!(name in redis)) redis.defineCommand(`cat_${name}`, { numberOfKeys: 0, lua });
+  }
+}
+
+export function run(redis: Redis, name: ScriptName, args: readonly Arg[]): Promise<unknown> {
+  const fn = (redis as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[`cat_${name}`];
+  if (!fn) throw new Error(`script ${name} is not defined on this connection`);
+  return fn.apply(redis, args as Arg[]);
+}
+
+/** Queue a script call on a pipeline (for callers batching several scripts in one round trip). */
+export function queue(pipe: ChainableCommander, name: ScriptName, args: readonly Arg[]): void {
+  const fn = (pipe as unknown as Record<string, (...a: Arg[]) => unknown>)[`cat_${name}`];
+  if (!fn) throw new Error(`script ${name} is not defined on this pipeline's connection`);
+  fn.apply(pipe, args as Arg[]);
+}
+
+export type { ScriptRunner };

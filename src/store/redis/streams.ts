@@ -1,0 +1,62 @@
+/**
+ * Consumer-group plumbing shared by every stream reader (dispatch queues, deliveries, webhooks):
+ * create the group, read new entries, and claim the entries a dead consumer left pending.
+ */
+import type { Redis } from 'ioredis';
+
+export interface StreamEntry {
+  readonly id: string;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+export async function ensureGroup(redis: Redis, key: string, group: string): Promise<void> {
+  try {
+    await redis.xgroup('CREATE', key, group, '0', 'MKSTREAM');
+  } catch (err) {
+    if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+  }
+}
+
+type RawEntry = [string, string[] | null];
+
+function toEntries(raw: readonly RawEntry[]): StreamEntry[] {
+  const out: StreamEntry[] = [];
+  for (const [id, flat] of raw) {
+    const fields: Record<string, string> = {};
+    if (flat) for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+    out.push({ id, fields });
+  }
+  return out;
+}
+
+/** XREADGROUP of new entries; blocks up to blockMs (use a connection of its own when blocking). */
+export async function readGroup(redis: Redis, key: string, group: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+  const res = (blockMs > 0
+    ? await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>')
+    : await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, '>')) as [string, RawEntry[]][] | null;
+  if (!res || res.length === 0) return [];
+  return toEntries(res[0]?.[1] ?? []);
+}
+
+/**
+ * XAUTOCLAIM entries idle longer than minIdleMs (their consumer died or hung). Entries deleted
+ * meanwhile come back with null fields and are skipped; the caller acks nothing for them.
+ */
+export async function claimIdle(redis: Redis, key: string, group: string, consumer: string, minIdleMs: number, count: number): Promise<StreamEntry[]> {
+  const out: StreamEntry[] = [];
+  let cursor = '0-0';
+  for (let round = 0; round < 10; round++) {
+    const res = (await redis.xautoclaim(key, group, consumer, minIdleMs, cursor, 'COUNT', count)) as [string, RawEntry[], string[]?];
+    out.push(...toEntries(res[1].filter((e) => e[1] !== null)));
+    cursor = res[0];
+    if (cursor === '0-0' || out.length >= count) break;
+  }
+  return out;
+}
+
+/** This consumer's own pending entries (after a restart with the same consumer name). */
+export async function readOwnPending(redis: Redis, key: string, group: string, consumer: string, count: number): Promise<StreamEntry[]> {
+  const res = (await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, '0')) as [string, RawEntry[]][] | null;
+  if (!res || res.length === 0) return [];
+  return toEntries((res[0]?.[1] ?? []).filter((e) => e[1] !== null));
+}

@@ -1,0 +1,148 @@
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { MessageStore, type AdmitItem } from '../../../src/store/redis/message-store.js';
+import type { Message } from '../../../src/core/message.js';
+import { newMessageId } from '../../../src/core/ids.js';
+import { ensureGroup, readGroup } from '../../../src/store/redis/streams.js';
+import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
+import { dropPrefix, redisClient, testPrefix } from '../../helpers/env.js';
+
+const redis: Redis = redisClient();
+let prefix = '';
+let store: MessageStore;
+
+function msg(over: Partial<Message> = {}): Message {
+  return {
+    id: newMessageId(),
+    accountId: 'acme',
+    channel: 'sms',
+    direction: 'mt',
+    ingress: 'smpp',
+    source: { addr: 'ACME', ton: 5, npi: 0 },
+    destination: { addr: '14155550100', ton: 1, npi: 1 },
+    body: { kind: 'text', text: 'hello there, this is a test message body' },
+    receipt: true,
+    createdAt: Date.now(),
+    ...over,
+  };
+}
+
+function item(m: Message, over: Partial<AdmitItem> = {}): AdmitItem {
+  return { routed: { message: m, upstream: 'up1', priceMicros: 5000, currency: 'USD', parts: 1 }, tps: 1000, burst: 1000, registeredDelivery: 1, expireAt: Date.now() + 3_600_000, ...over };
+}
+
+async function queued(upstream = 'up1'): Promise<{ entryId: string; messageId: string; redelivered: boolean }[]> {
+  await ensureGroup(redis, store.keys.queue(upstream), GROUP_DISPATCH);
+  const entries = await readGroup(redis, store.keys.queue(upstream), GROUP_DISPATCH, 'c1', 1000, 0);
+  return entries.map((e) => ({ entryId: e.id, messageId: e.fields['i'] ?? '', redelivered: false }));
+}
+
+async function events(): Promise<{ message_id: string; status: string }[]> {
+  const entries = await redis.xrange(store.keys.events(), '-', '+');
+  return entries.flatMap(([, f]) => (f[1] ?? '').split('\n').map((l) => JSON.parse(l) as { message_id: string; status: string }));
+}
+
+beforeEach(async () => {
+  prefix = testPrefix();
+  store = new MessageStore(redis, { prefix, platformTps: 100_000, platformBurst: 120_000, retentionSeconds: 3600, maxAttempts: 3 });
+  await store.seedBalance('acme', 1_000_000);
+});
+
+afterAll(async () => {
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+describe('MessageStore (Lua over real Redis)', () => {
+  it('admits a batch, reserving balance and writing one event row each', async () => {
+    const ms = [msg(), msg(), msg()];
+    expect(await store.admit(ms.map((m) => item(m)))).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(await store.balance('acme')).toBe(1_000_000 - 15_000);
+    expect((await events()).map((e) => e.status)).toEqual(['queued', 'queued', 'queued']);
+    expect((await queued()).map((q) => q.messageId)).toEqual(ms.map((m) => m.id));
+    expect((await store.get(ms[0]!.id))?.status).toBe('queued');
+  });
+
+  it('throttles past the account bucket and refuses what the balance cannot cover', async () => {
+    const out = await store.admit(Array.from({ length: 5 }, () => item(msg(), { tps: 3, burst: 3 })));
+    expect(out).toEqual(['accepted', 'accepted', 'accepted', 'throttled', 'throttled']);
+    const poor = await store.admit([item(msg(), { routed: { message: msg(), upstream: 'up1', priceMicros: 2_000_000, currency: 'USD', parts: 1 } })]);
+    expect(poor).toEqual(['insufficient_balance']);
+  });
+
+  it('takes, submits, and finalizes on a receipt, owing the ESME a receipt', async () => {
+    const m = msg();
+    await store.admit([item(m)]);
+    const taken = await store.take('up1', await queued());
+    expect(taken).toHaveLength(1);
+    expect(taken[0]?.message.id).toBe(m.id);
+    await store.submitted('up1', [{ entryId: taken[0]!.entryId, messageId: m.id, upstreamIds: ['ABC1'] }]);
+    expect((await store.get(m.id))?.status).toBe('submitted');
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'ABC1', stat: 'DELIVRD', err: '000' }])).toEqual([true]);
+    const s = await store.get(m.id);
+    expect(s?.status).toBe('delivered');
+    expect(s?.dlrStat).toBe('DELIVRD');
+    const owed = await redis.xrange(store.keys.deliveries('acme'), '-', '+');
+    expect(owed).toHaveLength(1);
+    expect((await events()).map((e) => e.status)).toEqual(['queued', 'submitted', 'delivered']);
+    // A duplicate receipt changes nothing.
+    await store.receipts('up1', [{ upstreamMessageId: 'ABC1', stat: 'UNDELIV', err: '001' }]);
+    expect((await store.get(m.id))?.status).toBe('delivered');
+  });
+
+  it('holds a receipt that arrives before its submit_sm_resp and applies it when the id is mapped', async () => {
+    const m = msg();
+    await store.admit([item(m)]);
+    const taken = await store.take('up1', await queued());
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'EARLY', stat: 'UNDELIV', err: '011' }])).toEqual([false]);
+    expect(await store.submitted('up1', [{ entryId: taken[0]!.entryId, messageId: m.id, upstreamIds: ['EARLY'] }])).toBe(1);
+    const s = await store.get(m.id);
+    expect(s?.status).toBe('failed');
+    expect(s?.dlrErr).toBe('011');
+  });
+
+  it('waits for every part of a long message', async () => {
+    const m = msg();
+    await store.admit([item(m)]);
+    const taken = await store.take('up1', await queued());
+    await store.submitted('up1', [{ entryId: taken[0]!.entryId, messageId: m.id, upstreamIds: ['P1', 'P2', 'P3'] }]);
+    await store.receipts('up1', [{ upstreamMessageId: 'P1', stat: 'DELIVRD', err: '000' }, { upstreamMessageId: 'P3', stat: 'DELIVRD', err: '000' }]);
+    expect((await store.get(m.id))?.status).toBe('submitted');
+    await store.receipts('up1', [{ upstreamMessageId: 'P2', stat: 'EXPIRED', err: '000' }]);
+    expect((await store.get(m.id))?.status).toBe('expired');
+  });
+
+  it('refunds a message that failed before it left, and retries transient errors until maxAttempts', async () => {
+    const a = msg();
+    const b = msg();
+    await store.admit([item(a), item(b)]);
+    const [ta, tb] = await store.take('up1', await queued());
+    await store.fail('up1', [{ entryId: ta!.entryId, messageId: a.id, status: 'rejected', errorCode: 'ESME_RINVDSTADR', dlrErr: '00B' }]);
+    expect(await store.balance('acme')).toBe(1_000_000 - 5000);
+    await store.retry('up1', [{ entryId: tb!.entryId, messageId: b.id, dueAt: Date.now() - 1, errorCode: 'ESME_RTHROTTLED' }]);
+    expect(await store.runTimers(100)).toBe(1);
+    for (let i = 0; i < 2; i++) {
+      const [t] = await store.take('up1', await queued());
+      expect(t?.message.id).toBe(b.id);
+      await store.retry('up1', [{ entryId: t!.entryId, messageId: b.id, dueAt: Date.now() - 1, errorCode: 'ESME_RTHROTTLED' }]);
+      await store.runTimers(100);
+    }
+    expect((await store.get(b.id))?.status).toBe('failed');
+    expect((await store.get(b.id))?.attempts).toBe(3);
+  });
+
+  it('schedules, cancels, and expires', async () => {
+    const later = msg({ scheduleAt: Date.now() + 60_000 });
+    const soon = msg({ scheduleAt: Date.now() + 10 });
+    const short = msg();
+    await store.admit([item(later), item(soon), item(short, { expireAt: Date.now() + 20 })]);
+    expect((await store.get(later.id))?.status).toBe('scheduled');
+    expect(await store.cancel('acme', later.id)).toBe('cancelled');
+    expect(await store.cancel('other', soon.id)).toBe('unknown');
+    await new Promise((r) => setTimeout(r, 30));
+    await store.runTimers(100);
+    expect((await store.get(short.id))?.status).toBe('expired');
+    expect((await store.get(soon.id))?.status).toBe('queued');
+    expect((await queued()).map((q) => q.messageId)).toContain(soon.id);
+  });
+});
