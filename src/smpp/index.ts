@@ -12,3 +12,5 @@ export * from './status.js';
 export * from './tlv.js';
 export * from './pdu.js';
 export * from './codec.js';
+export * from './text.js';
+export * from './segments.js';
