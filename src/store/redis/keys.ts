@@ -14,6 +14,7 @@
  *   {p}bal:{account}          string  balance in micro-units
  *   {p}tb:{account}           hash    token bucket of the account (t tokens, ts last refill)
  *   {p}tb:platform            hash    token bucket of the whole platform
+ *   {p}asm:{account}:{src}:{dst}:{ref} hash parts of a long message from an ESME, until complete
  *
  * Not Redis Cluster ready: scripts touch keys they compute. Cluster needs a hash tag per account
  * and per upstream (docs/architecture.md, "Scale-out").
@@ -43,6 +44,9 @@ export class Keys {
   }
   balance(account: string): string {
     return `${this.prefix}bal:${account}`;
+  }
+  assembly(account: string, source: string, destination: string, ref: number): string {
+    return `${this.prefix}asm:${account}:${source}:${destination}:${ref}`;
   }
   bucket(account: string): string {
     return `${this.prefix}tb:${account}`;

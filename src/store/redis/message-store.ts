@@ -15,6 +15,8 @@ export interface AdmitItem {
   /** SMPP registered_delivery bits 0-1 (0 none, 1 always, 2 on failure). */
   readonly registeredDelivery: 0 | 1 | 2;
   readonly expireAt: number;
+  /** Where final states are posted: the message's own URL, else the account's. */
+  readonly webhookUrl?: string;
 }
 
 export type AdmitOutcome = 'accepted' | 'throttled' | 'platform_throttled' | 'insufficient_balance';
@@ -40,6 +42,7 @@ export interface StoredMessage {
   readonly upstream: string;
   readonly message: Message | undefined;
   readonly priceMicros: number;
+  readonly currency: string;
   readonly attempts: number;
   readonly parts: number;
   readonly createdAt: number;
@@ -134,7 +137,8 @@ export class MessageStore {
         JSON.stringify(m),
         eventBase(r),
         receiptAddressing(m),
-        m.webhookUrl ?? '',
+        m.webhookUrl ?? it.webhookUrl ?? '',
+        r.currency,
       );
     }
     const codes = (await run(this.redis, 'admit', args)) as number[];
@@ -225,6 +229,32 @@ export class MessageStore {
     return (await run(this.redis, 'mo', args)) as number;
   }
 
+  /**
+   * Adds one part of a concatenated message; returns the assembled parts (in order) once all are
+   * in. Every part of one message answers with the same message id.
+   */
+  async assemble(
+    key: string,
+    part: { seq: number; total: number; payload: Buffer; candidateId: string; registeredDelivery: 0 | 1 | 2; ttlSeconds: number },
+    now = Date.now(),
+  ): Promise<{ id: string; complete?: { registeredDelivery: 0 | 1 | 2; payload: Buffer } }> {
+    const res = (await run(this.redis, 'assemble', [
+      ...this.head(now),
+      key,
+      part.seq,
+      part.payload.toString('base64'),
+      part.total,
+      part.ttlSeconds,
+      part.candidateId,
+      part.registeredDelivery,
+    ])) as string[];
+    const id = res[0] ?? part.candidateId;
+    if (res.length < 2) return { id };
+    const rd = Number(res[1]);
+    const payload = Buffer.concat(res.slice(2).map((p) => Buffer.from(p, 'base64')));
+    return { id, complete: { registeredDelivery: rd === 2 ? 2 : rd === 0 ? 0 : 1, payload } };
+  }
+
   async get(id: string): Promise<StoredMessage | undefined> {
     const h = await this.redis.hgetall(this.keys.message(id));
     return parseStored(id, h);
@@ -267,6 +297,7 @@ function parseStored(id: string, h: Record<string, string>): StoredMessage | und
     upstream: h['up'] ?? '',
     message,
     priceMicros: num(h['pr']) ?? 0,
+    currency: h['cur'] ?? '',
     attempts: num(h['att']) ?? 0,
     parts: num(h['np']) ?? 1,
     createdAt: num(h['t0']) ?? 0,

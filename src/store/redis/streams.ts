@@ -19,11 +19,13 @@ export async function ensureGroup(redis: Redis, key: string, group: string): Pro
 
 type RawEntry = [string, string[] | null];
 
-function toEntries(raw: readonly RawEntry[]): StreamEntry[] {
+/** Stream entries as ioredis returns them → objects; entries deleted meanwhile (null) are skipped. */
+export function toEntries(raw: readonly RawEntry[]): StreamEntry[] {
   const out: StreamEntry[] = [];
   for (const [id, flat] of raw) {
+    if (!flat) continue;
     const fields: Record<string, string> = {};
-    if (flat) for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
     out.push({ id, fields });
   }
   return out;

@@ -1,11 +1,12 @@
 -- admit: accept a batch of messages in one round trip.
 -- in:  ARGV[3] platform tps, [4] platform burst, [5] retention seconds, [6] count, then per message
 --      (stride 13): id, account, tps, burst, upstream, price micros, registered_delivery (0/1/2),
---      scheduleAt ms (0 none), expireAt ms, payload JSON, event base, receipt addressing JSON, webhook url
+--      scheduleAt ms (0 none), expireAt ms, payload JSON, event base, receipt addressing JSON, webhook url,
+--      currency
 -- out: one code per message: 0 accepted, 1 account throttled, 2 platform throttled, 3 balance too low
 local PTPS, PBURST = tonumber(ARGV[3]), tonumber(ARGV[4])
 local RET, N = tonumber(ARGV[5]), tonumber(ARGV[6])
-local STRIDE = 13
+local STRIDE = 14
 local buckets = {}
 
 -- Token bucket: `rate` tokens a second up to `burst`, refilled from the time of the last use.
@@ -46,7 +47,7 @@ for i = 0, N - 1 do
     if sched > NOW then st = 'scheduled' end
     redis.call('HSET', k, 'st', st, 'a', acct, 'up', up, 'pr', ARGV[o + 6], 'rd', ARGV[o + 7],
       'exp', ARGV[o + 9], 'j', ARGV[o + 10], 'eb', ARGV[o + 11], 'ra', ARGV[o + 12], 'wh', ARGV[o + 13],
-      't0', NOW, 'att', 0, 'seq', 1)
+      'cur', ARGV[o + 14], 't0', NOW, 'att', 0, 'seq', 1)
     redis.call('EXPIRE', k, RET)
     if st == 'scheduled' then
       redis.call('ZADD', P .. 'timers', sched, 's|' .. id)

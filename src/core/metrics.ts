@@ -1,0 +1,48 @@
+/**
+ * Every Prometheus metric of the appliance, in one file. Prefixes: smpp_, http_, router_, store_,
+ * upstream_. Labels are bounded: an account, a system_id, an upstream id, a status: never a phone
+ * number or a message id.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export function createMetrics(registry: Registry = new Registry()) {
+  collectDefaultMetrics({ register: registry, prefix: 'catalyst_' });
+  const r = [registry];
+  return {
+    registry,
+    // Messages
+    messagesAccepted: new Counter({ name: 'router_messages_accepted_total', help: 'Messages admitted into Redis', labelNames: ['account', 'ingress'], registers: r }),
+    messagesRejected: new Counter({ name: 'router_messages_rejected_total', help: 'Messages refused at admission', labelNames: ['account', 'reason'], registers: r }),
+    messagesState: new Counter({ name: 'router_messages_state_total', help: 'Message state changes seen by this process', labelNames: ['state'], registers: r }),
+    admissionBatch: new Histogram({ name: 'router_admission_batch_size', help: 'Messages per admission round trip', buckets: [1, 10, 50, 100, 250, 500, 1000, 5000], registers: r }),
+    admissionSeconds: new Histogram({ name: 'router_admission_seconds', help: 'Admission round trip', buckets: LATENCY_BUCKETS, registers: r }),
+    admissionPending: new Gauge({ name: 'router_admission_pending', help: 'Messages waiting for an admission round trip', registers: r }),
+    queueDepth: new Gauge({ name: 'router_queue_depth', help: 'Entries in an upstream send queue (stream length)', labelNames: ['upstream'], registers: r }),
+    dispatchInflight: new Gauge({ name: 'router_dispatch_inflight', help: 'Messages taken and being sent', labelNames: ['upstream'], registers: r }),
+    sendResults: new Counter({ name: 'router_send_results_total', help: 'Send outcomes', labelNames: ['upstream', 'result'], registers: r }),
+    receiptsIn: new Counter({ name: 'router_upstream_receipts_total', help: 'Receipts from upstreams', labelNames: ['upstream', 'stat'], registers: r }),
+    redisSeconds: new Histogram({ name: 'store_redis_seconds', help: 'Redis script round trips', labelNames: ['script'], buckets: LATENCY_BUCKETS, registers: r }),
+    // SMPP server
+    smppSessions: new Gauge({ name: 'smpp_sessions', help: 'Bound SMPP sessions', labelNames: ['system_id', 'bind_type'], registers: r }),
+    smppBinds: new Counter({ name: 'smpp_binds_total', help: 'Bind attempts', labelNames: ['result'], registers: r }),
+    smppPdusIn: new Counter({ name: 'smpp_pdus_in_total', help: 'PDUs received by the SMPP server', labelNames: ['command'], registers: r }),
+    smppErrors: new Counter({ name: 'smpp_errors_total', help: 'Error responses sent by the SMPP server', labelNames: ['status'], registers: r }),
+    smppWindow: new Gauge({ name: 'smpp_window_inflight', help: 'Requests from ESMEs awaiting our response', labelNames: ['system_id'], registers: r }),
+    smppSubmitSeconds: new Histogram({ name: 'smpp_submit_seconds', help: 'submit_sm in to submit_sm_resp out', buckets: LATENCY_BUCKETS, registers: r }),
+    smppDeliverPending: new Gauge({ name: 'smpp_deliver_inflight', help: 'deliver_sm awaiting the ESME response', labelNames: ['system_id'], registers: r }),
+    smppDelivered: new Counter({ name: 'smpp_deliver_total', help: 'deliver_sm sent to ESMEs', labelNames: ['kind', 'result'], registers: r }),
+    // Upstreams (ESME side)
+    upstreamSessions: new Gauge({ name: 'upstream_sessions_bound', help: 'Bound sessions per upstream', labelNames: ['upstream'], registers: r }),
+    upstreamSubmitSeconds: new Histogram({ name: 'upstream_submit_seconds', help: 'submit_sm to submit_sm_resp toward an upstream', labelNames: ['upstream'], buckets: LATENCY_BUCKETS, registers: r }),
+    upstreamErrors: new Counter({ name: 'upstream_errors_total', help: 'Non-OK responses and failures per upstream', labelNames: ['upstream', 'status'], registers: r }),
+    // HTTP
+    httpRequests: new Counter({ name: 'http_requests_total', help: 'HTTP requests', labelNames: ['route', 'status'], registers: r }),
+    httpSeconds: new Histogram({ name: 'http_request_seconds', help: 'HTTP request handling', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: r }),
+    // Webhooks
+    webhooks: new Counter({ name: 'router_webhooks_total', help: 'Webhook deliveries', labelNames: ['result'], registers: r }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,146 @@
+/**
+ * The router of one process: admission, a dispatcher per upstream, the timer loop, the delivery
+ * hub toward ESME binds and the webhook sender, over one MessageStore. It is also the UpstreamSink
+ * every connector reports receipts and inbound messages to.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AccountConfig, Config } from '../core/config.js';
+import { newMessageId } from '../core/ids.js';
+import type { Message } from '../core/message.js';
+import type { Metrics } from '../core/metrics.js';
+import type { MessageStore } from '../store/redis/message-store.js';
+import { Admission } from './admission.js';
+import { DeliveryHub } from './delivery-hub.js';
+import { Dispatcher, sleep } from './dispatcher.js';
+import { RoutingTable } from './routing-table.js';
+import type { InboundMessage, UpstreamConnector, UpstreamReceipt, UpstreamSink } from './upstream.js';
+import { WebhookSender } from './webhooks.js';
+
+const FINAL_STATS = new Set(['DELIVRD', 'UNDELIV', 'EXPIRED', 'REJECTD', 'DELETED', 'UNKNOWN']);
+
+export interface RouterDeps {
+  readonly config: Readonly<Config>;
+  readonly store: MessageStore;
+  /** Opens a fresh Redis connection (for blocking reads). */
+  readonly connect: () => Redis;
+  readonly consumer: string;
+  readonly log: Logger;
+  readonly metrics?: Metrics;
+}
+
+export class Router implements UpstreamSink {
+  readonly admission: Admission;
+  readonly deliveries: DeliveryHub;
+  readonly routes: RoutingTable;
+  private readonly dispatchers: Dispatcher[] = [];
+  private readonly readers: Redis[] = [];
+  private webhooks: WebhookSender | undefined;
+  private readonly numberOwners: ReadonlyMap<string, AccountConfig>;
+  private timersRunning = false;
+  private timersDone: Promise<void> = Promise.resolve();
+  private readonly abort = new AbortController();
+
+  constructor(private readonly deps: RouterDeps) {
+    const cfg = deps.config;
+    this.routes = new RoutingTable(cfg.routes);
+    this.admission = new Admission(deps.store, this.routes, cfg.accounts, Admission.optionsFrom(cfg.router), deps.log.child({ component: 'admission' }), deps.metrics);
+    this.deliveries = new DeliveryHub(
+      deps.store.redis,
+      deps.store.keys,
+      { consumer: deps.consumer, redeliverAfterMs: Math.max(cfg.smpp.responseTimeoutSeconds * 2000, 1000), pollMs: 20, batch: 500 },
+      deps.log.child({ component: 'deliveries' }),
+    );
+    this.numberOwners = new Map(cfg.accounts.flatMap((a) => a.numbers.map((n) => [n.replace(/^\+/, ''), a] as const)));
+  }
+
+  /** Seeds opening balances and starts every loop; connectors are started by their owner. */
+  async start(upstreams: readonly UpstreamConnector[]): Promise<void> {
+    const { config, store } = this.deps;
+    for (const a of config.accounts) await store.seedBalance(a.id, Math.round(a.balance * 1_000_000));
+    for (const up of upstreams) {
+      const reader = this.deps.connect();
+      this.readers.push(reader);
+      const d = new Dispatcher(
+        up,
+        store,
+        reader,
+        { consumer: this.deps.consumer, batch: config.router.dispatchBatch, claimIdleMs: config.router.claimIdleMs, blockMs: 500 },
+        this.deps.log.child({ component: 'dispatcher', upstream: up.id }),
+        this.deps.metrics,
+      );
+      await d.start();
+      this.dispatchers.push(d);
+    }
+    const whReader = this.deps.connect();
+    this.readers.push(whReader);
+    this.webhooks = new WebhookSender(store, whReader, config.accounts, { consumer: this.deps.consumer, maxAttempts: 8, timeoutMs: 5000, concurrency: 50 }, this.deps.log.child({ component: 'webhooks' }), this.deps.metrics);
+    await this.webhooks.start();
+    this.deliveries.start();
+    this.timersRunning = true;
+    this.timersDone = this.timerLoop();
+  }
+
+  /** Graceful, in order: nothing new is taken, in-flight sends finish and are recorded. */
+  async close(): Promise<void> {
+    await this.admission.drain();
+    await Promise.all(this.dispatchers.map((d) => d.close()));
+    this.timersRunning = false;
+    this.abort.abort();
+    await this.timersDone;
+    await this.deliveries.close();
+    await this.webhooks?.close();
+    for (const r of this.readers) r.disconnect();
+  }
+
+  private async timerLoop(): Promise<void> {
+    while (this.timersRunning) {
+      let handled = 0;
+      try {
+        handled = await this.deps.store.runTimers(1000);
+      } catch (err) {
+        this.deps.log.error({ err }, 'timer loop error');
+      }
+      if (handled < 1000) await sleep(50, this.abort.signal);
+    }
+  }
+
+  // UpstreamSink
+
+  async receipts(upstream: string, items: readonly UpstreamReceipt[]): Promise<void> {
+    const final = items.filter((r) => FINAL_STATS.has(r.stat));
+    for (const r of items) this.deps.metrics?.receiptsIn.inc({ upstream, stat: r.stat });
+    if (final.length === 0) return;
+    const started = performance.now();
+    await this.deps.store.receipts(upstream, final);
+    this.deps.metrics?.redisSeconds.observe({ script: 'receipts' }, (performance.now() - started) / 1000);
+  }
+
+  async inbound(upstream: string, items: readonly InboundMessage[]): Promise<void> {
+    const now = Date.now();
+    const owned: { message: Message; upstream: string }[] = [];
+    for (const it of items) {
+      const owner = this.numberOwners.get(it.destination.addr.replace(/^\+/, ''));
+      if (!owner) {
+        this.deps.log.warn({ upstream, to: it.destination.addr.slice(0, 4) + '…' }, 'inbound message for a number no account owns; dropped');
+        continue;
+      }
+      owned.push({
+        upstream,
+        message: {
+          id: newMessageId(now),
+          accountId: owner.id,
+          channel: 'sms',
+          direction: 'mo',
+          ingress: 'smpp',
+          source: it.source,
+          destination: it.destination,
+          body: it.body,
+          receipt: false,
+          createdAt: it.receivedAt,
+        },
+      });
+    }
+    await this.deps.store.storeMo(owned);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * What the SMSC side sends an ESME unasked: receipts (SMPP 3.4 Appendix B text plus the
+ * receipted_message_id and message_state TLVs, §5.3.2.12 and §5.3.2.35) and mobile-originated
+ * messages, long ones split with UDH concatenation.
+ */
+import type { Delivery } from '../router/delivery-hub.js';
+import {
+  Tag,
+  chooseDataCoding,
+  encodeText,
+  formatReceipt,
+  messageStateFor,
+  splitText,
+  tlvCStr,
+  tlvU8,
+  type DeliverSm,
+  type ReceiptStat,
+} from '../smpp/index.js';
+
+const RECEIPT_STATS = new Set<string>(['ENROUTE', 'DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'ACCEPTD', 'UNKNOWN', 'REJECTD']);
+
+function base(): Omit<DeliverSm, 'sourceAddr' | 'sourceAddrTon' | 'sourceAddrNpi' | 'destinationAddr' | 'destAddrTon' | 'destAddrNpi' | 'shortMessage' | 'tlvs' | 'esmClass' | 'dataCoding'> {
+  return {
+    command: 'deliver_sm',
+    commandStatus: 0,
+    sequenceNumber: 0,
+    serviceType: '',
+    protocolId: 0,
+    priorityFlag: 0,
+    scheduleDeliveryTime: '',
+    validityPeriod: '',
+    registeredDelivery: 0,
+    replaceIfPresentFlag: 0,
+    smDefaultMsgId: 0,
+  };
+}
+
+export function deliverPdus(d: Delivery, ref: number): DeliverSm[] {
+  if (d.kind === 'receipt') {
+    const stat = (RECEIPT_STATS.has(d.stat) ? d.stat : 'UNKNOWN') as ReceiptStat;
+    // Only printable ASCII in the receipt text, so every ESME's parser reads it the same way.
+    const text = formatReceipt({
+      id: d.messageId,
+      sub: 1,
+      dlvrd: stat === 'DELIVRD' ? 1 : 0,
+      submitDate: new Date(d.submittedAt || d.doneAt),
+      doneDate: new Date(d.doneAt),
+      stat,
+      err: d.err.padStart(3, '0').slice(0, 3),
+      text: d.addressing.tx.replace(/[^\x20-\x7e]/g, '?').replace(/[@$_]/g, '?'),
+    });
+    const a = d.addressing;
+    return [
+      {
+        ...base(),
+        // The receipt travels back: from the original destination to the original source.
+        sourceAddr: a.d.addr,
+        sourceAddrTon: a.d.ton,
+        sourceAddrNpi: a.d.npi,
+        destinationAddr: a.s.addr,
+        destAddrTon: a.s.ton,
+        destAddrNpi: a.s.npi,
+        esmClass: 0x04, // SMPP 3.4 §5.2.12: SMSC delivery receipt
+        dataCoding: 0,
+        shortMessage: Buffer.from(text, 'latin1'),
+        tlvs: [tlvCStr(Tag.receipted_message_id, d.messageId), tlvU8(Tag.message_state, messageStateFor(stat))],
+      },
+    ];
+  }
+  const m = d.message;
+  const addressing = {
+    sourceAddr: m.source.addr,
+    sourceAddrTon: m.source.ton,
+    sourceAddrNpi: m.source.npi,
+    destinationAddr: m.destination.addr,
+    destAddrTon: m.destination.ton,
+    destAddrNpi: m.destination.npi,
+  };
+  if (m.body.kind === 'binary') {
+    return [{ ...base(), ...addressing, esmClass: 0, dataCoding: m.body.dataCoding, shortMessage: Buffer.from(m.body.base64, 'base64'), tlvs: [] }];
+  }
+  const dc = chooseDataCoding(m.body.text);
+  const split = splitText(m.body.text, { dataCoding: dc, ref });
+  if (split.parts.length === 1) {
+    return [{ ...base(), ...addressing, esmClass: 0, dataCoding: dc, shortMessage: encodeText(m.body.text, dc), tlvs: [] }];
+  }
+  return split.parts.map((p) => ({ ...base(), ...addressing, esmClass: 0x40, dataCoding: dc, shortMessage: p, tlvs: [] }));
+}
