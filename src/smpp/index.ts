@@ -14,3 +14,5 @@ export * from './pdu.js';
 export * from './codec.js';
 export * from './text.js';
 export * from './segments.js';
+export * from './receipt.js';
+export * from './time.js';
