@@ -16,3 +16,4 @@ export * from './text.js';
 export * from './segments.js';
 export * from './receipt.js';
 export * from './time.js';
+export * from './bind-state.js';
