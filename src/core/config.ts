@@ -236,7 +236,7 @@ function applyEnv(raw: Record<string, unknown>, env: Env): Record<string, unknow
   if (simPort !== undefined) {
     section('sim')['port'] = simPort;
     // In sandbox mode the default upstream is the simulator: keep it pointed at the moved port.
-    if (raw === out || out['sandbox'] === true) {
+    if (out['sandbox'] === true) {
       const ups = out['upstreams'];
       if (Array.isArray(ups)) out['upstreams'] = ups.map((u: Record<string, unknown>) => (u['id'] === 'sim' ? { ...u, port: simPort } : u));
     }

@@ -1,0 +1,150 @@
+/**
+ * The composition root: builds every part from the frozen config, starts them in dependency
+ * order, and stops them in reverse (design.md; house style "Errors, backpressure, shutdown"):
+ * listeners, unbind ESMEs, drain the router and the upstream windows, flush ClickHouse, quit Redis.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Config } from './core/config.js';
+import { createLogger, type Logger } from './core/logger.js';
+import { createMetrics, type Metrics } from './core/metrics.js';
+import { SmppUpstream } from './connectors/smpp/index.js';
+import { HttpApp } from './http-bridge/app.js';
+import { ApiKeyAuth } from './http-bridge/auth.js';
+import { buildRoutes } from './http-bridge/routes.js';
+import { Router } from './router/router.js';
+import type { UpstreamConnector } from './router/upstream.js';
+import { SmscSimulator } from './sim/index.js';
+import { SmppAuth } from './smpp-server/auth.js';
+import { SmppServer } from './smpp-server/server.js';
+import { EventWriter, createClickHouse, migrate } from './store/clickhouse/index.js';
+import { MessageStore } from './store/redis/message-store.js';
+
+export interface Ports {
+  readonly http: number;
+  readonly smpp: number;
+  readonly sim: number | undefined;
+}
+
+export class Appliance {
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly consumer: string;
+  private redis: Redis | undefined;
+  private clickhouse: ClickHouseClient | undefined;
+  private writer: EventWriter | undefined;
+  private sim: SmscSimulator | undefined;
+  private upstreams: UpstreamConnector[] = [];
+  private router: Router | undefined;
+  private smpp: SmppServer | undefined;
+  private http: HttpApp | undefined;
+  private closing: Promise<void> | undefined;
+  store: MessageStore | undefined;
+
+  constructor(readonly config: Readonly<Config>, log?: Logger) {
+    this.log = log ?? createLogger(config.log.level, { app: 'catalyst' });
+    this.metrics = createMetrics();
+    // A stable consumer name per host and instance lets a restarted process pick up its own pending work.
+    this.consumer = config.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  }
+
+  async start(): Promise<Ports> {
+    const cfg = this.config;
+    const connect = (): Redis => new Redis(cfg.redis.url, { maxRetriesPerRequest: null, enableAutoPipelining: false });
+    this.redis = new Redis(cfg.redis.url, { maxRetriesPerRequest: 5 });
+    await this.redis.ping();
+    const store = new MessageStore(this.redis, {
+      prefix: cfg.redis.keyPrefix,
+      platformTps: cfg.router.platformTps,
+      platformBurst: cfg.router.platformBurst,
+      retentionSeconds: cfg.router.retentionSeconds,
+      maxAttempts: cfg.router.maxAttempts,
+    });
+    this.store = store;
+
+    this.clickhouse = createClickHouse(cfg.clickhouse.url);
+    await migrate(this.clickhouse, cfg.clickhouse.database);
+    this.writer = new EventWriter({
+      redis: this.redis,
+      clickhouse: this.clickhouse,
+      database: cfg.clickhouse.database,
+      streamKey: store.keys.events(),
+      consumer: this.consumer,
+      batchRows: cfg.clickhouse.batchRows,
+      maxWaitMs: cfg.clickhouse.maxWaitMs,
+      claimIdleMs: cfg.router.claimIdleMs,
+      logger: this.log.child({ component: 'clickhouse' }),
+      metrics: { registry: this.metrics.registry },
+    });
+    await this.writer.start();
+
+    let simPort: number | undefined;
+    if (cfg.sim.enabled) {
+      this.sim = new SmscSimulator(cfg.sim, { logger: this.log.child({ component: 'sim' }) });
+      simPort = (await this.sim.listen()).port;
+    }
+
+    this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics });
+    this.upstreams = cfg.upstreams.map((u) => new SmppUpstream(u, this.router as Router, { logger: this.log.child({ component: 'upstream', upstream: u.id }), metrics: this.metrics }));
+    for (const u of this.upstreams) u.start();
+    await this.router.start(this.upstreams);
+
+    this.smpp = new SmppServer({
+      cfg: cfg.smpp,
+      auth: new SmppAuth(cfg.accounts),
+      admission: this.router.admission,
+      store,
+      deliveries: this.router.deliveries,
+      log: this.log.child({ component: 'smpp-server' }),
+      metrics: this.metrics,
+    });
+    const smppPort = await this.smpp.listen(cfg.smpp.port, cfg.smpp.host);
+
+    const routes = buildRoutes({ admission: this.router.admission, store, registry: this.metrics.registry, health: () => this.health() });
+    this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
+    const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);
+    this.log.info({ http: httpPort, smpp: smppPort, sim: simPort, consumer: this.consumer }, 'Catalyst is up');
+    return { http: httpPort, smpp: smppPort, sim: simPort };
+  }
+
+  async health(): Promise<{ ok: boolean; checks: Record<string, unknown> }> {
+    let redis = 'ok';
+    const started = performance.now();
+    try {
+      await this.redis?.ping();
+    } catch (err) {
+      redis = (err as Error).message;
+    }
+    let clickhouse = 'ok';
+    try {
+      const r = await this.clickhouse?.ping();
+      if (r && !r.success) clickhouse = 'unreachable';
+    } catch (err) {
+      clickhouse = (err as Error).message;
+    }
+    const upstreams = Object.fromEntries(this.upstreams.map((u) => [u.id, u.status()]));
+    return {
+      ok: redis === 'ok' && clickhouse === 'ok',
+      checks: { redis, redisMs: Math.round((performance.now() - started) * 100) / 100, clickhouse, upstreams, smppSessions: this.smpp?.sessionCount ?? 0 },
+    };
+  }
+
+  /** Graceful stop, in reverse order of start. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.log.info('shutting down');
+      this.http?.close();
+      await this.smpp?.close();
+      await this.router?.close();
+      await Promise.all(this.upstreams.map((u) => u.close()));
+      await this.sim?.close();
+      await this.writer?.close();
+      await this.clickhouse?.close();
+      await this.redis?.quit();
+      this.log.info('stopped');
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * `node dist/main.js`: loads the config (CATALYST_CONFIG or sandbox defaults), starts the
+ * appliance, prints the sandbox credentials, and on SIGTERM/SIGINT shuts down gracefully and
+ * exits 0. A bad config stops start-up with a message naming the field, and exit code 78.
+ */
+import { Appliance } from './appliance.js';
+import { loadConfig } from './core/config.js';
+import { errorCodeOf } from './core/errors.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (errorCodeOf(err) === 'CONFIG_INVALID') {
+      process.stderr.write(`catalyst: ${(err as Error).message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const app = new Appliance(config);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'signal received');
+    const force = setTimeout(() => {
+      app.log.error('graceful shutdown took over 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  const ports = await app.start();
+  if (config.sandbox) {
+    const demo = config.accounts[0];
+    const lines = [
+      '',
+      '  Catalyst is running in sandbox mode: upstream SMS goes to the built-in SMSC simulator.',
+      `  HTTP  http://127.0.0.1:${ports.http}/api/v2    API key: ${demo?.apiKeys[0] ?? '-'}`,
+      `  SMPP  127.0.0.1:${ports.smpp}    system_id: ${demo?.smpp[0]?.systemId ?? '-'}    password: ${demo?.smpp[0]?.password ?? '-'}`,
+      `  Simulator SMSC on port ${ports.sim ?? '-'}; metrics at /metrics, health at /health.`,
+      '',
+    ];
+    process.stderr.write(lines.join('\n') + '\n');
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`catalyst: failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
