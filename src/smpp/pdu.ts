@@ -232,8 +232,10 @@ export type ResponsePdu =
   | QuerySmResp
   | HeaderOnlyPdu<'unbind_resp' | 'enquire_link_resp' | 'generic_nack' | 'cancel_sm_resp' | 'replace_sm_resp'>;
 
-/** The PDU member for one command name. */
-export type PduOf<C extends CommandName> = Pdu & { command: C };
+type MemberFor<C, P = Pdu> = P extends { command: infer K } ? (C extends K ? P : never) : never;
+
+/** The PDU member for one command name (BindPdu for each bind, HeaderOnlyPdu<C> for the bodiless). */
+export type PduOf<C extends CommandName> = C extends HeaderOnlyCommand ? HeaderOnlyPdu<C> : MemberFor<C>;
 
 /** The response member that answers request `C` (generic_nack for those without a `_resp`). */
 export type ResponseOf<C extends CommandName> = C extends CommandName
