@@ -1,0 +1,238 @@
+import type { EventRow } from '../../core/events.js';
+
+/**
+ * The conversions between an EventRow (what the router appends to the Redis stream) and a row of
+ * `message_events` (what ClickHouse stores), with no I/O in them.
+ *
+ *   EventRow.price_micros   -> price          Decimal64(6), sent as a JSON number (ClickHouse 18.16
+ *                                            rejects a quoted decimal in JSONEachRow)
+ *   EventRow.event_time     -> event_time_ms  UInt64, and event_date_time DateTime('UTC') (seconds,
+ *                                            'YYYY-MM-DD hh:mm:ss', the partition key)
+ *   EventRow.created_at     -> created_at_ms  UInt64
+ *   every other field       -> the column of the same name (strings made well-formed UTF-16)
+ *
+ * A stream value holds one JSON row or several, one per line. A line that fails `parseEventRow` can
+ * never be inserted, so the writer counts it and acks its entry (with the entry's good lines) instead
+ * of retrying it forever. Fields the row does not know are ignored: the router may ship a new field
+ * before the migration that stores it.
+ */
+
+/** A row of `message_events` as sent in JSONEachRow. */
+export interface InsertRow {
+  readonly event_id: string;
+  readonly message_id: string;
+  readonly account_id: string;
+  readonly channel: string;
+  readonly direction: string;
+  readonly source: string;
+  readonly destination: string;
+  readonly status: string;
+  readonly error_code: string;
+  readonly upstream_id: string;
+  readonly upstream_message_id: string;
+  readonly parts: number;
+  readonly price: number;
+  readonly currency: string;
+  readonly cost_center: string;
+  readonly ingress: string;
+  readonly event_time_ms: number;
+  readonly event_date_time: string;
+  readonly created_at_ms: number;
+}
+
+const STRING_FIELDS = [
+  'event_id',
+  'message_id',
+  'account_id',
+  'channel',
+  'direction',
+  'source',
+  'destination',
+  'status',
+  'error_code',
+  'upstream_id',
+  'upstream_message_id',
+  'currency',
+  'cost_center',
+  'ingress',
+] as const satisfies readonly (keyof EventRow)[];
+
+const UINT32_MAX = 0xffff_ffff;
+/** |price_micros| below 1e15 has at most 15 significant digits, so micros / 1e6 prints exactly. */
+const PRICE_MICROS_LIMIT = 1e15;
+/** DateTime is seconds in a UInt32; stay well inside it (2100-01-01T00:00:00Z). */
+const EVENT_TIME_MAX_MS = 4_102_444_800_000;
+
+export type ParseResult = { readonly ok: true; readonly row: EventRow } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Parses and checks one JSON row. Never throws. Times and price may arrive as non-integers (float
+ * arithmetic upstream); they are rounded, since neither column holds less than a unit. Unknown
+ * fields are dropped.
+ */
+export function parseEventRow(json: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not an object' };
+  const v = value as Record<string, unknown>;
+  const str: Partial<Record<(typeof STRING_FIELDS)[number], string>> = {};
+  for (const f of STRING_FIELDS) {
+    const x = v[f];
+    if (typeof x !== 'string') return { ok: false, reason: `${f} is not a string` };
+    str[f] = x;
+  }
+  if (v.event_id === '') return { ok: false, reason: 'event_id is empty' };
+  const parts = v.parts;
+  if (typeof parts !== 'number' || !Number.isInteger(parts) || parts < 0 || parts > UINT32_MAX) return { ok: false, reason: 'parts is not a UInt32' };
+  const price = rounded(v.price_micros, -PRICE_MICROS_LIMIT + 1, PRICE_MICROS_LIMIT - 1);
+  if (price === undefined) return { ok: false, reason: 'price_micros out of range' };
+  const eventTime = rounded(v.event_time, 1000, EVENT_TIME_MAX_MS);
+  if (eventTime === undefined) return { ok: false, reason: 'event_time out of range' };
+  const createdAt = rounded(v.created_at, 0, Number.MAX_SAFE_INTEGER);
+  if (createdAt === undefined) return { ok: false, reason: 'created_at out of range' };
+  // Every string field was set by the loop above.
+  const s = str as Record<(typeof STRING_FIELDS)[number], string>;
+  return { ok: true, row: { ...s, parts, price_micros: price, event_time: eventTime, created_at: createdAt } };
+}
+
+/** A finite number rounded to an integer in [min, max], else undefined. */
+function rounded(x: unknown, min: number, max: number): number | undefined {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return undefined;
+  const r = Math.round(x) || 0; // no -0
+  return r >= min && r <= max ? r : undefined;
+}
+
+export interface ParsedValue {
+  readonly rows: EventRow[];
+  /** Lines that can never be inserted, numbered from 0. */
+  readonly bad: { readonly line: number; readonly reason: string }[];
+}
+
+/**
+ * One stream value: a JSON row, or several separated by '\n' (the router's Lua scripts write all the
+ * rows of one script run as one entry). JSON.stringify never emits a raw newline, so splitting is safe.
+ */
+export function parseEventValue(value: string): ParsedValue {
+  const rows: EventRow[] = [];
+  const bad: { line: number; reason: string }[] = [];
+  value.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    const r = parseEventRow(line);
+    if (r.ok) rows.push(r.row);
+    else bad.push({ line: i, reason: r.reason });
+  });
+  if (rows.length === 0 && bad.length === 0) bad.push({ line: 0, reason: 'empty' });
+  return { rows, bad };
+}
+
+/** Rows in a value, without parsing it (for sizing reads). */
+export function countLines(value: string | undefined): number {
+  if (value === undefined) return 1;
+  let n = 1;
+  for (let i = value.indexOf('\n'); i !== -1; i = value.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+export function toInsertRow(e: EventRow): InsertRow {
+  const w = wellFormed;
+  return {
+    event_id: w(e.event_id),
+    message_id: w(e.message_id),
+    account_id: w(e.account_id),
+    channel: w(e.channel),
+    direction: w(e.direction),
+    source: w(e.source),
+    destination: w(e.destination),
+    status: w(e.status),
+    error_code: w(e.error_code),
+    upstream_id: w(e.upstream_id),
+    upstream_message_id: w(e.upstream_message_id),
+    parts: e.parts,
+    price: e.price_micros / 1e6,
+    currency: w(e.currency),
+    cost_center: w(e.cost_center),
+    ingress: w(e.ingress),
+    event_time_ms: e.event_time,
+    event_date_time: toDateTimeString(e.event_time),
+    created_at_ms: e.created_at,
+  };
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Lone surrogates replaced by U+FFFD. JSON.stringify writes one as an escape (backslash u d800), and
+ * ClickHouse 18.16 refuses the whole insert ("missing second part of surrogate pair"): one such
+ * character in a destination would stall the writer forever.
+ */
+export function wellFormed(s: string): string {
+  return SURROGATE.test(s) ? s.replace(LONE_SURROGATE, '\uFFFD') : s;
+}
+
+/** Epoch ms -> 'YYYY-MM-DD hh:mm:ss' in UTC (the column is DateTime('UTC'), so no server zone applies). */
+export function toDateTimeString(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2024-03-01T12:34:56.123Z
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+}
+
+/**
+ * The select list that reads a row back as an EventRow: UInt64 and Decimal come back as strings so
+ * no precision is lost on the way (JSONEachRow quotes UInt64 anyway; toString(price) is exact).
+ */
+export const SELECT_EVENT_COLUMNS = [
+  ...STRING_FIELDS,
+  'parts',
+  'toString(price) AS price',
+  'toString(event_time_ms) AS event_time_ms',
+  'toString(created_at_ms) AS created_at_ms',
+].join(', ');
+
+/** Turns one JSONEachRow object selected with SELECT_EVENT_COLUMNS back into an EventRow. */
+export function fromSelectRow(r: Readonly<Record<string, unknown>>): EventRow {
+  const str = (k: string): string => {
+    const x = r[k];
+    if (typeof x === 'string') return x;
+    if (typeof x === 'number') return String(x);
+    throw new TypeError(`column ${k} missing from ClickHouse row`);
+  };
+  return {
+    event_id: str('event_id'),
+    message_id: str('message_id'),
+    account_id: str('account_id'),
+    channel: str('channel'),
+    direction: str('direction'),
+    source: str('source'),
+    destination: str('destination'),
+    status: str('status'),
+    error_code: str('error_code'),
+    upstream_id: str('upstream_id'),
+    upstream_message_id: str('upstream_message_id'),
+    parts: Number(str('parts')),
+    price_micros: decimalToMicros(str('price')),
+    currency: str('currency'),
+    cost_center: str('cost_center'),
+    ingress: str('ingress'),
+    event_time: Number(str('event_time_ms')),
+    created_at: Number(str('created_at_ms')),
+  };
+}
+
+/** '-12.345600' -> -12345600, exactly (no float multiplication). */
+export function decimalToMicros(s: string): number {
+  const m = /^(-?)(\d+)(?:\.(\d{0,6}))?$/.exec(s);
+  if (m === null) throw new TypeError(`not a Decimal(18, 6): ${s}`);
+  const units = Number(m[2]);
+  const frac = Number((m[3] ?? '').padEnd(6, '0'));
+  const micros = units * 1e6 + frac;
+  return m[1] === '-' && micros !== 0 ? -micros : micros;
+}
+
+/** A ClickHouse string literal (quoted; backslash and quote escaped). */
+export function quoteString(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}

@@ -1,0 +1,134 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { EventRow } from '../../../src/core/events.js';
+import { countLines, decimalToMicros, fromSelectRow, parseEventRow, parseEventValue, quoteString, toDateTimeString, toInsertRow, wellFormed } from '../../../src/store/clickhouse/rows.js';
+import { parseAutoClaimReply, parsePendingCount, parseReadReply } from '../../../src/store/clickhouse/stream-replies.js';
+
+// The pure halves of the store (row conversion, Redis reply parsing). They need no server; they live
+// here only because this folder is the store's (they belong in test/unit/store/clickhouse/).
+
+const row: EventRow = {
+  event_id: 'M1:1',
+  message_id: 'M1',
+  account_id: 'acc',
+  channel: 'sms',
+  direction: 'mt',
+  source: 'Cat',
+  destination: '+41790000000',
+  status: 'accepted',
+  error_code: '',
+  upstream_id: 'u',
+  upstream_message_id: '',
+  parts: 2,
+  price_micros: 7500,
+  currency: 'EUR',
+  cost_center: '',
+  ingress: 'http',
+  event_time: 1_709_296_496_123,
+  created_at: 1_709_296_496_000,
+};
+
+/** m micro-units as the exact decimal ClickHouse must see, without float arithmetic. */
+function exactDecimal(m: number): string {
+  const sign = m < 0 ? '-' : '';
+  const digits = String(Math.abs(m)).padStart(7, '0');
+  const frac = digits.slice(-6).replace(/0+$/, '');
+  return `${sign}${digits.slice(0, -6)}${frac === '' ? '' : `.${frac}`}`;
+}
+
+describe('parseEventRow', () => {
+  it('accepts an EventRow and drops fields it does not know', () => {
+    expect(parseEventRow(JSON.stringify({ ...row, future_field: 1 }))).toEqual({ ok: true, row });
+  });
+
+  it('rounds times and price to whole units (float arithmetic upstream is not a reason to drop a row)', () => {
+    const parsed = parseEventRow(JSON.stringify({ ...row, price_micros: 7499.999999, event_time: row.event_time + 0.4, created_at: -0.2 }));
+    expect(parsed).toEqual({ ok: true, row: { ...row, price_micros: 7500, created_at: 0 } });
+  });
+
+  it.each([
+    ['not JSON', '{', 'not JSON'],
+    ['an array', '[1]', 'not an object'],
+    ['null', 'null', 'not an object'],
+    ['a missing string', JSON.stringify({ ...row, status: undefined }), 'status is not a string'],
+    ['an empty event_id', JSON.stringify({ ...row, event_id: '' }), 'event_id is empty'],
+    ['parts as a string', JSON.stringify({ ...row, parts: '2' }), 'parts is not a UInt32'],
+    ['negative parts', JSON.stringify({ ...row, parts: -1 }), 'parts is not a UInt32'],
+    ['price as a string', JSON.stringify({ ...row, price_micros: '1' }), 'price_micros out of range'],
+    ['huge micros', JSON.stringify({ ...row, price_micros: 1e15 }), 'price_micros out of range'],
+    ['event_time in seconds', JSON.stringify({ ...row, event_time: 0 }), 'event_time out of range'],
+    ['event_time after 2100', JSON.stringify({ ...row, event_time: 4_102_444_800_001 }), 'event_time out of range'],
+    ['negative created_at', JSON.stringify({ ...row, created_at: -1 }), 'created_at out of range'],
+  ])('rejects %s', (_name, json, reason) => {
+    expect(parseEventRow(json)).toEqual({ ok: false, reason });
+  });
+});
+
+describe('parseEventValue', () => {
+  it('reads one row per line, keeping the good ones when a line is bad', () => {
+    const value = [JSON.stringify(row), '{oops', '', JSON.stringify({ ...row, event_id: 'M1:2' })].join('\n');
+    expect(parseEventValue(value)).toEqual({ rows: [row, { ...row, event_id: 'M1:2' }], bad: [{ line: 1, reason: 'not JSON' }] });
+    expect(countLines(value)).toBe(4);
+    expect(countLines(JSON.stringify(row))).toBe(1);
+    expect(parseEventValue('')).toEqual({ rows: [], bad: [{ line: 0, reason: 'empty' }] });
+  });
+});
+
+describe('toInsertRow / fromSelectRow', () => {
+  it('maps times and money', () => {
+    expect(toInsertRow(row)).toMatchObject({ price: 0.0075, event_time_ms: 1_709_296_496_123, event_date_time: '2024-03-01 12:34:56', created_at_ms: 1_709_296_496_000 });
+    expect(toDateTimeString(1000)).toBe('1970-01-01 00:00:01');
+  });
+
+  it('prints every accepted price_micros / 1e6 as its exact decimal (Decimal64(6) is parsed from that text)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -(1e15 - 1), max: 1e15 - 1 }), (m) => JSON.stringify(toInsertRow({ ...row, price_micros: m }).price) === exactDecimal(m)),
+      { numRuns: 20_000 },
+    );
+    for (const m of [1, -1, 10, 999_999, 1_000_000, 999_999_999_999_999, -999_999_999_999_999]) {
+      expect(JSON.stringify(toInsertRow({ ...row, price_micros: m }).price)).toBe(exactDecimal(m));
+    }
+  });
+
+  it('reads ClickHouse text back exactly', () => {
+    expect(decimalToMicros('0.007500')).toBe(7500);
+    expect(decimalToMicros('-12.000001')).toBe(-12_000_001);
+    expect(decimalToMicros('-0.000000')).toBe(0);
+    expect(decimalToMicros('999999999.999999')).toBe(999_999_999_999_999);
+    expect(() => decimalToMicros('1e-6')).toThrow(TypeError);
+    const selected = { ...row, parts: 2, price: '0.007500', event_time_ms: '1709296496123', created_at_ms: '1709296496000' };
+    expect(fromSelectRow(selected)).toEqual(row);
+  });
+
+  it('replaces lone surrogates, which ClickHouse refuses, and keeps pairs', () => {
+    expect(wellFormed('a\ud83d\ude00b')).toBe('a\ud83d\ude00b');
+    expect(wellFormed('a\ud83db\ude00\ud800')).toBe('a\ufffdb\ufffd\ufffd');
+    expect(toInsertRow({ ...row, destination: '+41\udc00' }).destination).toBe('+41\ufffd');
+  });
+
+  it('quotes string literals', () => {
+    expect(quoteString("a'b\\c")).toBe("'a\\'b\\\\c'");
+  });
+});
+
+describe('stream replies', () => {
+  it('parses XREADGROUP, including timeouts and deleted entries', () => {
+    expect(parseReadReply(null)).toEqual([]);
+    expect(parseReadReply([['k', [['1-0', ['e', '{}']], ['1-1', null], ['1-2', ['x', 'y']]]]])).toEqual([
+      { id: '1-0', value: '{}', deleted: false },
+      { id: '1-1', value: undefined, deleted: true },
+      { id: '1-2', value: undefined, deleted: false },
+    ]);
+    expect(() => parseReadReply('OK')).toThrow(TypeError);
+  });
+
+  it('parses XAUTOCLAIM from Redis 6.2 and 7', () => {
+    expect(parseAutoClaimReply(['0-0', [['1-0', ['e', 'v']], null]])).toEqual({ cursor: '0-0', entries: [{ id: '1-0', value: 'v', deleted: false }] });
+    expect(parseAutoClaimReply(['5-0', [], ['2-0']])).toEqual({ cursor: '5-0', entries: [] });
+  });
+
+  it('parses the XPENDING summary', () => {
+    expect(parsePendingCount([0, null, null, null])).toBe(0);
+    expect(parsePendingCount([3, '1-0', '1-2', [['a', '3']]])).toBe(3);
+  });
+});
