@@ -169,7 +169,11 @@ export class MessageStore {
   async receipts(upstream: string, items: readonly { upstreamMessageId: string; stat: string; err: string }[], now = Date.now()): Promise<boolean[]> {
     if (items.length === 0) return [];
     const args: (string | number)[] = [...this.head(now), upstream, items.length];
-    for (const it of items) args.push(cleanUpstreamId(it.upstreamMessageId), it.stat, it.err.replace(/[^0-9A-Za-z]/g, '').slice(0, 3).padStart(3, '0'));
+    for (const it of items) {
+      // stat and err come from the upstream and end up in keys and Lua-built JSON: keep them to their alphabets.
+      const stat = /^[A-Z]{5,7}$/.test(it.stat) ? it.stat : 'UNKNOWN';
+      args.push(cleanUpstreamId(it.upstreamMessageId), stat, it.err.replace(/[^0-9A-Za-z]/g, '').slice(0, 3).padStart(3, '0'));
+    }
     const out = (await run(this.redis, 'receipts', args)) as number[];
     return out.map((v) => v === 1);
   }

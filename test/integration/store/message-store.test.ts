@@ -66,7 +66,10 @@ describe('MessageStore (Lua over real Redis)', () => {
   it('throttles past the account bucket and refuses what the balance cannot cover', async () => {
     const out = await store.admit(Array.from({ length: 5 }, () => item(msg(), { tps: 3, burst: 3 })));
     expect(out).toEqual(['accepted', 'accepted', 'accepted', 'throttled', 'throttled']);
-    const poor = await store.admit([item(msg(), { routed: { message: msg(), upstream: 'up1', priceMicros: 2_000_000, currency: 'USD', parts: 1 } })]);
+    // Another account: acme's bucket is empty now and may not have refilled a token yet.
+    const pricey = msg({ accountId: 'poor' });
+    await store.seedBalance('poor', 1_000_000);
+    const poor = await store.admit([item(pricey, { routed: { message: pricey, upstream: 'up1', priceMicros: 2_000_000, currency: 'USD', parts: 1 } })]);
     expect(poor).toEqual(['insufficient_balance']);
   });
 
