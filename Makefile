@@ -12,7 +12,7 @@ help:
 	@echo "make bench    SMPP load bench (see bench/README.md)"
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 install: node_modules/.installed

@@ -15,7 +15,7 @@ import type { MessageStore } from '../../store/redis/message-store.js';
 import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse } from '../http.js';
 
 export const SendSmsSchema = z.strictObject({
-  to: z.string().min(1).max(32),
+  to: z.string().min(1).max(32).refine((v) => normaliseMsisdn(v) !== undefined, 'not a valid E.164 phone number'),
   /** An alphanumeric sender id (up to 11 characters) or a number. */
   from: z.string().min(1).max(20).optional(),
   message: z.strictObject({ body: z.string().min(1).max(1600) }),
@@ -82,8 +82,7 @@ export async function sendSms(req: HttpRequest, account: AccountConfig, deps: Sm
     return errorResponse(code, 'request body is invalid', { details: problems });
   }
   const r = parsed.data;
-  const to = normaliseMsisdn(r.to);
-  if (to === undefined) return errorResponse('INVALID_DESTINATION', `"${r.to}" is not a valid phone number`, { details: [{ field: 'to', message: 'not a valid E.164 phone number' }] });
+  const to = normaliseMsisdn(r.to) ?? '';
   const now = Date.now();
   const from = r.from ?? '';
   const numericFrom = /^\+?[0-9]{1,15}$/.test(from);
