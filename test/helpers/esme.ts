@@ -124,3 +124,24 @@ export function header(length: number, commandId: number, status: number, seq: n
   b.writeUInt32BE(seq, 12);
   return b;
 }
+
+/** Sends n submits with at most `window` unanswered; returns every response in order of i. */
+export async function sendMany(peer: SmppPeer, n: number, make: (i: number) => Record<string, unknown>, window = 100): Promise<PackagePdu[]> {
+  const out: PackagePdu[] = new Array<PackagePdu>(n);
+  let next = 0;
+  async function lane(): Promise<void> {
+    while (next < n) {
+      const i = next++;
+      out[i] = await peer.call('submit_sm', make(i));
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(window, n) }, lane));
+  return out;
+}
+
+/** The text of a receipt deliver_sm as the smpp package hands it over. */
+export function receiptText(p: PackagePdu): string {
+  const sm = p.short_message;
+  if (sm && typeof sm === 'object' && !Buffer.isBuffer(sm) && 'message' in sm) return String(sm.message);
+  return Buffer.isBuffer(sm) ? sm.toString('latin1') : String(sm);
+}

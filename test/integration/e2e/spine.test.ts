@@ -1,0 +1,140 @@
+/**
+ * The spine end to end: an ESME bound with the smpp package → our SMSC → Redis router → our ESME
+ * → the SMSC simulator → receipts back through Redis → the ESME, and every event in ClickHouse.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Status, encodeText } from '../../../src/smpp/index.js';
+import type { SmscSimulator } from '../../../src/sim/index.js';
+import type { Appliance } from '../../../src/appliance.js';
+import { SmppPeer, receiptText, sendMany } from '../../helpers/esme.js';
+import { until } from '../../helpers/env.js';
+import { E2E_ACCOUNT, clickhouseQuery, dropDatabase, e2eConfig, startAppliance, startSim } from '../../helpers/appliance.js';
+
+let sim: SmscSimulator;
+let app: Appliance;
+let smppPort = 0;
+let database = '';
+
+beforeAll(async () => {
+  const s = await startSim();
+  sim = s.sim;
+  const raw = await e2eConfig(s.port);
+  const started = await startAppliance(raw);
+  app = started.app;
+  smppPort = started.smppPort;
+  database = started.config.clickhouse.database;
+  await until('upstream bound', () => sim.boundSessions >= 2);
+});
+
+afterAll(async () => {
+  await app.close();
+  await sim.close();
+  await dropDatabase(database);
+});
+
+const LONG = 'This long message goes past one SMS part, so it travels as a concatenated message of several parts and must come back as a single delivery receipt. '.repeat(3);
+const UCS2 = 'Привет, мир! 😀 Ünïcødé survives the trip 👍';
+
+describe('spine end to end', () => {
+  it('carries 10,000 messages (long, UCS-2, some with receipts) to final states, receipts and ClickHouse rows', async () => {
+    const peer = await SmppPeer.open(smppPort);
+    expect(await peer.bind('transceiver', E2E_ACCOUNT.systemId, E2E_ACCOUNT.password)).toBe(0);
+    const N = 10_000;
+    const wantsReceipt = (i: number): boolean => i % 3 === 0;
+    const undeliverable = (i: number): boolean => i % 97 === 0;
+    const resps = await sendMany(
+      peer,
+      N,
+      (i) => {
+        const destination_addr = undeliverable(i) ? `9991${String(i).padStart(7, '0')}` : `1415555${String(i).padStart(4, '0')}`;
+        const base = { source_addr: 'ACME', destination_addr, registered_delivery: wantsReceipt(i) ? 1 : 0 };
+        if (i % 10 === 1) return { ...base, data_coding: 8, short_message: encodeText(UCS2, 8) };
+        if (i % 10 === 2) return { ...base, data_coding: 0, message_payload: encodeText(LONG, 0) };
+        return { ...base, data_coding: 0, short_message: encodeText(`message ${i}`, 0) };
+      },
+      200,
+    );
+    expect(resps.filter((r) => r.command_status === Status.ESME_ROK)).toHaveLength(N);
+    const ids = resps.map((r) => r.message_id ?? '');
+    expect(new Set(ids).size).toBe(N);
+
+    // Every asked-for receipt comes back, with the right state.
+    const asked = ids.filter((_, i) => wantsReceipt(i));
+    await until(
+      'receipts',
+      () => new Set(peer.delivered.filter((p) => p.esm_class === 0x04).map((p) => p.receipted_message_id)).size >= asked.length,
+      60_000,
+      100,
+    );
+    const byId = new Map(peer.delivered.map((p) => [p.receipted_message_id, p]));
+    ids.forEach((id, i) => {
+      const r = byId.get(id);
+      if (!wantsReceipt(i)) {
+        expect(r).toBeUndefined();
+        return;
+      }
+      expect(r?.message_state).toBe(undeliverable(i) ? 5 : 2);
+      expect(receiptText(r!)).toContain(`id:${id} `);
+      expect(receiptText(r!)).toContain(undeliverable(i) ? 'stat:UNDELIV' : 'stat:DELIVRD');
+    });
+
+    // Every message is final in Redis, long ones sent as three parts with one receipt each.
+    const store = app.store!;
+    const states = await store.getMany(ids);
+    expect(states.filter((s) => s?.status === 'delivered')).toHaveLength(ids.filter((_, i) => !undeliverable(i)).length);
+    expect(states.filter((s) => s?.status === 'failed')).toHaveLength(ids.filter((_, i) => undeliverable(i)).length);
+    expect(states[2]?.parts).toBe(3);
+    expect(states[1]?.message?.body).toEqual({ kind: 'text', text: UCS2, dataCoding: 8 });
+
+    // ClickHouse holds every event: queued, submitted and the final one, for every message.
+    await until(
+      'ClickHouse rows',
+      async () => {
+        const [row] = await clickhouseQuery<{ n: string }>(`SELECT uniqExact(message_id) AS n FROM ${database}.message_events WHERE status IN ('delivered','failed')`);
+        return Number(row?.n) === N;
+      },
+      60_000,
+      250,
+    );
+    const perStatus = await clickhouseQuery<{ status: string; n: string }>(`SELECT status, uniqExact(message_id) AS n FROM ${database}.message_events GROUP BY status`);
+    const counts = Object.fromEntries(perStatus.map((r) => [r.status, Number(r.n)]));
+    expect(counts['queued']).toBe(N);
+    expect(counts['submitted']).toBe(N);
+    const [sample] = await clickhouseQuery<{ price: number; parts: number; upstream_id: string; account_id: string }>(
+      `SELECT price, parts, upstream_id, account_id FROM ${database}.message_events WHERE message_id = '${ids[2] ?? ''}' AND status = 'delivered'`,
+    );
+    expect(sample).toMatchObject({ parts: 3, upstream_id: 'sim', account_id: 'acme' });
+    expect(Number(sample?.price)).toBeCloseTo(0.015, 6);
+    await peer.close();
+  }, 180_000);
+
+  it('finishes every message when the upstream drops its connections mid-run', async () => {
+    const peer = await SmppPeer.open(smppPort);
+    await peer.bind('transceiver', E2E_ACCOUNT.systemId, E2E_ACCOUNT.password);
+    const base = sim.stats().submits;
+    const first = sendMany(peer, 1000, (i) => ({ destination_addr: `1415556${String(i).padStart(4, '0')}`, short_message: `drop ${i}`, registered_delivery: 1 }), 50);
+    await until('some submitted', () => sim.stats().submits > base + 200, 20_000, 5);
+    sim.dropConnections();
+    expect(sim.stats().submits - base).toBeLessThan(1000);
+    const resps = await first;
+    const ids = resps.map((r) => r.message_id ?? '');
+    expect(resps.every((r) => r.command_status === 0)).toBe(true);
+    await until('all delivered', async () => (await app.store!.getMany(ids)).every((s) => s?.status === 'delivered'), 60_000, 200);
+    await until('all receipts', () => ids.every((id) => peer.delivered.some((p) => p.receipted_message_id === id)), 30_000, 100);
+    await peer.close();
+  }, 120_000);
+
+  it('correlates receipts that arrive before their submit_sm_resp', async () => {
+    sim.earlyReceipts(true);
+    try {
+      const peer = await SmppPeer.open(smppPort);
+      await peer.bind('transceiver', E2E_ACCOUNT.systemId, E2E_ACCOUNT.password);
+      const resps = await sendMany(peer, 300, (i) => ({ destination_addr: `1415557${String(i).padStart(4, '0')}`, short_message: `early ${i}`, registered_delivery: 1 }), 30);
+      const ids = resps.map((r) => r.message_id ?? '');
+      await until('all delivered', async () => (await app.store!.getMany(ids)).every((s) => s?.status === 'delivered'), 30_000, 100);
+      await peer.close();
+    } finally {
+      sim.earlyReceipts(false);
+    }
+  }, 60_000);
+});
