@@ -56,14 +56,22 @@ function networkErr(pdu: Delivered): string | undefined {
 }
 
 export function readReceipt(pdu: Delivered): Inbound {
+  const tlvId = tlvCString(pdu.tlvs, Tag.receipted_message_id, true);
+  const state = tlvUint8(pdu.tlvs, Tag.message_state);
+  const tlvStat = state === undefined ? undefined : statForMessageState(state);
+  const netErr = networkErr(pdu);
+  // Fast path, most receipts: the TLVs say delivered, and a delivered message has no error to
+  // read from the text. Failures parse the text, whose err: comes before network_error_code.
+  if (tlvId !== undefined && tlvId !== '' && tlvStat === 'DELIVRD') {
+    return { kind: 'receipt', receipt: { upstreamMessageId: tlvId, stat: tlvStat, err: netErr ?? '000' } };
+  }
   const text = bodyOf(pdu).toString('latin1');
   const parsed = text === '' ? null : parseReceipt(text);
-  const id = tlvCString(pdu.tlvs, Tag.receipted_message_id, true) ?? parsed?.id;
+  const id = tlvId !== undefined && tlvId !== '' ? tlvId : parsed?.id;
   if (id === undefined || id === '') return { kind: 'junk', reason: 'receipt without receipted_message_id or id:' };
-  const state = tlvUint8(pdu.tlvs, Tag.message_state);
-  const stat = (state === undefined ? undefined : statForMessageState(state)) ?? parsed?.stat ?? parsed?.rawStat?.toUpperCase() ?? 'UNKNOWN';
+  const stat = tlvStat ?? parsed?.stat ?? parsed?.rawStat?.toUpperCase() ?? 'UNKNOWN';
   const rawErr = parsed?.err;
-  const err = rawErr !== undefined && rawErr !== '' ? rawErr.padStart(3, '0').slice(-3) : (networkErr(pdu) ?? '000');
+  const err = rawErr !== undefined && rawErr !== '' ? rawErr.padStart(3, '0').slice(-3) : (netErr ?? '000');
   return { kind: 'receipt', receipt: { upstreamMessageId: id, stat, err } };
 }
 
