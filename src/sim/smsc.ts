@@ -144,6 +144,15 @@ export class SmscSimulator implements SimHost {
     return this.closing;
   }
 
+  /** Now: every socket destroyed, no goodbye, pending receipts dropped. */
+  destroy(): void {
+    this.closing ??= Promise.resolve();
+    this.queue.stop();
+    this.parked.clear();
+    this.server?.close();
+    for (const s of this.sessions.values()) s.conn.destroy('simulator destroyed');
+  }
+
   // Test and bench controls.
 
   setOutcomes(outcomes: Partial<Outcomes>): void {
@@ -190,7 +199,15 @@ export class SmscSimulator implements SimHost {
     for (const part of split.parts) {
       while (!session.conn.canRequest) {
         if (session.conn.isClosed) throw new Error('receiver went away');
-        await new Promise<void>((r) => session.conn.once('windowOpen', r));
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            session.conn.off('windowOpen', done);
+            session.conn.off('close', done);
+            resolve();
+          };
+          session.conn.on('windowOpen', done);
+          session.conn.on('close', done);
+        });
       }
       const pdu: DeliverSm = {
         command: 'deliver_sm',

@@ -201,6 +201,22 @@ describe('SmscSimulator with the smpp package as the ESME', () => {
     sock.destroy();
   });
 
+  it('takes data_sm like submit_sm', async () => {
+    const p = await bound();
+    const r = await p.call('data_sm', { destination_addr: '4915112345678', message_payload: 'payload text', registered_delivery: 1 });
+    expect(r.command).toBe('data_sm_resp');
+    expect(r.command_status).toBe(Status.ESME_ROK);
+    const dr = await until('receipt', () => p.delivered[0]);
+    expect(dr.receipted_message_id).toBe(r.message_id);
+  });
+
+  it('destroy() drops every socket at once', async () => {
+    const p = await bound();
+    sim.destroy();
+    await until('peer closed', () => p.closed);
+    expect(p.unbound).toBe(false);
+  });
+
   it('close() unbinds bound sessions', async () => {
     const p = await bound();
     await sim.close();
