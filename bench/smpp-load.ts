@@ -33,7 +33,7 @@ function freePort(): Promise<number> {
     s.listen(0, '127.0.0.1', () => {
       const a = s.address();
       const p = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(p));
+      s.close(() => { resolve(p); });
     });
   });
 }
@@ -75,7 +75,7 @@ class LeanEsme {
     private readonly latencies: number[],
   ) {
     socket.setNoDelay(true);
-    socket.on('data', (c: Buffer) => this.onData(c));
+    socket.on('data', (c: Buffer) => { this.onData(c); });
     socket.on('error', () => undefined);
     socket.write(encodePdu({ command: 'bind_transceiver', commandStatus: 0, sequenceNumber: 0x7fff0000, systemId: 'bench', password: 'bench', systemType: '', interfaceVersion: 0x34, addrTon: 0, addrNpi: 0, addressRange: '' }));
   }
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
   const esmes: LeanEsme[] = [];
   for (let i = 0; i < BINDS; i++) {
     const s = connect(smppPort, '127.0.0.1');
-    await new Promise<void>((r) => s.once('connect', () => r()));
+    await new Promise<void>((r) => s.once('connect', () => { r(); }));
     esmes.push(new LeanEsme(s, template, latencies));
   }
   await Promise.all(esmes.map((e) => e.ready));

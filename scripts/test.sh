@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 eval "$(scripts/services.sh env)"
 if [ "${CATALYST_KEEP_SERVICES:-0}" != 1 ]; then trap 'scripts/services.sh down' EXIT; fi
 npx tsc -p tsconfig.json --noEmit
+npx eslint src test bench
 npx vitest run

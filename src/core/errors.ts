@@ -59,7 +59,7 @@ export const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
 
 export function errorCodeOf(err: unknown): ErrorCode {
   if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err as { code: unknown }).code;
+    const code = (err).code;
     if (typeof code === 'string' && code in RETRIABLE) return code as ErrorCode;
   }
   return 'INTERNAL';

@@ -60,7 +60,7 @@ export function errorResponse(code: ErrorCode, message: string, opts: { details?
 }
 
 export function httpErrorFor(err: unknown): HttpResponse {
-  if (err instanceof CatalystError || (typeof err === 'object' && err !== null && 'code' in err && typeof (err as { code: unknown }).code === 'string' && (err as { code: string }).code in HTTP_STATUS)) {
+  if (err instanceof CatalystError || (typeof err === 'object' && err !== null && 'code' in err && typeof (err).code === 'string' && (err as { code: string }).code in HTTP_STATUS)) {
     const e = err as CatalystError;
     return errorResponse(e.code, e.message);
   }

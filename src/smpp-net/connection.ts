@@ -141,7 +141,7 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
         this.write(encodePdu(pdu));
       } catch (err) {
         this.pending.delete(seq);
-        reject(err as Error);
+        reject(err instanceof Error ? err : new Error(String(err)));
       }
     });
   }

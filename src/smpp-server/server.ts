@@ -59,7 +59,7 @@ export class SmppServer {
   /** Stops accepting, then ends every session with an unbind. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const listening = new Promise<void>((r) => this.server.close(() => r()));
+      const listening = new Promise<void>((r) => this.server.close(() => { r(); }));
       await Promise.all([...this.sessions].map((s) => s.close()));
       await listening;
     })();

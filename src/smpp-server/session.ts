@@ -382,8 +382,8 @@ export class SmppSession implements DeliverySink {
     }
     const sched = parseSmppTime(pdu.scheduleDeliveryTime, now);
     const validity = parseSmppTime(pdu.validityPeriod, now);
-    if (sched === 'invalid') return this.answer(pdu, Status.ESME_RINVSCHED);
-    if (validity === 'invalid' || (validity !== null && validity <= now)) return this.answer(pdu, Status.ESME_RINVEXPIRY);
+    if (sched === 'invalid') { this.answer(pdu, Status.ESME_RINVSCHED); return; }
+    if (validity === 'invalid' || (validity !== null && validity <= now)) { this.answer(pdu, Status.ESME_RINVEXPIRY); return; }
     const old = s.message;
     // SMPP 3.4 §4.10.1: the new short_message keeps the original's data_coding.
     const body =

@@ -24,7 +24,7 @@ export function freePort(): Promise<number> {
     s.listen(0, '127.0.0.1', () => {
       const a = s.address();
       const p = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(p));
+      s.close(() => { resolve(p); });
     });
   });
 }
@@ -94,7 +94,7 @@ export class ApplianceProcess {
     const c = this.child;
     if (!c || c.exitCode !== null) return Promise.resolve(c?.exitCode ?? null);
     return new Promise((resolve) => {
-      c.once('exit', (code) => resolve(code));
+      c.once('exit', (code) => { resolve(code); });
       c.kill(signal);
     });
   }

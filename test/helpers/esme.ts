@@ -45,11 +45,11 @@ export class SmppPeer {
 
   static async open(port: number): Promise<SmppPeer> {
     return new Promise((resolve, reject) => {
-      const s = (smpp as unknown as { connect: (o: object, cb: () => void) => PackageSession }).connect({ url: `smpp://127.0.0.1:${port}`, auto_enquire_link_period: 0 }, () => {
+      const s = (smpp as { connect: (o: object, cb: () => void) => PackageSession }).connect({ url: `smpp://127.0.0.1:${port}`, auto_enquire_link_period: 0 }, () => {
         resolve(new SmppPeer(s));
       });
-      s.on('error', (e) => {
-        reject(e as unknown as Error);
+      s.on('error', () => {
+        reject(new Error(`smpp package: cannot connect to port ${port}`));
       });
     });
   }
@@ -142,6 +142,7 @@ export async function sendMany(peer: SmppPeer, n: number, make: (i: number) => R
 /** The text of a receipt deliver_sm as the smpp package hands it over. */
 export function receiptText(p: PackagePdu): string {
   const sm = p.short_message;
-  if (sm && typeof sm === 'object' && !Buffer.isBuffer(sm) && 'message' in sm) return String(sm.message);
-  return Buffer.isBuffer(sm) ? sm.toString('latin1') : String(sm);
+  const text = (v: string | Buffer | undefined): string => (v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('latin1') : v);
+  if (sm === undefined || typeof sm === 'string' || Buffer.isBuffer(sm)) return text(sm);
+  return text(sm.message);
 }

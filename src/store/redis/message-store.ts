@@ -153,7 +153,7 @@ export class MessageStore {
     return rows.map(([entryId, , json, attempt, , exp]) => ({
       entryId,
       message: JSON.parse(json) as Message,
-      attempt: Number(attempt),
+      attempt,
       expireAt: Number(exp),
     }));
   }

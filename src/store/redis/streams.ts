@@ -13,7 +13,7 @@ export async function ensureGroup(redis: Redis, key: string, group: string): Pro
   try {
     await redis.xgroup('CREATE', key, group, '0', 'MKSTREAM');
   } catch (err) {
-    if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    if (!(err instanceof Error && err.message.includes('BUSYGROUP'))) throw err;
   }
 }
 

@@ -35,7 +35,7 @@ beforeAll(async () => {
   const s = await startSim();
   sim = s.sim;
   const hookPort = await freePort();
-  await new Promise<void>((r) => hookServer.listen(hookPort, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => hookServer.listen(hookPort, '127.0.0.1', () => { r(); }));
   const raw = await e2eConfig(s.port);
   const accounts = raw['accounts'] as Record<string, unknown>[];
   accounts[0] = { ...accounts[0], webhookSecret: 'whsec_0123456789abcdef', tps: 50, burst: 50 };

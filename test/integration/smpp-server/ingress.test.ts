@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandId, Status, encodePdu, encodeText, type SubmitSm } from '../../../src/smpp/index.js';
-import { RawPeer, SmppPeer, header } from '../../helpers/esme.js';
+import { RawPeer, SmppPeer, header, receiptText } from '../../helpers/esme.js';
 import { until } from '../../helpers/env.js';
 import { ACCOUNT, Ingress, testConfig } from '../../helpers/ingress.js';
 
@@ -269,7 +269,7 @@ describe('SMPP server: receipts', () => {
     expect(receipt.message_state).toBe(2);
     expect(receipt.source_addr).toBe('14155550100');
     expect(receipt.destination_addr).toBe('ACME');
-    const text = typeof receipt.short_message === 'object' && receipt.short_message && 'message' in receipt.short_message ? String(receipt.short_message.message) : String(receipt.short_message);
+    const text = receiptText(receipt);
     expect(text).toMatch(new RegExp(`^id:${id} sub:001 dlvrd:001 submit date:\\d{10} done date:\\d{10} stat:DELIVRD err:000 text:receipt please`));
     await until('acked and removed', async () => (await ingress.redis.xlen(ingress.store.keys.deliveries(ACCOUNT.id))) === 0);
     await Promise.all([tx.close(), rx.close()]);
