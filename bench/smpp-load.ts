@@ -6,6 +6,7 @@
  *
  *   npm run bench:smpp                      (or: make bench)
  *   BENCH_BINDS=4 BENCH_WINDOW=200 BENCH_SECONDS=20 npm run bench:smpp
+ *   BENCH_INGRESS_ONLY=1 npm run bench:smpp   (no upstream: what admission alone sustains)
  *   BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:smpp   (profile the appliance)
  *
  * The generator is lean on purpose: pre-encoded submit_sm bodies with only the sequence number
@@ -17,6 +18,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { CommandId, FrameDecoder, encodeDeliverSmResp, encodePdu, type SubmitSm } from '../src/smpp/index.js';
 import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 
@@ -24,6 +26,8 @@ const BINDS = Number(process.env['BENCH_BINDS'] ?? 4);
 const WINDOW = Number(process.env['BENCH_WINDOW'] ?? 200);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 15);
 const RECEIPTS = (process.env['BENCH_RECEIPTS'] ?? '1') === '1';
+/** Ingress only: the upstream is a closed port, so accepted messages just queue in Redis. */
+const INGRESS_ONLY = process.env['BENCH_INGRESS_ONLY'] === '1';
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6390';
 const CLICKHOUSE_URL = process.env['CLICKHOUSE_URL'] ?? 'http://127.0.0.1:8124';
 
@@ -144,7 +148,7 @@ async function main(): Promise<void> {
     redis: { url: REDIS_URL, keyPrefix: prefix },
     clickhouse: { url: CLICKHOUSE_URL, database: 'catalyst_bench' },
     accounts: [{ id: 'bench', apiKeys: ['sk_bench_0123456789abcdef'], smpp: [{ systemId: 'bench', password: 'bench' }], balance: 1e9, tps: 1_000_000, burst: 1_000_000 }],
-    upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
+    upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: INGRESS_ONLY ? await freePort() : simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
     routes: [{ prefix: '', upstream: 'sim', price: 0.0001 }],
     router: { platformTps: 1_000_000, platformBurst: 1_000_000 },
     sim: { enabled: false },
@@ -193,7 +197,7 @@ async function main(): Promise<void> {
   const appCpu = (cpuSeconds(app.pid ?? 0) ?? 0) - appCpu0;
   // Let receipts for what was accepted arrive, bounded.
   const drainEnd = Date.now() + 30_000;
-  while (RECEIPTS && esmes.reduce((a, e) => a + e.receipts, 0) < accepted && Date.now() < drainEnd) await new Promise((r) => setTimeout(r, 200));
+  while (RECEIPTS && !INGRESS_ONLY && esmes.reduce((a, e) => a + e.receipts, 0) < accepted && Date.now() < drainEnd) await new Promise((r) => setTimeout(r, 200));
   const receiptsTotal = esmes.reduce((a, e) => a + e.receipts, 0);
   const sorted = Float64Array.from(latencies).sort();
   const result = {
@@ -206,13 +210,14 @@ async function main(): Promise<void> {
     refused,
     receiptsPerSecond: Math.round(receiptsInWindow / elapsed),
     receiptsReceived: receiptsTotal,
-    receiptsExpected: RECEIPTS ? accepted : 0,
+    receiptsExpected: RECEIPTS && !INGRESS_ONLY ? accepted : 0,
+    ingressOnly: INGRESS_ONLY,
     p50Ms: Math.round(percentile(sorted, 50) * 100) / 100,
     p99Ms: Math.round(percentile(sorted, 99) * 100) / 100,
     appPeakRssMiB: peakRssMiB(app.pid ?? 0),
     appCpuSeconds: Math.round(appCpu * 10) / 10,
     generatorCpuSeconds: Math.round(((genCpu.user + genCpu.system) / 1e6) * 10) / 10,
-    command: `BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} BENCH_SECONDS=${SECONDS} npm run bench:smpp`,
+    command: `${INGRESS_ONLY ? 'BENCH_INGRESS_ONLY=1 ' : ''}BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} BENCH_SECONDS=${SECONDS} npm run bench:smpp`,
   };
   const path = writeResult('smpp-load', result);
   console.log(JSON.stringify(result, null, 2));
@@ -221,6 +226,15 @@ async function main(): Promise<void> {
       `app peak RSS ${result.appPeakRssMiB} MiB, generator CPU ${result.generatorCpuSeconds}s of ${result.seconds}s (${env.sha}, ${env.node}, ${env.cpu}) → ${path}`,
   );
   cleanup();
+  // Leave nothing behind: the bench's keys (its own prefix) go; its ClickHouse rows stay in catalyst_bench.
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10_000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
   process.exit(0);
 }
 
