@@ -61,6 +61,9 @@ export class Appliance {
       platformBurst: cfg.router.platformBurst,
       retentionSeconds: cfg.router.retentionSeconds,
       maxAttempts: cfg.router.maxAttempts,
+      observe: (script, seconds) => {
+        this.metrics.redisSeconds.observe({ script }, seconds);
+      },
     });
     this.store = store;
 
@@ -75,19 +78,19 @@ export class Appliance {
       batchRows: cfg.clickhouse.batchRows,
       maxWaitMs: cfg.clickhouse.maxWaitMs,
       claimIdleMs: cfg.router.claimIdleMs,
-      logger: this.log.child({ component: 'clickhouse' }),
+      logger: this.log,
       metrics: { registry: this.metrics.registry },
     });
     await this.writer.start();
 
     let simPort: number | undefined;
     if (cfg.sim.enabled) {
-      this.sim = new SmscSimulator(cfg.sim, { logger: this.log.child({ component: 'sim' }) });
+      this.sim = new SmscSimulator(cfg.sim, { logger: this.log });
       simPort = (await this.sim.listen()).port;
     }
 
     this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics });
-    this.upstreams = cfg.upstreams.map((u) => new SmppUpstream(u, this.router as Router, { logger: this.log.child({ component: 'upstream', upstream: u.id }), metrics: this.metrics }));
+    this.upstreams = cfg.upstreams.map((u) => new SmppUpstream(u, this.router as Router, { logger: this.log, metrics: this.metrics }));
     for (const u of this.upstreams) u.start();
     await this.router.start(this.upstreams);
 

@@ -135,6 +135,7 @@ export class Admission {
       const r = w.item.routed;
       if (outcome === 'accepted') {
         this.metrics?.messagesAccepted.inc({ account: r.message.accountId, ingress: r.message.ingress });
+        this.metrics?.messagesState.inc({ state: r.message.scheduleAt !== undefined && r.message.scheduleAt > Date.now() ? 'scheduled' : 'queued' });
         w.resolve({ ok: true, id: r.message.id, priceMicros: r.priceMicros, currency: r.currency, parts: r.parts, upstream: r.upstream });
       } else {
         const reason = outcome ?? 'store_error';

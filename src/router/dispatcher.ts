@@ -121,6 +121,7 @@ export class Dispatcher {
     this.inflight--;
     this.metrics?.dispatchInflight.dec({ upstream: this.upstream.id });
     this.metrics?.sendResults.inc({ upstream: this.upstream.id, result: o.result.kind });
+    this.metrics?.messagesState.inc({ state: o.result.kind === 'failed' ? o.result.status : o.result.kind === 'retry' ? 'queued' : 'submitted' });
     this.outcomes.push(o);
     if (this.outcomes.length >= this.opts.batch) void this.flushNow();
     else if (!this.flushScheduled) {

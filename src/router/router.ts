@@ -34,6 +34,7 @@ export class Router implements UpstreamSink {
   readonly deliveries: DeliveryHub;
   readonly routes: RoutingTable;
   private readonly dispatchers: Dispatcher[] = [];
+  private upstreamIds: string[] = [];
   private readonly readers: Redis[] = [];
   private webhooks: WebhookSender | undefined;
   private readonly numberOwners: ReadonlyMap<string, AccountConfig>;
@@ -58,6 +59,7 @@ export class Router implements UpstreamSink {
   async start(upstreams: readonly UpstreamConnector[]): Promise<void> {
     const { config, store } = this.deps;
     for (const a of config.accounts) await store.seedBalance(a.id, Math.round(a.balance * 1_000_000));
+    this.upstreamIds = upstreams.map((u) => u.id);
     for (const up of upstreams) {
       const reader = this.deps.connect();
       this.readers.push(reader);
@@ -94,7 +96,12 @@ export class Router implements UpstreamSink {
   }
 
   private async timerLoop(): Promise<void> {
+    let lastGauges = 0;
     while (this.timersRunning) {
+      if (Date.now() - lastGauges >= 1000) {
+        lastGauges = Date.now();
+        await this.updateQueueGauges();
+      }
       let handled = 0;
       try {
         handled = await this.deps.store.runTimers(1000);
@@ -105,15 +112,31 @@ export class Router implements UpstreamSink {
     }
   }
 
+  /** router_queue_depth: the length of each upstream's queue stream (entries not yet acknowledged). */
+  private async updateQueueGauges(): Promise<void> {
+    const m = this.deps.metrics;
+    if (!m || this.dispatchers.length === 0) return;
+    try {
+      const pipe = this.deps.store.redis.pipeline();
+      for (const u of this.upstreamIds) pipe.xlen(this.deps.store.keys.queue(u));
+      const res = (await pipe.exec()) ?? [];
+      this.upstreamIds.forEach((u, i) => {
+        const [err, n] = res[i] ?? [null, 0];
+        if (!err) m.queueDepth.set({ upstream: u }, Number(n));
+      });
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not read queue depths');
+    }
+  }
+
   // UpstreamSink
 
   async receipts(upstream: string, items: readonly UpstreamReceipt[]): Promise<void> {
     const final = items.filter((r) => FINAL_STATS.has(r.stat));
     for (const r of items) this.deps.metrics?.receiptsIn.inc({ upstream, stat: r.stat });
     if (final.length === 0) return;
-    const started = performance.now();
-    await this.deps.store.receipts(upstream, final);
-    this.deps.metrics?.redisSeconds.observe({ script: 'receipts' }, (performance.now() - started) / 1000);
+    const outcomes = await this.deps.store.receipts(upstream, final);
+    for (const o of outcomes) if (o !== 'early' && o !== 'applied') this.deps.metrics?.messagesState.inc({ state: o });
   }
 
   async inbound(upstream: string, items: readonly InboundMessage[]): Promise<void> {

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Message, MessageStatus, Routed } from '../../core/message.js';
 import { Keys } from './keys.js';
-import { defineScripts, run } from './scripts.js';
+import { defineScripts, run as runScript, type ScriptName } from './scripts.js';
 
 export interface AdmitItem {
   readonly routed: Routed;
@@ -21,6 +21,8 @@ export interface AdmitItem {
 
 export type AdmitOutcome = 'accepted' | 'throttled' | 'platform_throttled' | 'insufficient_balance';
 const ADMIT_OUTCOMES: readonly AdmitOutcome[] = ['accepted', 'throttled', 'platform_throttled', 'insufficient_balance'];
+
+export type ReceiptOutcome = 'early' | 'applied' | MessageStatus;
 
 export interface QueueEntry {
   readonly entryId: string;
@@ -65,6 +67,8 @@ export interface ReceiptAddressing {
 }
 
 export interface StoreOptions {
+  /** Called with each script's round-trip time (for store_redis_seconds). */
+  readonly observe?: (script: ScriptName, seconds: number) => void;
   readonly prefix: string;
   readonly platformTps: number;
   readonly platformBurst: number;
@@ -114,6 +118,15 @@ export class MessageStore {
     defineScripts(redis);
   }
 
+  private async run(name: ScriptName, args: readonly (string | number)[]): Promise<unknown> {
+    const started = performance.now();
+    try {
+      return await runScript(this.redis, name, args);
+    } finally {
+      this.opts.observe?.(name, (performance.now() - started) / 1000);
+    }
+  }
+
   private head(now: number): [string, number] {
     return [this.opts.prefix, now];
   }
@@ -141,7 +154,7 @@ export class MessageStore {
         r.currency,
       );
     }
-    const codes = (await run(this.redis, 'admit', args)) as number[];
+    const codes = (await this.run('admit', args)) as number[];
     return codes.map((c) => ADMIT_OUTCOMES[c] ?? 'throttled');
   }
 
@@ -149,7 +162,7 @@ export class MessageStore {
     if (entries.length === 0) return [];
     const args: (string | number)[] = [...this.head(now), upstream, entries.length];
     for (const e of entries) args.push(e.entryId, e.messageId, e.redelivered ? '1' : '0');
-    const rows = (await run(this.redis, 'take', args)) as [string, string, string, number, string, string][];
+    const rows = (await this.run('take', args)) as [string, string, string, number, string, string][];
     return rows.map(([entryId, , json, attempt, , exp]) => ({
       entryId,
       message: JSON.parse(json) as Message,
@@ -162,11 +175,14 @@ export class MessageStore {
     if (items.length === 0) return 0;
     const args: (string | number)[] = [...this.head(now), upstream, this.opts.retentionSeconds, items.length];
     for (const it of items) args.push(it.entryId, it.messageId, it.upstreamIds.map(cleanUpstreamId).join(','));
-    return (await run(this.redis, 'submitted', args)) as number;
+    return (await this.run('submitted', args)) as number;
   }
 
-  /** Final receipts from an upstream; returns, per receipt, whether it matched a sent message yet. */
-  async receipts(upstream: string, items: readonly { upstreamMessageId: string; stat: string; err: string }[], now = Date.now()): Promise<boolean[]> {
+  /**
+   * Final receipts from an upstream. Per receipt: 'early' when its message is not mapped yet (held
+   * until it is), 'applied', or the final status it gave its message.
+   */
+  async receipts(upstream: string, items: readonly { upstreamMessageId: string; stat: string; err: string }[], now = Date.now()): Promise<ReceiptOutcome[]> {
     if (items.length === 0) return [];
     const args: (string | number)[] = [...this.head(now), upstream, items.length];
     for (const it of items) {
@@ -174,8 +190,8 @@ export class MessageStore {
       const stat = /^[A-Z]{5,7}$/.test(it.stat) ? it.stat : 'UNKNOWN';
       args.push(cleanUpstreamId(it.upstreamMessageId), stat, it.err.replace(/[^0-9A-Za-z]/g, '').slice(0, 3).padStart(3, '0'));
     }
-    const out = (await run(this.redis, 'receipts', args)) as number[];
-    return out.map((v) => v === 1);
+    const out = (await this.run('receipts', args)) as (number | string)[];
+    return out.map((v) => (v === 0 ? 'early' : v === 1 ? 'applied' : (v as MessageStatus)));
   }
 
   async fail(
@@ -186,22 +202,22 @@ export class MessageStore {
     if (items.length === 0) return 0;
     const args: (string | number)[] = [...this.head(now), upstream, items.length];
     for (const it of items) args.push(it.entryId ?? '', it.messageId, it.status, it.errorCode, it.dlrErr);
-    return (await run(this.redis, 'fail', args)) as number;
+    return (await this.run('fail', args)) as number;
   }
 
   async retry(upstream: string, items: readonly { entryId: string; messageId: string; dueAt: number; errorCode: string }[], now = Date.now()): Promise<number> {
     if (items.length === 0) return 0;
     const args: (string | number)[] = [...this.head(now), upstream, this.opts.maxAttempts, items.length];
     for (const it of items) args.push(it.entryId, it.messageId, it.dueAt, it.errorCode);
-    return (await run(this.redis, 'retry', args)) as number;
+    return (await this.run('retry', args)) as number;
   }
 
   async runTimers(limit: number, now = Date.now()): Promise<number> {
-    return (await run(this.redis, 'timers', [...this.head(now), limit])) as number;
+    return (await this.run('timers', [...this.head(now), limit])) as number;
   }
 
   async cancel(accountId: string, messageId: string, now = Date.now()): Promise<'cancelled' | 'not_cancellable' | 'unknown'> {
-    const r = (await run(this.redis, 'cancel', [...this.head(now), accountId, messageId])) as number;
+    const r = (await this.run('cancel', [...this.head(now), accountId, messageId])) as number;
     return r === 1 ? 'cancelled' : r === 0 ? 'not_cancellable' : 'unknown';
   }
 
@@ -211,7 +227,7 @@ export class MessageStore {
     change: { scheduleAt?: number; expireAt?: number; registeredDelivery?: 0 | 1 | 2 },
     now = Date.now(),
   ): Promise<'replaced' | 'not_replaceable' | 'unknown'> {
-    const r = (await run(this.redis, 'replace', [
+    const r = (await this.run('replace', [
       ...this.head(now),
       accountId,
       message.id,
@@ -230,7 +246,7 @@ export class MessageStore {
     for (const it of items) {
       args.push(it.message.id, it.message.accountId, JSON.stringify(it.message), eventBase({ message: it.message, upstream: it.upstream, priceMicros: 0, currency: '', parts: 1 }));
     }
-    return (await run(this.redis, 'mo', args)) as number;
+    return (await this.run('mo', args)) as number;
   }
 
   /**
@@ -242,7 +258,7 @@ export class MessageStore {
     part: { seq: number; total: number; payload: Buffer; candidateId: string; registeredDelivery: 0 | 1 | 2; ttlSeconds: number },
     now = Date.now(),
   ): Promise<{ id: string; complete?: { registeredDelivery: 0 | 1 | 2; payload: Buffer } }> {
-    const res = (await run(this.redis, 'assemble', [
+    const res = (await this.run('assemble', [
       ...this.head(now),
       key,
       part.seq,

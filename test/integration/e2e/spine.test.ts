@@ -137,4 +137,47 @@ describe('spine end to end', () => {
       sim.earlyReceipts(false);
     }
   }, 60_000);
+
+  it('delivers mobile-originated messages, long and Unicode ones whole, to the receiver binds of the number\'s account', async () => {
+    const rx = await SmppPeer.open(smppPort);
+    expect(await rx.bind('receiver', E2E_ACCOUNT.systemId, E2E_ACCOUNT.password)).toBe(0);
+    const text = 'Réponse du client 😀 — '.repeat(8);
+    await sim.sendMo({ from: '14155550123', to: '15550001111', text });
+    await sim.sendMo({ from: '14155550124', to: '15550001111', text: 'short reply' });
+    const mos = await until('two MOs', () => {
+      const got = rx.delivered.filter((p) => p.esm_class !== 0x04 && p.source_addr?.startsWith('1415555012'));
+      return got.length >= 3 ? got : undefined; // the long one arrives as two UDH parts
+    }, 20_000, 50);
+    const short = mos.find((p) => p.source_addr === '14155550124');
+    expect(receiptText(short!)).toBe('short reply');
+    const parts = mos.filter((p) => p.source_addr === '14155550123');
+    expect(parts.length).toBeGreaterThanOrEqual(2);
+    // Reassemble as an ESME would: the smpp package decodes UCS-2 and hands the UDH over apart.
+    const seqOf = (p: (typeof parts)[number]): number => {
+      const sm = p.short_message as { udh?: Buffer[] };
+      const udh = sm.udh?.[0];
+      return udh ? (udh[udh.length - 1] ?? 0) : 0;
+    };
+    const whole = [...parts].sort((a, b) => seqOf(a) - seqOf(b)).map((p) => receiptText(p)).join('');
+    expect(whole).toBe(text);
+    expect(parts.every((p) => p.data_coding === 8)).toBe(true);
+    await rx.close();
+  }, 30_000);
+
+  it('ends a message the upstream refuses for good, with an UNDELIV receipt and its money back', async () => {
+    const peer = await SmppPeer.open(smppPort);
+    await peer.bind('transceiver', E2E_ACCOUNT.systemId, E2E_ACCOUNT.password);
+    const before = await app.store!.balance(E2E_ACCOUNT.id);
+    // The simulator answers ESME_RINVDSTADR to 9990… numbers.
+    const r = await peer.call('submit_sm', { destination_addr: '99901234567', short_message: 'nobody home', registered_delivery: 1 });
+    expect(r.command_status).toBe(0);
+    const id = r.message_id ?? '';
+    const receipt = await until('receipt', () => peer.delivered.find((p) => p.receipted_message_id === id), 20_000, 50);
+    expect(receiptText(receipt)).toContain('stat:UNDELIV');
+    const s = await app.store!.get(id);
+    expect(s?.status).toBe('rejected');
+    expect(s?.errorCode).toBe('ESME_RINVDSTADR');
+    expect(await app.store!.balance(E2E_ACCOUNT.id)).toBe(before);
+    await peer.close();
+  }, 30_000);
 });

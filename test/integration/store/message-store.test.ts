@@ -81,7 +81,7 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(taken[0]?.message.id).toBe(m.id);
     await store.submitted('up1', [{ entryId: taken[0]!.entryId, messageId: m.id, upstreamIds: ['ABC1'] }]);
     expect((await store.get(m.id))?.status).toBe('submitted');
-    expect(await store.receipts('up1', [{ upstreamMessageId: 'ABC1', stat: 'DELIVRD', err: '000' }])).toEqual([true]);
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'ABC1', stat: 'DELIVRD', err: '000' }])).toEqual(['delivered']);
     const s = await store.get(m.id);
     expect(s?.status).toBe('delivered');
     expect(s?.dlrStat).toBe('DELIVRD');
@@ -97,7 +97,7 @@ describe('MessageStore (Lua over real Redis)', () => {
     const m = msg();
     await store.admit([item(m)]);
     const taken = await store.take('up1', await queued());
-    expect(await store.receipts('up1', [{ upstreamMessageId: 'EARLY', stat: 'UNDELIV', err: '011' }])).toEqual([false]);
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'EARLY', stat: 'UNDELIV', err: '011' }])).toEqual(['early']);
     expect(await store.submitted('up1', [{ entryId: taken[0]!.entryId, messageId: m.id, upstreamIds: ['EARLY'] }])).toBe(1);
     const s = await store.get(m.id);
     expect(s?.status).toBe('failed');
@@ -109,7 +109,7 @@ describe('MessageStore (Lua over real Redis)', () => {
     await store.admit([item(m)]);
     const taken = await store.take('up1', await queued());
     await store.submitted('up1', [{ entryId: taken[0]!.entryId, messageId: m.id, upstreamIds: ['P1', 'P2', 'P3'] }]);
-    await store.receipts('up1', [{ upstreamMessageId: 'P1', stat: 'DELIVRD', err: '000' }, { upstreamMessageId: 'P3', stat: 'DELIVRD', err: '000' }]);
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'P1', stat: 'DELIVRD', err: '000' }, { upstreamMessageId: 'P3', stat: 'DELIVRD', err: '000' }])).toEqual(['applied', 'applied']);
     expect((await store.get(m.id))?.status).toBe('submitted');
     await store.receipts('up1', [{ upstreamMessageId: 'P2', stat: 'EXPIRED', err: '000' }]);
     expect((await store.get(m.id))?.status).toBe('expired');

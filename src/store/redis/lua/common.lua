@@ -58,20 +58,24 @@ end
 
 -- One part's final receipt. A message is final when every part has one: delivered if all were
 -- DELIVRD, otherwise the first failing part's stat decides. Duplicate receipts change nothing.
+-- Returns the final status when this receipt made the message final, else nil.
 local PF_STATUS = { EXPIRED = 'expired', REJECTD = 'rejected', DELETED = 'cancelled' }
 local function apply_receipt(id, part, stat, derr)
   local k = mkey(id)
-  if redis.call('HSETNX', k, 'p' .. part, stat) == 0 then return end
+  if redis.call('HSETNX', k, 'p' .. part, stat) == 0 then return nil end
   if stat ~= 'DELIVRD' and not redis.call('HGET', k, 'pf') then
     redis.call('HSET', k, 'pf', stat, 'pfe', derr)
   end
   local done = redis.call('HINCRBY', k, 'pd', 1)
   local np = tonumber(redis.call('HGET', k, 'np') or '1')
-  if done < np then return end
+  if done < np then return nil end
   local pf = redis.call('HGET', k, 'pf')
+  local status = 'delivered'
   if not pf then
-    finalize(id, 'delivered', '', 'DELIVRD', '000', nil)
+    if not finalize(id, status, '', 'DELIVRD', '000', nil) then return nil end
   else
-    finalize(id, PF_STATUS[pf] or 'failed', 'DLR_' .. pf, pf, redis.call('HGET', k, 'pfe') or '000', nil)
+    status = PF_STATUS[pf] or 'failed'
+    if not finalize(id, status, 'DLR_' .. pf, pf, redis.call('HGET', k, 'pfe') or '000', nil) then return nil end
   end
+  return status
 end

@@ -8,7 +8,10 @@ local n = 0
 for i = 0, N - 1 do
   local o = 4 + i * 5
   local eid, id, status, err, derr = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5]
-  if finalize(id, status, err, nil, derr, nil) then n = n + 1 end
+  -- The ESME's receipt says UNDELIV for any permanent failure (EXPIRED when the validity ended).
+  local stat = 'UNDELIV'
+  if status == 'expired' then stat = 'EXPIRED' end
+  if finalize(id, status, err, stat, derr, nil) then n = n + 1 end
   if eid ~= '' then acks[#acks + 1] = eid end
 end
 if #acks > 0 then

@@ -1,6 +1,7 @@
 -- receipts: final receipts from an upstream (deliver_sm with esm_class receipt, or data_sm).
 -- in:  ARGV[3] upstream, [4] count, then per receipt (stride 3): upstream message id, stat, 3-digit err
--- out: per receipt 1 applied, 0 held as early (its submit_sm_resp has not been seen yet)
+-- out: per receipt the final status it gave its message, 1 applied (more parts to come, or a
+--      duplicate), 0 held as early (its submit_sm_resp has not been seen yet)
 local UP, N = ARGV[3], tonumber(ARGV[4])
 local out = {}
 
@@ -10,8 +11,7 @@ for i = 0, N - 1 do
   local ref = redis.call('GET', P .. 'u:' .. UP .. ':' .. umid)
   if ref then
     local id, part = string.match(ref, '^(.*)|(%d+)$')
-    apply_receipt(id, part, stat, derr)
-    out[i + 1] = 1
+    out[i + 1] = apply_receipt(id, part, stat, derr) or 1
   else
     -- SMPP gives no order between a submit_sm_resp and the receipt for it: hold the receipt
     -- until submitted.lua maps the id.
