@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SimConfig } from '../core/config.js';
 import {
+  deliverSm,
   decodeText,
   formatReceipt,
   getTlv,
@@ -143,11 +144,7 @@ export function receiptPdu(r: PendingReceipt, now: number): DeliverSm {
     v.writeUInt16BE(Number(r.err), 1);
     tlvs.push(tlvBuf(Tag.network_error_code, v));
   }
-  return {
-    command: 'deliver_sm',
-    commandStatus: 0,
-    sequenceNumber: 0,
-    serviceType: '',
+  return deliverSm({
     sourceAddrTon: r.from.ton,
     sourceAddrNpi: r.from.npi,
     sourceAddr: r.from.addr,
@@ -155,15 +152,7 @@ export function receiptPdu(r: PendingReceipt, now: number): DeliverSm {
     destAddrNpi: r.to.npi,
     destinationAddr: r.to.addr,
     esmClass: 0x04,
-    protocolId: 0,
-    priorityFlag: 0,
-    scheduleDeliveryTime: '',
-    validityPeriod: '',
-    registeredDelivery: 0,
-    replaceIfPresentFlag: 0,
-    dataCoding: 0,
-    smDefaultMsgId: 0,
     shortMessage: Buffer.from(text, 'latin1'),
     tlvs,
-  };
+  });
 }

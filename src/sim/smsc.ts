@@ -11,7 +11,7 @@
 import { createServer, type Server } from 'node:net';
 import type { SimConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
-import { chooseDataCoding, splitText, Status, statusName, type DataSm, type DeliverSm, type SubmitSm, type TextCoding } from '../smpp/index.js';
+import { chooseDataCoding, deliverSm, splitText, Status, statusName, type DataSm, type DeliverSm, type SubmitSm, type TextCoding } from '../smpp/index.js';
 import { SmppConnection } from '../smpp-net/connection.js';
 import { DueQueue, Fifo } from './due-queue.js';
 import { errFor, MessageIds, pickStat, receiptPdu, receiptText, validateSubmit, wantsReceipt, type Outcomes, type PendingReceipt } from './sim-receipts.js';
@@ -209,11 +209,7 @@ export class SmscSimulator implements SimHost {
           session.conn.on('close', done);
         });
       }
-      const pdu: DeliverSm = {
-        command: 'deliver_sm',
-        commandStatus: 0,
-        sequenceNumber: 0,
-        serviceType: '',
+      const pdu = deliverSm({
         sourceAddrTon: 1,
         sourceAddrNpi: 1,
         sourceAddr: opts.from,
@@ -221,17 +217,9 @@ export class SmscSimulator implements SimHost {
         destAddrNpi: 1,
         destinationAddr: opts.to,
         esmClass: split.esmClassUdhi ? 0x40 : 0,
-        protocolId: 0,
-        priorityFlag: 0,
-        scheduleDeliveryTime: '',
-        validityPeriod: '',
-        registeredDelivery: 0,
-        replaceIfPresentFlag: 0,
         dataCoding,
-        smDefaultMsgId: 0,
         shortMessage: part,
-        tlvs: [],
-      };
+      });
       answers.push(session.conn.request(pdu).then((r) => r.commandStatus));
     }
     const statuses = await Promise.all(answers);

@@ -7,6 +7,7 @@ import type { Delivery } from '../router/delivery-hub.js';
 import {
   Tag,
   chooseDataCoding,
+  deliverSm,
   encodeText,
   formatReceipt,
   messageStateFor,
@@ -18,22 +19,6 @@ import {
 } from '../smpp/index.js';
 
 const RECEIPT_STATS = new Set<string>(['ENROUTE', 'DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'ACCEPTD', 'UNKNOWN', 'REJECTD']);
-
-function base(): Omit<DeliverSm, 'sourceAddr' | 'sourceAddrTon' | 'sourceAddrNpi' | 'destinationAddr' | 'destAddrTon' | 'destAddrNpi' | 'shortMessage' | 'tlvs' | 'esmClass' | 'dataCoding'> {
-  return {
-    command: 'deliver_sm',
-    commandStatus: 0,
-    sequenceNumber: 0,
-    serviceType: '',
-    protocolId: 0,
-    priorityFlag: 0,
-    scheduleDeliveryTime: '',
-    validityPeriod: '',
-    registeredDelivery: 0,
-    replaceIfPresentFlag: 0,
-    smDefaultMsgId: 0,
-  };
-}
 
 export function deliverPdus(d: Delivery, ref: number): DeliverSm[] {
   if (d.kind === 'receipt') {
@@ -51,8 +36,7 @@ export function deliverPdus(d: Delivery, ref: number): DeliverSm[] {
     });
     const a = d.addressing;
     return [
-      {
-        ...base(),
+      deliverSm({
         // The receipt travels back: from the original destination to the original source.
         sourceAddr: a.d.addr,
         sourceAddrTon: a.d.ton,
@@ -64,7 +48,7 @@ export function deliverPdus(d: Delivery, ref: number): DeliverSm[] {
         dataCoding: 0,
         shortMessage: Buffer.from(text, 'latin1'),
         tlvs: [tlvCStr(Tag.receipted_message_id, d.messageId), tlvU8(Tag.message_state, messageStateFor(stat))],
-      },
+      }),
     ];
   }
   const m = d.message;
@@ -77,12 +61,12 @@ export function deliverPdus(d: Delivery, ref: number): DeliverSm[] {
     destAddrNpi: m.destination.npi,
   };
   if (m.body.kind === 'binary') {
-    return [{ ...base(), ...addressing, esmClass: 0, dataCoding: m.body.dataCoding, shortMessage: Buffer.from(m.body.base64, 'base64'), tlvs: [] }];
+    return [deliverSm({ ...addressing, dataCoding: m.body.dataCoding, shortMessage: Buffer.from(m.body.base64, 'base64') })];
   }
   const dc = chooseDataCoding(m.body.text);
   const split = splitText(m.body.text, { dataCoding: dc, ref });
   if (split.parts.length === 1) {
-    return [{ ...base(), ...addressing, esmClass: 0, dataCoding: dc, shortMessage: encodeText(m.body.text, dc), tlvs: [] }];
+    return [deliverSm({ ...addressing, dataCoding: dc, shortMessage: encodeText(m.body.text, dc) })];
   }
-  return split.parts.map((p) => ({ ...base(), ...addressing, esmClass: 0x40, dataCoding: dc, shortMessage: p, tlvs: [] }));
+  return split.parts.map((p) => deliverSm({ ...addressing, esmClass: 0x40, dataCoding: dc, shortMessage: p }));
 }

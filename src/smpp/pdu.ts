@@ -286,3 +286,31 @@ export function responseFor<R extends RequestPdu>(
 export function genericNack(sequenceNumber: number, commandStatus: number): HeaderOnlyPdu {
   return { command: 'generic_nack', commandStatus, sequenceNumber };
 }
+
+/**
+ * A deliver_sm (SMPP 3.4 §4.6.1) with every field not given at its empty value: what both SMSC
+ * sides (our server's receipts and MO, the simulator) start from.
+ */
+export function deliverSm(fields: Pick<DeliverSm, 'sourceAddr' | 'destinationAddr' | 'shortMessage'> & Partial<Omit<DeliverSm, 'command'>>): DeliverSm {
+  return {
+    commandStatus: 0,
+    sequenceNumber: 0,
+    serviceType: '',
+    sourceAddrTon: 0,
+    sourceAddrNpi: 0,
+    destAddrTon: 0,
+    destAddrNpi: 0,
+    esmClass: 0,
+    protocolId: 0,
+    priorityFlag: 0,
+    scheduleDeliveryTime: '',
+    validityPeriod: '',
+    registeredDelivery: 0,
+    replaceIfPresentFlag: 0,
+    dataCoding: 0,
+    smDefaultMsgId: 0,
+    tlvs: [],
+    ...fields,
+    command: 'deliver_sm',
+  };
+}

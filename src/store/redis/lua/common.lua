@@ -10,6 +10,17 @@ local STAT_OF = { delivered = 'DELIVRD', failed = 'UNDELIV', expired = 'EXPIRED'
 
 local function mkey(id) return P .. 'm:' .. id end
 
+-- Acknowledge and delete queue entries whose outcome the message's state now records. In chunks:
+-- unpack() of more than a few thousand values overflows Lua's C stack.
+local function ack_queue(upstream, ids)
+  local q = P .. 'q:' .. upstream
+  for i = 1, #ids, 1000 do
+    local chunk = { unpack(ids, i, math.min(i + 999, #ids)) }
+    redis.call('XACK', q, 'dispatch', unpack(chunk))
+    redis.call('XDEL', q, unpack(chunk))
+  end
+end
+
 -- One event row per state change, appended to EVBUF and written as one stream entry per script run.
 -- The hash field eb holds the row's fixed part as JSON without its closing brace.
 local function event(id, status, err, umid)

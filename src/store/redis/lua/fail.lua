@@ -14,9 +14,6 @@ for i = 0, N - 1 do
   if finalize(id, status, err, stat, derr, nil) then n = n + 1 end
   if eid ~= '' then acks[#acks + 1] = eid end
 end
-if #acks > 0 then
-  redis.call('XACK', P .. 'q:' .. UP, 'dispatch', unpack(acks))
-  redis.call('XDEL', P .. 'q:' .. UP, unpack(acks))
-end
+ack_queue(UP, acks)
 flush_events()
 return n

@@ -3,7 +3,6 @@
 --      stream entry id, message id, due time ms, error code
 -- out: number given up (attempts exhausted → failed)
 local UP, MAX, N = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local Q = P .. 'q:' .. UP
 local acks = {}
 local gaveUp = 0
 for i = 0, N - 1 do
@@ -22,9 +21,6 @@ for i = 0, N - 1 do
   end
   acks[#acks + 1] = eid
 end
-if #acks > 0 then
-  redis.call('XACK', Q, 'dispatch', unpack(acks))
-  redis.call('XDEL', Q, unpack(acks))
-end
+ack_queue(UP, acks)
 flush_events()
 return gaveUp

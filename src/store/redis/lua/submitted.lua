@@ -3,7 +3,6 @@
 --      stream entry id, message id, upstream message ids joined by ',' (one per part, in order)
 -- out: number of early receipts applied (receipts that had arrived before their response)
 local UP, RET, N = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local Q = P .. 'q:' .. UP
 local acks = {}
 local applied = 0
 
@@ -33,9 +32,6 @@ for i = 0, N - 1 do
   end
   acks[#acks + 1] = eid
 end
-if #acks > 0 then
-  redis.call('XACK', Q, 'dispatch', unpack(acks))
-  redis.call('XDEL', Q, unpack(acks))
-end
+ack_queue(UP, acks)
 flush_events()
 return applied

@@ -4,7 +4,6 @@
 -- out: per message to send: { entry id, message id, payload JSON, attempt, registered_delivery, expireAt };
 --      entries that must not be sent (cancelled, final, expired, gone) are acked here.
 local UP, N = ARGV[3], tonumber(ARGV[4])
-local Q = P .. 'q:' .. UP
 local out = {}
 local acks = {}
 for i = 0, N - 1 do
@@ -29,9 +28,6 @@ for i = 0, N - 1 do
     acks[#acks + 1] = eid
   end
 end
-if #acks > 0 then
-  redis.call('XACK', Q, 'dispatch', unpack(acks))
-  redis.call('XDEL', Q, unpack(acks))
-end
+ack_queue(UP, acks)
 flush_events()
 return out
