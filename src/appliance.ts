@@ -20,6 +20,7 @@ import { SmscSimulator } from './sim/index.js';
 import { SmppAuth } from './smpp-server/auth.js';
 import { SmppServer } from './smpp-server/server.js';
 import { EventWriter, createClickHouse, migrate } from './store/clickhouse/index.js';
+import { MessageHistory } from './store/history.js';
 import { MessageStore } from './store/redis/message-store.js';
 
 export interface Ports {
@@ -60,6 +61,7 @@ export class Appliance {
       platformTps: cfg.router.platformTps,
       platformBurst: cfg.router.platformBurst,
       retentionSeconds: cfg.router.retentionSeconds,
+      finalRetentionSeconds: cfg.router.finalRetentionSeconds,
       maxAttempts: cfg.router.maxAttempts,
       observe: (script, seconds) => {
         this.metrics.redisSeconds.observe({ script }, seconds);
@@ -105,7 +107,8 @@ export class Appliance {
     });
     const smppPort = await this.smpp.listen(cfg.smpp.port, cfg.smpp.host);
 
-    const routes = buildRoutes({ admission: this.router.admission, store, registry: this.metrics.registry, health: () => this.health() });
+    const history = new MessageHistory(store, this.clickhouse, cfg.clickhouse.database);
+    const routes = buildRoutes({ admission: this.router.admission, history, registry: this.metrics.registry, health: () => this.health() });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);
     this.log.info({ http: httpPort, smpp: smppPort, sim: simPort, consumer: this.consumer }, 'Catalyst is up');

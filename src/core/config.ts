@@ -135,8 +135,10 @@ const schema = z.strictObject({
       /** Platform-wide messages a second across all accounts and processes (the seed's TOTAL row). */
       platformTps: z.number().int().positive().default(100_000),
       platformBurst: z.number().int().positive().default(120_000),
-      /** How long message state stays in Redis after it was accepted. */
+      /** How long the state of a message not yet final stays in Redis (longer than any validity). */
       retentionSeconds: z.number().int().positive().default(7 * 24 * 3600),
+      /** How long a final message's state stays in Redis; after that its status comes from ClickHouse. */
+      finalRetentionSeconds: z.number().int().positive().default(24 * 3600),
       /** Validity when the sender gives none; also how long a submitted message waits for its receipt. */
       defaultValiditySeconds: z.number().int().positive().default(48 * 3600),
       /** Most send attempts on transient errors (throttled, queue full, timeouts) before failing. */

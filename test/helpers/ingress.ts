@@ -44,7 +44,7 @@ export class Ingress {
 
   constructor(readonly config: Readonly<Config>) {
     const log = pino({ level: process.env['TEST_LOG'] ?? 'silent' });
-    this.store = new MessageStore(this.redis, { prefix: config.redis.keyPrefix, platformTps: config.router.platformTps, platformBurst: config.router.platformBurst, retentionSeconds: 3600, maxAttempts: 3 });
+    this.store = new MessageStore(this.redis, { prefix: config.redis.keyPrefix, platformTps: config.router.platformTps, platformBurst: config.router.platformBurst, retentionSeconds: 3600, finalRetentionSeconds: 600, maxAttempts: 3 });
     this.router = new Router({
       config,
       store: this.store,

@@ -11,7 +11,7 @@ import { newMessageId } from '../../core/ids.js';
 import { fromMicros, type Message } from '../../core/message.js';
 import type { Admission, AdmissionRefusal } from '../../router/admission.js';
 import { dlrDescription } from '../../router/dlr.js';
-import type { MessageStore } from '../../store/redis/message-store.js';
+import type { MessageHistory } from '../../store/history.js';
 import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse } from '../http.js';
 
 export const SendSmsSchema = z.strictObject({
@@ -29,7 +29,7 @@ export type SendSms = z.infer<typeof SendSmsSchema>;
 
 export interface SmsDeps {
   readonly admission: Admission;
-  readonly store: MessageStore;
+  readonly history: MessageHistory;
 }
 
 /** E.164 digits without '+', or undefined when the numbering plan says no such number can exist. */
@@ -121,17 +121,17 @@ export async function sendSms(req: HttpRequest, account: AccountConfig, deps: Sm
 
 export async function smsStatus(req: HttpRequest, account: AccountConfig, deps: SmsDeps): Promise<HttpResponse> {
   const id = req.params['messageId'] ?? '';
-  const s = id.length > 0 && id.length <= 64 ? await deps.store.get(id) : undefined;
   // Another account's message is answered exactly like a message that does not exist.
-  if (!s || s.accountId !== account.id) return errorResponse('NOT_FOUND', `message ${id} not found`);
+  const s = /^[0-9A-Za-z-]{1,64}$/.test(id) ? await deps.history.get(account.id, id) : undefined;
+  if (!s) return errorResponse('NOT_FOUND', `message ${id} not found`);
   const final = s.dlrStat !== undefined;
   const billed = s.status === 'delivered' || s.submittedAt !== undefined;
   return json(200, {
     message_id: s.id,
     external_id: s.upstreamMessageIds[0] ?? null,
     status: s.status === 'sending' ? 'queued' : s.status,
-    channel: s.message?.channel ?? 'sms',
-    to: s.message?.destination.addr,
+    channel: s.channel,
+    to: s.destination,
     parts: s.parts,
     attempts: s.attempts,
     created_at: new Date(s.createdAt).toISOString(),

@@ -41,6 +41,8 @@ export interface StoredMessage {
   readonly id: string;
   readonly accountId: string;
   readonly status: MessageStatus;
+  readonly channel: string;
+  readonly destination: string;
   readonly upstream: string;
   readonly message: Message | undefined;
   readonly priceMicros: number;
@@ -73,6 +75,8 @@ export interface StoreOptions {
   readonly platformTps: number;
   readonly platformBurst: number;
   readonly retentionSeconds: number;
+  /** How long a final message's state stays in Redis (its history is in ClickHouse). */
+  readonly finalRetentionSeconds: number;
   readonly maxAttempts: number;
 }
 
@@ -127,8 +131,8 @@ export class MessageStore {
     }
   }
 
-  private head(now: number): [string, number] {
-    return [this.opts.prefix, now];
+  private head(now: number): [string, number, number] {
+    return [this.opts.prefix, now, this.opts.finalRetentionSeconds];
   }
 
   async admit(items: readonly AdmitItem[], now = Date.now()): Promise<AdmitOutcome[]> {
@@ -314,6 +318,8 @@ function parseStored(id: string, h: Record<string, string>): StoredMessage | und
     id,
     accountId: h['a'] ?? '',
     status: h['st'] as MessageStatus,
+    channel: message?.channel ?? 'sms',
+    destination: message?.destination.addr ?? '',
     upstream: h['up'] ?? '',
     message,
     priceMicros: num(h['pr']) ?? 0,

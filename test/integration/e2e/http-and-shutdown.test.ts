@@ -87,6 +87,12 @@ describe('SMS over HTTP', () => {
     expect(hook.signature).toBe(`sha256=${createHmac('sha256', 'whsec_0123456789abcdef').update(hook.body).digest('hex')}`);
     // cost_center is on the event rows.
     await until('rows', async () => (await clickhouseQuery<{ c: string }>(`SELECT cost_center AS c FROM ${database}.message_events WHERE message_id = '${id}' AND status = 'delivered'`))[0]?.c === 'DEPT001');
+    // Once its hot state has left Redis (finalRetentionSeconds), the status comes from ClickHouse.
+    await app.store!.redis.del(app.store!.keys.message(id));
+    const cold = (await (await fetch(`${base}/api/v2/messages/sms/${id}/status`, { headers: { 'x-api-key': E2E_ACCOUNT.apiKey } })).json()) as Record<string, unknown>;
+    expect(cold).toMatchObject({ message_id: id, status: 'delivered', channel: 'sms', to: '14155550100', external_id: status['external_id'], dlr: { status: 'DELIVRD' }, billing: { amount: 0.005, currency: 'USD' } });
+    const foreign = await fetch(`${base}/api/v2/messages/sms/${id}/status`, { headers: { 'x-api-key': OTHER.apiKey } });
+    expect(foreign.status).toBe(404);
   }, 30_000);
 
   it('answers 401 INVALID_API_KEY without a valid key, by either header', async () => {

@@ -79,7 +79,7 @@ describe('SIGKILL mid-stream', () => {
     const rx = await SmppPeer.open(smppPort);
     expect(await rx.bind('receiver', E2E_ACCOUNT.systemId, E2E_ACCOUNT.password)).toBe(0);
 
-    const store = new MessageStore(redis, { prefix, platformTps: 1, platformBurst: 1, retentionSeconds: 60, maxAttempts: 1 });
+    const store = new MessageStore(redis, { prefix, platformTps: 1, platformBurst: 1, retentionSeconds: 60, finalRetentionSeconds: 60, maxAttempts: 1 });
     const finals = new Set(['delivered', 'failed', 'expired', 'rejected']);
     await until(
       'every acknowledged message final',

@@ -44,7 +44,7 @@ async function events(): Promise<{ message_id: string; status: string }[]> {
 
 beforeEach(async () => {
   prefix = testPrefix();
-  store = new MessageStore(redis, { prefix, platformTps: 100_000, platformBurst: 120_000, retentionSeconds: 3600, maxAttempts: 3 });
+  store = new MessageStore(redis, { prefix, platformTps: 100_000, platformBurst: 120_000, retentionSeconds: 3600, finalRetentionSeconds: 600, maxAttempts: 3 });
   await store.seedBalance('acme', 1_000_000);
 });
 

@@ -1,11 +1,11 @@
 -- admit: accept a batch of messages in one round trip.
--- in:  ARGV[3] platform tps, [4] platform burst, [5] retention seconds, [6] count, then per message
---      (stride 13): id, account, tps, burst, upstream, price micros, registered_delivery (0/1/2),
+-- in:  ARGV[4] platform tps, [5] platform burst, [6] retention seconds, [7] count, then per message
+--      (stride 14): id, account, tps, burst, upstream, price micros, registered_delivery (0/1/2),
 --      scheduleAt ms (0 none), expireAt ms, payload JSON, event base, receipt addressing JSON, webhook url,
 --      currency
 -- out: one code per message: 0 accepted, 1 account throttled, 2 platform throttled, 3 balance too low
-local PTPS, PBURST = tonumber(ARGV[3]), tonumber(ARGV[4])
-local RET, N = tonumber(ARGV[5]), tonumber(ARGV[6])
+local PTPS, PBURST = tonumber(ARGV[4]), tonumber(ARGV[5])
+local RET, N = tonumber(ARGV[6]), tonumber(ARGV[7])
 local STRIDE = 14
 local buckets = {}
 
@@ -25,7 +25,7 @@ end
 local platform = bucket(P .. 'tb:platform', PTPS, PBURST)
 local out = {}
 for i = 0, N - 1 do
-  local o = 6 + i * STRIDE
+  local o = 7 + i * STRIDE
   local id, acct = ARGV[o + 1], ARGV[o + 2]
   local acc = bucket(P .. 'tb:' .. acct, tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4]))
   local price = tonumber(ARGV[o + 6])

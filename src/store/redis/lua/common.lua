@@ -1,7 +1,9 @@
 -- Shared prelude of every Catalyst script (prepended by scripts.ts).
--- ARGV[1] key prefix, ARGV[2] now (epoch ms). Script arguments start at ARGV[3].
+-- ARGV[1] key prefix, ARGV[2] now (epoch ms), ARGV[3] seconds a final message's state is kept.
+-- Script arguments start at ARGV[4]; each script's header counts its own from there.
 local P = ARGV[1]
 local NOW = tonumber(ARGV[2])
+local FINAL_RET = tonumber(ARGV[3])
 local EVBUF = {}
 
 local FINAL = { delivered = true, failed = true, expired = true, rejected = true, cancelled = true }
@@ -51,6 +53,10 @@ local function finalize(id, status, err, stat, derr, umid)
   redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr)
   redis.call('ZREM', P .. 'timers', 'x|' .. id)
   event(id, status, err, umid)
+  -- Hot state only: a final message keeps what status queries need, for FINAL_RET; its history
+  -- is in ClickHouse. (The receipt addressing travels in the delivery entry below.)
+  redis.call('HDEL', k, 'eb')
+  redis.call('EXPIRE', k, FINAL_RET)
   -- Money goes back for a message that never left us.
   if status ~= 'delivered' and st ~= 'submitted' and cur[6] and tonumber(cur[6]) > 0 then
     redis.call('INCRBY', P .. 'bal:' .. cur[2], cur[6])

@@ -1,12 +1,12 @@
 -- fail: messages that end without reaching the upstream (permanent submit error, no route, too long).
--- in:  ARGV[3] upstream, [4] count, then per message (stride 5): stream entry id ('' none),
+-- in:  ARGV[4] upstream, [5] count, then per message (stride 5): stream entry id ('' none),
 --      message id, status (failed|rejected|expired), error code, 3-digit receipt err
 -- out: number finalized
-local UP, N = ARGV[3], tonumber(ARGV[4])
+local UP, N = ARGV[4], tonumber(ARGV[5])
 local acks = {}
 local n = 0
 for i = 0, N - 1 do
-  local o = 4 + i * 5
+  local o = 5 + i * 5
   local eid, id, status, err, derr = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5]
   -- The ESME's receipt says UNDELIV for any permanent failure (EXPIRED when the validity ended).
   local stat = 'UNDELIV'

@@ -1,14 +1,15 @@
 -- mo: mobile-originated messages from an upstream, owed to the receiver binds of an account.
--- in:  ARGV[3] retention seconds, [4] count, then per message (stride 4):
+-- in:  ARGV[4] (unused), [5] count, then per message (stride 4):
 --      message id, account, payload JSON, event base
 -- out: count stored
-local RET, N = tonumber(ARGV[3]), tonumber(ARGV[4])
+local N = tonumber(ARGV[5])
 for i = 0, N - 1 do
-  local o = 4 + i * 4
+  local o = 5 + i * 4
   local id, acct, j, eb = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
   local k = mkey(id)
-  redis.call('HSET', k, 'st', 'delivered', 'a', acct, 'j', j, 'eb', eb, 't0', NOW, 'td', NOW, 'seq', 1)
-  redis.call('EXPIRE', k, RET)
+  -- Final on arrival: kept as long as any final message.
+  redis.call('HSET', k, 'st', 'delivered', 'a', acct, 'j', j, 't0', NOW, 'td', NOW)
+  redis.call('EXPIRE', k, FINAL_RET)
   redis.call('XADD', P .. 'd:' .. acct, '*', 'k', 'm', 'i', id, 'j', j)
   EVBUF[#EVBUF + 1] = eb .. ',"event_id":"' .. id .. ':1","status":"received","error_code":"","upstream_message_id":"","event_time":' .. NOW .. '}'
 end

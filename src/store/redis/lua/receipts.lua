@@ -1,12 +1,12 @@
 -- receipts: final receipts from an upstream (deliver_sm with esm_class receipt, or data_sm).
--- in:  ARGV[3] upstream, [4] count, then per receipt (stride 3): upstream message id, stat, 3-digit err
+-- in:  ARGV[4] upstream, [5] count, then per receipt (stride 3): upstream message id, stat, 3-digit err
 -- out: per receipt the final status it gave its message, 1 applied (more parts to come, or a
 --      duplicate), 0 held as early (its submit_sm_resp has not been seen yet)
-local UP, N = ARGV[3], tonumber(ARGV[4])
+local UP, N = ARGV[4], tonumber(ARGV[5])
 local out = {}
 
 for i = 0, N - 1 do
-  local o = 4 + i * 3
+  local o = 5 + i * 3
   local umid, stat, derr = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
   local ref = redis.call('GET', P .. 'u:' .. UP .. ':' .. umid)
   if ref then

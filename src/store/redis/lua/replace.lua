@@ -1,15 +1,15 @@
 -- replace: replace_sm of a message that has not left yet (SMPP 3.4 §4.10).
--- in:  ARGV[3] account, [4] message id, [5] payload JSON, [6] receipt addressing JSON,
---      [7] scheduleAt ms (0 keep), [8] expireAt ms (0 keep), [9] registered_delivery ('' keep)
+-- in:  ARGV[4] account, [5] message id, [6] payload JSON, [7] receipt addressing JSON,
+--      [8] scheduleAt ms (0 keep), [9] expireAt ms (0 keep), [10] registered_delivery ('' keep)
 -- out: 1 replaced, 0 not replaceable, -1 unknown to this account
-local ACCT, ID = ARGV[3], ARGV[4]
+local ACCT, ID = ARGV[4], ARGV[5]
 local k = mkey(ID)
 local v = redis.call('HMGET', k, 'st', 'a', 'up')
 if not v[1] or v[2] ~= ACCT then return -1 end
 if v[1] ~= 'queued' and v[1] ~= 'scheduled' then return 0 end
-redis.call('HSET', k, 'j', ARGV[5], 'ra', ARGV[6])
-if ARGV[9] ~= '' then redis.call('HSET', k, 'rd', ARGV[9]) end
-local sched, exp = tonumber(ARGV[7]), tonumber(ARGV[8])
+redis.call('HSET', k, 'j', ARGV[6], 'ra', ARGV[7])
+if ARGV[10] ~= '' then redis.call('HSET', k, 'rd', ARGV[10]) end
+local sched, exp = tonumber(ARGV[8]), tonumber(ARGV[9])
 if exp > 0 then
   redis.call('HSET', k, 'exp', exp)
   redis.call('ZADD', P .. 'timers', exp, 'x|' .. ID)

@@ -1,12 +1,12 @@
 -- retry: a transient failure (throttled, queue full, timeout, no session): send again later.
--- in:  ARGV[3] upstream, [4] max attempts, [5] count, then per message (stride 4):
+-- in:  ARGV[4] upstream, [5] max attempts, [6] count, then per message (stride 4):
 --      stream entry id, message id, due time ms, error code
 -- out: number given up (attempts exhausted → failed)
-local UP, MAX, N = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local UP, MAX, N = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local acks = {}
 local gaveUp = 0
 for i = 0, N - 1 do
-  local o = 5 + i * 4
+  local o = 6 + i * 4
   local eid, id, due, err = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
   local k = mkey(id)
   local v = redis.call('HMGET', k, 'st', 'att')

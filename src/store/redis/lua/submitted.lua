@@ -1,16 +1,20 @@
 -- submitted: the upstream accepted every part of these messages (submit_sm_resp ESME_ROK).
--- in:  ARGV[3] upstream, [4] retention seconds, [5] count, then per message (stride 3):
+-- in:  ARGV[4] upstream, [5] retention seconds, [6] count, then per message (stride 3):
 --      stream entry id, message id, upstream message ids joined by ',' (one per part, in order)
 -- out: number of early receipts applied (receipts that had arrived before their response)
-local UP, RET, N = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local UP, RET, N = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local acks = {}
 local applied = 0
 
 for i = 0, N - 1 do
-  local o = 5 + i * 3
+  local o = 6 + i * 3
   local eid, id, umids = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
   local k = mkey(id)
-  local st = redis.call('HGET', k, 'st')
+  local v = redis.call('HMGET', k, 'st', 'exp')
+  local st = v[1]
+  -- A receipt can come until the validity ends, and a little after: keep the id mapping that long.
+  local ttl = math.floor(math.max((tonumber(v[2]) or 0) - NOW, 0) / 1000) + 86400
+  if ttl > RET then ttl = RET end
   if st then
     local parts = {}
     for u in string.gmatch(umids, '[^,]+') do parts[#parts + 1] = u end
@@ -19,7 +23,7 @@ for i = 0, N - 1 do
       event(id, 'submitted', '', umids)
     end
     for n, u in ipairs(parts) do
-      redis.call('SET', P .. 'u:' .. UP .. ':' .. u, id .. '|' .. n, 'EX', RET)
+      redis.call('SET', P .. 'u:' .. UP .. ':' .. u, id .. '|' .. n, 'EX', ttl)
       local ek = P .. 'early:' .. UP .. ':' .. u
       local early = redis.call('GET', ek)
       if early then

@@ -1,13 +1,13 @@
 -- take: a dispatcher claims a batch of queue entries for sending.
--- in:  ARGV[3] upstream, [4] count, then per entry (stride 3): stream entry id, message id,
+-- in:  ARGV[4] upstream, [5] count, then per entry (stride 3): stream entry id, message id,
 --      redelivered (1 when claimed from a dead consumer's pending list)
 -- out: per message to send: { entry id, message id, payload JSON, attempt, registered_delivery, expireAt };
 --      entries that must not be sent (cancelled, final, expired, gone) are acked here.
-local UP, N = ARGV[3], tonumber(ARGV[4])
+local UP, N = ARGV[4], tonumber(ARGV[5])
 local out = {}
 local acks = {}
 for i = 0, N - 1 do
-  local o = 4 + i * 3
+  local o = 5 + i * 3
   local eid, id, redelivered = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
   local k = mkey(id)
   local v = redis.call('HMGET', k, 'st', 'exp', 'j', 'att', 'rd')

@@ -1,8 +1,8 @@
 -- timers: act on what is due. "s|id" scheduled and "r|id" retry go into their upstream's queue,
 -- "x|id" validity end expires a message not yet final, "w|id|n" re-queues webhook attempt n.
--- in:  ARGV[3] limit
+-- in:  ARGV[4] limit
 -- out: number of timers handled (the caller runs again at once when it equals the limit)
-local LIMIT = tonumber(ARGV[3])
+local LIMIT = tonumber(ARGV[4])
 local T = P .. 'timers'
 local due = redis.call('ZRANGEBYSCORE', T, '-inf', NOW, 'LIMIT', 0, LIMIT)
 for _, member in ipairs(due) do
