@@ -22,6 +22,17 @@ local function bucket(key, rate, burst)
   return b
 end
 
+-- Balances are read once per account and written once per batch (DECRBY of the batch's total).
+local balances = {}
+local function balance(acct)
+  local b = balances[acct]
+  if not b then
+    b = { left = tonumber(redis.call('GET', P .. 'bal:' .. acct) or '0'), spent = 0 }
+    balances[acct] = b
+  end
+  return b
+end
+
 local platform = bucket(P .. 'tb:platform', PTPS, PBURST)
 local out = {}
 for i = 0, N - 1 do
@@ -35,8 +46,13 @@ for i = 0, N - 1 do
   elseif platform.t < 1 then
     code = 2
   elseif price > 0 then
-    local bal = tonumber(redis.call('GET', P .. 'bal:' .. acct) or '0')
-    if bal < price then code = 3 else redis.call('DECRBY', P .. 'bal:' .. acct, price) end
+    local bal = balance(acct)
+    if bal.left < price then
+      code = 3
+    else
+      bal.left = bal.left - price
+      bal.spent = bal.spent + price
+    end
   end
   if code == 0 then
     acc.t = acc.t - 1
@@ -60,6 +76,9 @@ for i = 0, N - 1 do
       '","error_code":"","upstream_message_id":"","event_time":' .. NOW .. '}'
   end
   out[i + 1] = code
+end
+for acct, b in pairs(balances) do
+  if b.spent > 0 then redis.call('DECRBY', P .. 'bal:' .. acct, b.spent) end
 end
 for key, b in pairs(buckets) do
   redis.call('HSET', key, 't', tostring(b.t), 'ts', NOW)
