@@ -17,6 +17,36 @@ const smppCredential = z.strictObject({
   password: z.string().max(8),
 });
 
+/** The seed's channels (000_efc21bb1ba94fac5.txt, "Rate Limits"). */
+export const CHANNELS = ['sms', 'whatsapp', 'telegram', 'viber', 'instagram', 'messenger', 'rcs', 'xmpp'] as const;
+export type ChannelName = (typeof CHANNELS)[number];
+
+const limit = z.strictObject({ tps: z.number().int().positive(), burst: z.number().int().positive() });
+export type RateLimit = z.infer<typeof limit>;
+
+/** The seed's "Rate Limits" table: per channel, and the platform TOTAL. */
+export const SEED_RATE_LIMITS: Readonly<Record<ChannelName | 'total', RateLimit>> = {
+  sms: { tps: 40_000, burst: 50_000 },
+  whatsapp: { tps: 20_000, burst: 25_000 },
+  telegram: { tps: 15_000, burst: 18_000 },
+  viber: { tps: 10_000, burst: 12_000 },
+  instagram: { tps: 8_000, burst: 10_000 },
+  messenger: { tps: 12_000, burst: 15_000 },
+  rcs: { tps: 5_000, burst: 6_000 },
+  xmpp: { tps: 50_000, burst: 60_000 },
+  total: { tps: 100_000, burst: 120_000 },
+};
+
+/** Per-channel limits, any of which may be given; the rest come from the seed's table. */
+const rateLimits = z.strictObject(Object.fromEntries([...CHANNELS, 'total'].map((c) => [c, limit.optional()])) as Record<ChannelName | 'total', z.ZodOptional<typeof limit>>);
+
+const rateCard = z.strictObject({
+  id,
+  currency: z.string().length(3),
+  /** Price of one message part by channel and destination prefix (digits; longest wins, "" all). */
+  rates: z.array(z.strictObject({ channel: z.enum(CHANNELS), prefix: z.string().regex(/^[0-9]*$/, 'digits only'), price: z.number().min(0) })).min(1),
+});
+
 const account = z.strictObject({
   id,
   name: z.string().optional(),
@@ -36,6 +66,12 @@ const account = z.strictObject({
   webhookSecret: z.string().min(16).optional(),
   /** Most concurrent SMPP sessions of this account on one process. */
   maxSessions: z.number().int().positive().default(32),
+  /** The account's own per-channel limits (messages a second and burst); unset ones follow the seed's table. */
+  rateLimits: rateLimits.default({}),
+  /** The rate card used when a request names none; unset → the route's price. */
+  rateCardId: id.optional(),
+  /** Rate cards a request may name in billing.rateCardId (the default one is always allowed). */
+  rateCards: z.array(id).default([]),
 });
 
 const upstream = z.strictObject({
@@ -91,6 +127,18 @@ const sim = z.strictObject({
     .default({}),
   /** Submits a second the simulator accepts before answering ESME_RTHROTTLED; 0 = unlimited. */
   throttleTps: z.number().int().min(0).default(0),
+});
+
+const webhooks = z.strictObject({
+  /** Allow webhook URLs on private, loopback and link-local addresses (SSRF guard off). Sandbox mode allows loopback. */
+  allowPrivateTargets: z.boolean().default(false),
+  allowLoopback: z.boolean().optional(),
+  /** Give up (dead-letter) a webhook this long after its first attempt. */
+  maxAgeHours: z.number().positive().default(24),
+  /** Longest wait between two attempts. */
+  backoffCapSeconds: z.number().int().positive().default(3600),
+  timeoutMs: z.number().int().positive().default(5000),
+  concurrency: z.number().int().min(1).max(10_000).default(50),
 });
 
 const schema = z.strictObject({
@@ -151,6 +199,10 @@ const schema = z.strictObject({
       dispatchBatch: z.number().int().min(1).max(10_000).default(500),
     })
     .default({}),
+  webhooks: webhooks.default({}),
+  /** Platform-wide limits across every account and process; unset ones follow the seed's table. */
+  platformRateLimits: rateLimits.default({}),
+  rateCards: z.array(rateCard).default([]),
   accounts: z.array(account).default([]),
   upstreams: z.array(upstream).default([]),
   routes: z.array(route).default([]),
@@ -164,6 +216,8 @@ export type RouteConfig = Config['routes'][number];
 export type SimConfig = Config['sim'];
 export type SmppServerConfig = Config['smpp'];
 export type RouterConfig = Config['router'];
+export type WebhookConfig = Config['webhooks'];
+export type RateCardConfig = Config['rateCards'][number];
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -187,6 +241,7 @@ function sandboxDefaults(): Record<string, unknown> {
     upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: 2776, systemId: 'catalyst', password: 'sandbox', binds: 2, window: 100 }],
     routes: [{ channel: 'sms', prefix: '', upstream: 'sim', price: 0.005 }],
     sim: { enabled: true },
+    webhooks: { allowLoopback: true },
   };
 }
 
@@ -291,6 +346,14 @@ function crossCheck(cfg: Config): void {
     if (!upstreamIds.has(r.upstream)) problems.push(`  routes[${i}].upstream: no upstream has id "${r.upstream}"`);
   });
   dup(cfg.routes, (r) => `${r.channel}:${r.prefix}`, (i) => `routes[${i}].prefix`);
+  dup(cfg.rateCards, (c) => c.id, (i) => `rateCards[${i}].id`);
+  const cardIds = new Set(cfg.rateCards.map((c) => c.id));
+  cfg.accounts.forEach((a, i) => {
+    if (a.rateCardId !== undefined && !cardIds.has(a.rateCardId)) problems.push(`  accounts[${i}].rateCardId: no rate card has id "${a.rateCardId}"`);
+    a.rateCards.forEach((c, j) => {
+      if (!cardIds.has(c)) problems.push(`  accounts[${i}].rateCards[${j}]: no rate card has id "${c}"`);
+    });
+  });
   cfg.upstreams.forEach((u, i) => {
     if (u.reconnectMaxMs < u.reconnectMinMs) problems.push(`  upstreams[${i}].reconnectMaxMs: smaller than reconnectMinMs`);
   });

@@ -8,11 +8,14 @@ import type { Logger } from 'pino';
 import type { AccountConfig } from '../core/config.js';
 import type { Metrics } from '../core/metrics.js';
 import type { ApiKeyAuth } from './auth.js';
-import { errorResponse, httpErrorFor, type HttpRequest, type HttpResponse } from './http.js';
+import { errorResponse, httpErrorFor, type HttpRequest, type HttpResponse, type RouteDocs } from './http.js';
 
 export interface Route {
   readonly method: string;
+  /** The path with {param} placeholders, as in the OpenAPI document. */
   readonly pattern: string;
+  /** For the OpenAPI document; every /api/v2 route has them (a test checks). */
+  readonly docs?: RouteDocs;
   /** Without auth (health, metrics) the handler gets no account. */
   readonly auth: boolean;
   readonly handle: (req: HttpRequest, account: AccountConfig | undefined) => Promise<HttpResponse> | HttpResponse;

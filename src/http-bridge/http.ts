@@ -3,6 +3,7 @@
  * test without a socket; only app.ts touches uWebSockets.js. Errors leave in one body shape:
  *   { "error": { "code", "message", "retryable", "details": [{ "field", "message" }] } }
  */
+import type { ZodTypeAny } from 'zod';
 import { CatalystError, RETRIABLE, type ErrorCode } from '../core/errors.js';
 
 export interface HttpRequest {
@@ -69,4 +70,22 @@ export function httpErrorFor(err: unknown): HttpResponse {
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return { status, body, headers };
+}
+
+/**
+ * What the OpenAPI document says of a route: generated from the same zod schemas that validate
+ * its requests, so the document cannot drift from what is enforced.
+ */
+export interface RouteDocs {
+  readonly summary: string;
+  readonly description?: string;
+  readonly tags: readonly string[];
+  /** The JSON request body's schema (the one the handler validates with). */
+  readonly body?: ZodTypeAny;
+  /** Query parameters, as an object schema. */
+  readonly query?: ZodTypeAny;
+  /** Response schemas by HTTP status; error statuses use the one error shape. */
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: ZodTypeAny }>>;
+  /** Headers the route reads beyond auth (Idempotency-Key…). */
+  readonly headers?: readonly { readonly name: string; readonly description: string; readonly required?: boolean }[];
 }
