@@ -37,8 +37,11 @@ export const SEED_RATE_LIMITS: Readonly<Record<ChannelName | 'total', RateLimit>
   total: { tps: 100_000, burst: 120_000 },
 };
 
-/** Per-channel limits, any of which may be given; the rest come from the seed's table. */
-const rateLimits = z.strictObject(Object.fromEntries([...CHANNELS, 'total'].map((c) => [c, limit.optional()])) as Record<ChannelName | 'total', z.ZodOptional<typeof limit>>);
+/**
+ * Per-channel limits, any of which may be given; the rest come from the seed's table. The totals
+ * have their own fields: accounts[].tps/burst and router.platformTps/platformBurst (the TOTAL row).
+ */
+const rateLimits = z.strictObject(Object.fromEntries(CHANNELS.map((c) => [c, limit.optional()])) as Record<ChannelName, z.ZodOptional<typeof limit>>);
 
 const rateCard = z.strictObject({
   id,
@@ -347,12 +350,16 @@ function crossCheck(cfg: Config): void {
   });
   dup(cfg.routes, (r) => `${r.channel}:${r.prefix}`, (i) => `routes[${i}].prefix`);
   dup(cfg.rateCards, (c) => c.id, (i) => `rateCards[${i}].id`);
-  const cardIds = new Set(cfg.rateCards.map((c) => c.id));
+  const cards = new Map(cfg.rateCards.map((c) => [c.id, c]));
   cfg.accounts.forEach((a, i) => {
-    if (a.rateCardId !== undefined && !cardIds.has(a.rateCardId)) problems.push(`  accounts[${i}].rateCardId: no rate card has id "${a.rateCardId}"`);
-    a.rateCards.forEach((c, j) => {
-      if (!cardIds.has(c)) problems.push(`  accounts[${i}].rateCards[${j}]: no rate card has id "${c}"`);
-    });
+    const check = (cardId: string, at: string): void => {
+      const card = cards.get(cardId);
+      if (!card) problems.push(`  ${at}: no rate card has id "${cardId}"`);
+      // Balances are kept in the account's currency: a card in another one would need conversion.
+      else if (card.currency !== a.currency) problems.push(`  ${at}: rate card "${cardId}" is in ${card.currency}, the account in ${a.currency}`);
+    };
+    if (a.rateCardId !== undefined) check(a.rateCardId, `accounts[${i}].rateCardId`);
+    a.rateCards.forEach((c, j) => check(c, `accounts[${i}].rateCards[${j}]`));
   });
   cfg.upstreams.forEach((u, i) => {
     if (u.reconnectMaxMs < u.reconnectMinMs) problems.push(`  upstreams[${i}].reconnectMaxMs: smaller than reconnectMinMs`);

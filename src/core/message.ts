@@ -56,6 +56,8 @@ export interface Message {
   readonly expireAt?: number;
   readonly webhookUrl?: string;
   readonly costCenter?: string;
+  /** The rate card that priced it (billing.rateCardId, or the account's default); none → the route's price. */
+  readonly rateCardId?: string;
   /** The system_id of the SMPP bind it came in on, for logs and receipts. */
   readonly systemId?: string;
   readonly createdAt: number;

@@ -1,15 +1,23 @@
 /**
- * Admission: the first thing every message meets after its ingress translated it. Requests made
- * in the same tick (from every SMPP session and HTTP request of this process) are admitted
- * together in one Lua round trip: account and platform token buckets, balance reserved at the
- * route's price, the queue entry and the event row. A request resolves only once its message is
- * in Redis, so an ingress acknowledges nothing that is not stored.
+ * Admission: the first thing every message meets after its ingress translated it.
+ *
+ * - `submit`: requests made in the same tick (from every SMPP session and HTTP request of this
+ *   process) are admitted together in one Lua round trip.
+ * - `submitMany`: one request's messages (an HTTP batch, or anything carrying an idempotency key)
+ *   in one round trip of their own, so the idempotency record and a batch's concurrency cap are
+ *   written in the same script as the messages.
+ *
+ * Either way the script checks the account's and the platform's token buckets (total and per
+ * channel), reserves the balance at the rate card's or route's price, and writes the message, its
+ * queue entry and its event row. A request resolves only once its message is in Redis, so an
+ * ingress acknowledges nothing that is not stored.
  */
 import type { Logger } from 'pino';
-import type { AccountConfig, RouterConfig } from '../core/config.js';
+import { CHANNELS, SEED_RATE_LIMITS, type AccountConfig, type ChannelName, type Config, type RateLimit } from '../core/config.js';
 import type { Message } from '../core/message.js';
 import type { Metrics } from '../core/metrics.js';
-import type { AdmitItem, MessageStore } from '../store/redis/message-store.js';
+import type { AdmitCode, AdmitItem, AdmitOptions, MessageStore } from '../store/redis/message-store.js';
+import { Pricing } from './pricing.js';
 import type { RoutingTable } from './routing-table.js';
 import { countSmsParts } from './sms-parts.js';
 
@@ -17,13 +25,39 @@ export interface AdmissionRequest {
   readonly message: Message;
   /** SMPP registered_delivery bits 0-1; HTTP asks 0 (its receipts are webhooks). */
   readonly registeredDelivery: 0 | 1 | 2;
+  /** billing.rateCardId of the request, if it names one. */
+  readonly rateCardId?: string;
+  /** Refuse with channel_unavailable when no bind to the route's upstream is up here (HTTP). */
+  readonly requireAvailable?: boolean;
 }
 
-export type AdmissionRefusal = 'throttled' | 'platform_throttled' | 'insufficient_balance' | 'no_route' | 'unknown_account' | 'overloaded' | 'store_error';
+export type AdmissionRefusal =
+  | 'throttled'
+  | 'platform_throttled'
+  | 'insufficient_balance'
+  | 'no_route'
+  | 'unknown_account'
+  | 'unknown_rate_card'
+  | 'channel_unavailable'
+  | 'overloaded'
+  | 'store_error';
 
 export type AdmissionResult =
-  | { readonly ok: true; readonly id: string; readonly priceMicros: number; readonly currency: string; readonly parts: number; readonly upstream: string }
-  | { readonly ok: false; readonly reason: AdmissionRefusal };
+  | {
+      readonly ok: true;
+      readonly id: string;
+      readonly priceMicros: number;
+      readonly currency: string;
+      readonly parts: number;
+      readonly upstream: string;
+      readonly rateCardId: string | undefined;
+    }
+  | { readonly ok: false; readonly reason: AdmissionRefusal; readonly retryAfterMs?: number };
+
+/** submitMany: per-request results, or the first answer to a repeated idempotency key. */
+export type ManyResult =
+  | { readonly kind: 'admitted'; readonly results: AdmissionResult[] }
+  | { readonly kind: 'duplicate'; readonly record: string; readonly codes: AdmitCode[] };
 
 interface Waiting {
   readonly item: AdmitItem;
@@ -39,25 +73,33 @@ export interface AdmissionOptions {
   readonly maxConcurrent: number;
 }
 
+type Prepared = { readonly ok: true; readonly item: AdmitItem; readonly rateCardId: string | undefined } | { readonly ok: false; readonly reason: AdmissionRefusal };
+
 export class Admission {
   private queue: Waiting[] = [];
   private scheduled = false;
   private inflight = 0;
   private pendingCount = 0;
   private readonly accounts: ReadonlyMap<string, AccountConfig>;
+  private readonly pricing: Pricing;
+  private readonly platformLimits: ReadonlyMap<string, RateLimit>;
 
   constructor(
     private readonly store: MessageStore,
     private readonly routes: RoutingTable,
-    accounts: readonly AccountConfig[],
+    config: Pick<Config, 'accounts' | 'rateCards' | 'platformRateLimits'>,
     private readonly opts: AdmissionOptions,
     private readonly log: Logger,
     private readonly metrics?: Metrics,
+    /** Whether an upstream has a bind up in this process (for requireAvailable). */
+    private readonly upstreamAvailable: (upstream: string) => boolean = () => true,
   ) {
-    this.accounts = new Map(accounts.map((a) => [a.id, a]));
+    this.accounts = new Map(config.accounts.map((a) => [a.id, a]));
+    this.pricing = new Pricing(config.rateCards);
+    this.platformLimits = new Map(CHANNELS.map((c) => [c, config.platformRateLimits[c] ?? SEED_RATE_LIMITS[c]]));
   }
 
-  static optionsFrom(cfg: RouterConfig): AdmissionOptions {
+  static optionsFrom(cfg: Config['router']): AdmissionOptions {
     return { batchSize: cfg.batchSize, defaultValiditySeconds: cfg.defaultValiditySeconds, maxPending: cfg.batchSize * 50, maxConcurrent: 4 };
   }
 
@@ -65,24 +107,42 @@ export class Admission {
     return this.pendingCount;
   }
 
-  submit(req: AdmissionRequest): Promise<AdmissionResult> {
+  account(id: string): AccountConfig | undefined {
+    return this.accounts.get(id);
+  }
+
+  /** Route, price and limits of one message; everything but the Redis round trip. */
+  private prepare(req: AdmissionRequest): Prepared {
     const m = req.message;
     const account = this.accounts.get(m.accountId);
-    if (!account) return Promise.resolve({ ok: false, reason: 'unknown_account' });
+    if (!account) return { ok: false, reason: 'unknown_account' };
     const route = this.routes.lookup(m.channel, m.destination.addr);
-    if (!route) return Promise.resolve({ ok: false, reason: 'no_route' });
-    if (this.pendingCount >= this.opts.maxPending) return Promise.resolve({ ok: false, reason: 'overloaded' });
+    if (!route) return { ok: false, reason: 'no_route' };
+    if (req.requireAvailable === true && !this.upstreamAvailable(route.upstream)) return { ok: false, reason: 'channel_unavailable' };
+    const price = this.pricing.partPrice(account, m.channel, m.destination.addr, route.partPriceMicros, req.rateCardId);
+    if (!price.ok) return { ok: false, reason: price.reason };
     const parts = countSmsParts(m.body);
+    const channel = m.channel as ChannelName;
+    const message: Message = price.rateCardId !== undefined && m.rateCardId !== price.rateCardId ? { ...m, rateCardId: price.rateCardId } : m;
     const item: AdmitItem = {
-      routed: { message: m, upstream: route.upstream, priceMicros: route.partPriceMicros * parts, currency: account.currency, parts },
+      routed: { message, upstream: route.upstream, priceMicros: price.partPriceMicros * parts, currency: account.currency, parts },
       tps: account.tps,
       burst: account.burst ?? account.tps,
+      channelLimit: account.rateLimits[channel] ?? SEED_RATE_LIMITS[channel],
+      ...(this.platformLimits.has(channel) ? { platformChannelLimit: this.platformLimits.get(channel) as RateLimit } : {}),
       registeredDelivery: req.registeredDelivery,
       expireAt: m.expireAt ?? m.createdAt + this.opts.defaultValiditySeconds * 1000,
       ...(account.webhookUrl !== undefined ? { webhookUrl: account.webhookUrl } : {}),
     };
+    return { ok: true, item, rateCardId: price.rateCardId };
+  }
+
+  submit(req: AdmissionRequest): Promise<AdmissionResult> {
+    const p = this.prepare(req);
+    if (!p.ok) return Promise.resolve(this.refused(req.message.accountId, p.reason));
+    if (this.pendingCount >= this.opts.maxPending) return Promise.resolve(this.refused(req.message.accountId, 'overloaded'));
     return new Promise<AdmissionResult>((resolve) => {
-      this.queue.push({ item, resolve });
+      this.queue.push({ item: p.item, resolve });
       this.pendingCount++;
       this.metrics?.admissionPending.set(this.pendingCount);
       if (this.queue.length >= this.opts.batchSize) this.flush();
@@ -94,6 +154,34 @@ export class Admission {
         });
       }
     });
+  }
+
+  /** One request's messages in one round trip of their own (see the file header). */
+  async submitMany(reqs: readonly AdmissionRequest[], opts: AdmitOptions = {}): Promise<ManyResult> {
+    const prepared = reqs.map((r) => this.prepare(r));
+    const items = prepared.flatMap((p) => (p.ok ? [p.item] : []));
+    const results: AdmissionResult[] = prepared.map((p, i) => (p.ok ? { ok: false, reason: 'store_error' } : this.refused(reqs[i]?.message.accountId ?? '', p.reason)));
+    if (items.length === 0 && opts.idempotency === undefined) return { kind: 'admitted', results };
+    this.pendingCount += items.length;
+    const started = performance.now();
+    try {
+      const res = await this.store.admit(items, opts);
+      if (res.kind === 'duplicate') return res;
+      this.metrics?.admissionSeconds.observe((performance.now() - started) / 1000);
+      this.metrics?.admissionBatch.observe(items.length);
+      let k = 0;
+      prepared.forEach((p, i) => {
+        if (!p.ok) return;
+        const outcome = res.outcomes[k++];
+        results[i] = this.resultFor(p.item, outcome?.code ?? 'throttled', outcome?.retryAfterMs ?? 0);
+      });
+      return { kind: 'admitted', results };
+    } catch (err) {
+      this.log.error({ err, messages: items.length }, 'admission round trip failed');
+      return { kind: 'admitted', results };
+    } finally {
+      this.pendingCount -= items.length;
+    }
   }
 
   /** Resolves when every request made so far has its answer. */
@@ -119,30 +207,38 @@ export class Admission {
 
   private async admit(batch: readonly Waiting[]): Promise<void> {
     const started = performance.now();
-    let outcomes: Awaited<ReturnType<MessageStore['admit']>>;
+    let res: Awaited<ReturnType<MessageStore['admit']>>;
     try {
-      outcomes = await this.store.admit(batch.map((w) => w.item));
+      res = await this.store.admit(batch.map((w) => w.item));
     } catch (err) {
       // Nothing of this batch is acknowledged: the ingress answers with a transient error.
       this.log.error({ err, batch: batch.length }, 'admission round trip failed');
-      for (const w of batch) w.resolve({ ok: false, reason: 'store_error' });
+      for (const w of batch) w.resolve(this.refused(w.item.routed.message.accountId, 'store_error'));
       return;
     }
     this.metrics?.admissionSeconds.observe((performance.now() - started) / 1000);
     this.metrics?.admissionBatch.observe(batch.length);
+    const outcomes = res.kind === 'admitted' ? res.outcomes : [];
     batch.forEach((w, i) => {
-      const outcome = outcomes[i];
-      const r = w.item.routed;
-      if (outcome === 'accepted') {
-        this.metrics?.messagesAccepted.inc({ account: r.message.accountId, ingress: r.message.ingress });
-        this.metrics?.messagesState.inc({ state: r.message.scheduleAt !== undefined && r.message.scheduleAt > Date.now() ? 'scheduled' : 'queued' });
-        w.resolve({ ok: true, id: r.message.id, priceMicros: r.priceMicros, currency: r.currency, parts: r.parts, upstream: r.upstream });
-      } else {
-        const reason = outcome ?? 'store_error';
-        this.metrics?.messagesRejected.inc({ account: r.message.accountId, reason });
-        if (reason === 'insufficient_balance') this.log.warn({ account: r.message.accountId, price: r.priceMicros }, 'message refused: balance too low');
-        w.resolve({ ok: false, reason });
-      }
+      const o = outcomes[i];
+      w.resolve(this.resultFor(w.item, o?.code ?? 'throttled', o?.retryAfterMs ?? 0));
     });
+  }
+
+  private resultFor(item: AdmitItem, code: AdmitCode, retryAfterMs: number): AdmissionResult {
+    const r = item.routed;
+    if (code === 'accepted') {
+      this.metrics?.messagesAccepted.inc({ account: r.message.accountId, ingress: r.message.ingress });
+      this.metrics?.messagesState.inc({ state: r.message.scheduleAt !== undefined && r.message.scheduleAt > Date.now() ? 'scheduled' : 'queued' });
+      return { ok: true, id: r.message.id, priceMicros: r.priceMicros, currency: r.currency, parts: r.parts, upstream: r.upstream, rateCardId: r.message.rateCardId };
+    }
+    if (code === 'insufficient_balance') this.log.warn({ account: r.message.accountId, price: r.priceMicros }, 'message refused: balance too low');
+    const refusal = this.refused(r.message.accountId, code);
+    return code === 'throttled' || code === 'platform_throttled' ? { ...refusal, retryAfterMs } : refusal;
+  }
+
+  private refused(account: string, reason: AdmissionRefusal): AdmissionResult & { ok: false } {
+    this.metrics?.messagesRejected.inc({ account, reason });
+    return { ok: false, reason };
   }
 }

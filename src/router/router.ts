@@ -35,6 +35,7 @@ export class Router implements UpstreamSink {
   readonly routes: RoutingTable;
   private readonly dispatchers: Dispatcher[] = [];
   private upstreamIds: string[] = [];
+  private readonly connectors = new Map<string, UpstreamConnector>();
   private readonly readers: Redis[] = [];
   private webhooks: WebhookSender | undefined;
   private readonly numberOwners: ReadonlyMap<string, AccountConfig>;
@@ -45,7 +46,15 @@ export class Router implements UpstreamSink {
   constructor(private readonly deps: RouterDeps) {
     const cfg = deps.config;
     this.routes = new RoutingTable(cfg.routes);
-    this.admission = new Admission(deps.store, this.routes, cfg.accounts, Admission.optionsFrom(cfg.router), deps.log.child({ component: 'admission' }), deps.metrics);
+    this.admission = new Admission(
+      deps.store,
+      this.routes,
+      cfg,
+      Admission.optionsFrom(cfg.router),
+      deps.log.child({ component: 'admission' }),
+      deps.metrics,
+      (upstream) => (this.connectors.get(upstream)?.status().bound ?? 0) > 0,
+    );
     this.deliveries = new DeliveryHub(
       deps.store.redis,
       deps.store.keys,
@@ -60,6 +69,7 @@ export class Router implements UpstreamSink {
     const { config, store } = this.deps;
     for (const a of config.accounts) await store.seedBalance(a.id, Math.round(a.balance * 1_000_000));
     this.upstreamIds = upstreams.map((u) => u.id);
+    for (const u of upstreams) this.connectors.set(u.id, u);
     for (const up of upstreams) {
       const reader = this.deps.connect();
       this.readers.push(reader);

@@ -156,7 +156,9 @@ export function statusForRefusal(reason: AdmissionRefusal): number {
     case 'overloaded':
       return Status.ESME_RTHROTTLED;
     case 'insufficient_balance':
+    case 'unknown_rate_card':
       return Status.ESME_RSUBMITFAIL;
+    case 'channel_unavailable':
     case 'no_route':
       return Status.ESME_RINVDSTADR;
     case 'unknown_account':

@@ -12,7 +12,7 @@ import { fromMicros, type Message } from '../../core/message.js';
 import type { Admission, AdmissionRefusal } from '../../router/admission.js';
 import { dlrDescription } from '../../router/dlr.js';
 import type { MessageHistory } from '../../store/history.js';
-import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse } from '../http.js';
+import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
 
 export const SendSmsSchema = z.strictObject({
   to: z.string().min(1).max(32).refine((v) => normaliseMsisdn(v) !== undefined, 'not a valid E.164 phone number'),
@@ -26,6 +26,76 @@ export const SendSmsSchema = z.strictObject({
   scheduledAt: z.string().datetime({ offset: true }).optional(),
 });
 export type SendSms = z.infer<typeof SendSmsSchema>;
+
+const isoTime = z.string().datetime({ offset: true });
+
+/** What sendSms answers with 202: the seed's send response plus `parts`. */
+export const SendSmsResponseSchema = z.strictObject({
+  message_id: z.string().describe('Catalyst message id (time-sortable)'),
+  external_id: z.null().describe('Always null here: the upstream id is known once the upstream accepted the message (see the status endpoint)'),
+  status: z.literal('submitted'),
+  timestamp: isoTime.describe('When the request was accepted'),
+  channel: z.literal('sms'),
+  estimated_cost: z.number().describe('Price reserved from the balance: the route price per part times the parts'),
+  currency: z.string().length(3),
+  parts: z.number().int().min(1).describe('SMS parts the body needs'),
+});
+
+/** What smsStatus answers with 200. */
+export const SmsStatusResponseSchema = z.strictObject({
+  message_id: z.string(),
+  external_id: z.string().nullable().describe("The upstream SMSC's id once it accepted the message (the first part's, for a long message)"),
+  status: z.enum(['queued', 'scheduled', 'submitted', 'delivered', 'failed', 'expired', 'rejected', 'cancelled']),
+  channel: z.string().describe('`sms`'),
+  to: z.string().describe('Destination, E.164 digits without +'),
+  parts: z.number().int(),
+  attempts: z.number().int().describe('Sends to an upstream so far'),
+  created_at: isoTime,
+  submitted_at: isoTime.nullable().describe('When an upstream accepted the message'),
+  dlr: z
+    .strictObject({
+      status: z.string().describe('Receipt stat: DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN'),
+      code: z.string().describe('Receipt err, `000` when delivered'),
+      description: z.string(),
+      timestamp: isoTime.describe('When the final state was reached'),
+      carrier: z.string().describe('The upstream the message went to'),
+      network_id: z.null(),
+    })
+    .nullable()
+    .describe('Set once the message is final'),
+  error_code: z.string().nullable().describe('Why a failed message failed'),
+  billing: z.strictObject({
+    amount: z.number().describe('Charged so far: 0 until an upstream accepted the message'),
+    currency: z.string().length(3),
+    rate_used: z.literal('standard'),
+  }),
+});
+
+export const sendSmsDocs: RouteDocs = {
+  summary: 'Send an SMS',
+  description:
+    'Admits one SMS: the account and platform rate limits and the balance are checked and the message is stored before the answer leaves. ' +
+    '`to` is normalised to E.164. Final states are posted to `tracking.webhookUrl` (or the account’s webhook).',
+  tags: ['sms'],
+  body: SendSmsSchema,
+  responses: {
+    202: { description: 'Accepted and stored; the message will reach a final state', schema: SendSmsResponseSchema },
+    400: { description: '`VALIDATION_ERROR` (a field is invalid, with `details`) or `INVALID_DESTINATION` (`to` is not a phone number, or no route serves it)' },
+    402: { description: '`INSUFFICIENT_BALANCE`: the balance does not cover the message' },
+    429: { description: '`RATE_LIMIT_EXCEEDED`: the account or platform TPS limit; retry after `Retry-After`' },
+    503: { description: '`CHANNEL_UNAVAILABLE` (no carrier connection up for this destination), `OVERLOADED`, `NETWORK_ERROR` (message store unavailable) or `SHUTTING_DOWN`: nothing was accepted; retry after `Retry-After`' },
+  },
+};
+
+export const smsStatusDocs: RouteDocs = {
+  summary: 'Get the status of an SMS',
+  description: 'The message’s state, receipt and billing. Older messages are answered from the history; another account’s message id answers 404.',
+  tags: ['sms'],
+  responses: {
+    200: { description: 'The message', schema: SmsStatusResponseSchema },
+    404: { description: '`NOT_FOUND`: no such message for this account' },
+  },
+};
 
 export interface SmsDeps {
   readonly admission: Admission;
@@ -54,11 +124,15 @@ export function problemsOf(error: z.ZodError): FieldProblem[] {
   return error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
 }
 
-export function refusalResponse(reason: AdmissionRefusal): HttpResponse {
+export function refusalResponse(reason: AdmissionRefusal, retryAfterMs = 1000): HttpResponse {
   switch (reason) {
     case 'throttled':
     case 'platform_throttled':
-      return errorResponse('RATE_LIMIT_EXCEEDED', reason === 'throttled' ? 'account TPS limit exceeded' : 'platform TPS limit exceeded', { retryAfter: 1 });
+      return errorResponse('RATE_LIMIT_EXCEEDED', reason === 'throttled' ? 'account rate limit exceeded' : 'platform rate limit exceeded', { retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)) });
+    case 'unknown_rate_card':
+      return errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: [{ field: 'billing.rateCardId', message: 'not a rate card of this account' }] });
+    case 'channel_unavailable':
+      return errorResponse('CHANNEL_UNAVAILABLE', 'no connection to the carrier for this destination is up; retry or use a failover channel', { retryAfter: 5 });
     case 'insufficient_balance':
       return errorResponse('INSUFFICIENT_BALANCE', 'account balance too low for this message');
     case 'no_route':
@@ -105,7 +179,7 @@ export async function sendSms(req: HttpRequest, account: AccountConfig, deps: Sm
   if (!numericFrom && from.length > 11) return errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: [{ field: 'from', message: 'an alphanumeric sender id has at most 11 characters' }] });
   if (message.expireAt !== undefined && message.expireAt <= now) return errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: [{ field: 'validUntil', message: 'is in the past' }] });
   const res = await deps.admission.submit({ message, registeredDelivery: 0 });
-  if (!res.ok) return refusalResponse(res.reason);
+  if (!res.ok) return refusalResponse(res.reason, res.retryAfterMs);
   return json(202, {
     message_id: res.id,
     // The upstream's id is known once it accepted the message: see the status endpoint.

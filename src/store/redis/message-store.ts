@@ -8,10 +8,19 @@ import type { Message, MessageStatus, Routed } from '../../core/message.js';
 import { Keys } from './keys.js';
 import { defineScripts, run as runScript, type ScriptName } from './scripts.js';
 
-export interface AdmitItem {
-  readonly routed: Routed;
+export interface Limit {
   readonly tps: number;
   readonly burst: number;
+}
+
+export interface AdmitItem {
+  readonly routed: Routed;
+  /** The account's total limit. */
+  readonly tps: number;
+  readonly burst: number;
+  /** The account's and the platform's limits for the message's channel (default: unlimited). */
+  readonly channelLimit?: Limit;
+  readonly platformChannelLimit?: Limit;
   /** SMPP registered_delivery bits 0-1 (0 none, 1 always, 2 on failure). */
   readonly registeredDelivery: 0 | 1 | 2;
   readonly expireAt: number;
@@ -19,8 +28,26 @@ export interface AdmitItem {
   readonly webhookUrl?: string;
 }
 
-export type AdmitOutcome = 'accepted' | 'throttled' | 'platform_throttled' | 'insufficient_balance';
-const ADMIT_OUTCOMES: readonly AdmitOutcome[] = ['accepted', 'throttled', 'platform_throttled', 'insufficient_balance'];
+export type AdmitCode = 'accepted' | 'throttled' | 'platform_throttled' | 'insufficient_balance';
+const ADMIT_CODES: readonly AdmitCode[] = ['accepted', 'throttled', 'platform_throttled', 'insufficient_balance'];
+
+export interface AdmitOutcome {
+  readonly code: AdmitCode;
+  /** For a throttled message: how long until the limit it hit has room again. */
+  readonly retryAfterMs: number;
+}
+
+export interface AdmitOptions {
+  /** Redis key of the request's idempotency record, what to store there, and for how long. */
+  readonly idempotency?: { readonly key: string; readonly record: string; readonly ttlSeconds: number };
+  /** A batch held to maxConcurrent messages in flight at once. */
+  readonly batch?: { readonly id: string; readonly maxConcurrent: number };
+}
+
+/** What admit answers: per-message outcomes, or the earlier request's record for a repeated idempotency key. */
+export type AdmitResult = { readonly kind: 'admitted'; readonly outcomes: AdmitOutcome[] } | { readonly kind: 'duplicate'; readonly record: string; readonly codes: AdmitCode[] };
+
+const UNLIMITED: Limit = { tps: 1e12, burst: 1e12 };
 
 export type ReceiptOutcome = 'early' | 'applied' | MessageStatus;
 
@@ -135,17 +162,36 @@ export class MessageStore {
     return [this.opts.prefix, now, this.opts.finalRetentionSeconds];
   }
 
-  async admit(items: readonly AdmitItem[], now = Date.now()): Promise<AdmitOutcome[]> {
-    if (items.length === 0) return [];
-    const args: (string | number)[] = [...this.head(now), this.opts.platformTps, this.opts.platformBurst, this.opts.retentionSeconds, items.length];
+  async admit(items: readonly AdmitItem[], opts: AdmitOptions = {}, now = Date.now()): Promise<AdmitResult> {
+    if (items.length === 0) return { kind: 'admitted', outcomes: [] };
+    const idem = opts.idempotency;
+    const args: (string | number)[] = [
+      ...this.head(now),
+      this.opts.platformTps,
+      this.opts.platformBurst,
+      this.opts.retentionSeconds,
+      items.length,
+      idem?.key ?? '',
+      idem?.record ?? '',
+      idem?.ttlSeconds ?? 0,
+      opts.batch?.id ?? '',
+      opts.batch?.maxConcurrent ?? 0,
+    ];
     for (const it of items) {
       const r = it.routed;
       const m = r.message;
+      const ch = it.channelLimit ?? UNLIMITED;
+      const pch = it.platformChannelLimit ?? UNLIMITED;
       args.push(
         m.id,
         m.accountId,
+        m.channel,
         it.tps,
         it.burst,
+        ch.tps,
+        ch.burst,
+        pch.tps,
+        pch.burst,
         r.upstream,
         r.priceMicros,
         it.registeredDelivery,
@@ -158,8 +204,17 @@ export class MessageStore {
         r.currency,
       );
     }
-    const codes = (await this.run('admit', args)) as number[];
-    return codes.map((c) => ADMIT_OUTCOMES[c] ?? 'throttled');
+    const res = (await this.run('admit', args)) as (string | number)[];
+    if (res[0] === 'dup') {
+      const codes = String(res[2] ?? '')
+        .split(',')
+        .filter((c) => c !== '')
+        .map((c) => ADMIT_CODES[Number(c)] ?? 'throttled');
+      return { kind: 'duplicate', record: String(res[1] ?? ''), codes };
+    }
+    const outcomes: AdmitOutcome[] = [];
+    for (let i = 0; i < res.length; i += 2) outcomes.push({ code: ADMIT_CODES[Number(res[i])] ?? 'throttled', retryAfterMs: Number(res[i + 1] ?? 0) });
+    return { kind: 'admitted', outcomes };
   }
 
   async take(upstream: string, entries: readonly QueueEntry[], now = Date.now()): Promise<Taken[]> {

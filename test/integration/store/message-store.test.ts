@@ -1,6 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { MessageStore, type AdmitItem } from '../../../src/store/redis/message-store.js';
+import { MessageStore, type AdmitItem, type AdmitResult } from '../../../src/store/redis/message-store.js';
 import type { Message } from '../../../src/core/message.js';
 import { newMessageId } from '../../../src/core/ids.js';
 import { ensureGroup, readGroup } from '../../../src/store/redis/streams.js';
@@ -37,6 +37,11 @@ async function queued(upstream = 'up1'): Promise<{ entryId: string; messageId: s
   return entries.map((e) => ({ entryId: e.id, messageId: e.fields['i'] ?? '', redelivered: false }));
 }
 
+async function codes(p: Promise<AdmitResult>): Promise<string[]> {
+  const r = await p;
+  return r.kind === 'admitted' ? r.outcomes.map((o) => o.code) : ['duplicate'];
+}
+
 async function events(): Promise<{ message_id: string; status: string }[]> {
   const entries = await redis.xrange(store.keys.events(), '-', '+');
   return entries.flatMap(([, f]) => (f[1] ?? '').split('\n').map((l) => JSON.parse(l) as { message_id: string; status: string }));
@@ -56,7 +61,7 @@ afterAll(async () => {
 describe('MessageStore (Lua over real Redis)', () => {
   it('admits a batch, reserving balance and writing one event row each', async () => {
     const ms = [msg(), msg(), msg()];
-    expect(await store.admit(ms.map((m) => item(m)))).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(await codes(store.admit(ms.map((m) => item(m))))).toEqual(['accepted', 'accepted', 'accepted']);
     expect(await store.balance('acme')).toBe(1_000_000 - 15_000);
     expect((await events()).map((e) => e.status)).toEqual(['queued', 'queued', 'queued']);
     expect((await queued()).map((q) => q.messageId)).toEqual(ms.map((m) => m.id));
@@ -64,12 +69,12 @@ describe('MessageStore (Lua over real Redis)', () => {
   });
 
   it('throttles past the account bucket and refuses what the balance cannot cover', async () => {
-    const out = await store.admit(Array.from({ length: 5 }, () => item(msg(), { tps: 3, burst: 3 })));
+    const out = await codes(store.admit(Array.from({ length: 5 }, () => item(msg(), { tps: 3, burst: 3 }))));
     expect(out).toEqual(['accepted', 'accepted', 'accepted', 'throttled', 'throttled']);
     // Another account: acme's bucket is empty now and may not have refilled a token yet.
     const pricey = msg({ accountId: 'poor' });
     await store.seedBalance('poor', 1_000_000);
-    const poor = await store.admit([item(pricey, { routed: { message: pricey, upstream: 'up1', priceMicros: 2_000_000, currency: 'USD', parts: 1 } })]);
+    const poor = await codes(store.admit([item(pricey, { routed: { message: pricey, upstream: 'up1', priceMicros: 2_000_000, currency: 'USD', parts: 1 } })]));
     expect(poor).toEqual(['insufficient_balance']);
   });
 
@@ -147,5 +152,33 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect((await store.get(short.id))?.status).toBe('expired');
     expect((await store.get(soon.id))?.status).toBe('queued');
     expect((await queued()).map((q) => q.messageId)).toContain(soon.id);
+  });
+
+  it('holds a channel to its own limit, with a retry hint', async () => {
+    const r = await store.admit(Array.from({ length: 4 }, () => item(msg(), { channelLimit: { tps: 2, burst: 2 } })));
+    expect(r.kind === 'admitted' && r.outcomes.map((o) => o.code)).toEqual(['accepted', 'accepted', 'throttled', 'throttled']);
+    expect(r.kind === 'admitted' && r.outcomes[2]!.retryAfterMs).toBeGreaterThan(0);
+    expect(r.kind === 'admitted' && r.outcomes[2]!.retryAfterMs).toBeLessThanOrEqual(500);
+  });
+
+  it('answers a repeated idempotency key with the first record and admits nothing', async () => {
+    const key = `${prefix}idem:acme:k1`;
+    const first = await store.admit([item(msg())], { idempotency: { key, record: '{"first":true}', ttlSeconds: 60 } });
+    expect(first.kind).toBe('admitted');
+    const again = await store.admit([item(msg())], { idempotency: { key, record: '{"first":false}', ttlSeconds: 60 } });
+    expect(again).toEqual({ kind: 'duplicate', record: '{"first":true}', codes: ['accepted'] });
+    expect(await redis.xlen(store.keys.queue('up1'))).toBe(1);
+  });
+
+  it('keeps a batch to maxConcurrent messages in flight, handing each freed slot to the next', async () => {
+    const ms = Array.from({ length: 5 }, () => msg());
+    await store.admit(ms.map((m) => item(m)), { batch: { id: 'B1', maxConcurrent: 2 } });
+    expect((await queued()).map((q) => q.messageId)).toEqual([ms[0]!.id, ms[1]!.id]);
+    expect((await store.get(ms[2]!.id))?.status).toBe('scheduled');
+    await store.cancel('acme', ms[2]!.id); // a cancelled waiting message is skipped
+    const [t0] = await store.take('up1', [{ entryId: '0-1', messageId: ms[0]!.id, redelivered: false }]);
+    await store.fail('up1', [{ messageId: t0!.message.id, status: 'rejected', errorCode: 'X', dlrErr: '000' }]);
+    expect((await queued()).map((q) => q.messageId)).toEqual([ms[3]!.id]);
+    expect((await store.get(ms[4]!.id))?.status).toBe('scheduled');
   });
 });

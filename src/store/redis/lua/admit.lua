@@ -1,14 +1,28 @@
 -- admit: accept a batch of messages in one round trip.
--- in:  ARGV[4] platform tps, [5] platform burst, [6] retention seconds, [7] count, then per message
---      (stride 14): id, account, tps, burst, upstream, price micros, registered_delivery (0/1/2),
---      scheduleAt ms (0 none), expireAt ms, payload JSON, event base, receipt addressing JSON, webhook url,
---      currency
--- out: one code per message: 0 accepted, 1 account throttled, 2 platform throttled, 3 balance too low
+-- in:  ARGV[4] platform total tps, [5] its burst, [6] retention seconds, [7] count,
+--      [8] idempotency key ('' none), [9] idempotency record (stored with the codes), [10] its TTL,
+--      [11] batch id ('' none), [12] the batch's maxConcurrent (0 none),
+--      then per message (stride 19): id, account, channel, account tps, account burst,
+--      account-channel tps, account-channel burst, platform-channel tps, platform-channel burst,
+--      upstream, price micros, registered_delivery (0/1/2), scheduleAt ms (0 none), expireAt ms,
+--      payload JSON, event base, receipt addressing JSON, webhook url, currency
+-- out: { 'dup', record, codes } when the idempotency key was seen before (nothing admitted);
+--      else per message a code and a retry hint in ms: 0 accepted, 1 account throttled,
+--      2 platform throttled, 3 balance too low
 local PTPS, PBURST = tonumber(ARGV[4]), tonumber(ARGV[5])
 local RET, N = tonumber(ARGV[6]), tonumber(ARGV[7])
-local STRIDE = 14
-local buckets = {}
+local IDEM, IDEM_RECORD, IDEM_TTL = ARGV[8], ARGV[9], tonumber(ARGV[10])
+local BATCH, BATCH_MAX = ARGV[11], tonumber(ARGV[12])
+local STRIDE = 19
+local FIRST = 12
 
+-- A repeated idempotency key: answer what the first request got, admit nothing.
+if IDEM ~= '' then
+  local seen = redis.call('HMGET', IDEM, 'r', 'c')
+  if seen[1] then return { 'dup', seen[1], seen[2] or '' } end
+end
+
+local buckets = {}
 -- Token bucket: `rate` tokens a second up to `burst`, refilled from the time of the last use.
 local function bucket(key, rate, burst)
   local b = buckets[key]
@@ -17,9 +31,13 @@ local function bucket(key, rate, burst)
   local t = tonumber(v[1]) or burst
   local ts = tonumber(v[2]) or NOW
   if NOW > ts then t = math.min(burst, t + (NOW - ts) * rate / 1000) end
-  b = { t = t }
+  b = { t = t, rate = rate }
   buckets[key] = b
   return b
+end
+-- How long until the bucket has a whole token again.
+local function wait_ms(b)
+  return math.max(1, math.ceil((1 - b.t) * 1000 / b.rate))
 end
 
 -- Balances are read once per account and written once per batch (DECRBY of the batch's total).
@@ -35,16 +53,29 @@ end
 
 local platform = bucket(P .. 'tb:platform', PTPS, PBURST)
 local out = {}
+local codes = {}
+local accepted = 0
+-- maxConcurrent: the first BATCH_MAX messages go ahead holding a slot each; the others wait in
+-- the batch's list, and finalize() hands a freed slot to the next one.
+local CAPPED = BATCH ~= '' and BATCH_MAX > 0
+local WAITING = P .. 'btw:' .. BATCH
 for i = 0, N - 1 do
-  local o = 7 + i * STRIDE
-  local id, acct = ARGV[o + 1], ARGV[o + 2]
-  local acc = bucket(P .. 'tb:' .. acct, tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4]))
-  local price = tonumber(ARGV[o + 6])
-  local code = 0
+  local o = FIRST + i * STRIDE
+  local id, acct, channel = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
+  -- Every limit the message passes: the account's total and channel rows, the platform's channel and total rows.
+  local acc = bucket(P .. 'tb:' .. acct, tonumber(ARGV[o + 4]), tonumber(ARGV[o + 5]))
+  local accc = bucket(P .. 'tb:' .. acct .. ':' .. channel, tonumber(ARGV[o + 6]), tonumber(ARGV[o + 7]))
+  local platc = bucket(P .. 'tb:platform:' .. channel, tonumber(ARGV[o + 8]), tonumber(ARGV[o + 9]))
+  local price = tonumber(ARGV[o + 11])
+  local code, retry = 0, 0
   if acc.t < 1 then
-    code = 1
+    code, retry = 1, wait_ms(acc)
+  elseif accc.t < 1 then
+    code, retry = 1, wait_ms(accc)
+  elseif platc.t < 1 then
+    code, retry = 2, wait_ms(platc)
   elseif platform.t < 1 then
-    code = 2
+    code, retry = 2, wait_ms(platform)
   elseif price > 0 then
     local bal = balance(acct)
     if bal.left < price then
@@ -55,27 +86,39 @@ for i = 0, N - 1 do
     end
   end
   if code == 0 then
-    acc.t = acc.t - 1
-    platform.t = platform.t - 1
-    local up, sched, exp = ARGV[o + 5], tonumber(ARGV[o + 8]), tonumber(ARGV[o + 9])
+    accepted = accepted + 1
+    acc.t, accc.t, platc.t, platform.t = acc.t - 1, accc.t - 1, platc.t - 1, platform.t - 1
+    local up, sched, exp = ARGV[o + 10], tonumber(ARGV[o + 13]), tonumber(ARGV[o + 14])
     local k = mkey(id)
     local st = 'queued'
-    if sched > NOW then st = 'scheduled' end
-    redis.call('HSET', k, 'st', st, 'a', acct, 'up', up, 'pr', ARGV[o + 6], 'rd', ARGV[o + 7],
-      'exp', ARGV[o + 9], 'j', ARGV[o + 10], 'eb', ARGV[o + 11], 'ra', ARGV[o + 12], 'wh', ARGV[o + 13],
-      'cur', ARGV[o + 14], 't0', NOW, 'att', 0, 'seq', 1)
+    local waits = CAPPED and accepted > BATCH_MAX
+    if sched > NOW or waits then st = 'scheduled' end
+    redis.call('HSET', k, 'st', st, 'a', acct, 'up', up, 'pr', ARGV[o + 11], 'rd', ARGV[o + 12],
+      'exp', ARGV[o + 14], 'j', ARGV[o + 15], 'eb', ARGV[o + 16], 'ra', ARGV[o + 17], 'wh', ARGV[o + 18],
+      'cur', ARGV[o + 19], 't0', NOW, 'att', 0, 'seq', 1)
     redis.call('EXPIRE', k, RET)
-    if st == 'scheduled' then
-      redis.call('ZADD', P .. 'timers', sched, 's|' .. id)
+    if waits then
+      redis.call('HSET', k, 'bt', BATCH, 'sa', sched)
+      redis.call('RPUSH', WAITING, id)
+      redis.call('EXPIRE', WAITING, RET)
+    elseif CAPPED then
+      redis.call('HSET', k, 'bt', BATCH, 'btn', 1)
+    end
+    if waits then
+      -- released by finalize() of an earlier message of the batch
+    elseif st == 'scheduled' then
+      redis.call('ZADD', P .. 'timers', math.max(sched, NOW), 's|' .. id)
     else
       redis.call('XADD', P .. 'q:' .. up, '*', 'i', id)
     end
     -- Validity end: a message not final by then becomes expired (timers.lua).
     redis.call('ZADD', P .. 'timers', exp, 'x|' .. id)
-    EVBUF[#EVBUF + 1] = ARGV[o + 11] .. ',"event_id":"' .. id .. ':1","status":"' .. st ..
+    EVBUF[#EVBUF + 1] = ARGV[o + 16] .. ',"event_id":"' .. id .. ':1","status":"' .. st ..
       '","error_code":"","upstream_message_id":"","event_time":' .. NOW .. '}'
   end
-  out[i + 1] = code
+  out[#out + 1] = code
+  out[#out + 1] = retry
+  codes[#codes + 1] = code
 end
 for acct, b in pairs(balances) do
   if b.spent > 0 then redis.call('DECRBY', P .. 'bal:' .. acct, b.spent) end
@@ -83,6 +126,11 @@ end
 for key, b in pairs(buckets) do
   redis.call('HSET', key, 't', tostring(b.t), 'ts', NOW)
   redis.call('PEXPIRE', key, 60000)
+end
+-- The first answer is kept only when something was accepted: a request refused whole may be retried with its key.
+if IDEM ~= '' and accepted > 0 then
+  redis.call('HSET', IDEM, 'r', IDEM_RECORD, 'c', table.concat(codes, ','))
+  redis.call('EXPIRE', IDEM, IDEM_TTL)
 end
 flush_events()
 return out

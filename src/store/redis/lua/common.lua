@@ -41,11 +41,35 @@ local function flush_events()
   end
 end
 
+-- A batch's freed maxConcurrent slot goes to its next waiting message (skipping cancelled or
+-- expired ones): into the queue now, or at its paced send time.
+local function release_next(batch)
+  local list = P .. 'btw:' .. batch
+  while true do
+    local nid = redis.call('LPOP', list)
+    if not nid then return end
+    local nk = mkey(nid)
+    local v = redis.call('HMGET', nk, 'st', 'up', 'sa')
+    if v[1] == 'scheduled' then
+      redis.call('HSET', nk, 'btn', 1)
+      local sa = tonumber(v[3]) or 0
+      if sa > NOW then
+        redis.call('ZADD', P .. 'timers', sa, 's|' .. nid)
+      else
+        redis.call('HSET', nk, 'st', 'queued')
+        event(nid, 'queued', '', nil)
+        redis.call('XADD', P .. 'q:' .. v[2], '*', 'i', nid)
+      end
+      return
+    end
+  end
+end
+
 -- Move a message to a final status once: state, event, receipt owed to the ESME, webhook, refund.
 -- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
 local function finalize(id, status, err, stat, derr, umid)
   local k = mkey(id)
-  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0')
+  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt')
   local st = cur[1]
   if not st or FINAL[st] then return false end
   stat = stat or STAT_OF[status]
@@ -60,6 +84,10 @@ local function finalize(id, status, err, stat, derr, umid)
   -- Money goes back for a message that never left us.
   if status ~= 'delivered' and st ~= 'submitted' and cur[6] and tonumber(cur[6]) > 0 then
     redis.call('INCRBY', P .. 'bal:' .. cur[2], cur[6])
+  end
+  if cur[8] then
+    redis.call('HDEL', k, 'btn')
+    release_next(cur[9])
   end
   -- registered_delivery: 1 = receipt on any outcome, 2 = on failure only (SMPP 3.4 §5.2.17).
   local rd = cur[3]
