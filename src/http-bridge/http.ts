@@ -3,7 +3,7 @@
  * test without a socket; only app.ts touches uWebSockets.js. Errors leave in one body shape:
  *   { "error": { "code", "message", "retryable", "details": [{ "field", "message" }] } }
  */
-import type { ZodTypeAny } from 'zod';
+import { z, type ZodTypeAny } from 'zod';
 import { CatalystError, RETRIABLE, type ErrorCode } from '../core/errors.js';
 
 export interface HttpRequest {
@@ -30,8 +30,8 @@ export interface FieldProblem {
   readonly message: string;
 }
 
-/** The HTTP status each error code answers with: the one place that decides it. */
-const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+/** The HTTP status each error code answers with: the one place that decides it (the OpenAPI document reads it too). */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   INVALID_DESTINATION: 400,
   INSUFFICIENT_BALANCE: 402,
   RATE_LIMIT_EXCEEDED: 429,
@@ -60,6 +60,19 @@ export function errorResponse(code: ErrorCode, message: string, opts: { details?
   };
 }
 
+/** The one error body, as the OpenAPI document states it (`Error`): what errorResponse writes. */
+export const ErrorBodySchema = z.strictObject({
+  error: z.strictObject({
+    code: z.enum(Object.keys(HTTP_STATUS) as [ErrorCode, ...ErrorCode[]]).describe('Stable error code; see the table of codes'),
+    message: z.string().describe('Human-readable; may change between versions'),
+    retryable: z.boolean().describe('Whether the same request may succeed later (after `Retry-After` when given)'),
+    details: z
+      .array(z.strictObject({ field: z.string().describe('Dotted path of the field in the request body, or `(body)`'), message: z.string() }))
+      .optional()
+      .describe('One entry per invalid field'),
+  }),
+});
+
 export function httpErrorFor(err: unknown): HttpResponse {
   if (err instanceof CatalystError || (typeof err === 'object' && err !== null && 'code' in err && typeof (err).code === 'string' && (err as { code: string }).code in HTTP_STATUS)) {
     const e = err as CatalystError;
@@ -84,8 +97,11 @@ export interface RouteDocs {
   readonly body?: ZodTypeAny;
   /** Query parameters, as an object schema. */
   readonly query?: ZodTypeAny;
-  /** Response schemas by HTTP status; error statuses use the one error shape. */
-  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: ZodTypeAny }>>;
+  /**
+   * Response schemas by HTTP status; error statuses use the one error shape unless a schema is
+   * given. `contentType` defaults to application/json.
+   */
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: ZodTypeAny; readonly contentType?: string }>>;
   /** Headers the route reads beyond auth (Idempotency-Key…). */
   readonly headers?: readonly { readonly name: string; readonly description: string; readonly required?: boolean }[];
 }

@@ -1,14 +1,42 @@
 /** The HTTP routes of this build: Catalyst v2 SMS, health and metrics. */
 import type { Registry } from 'prom-client';
 import type { Route } from './app.js';
-import { sendSms, smsStatus, type SmsDeps } from './catalyst-v2/sms.js';
+import { z } from 'zod';
+import { sendSms, sendSmsDocs, smsStatus, smsStatusDocs, type SmsDeps } from './catalyst-v2/sms.js';
 import type { AccountConfig } from '../core/config.js';
-import { errorResponse, json, type HttpRequest, type HttpResponse } from './http.js';
+import { errorResponse, json, type HttpRequest, type HttpResponse, type RouteDocs } from './http.js';
+import { openApiRoute } from './openapi.js';
+
+/** The version of the HTTP API the OpenAPI document states (Catalyst v2). */
+export const API_VERSION = '2.0.0';
 
 export interface RouteDeps extends SmsDeps {
   readonly registry: Registry;
   readonly health: () => Promise<{ ok: boolean; checks: Record<string, unknown> }>;
 }
+
+const HealthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']).describe('`degraded` when Redis or ClickHouse does not answer'),
+    redis: z.string().describe('`ok`, or the error'),
+    redisMs: z.number().describe('Round trip of a Redis PING, ms'),
+    clickhouse: z.string().describe('`ok`, or the error'),
+    upstreams: z.record(z.object({ bound: z.number().int(), configured: z.number().int(), inflight: z.number().int() })),
+    smppSessions: z.number().int(),
+  })
+  .passthrough();
+
+const healthDocs: RouteDocs = {
+  summary: 'Health of this instance',
+  tags: ['ops'],
+  responses: { 200: { description: 'Redis and ClickHouse answer', schema: HealthSchema }, 503: { description: 'Redis or ClickHouse does not answer', schema: HealthSchema } },
+};
+
+const metricsDocs: RouteDocs = {
+  summary: 'Prometheus metrics',
+  tags: ['ops'],
+  responses: { 200: { description: 'Prometheus text exposition format', schema: z.string(), contentType: 'text/plain; version=0.0.4' } },
+};
 
 /** Wraps a handler that needs the authenticated account (app.ts only calls it after auth passed). */
 function authed(fn: (req: HttpRequest, account: AccountConfig) => Promise<HttpResponse>): Route['handle'] {
@@ -16,13 +44,14 @@ function authed(fn: (req: HttpRequest, account: AccountConfig) => Promise<HttpRe
 }
 
 export function buildRoutes(deps: RouteDeps): Route[] {
-  return [
-    { method: 'POST', pattern: '/api/v2/messages/sms', auth: true, handle: authed((req, account) => sendSms(req, account, deps)) },
-    { method: 'GET', pattern: '/api/v2/messages/sms/{messageId}/status', auth: true, handle: authed((req, account) => smsStatus(req, account, deps)) },
+  const routes: Route[] = [
+    { method: 'POST', pattern: '/api/v2/messages/sms', auth: true, docs: sendSmsDocs, handle: authed((req, account) => sendSms(req, account, deps)) },
+    { method: 'GET', pattern: '/api/v2/messages/sms/{messageId}/status', auth: true, docs: smsStatusDocs, handle: authed((req, account) => smsStatus(req, account, deps)) },
     {
       method: 'GET',
       pattern: '/health',
       auth: false,
+      docs: healthDocs,
       handle: async () => {
         const h = await deps.health();
         return json(h.ok ? 200 : 503, { status: h.ok ? 'ok' : 'degraded', ...h.checks });
@@ -32,7 +61,12 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       method: 'GET',
       pattern: '/metrics',
       auth: false,
+      docs: metricsDocs,
       handle: async () => ({ status: 200, headers: { 'content-type': deps.registry.contentType }, body: await deps.registry.metrics() }),
     },
   ];
+  // Last, and over the live list: the document, built on its first request, covers every route
+  // above and itself. Add new routes to `routes` before this line.
+  routes.push(openApiRoute(routes, { version: API_VERSION }));
+  return routes;
 }
