@@ -138,6 +138,8 @@ const webhooks = z.strictObject({
   allowLoopback: z.boolean().optional(),
   /** Give up (dead-letter) a webhook this long after its first attempt. */
   maxAgeHours: z.number().positive().default(24),
+  /** Wait after the first failed attempt; doubled after each further one (5 s, 10 s, 20 s …, the seed's best practice 2). */
+  backoffBaseSeconds: z.number().positive().default(5),
   /** Longest wait between two attempts. */
   backoffCapSeconds: z.number().int().positive().default(3600),
   timeoutMs: z.number().int().positive().default(5000),
@@ -152,7 +154,10 @@ const schema = z.strictObject({
     .strictObject({
       host: z.string().default('0.0.0.0'),
       port: port.default(8080),
-      maxBodyBytes: z.number().int().positive().default(1_048_576),
+      /** A batch of 10,000 messages is about 2 MB of JSON. */
+      maxBodyBytes: z.number().int().positive().default(8_388_608),
+      /** Past this an admission not yet answered gets 504 TIMEOUT (an Idempotency-Key makes the retry safe). */
+      requestTimeoutMs: z.number().int().positive().default(10_000),
     })
     .default({}),
   smpp: z
@@ -359,7 +364,9 @@ function crossCheck(cfg: Config): void {
       else if (card.currency !== a.currency) problems.push(`  ${at}: rate card "${cardId}" is in ${card.currency}, the account in ${a.currency}`);
     };
     if (a.rateCardId !== undefined) check(a.rateCardId, `accounts[${i}].rateCardId`);
-    a.rateCards.forEach((c, j) => check(c, `accounts[${i}].rateCards[${j}]`));
+    a.rateCards.forEach((c, j) => {
+      check(c, `accounts[${i}].rateCards[${j}]`);
+    });
   });
   cfg.upstreams.forEach((u, i) => {
     if (u.reconnectMaxMs < u.reconnectMinMs) problems.push(`  upstreams[${i}].reconnectMaxMs: smaller than reconnectMinMs`);

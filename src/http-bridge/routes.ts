@@ -3,6 +3,8 @@ import type { Registry } from 'prom-client';
 import type { Route } from './app.js';
 import { z } from 'zod';
 import { sendSms, sendSmsDocs, smsStatus, smsStatusDocs, type SmsDeps } from './catalyst-v2/sms.js';
+import { sendSmsBatch, sendSmsBatchDocs } from './catalyst-v2/sms-batch.js';
+import { getMessage, getMessageDocs } from './catalyst-v2/messages.js';
 import type { AccountConfig } from '../core/config.js';
 import { errorResponse, json, type HttpRequest, type HttpResponse, type RouteDocs } from './http.js';
 import { openApiRoute } from './openapi.js';
@@ -46,7 +48,9 @@ function authed(fn: (req: HttpRequest, account: AccountConfig) => Promise<HttpRe
 export function buildRoutes(deps: RouteDeps): Route[] {
   const routes: Route[] = [
     { method: 'POST', pattern: '/api/v2/messages/sms', auth: true, docs: sendSmsDocs, handle: authed((req, account) => sendSms(req, account, deps)) },
+    { method: 'POST', pattern: '/api/v2/messages/sms/batch', auth: true, docs: sendSmsBatchDocs, handle: authed((req, account) => sendSmsBatch(req, account, deps)) },
     { method: 'GET', pattern: '/api/v2/messages/sms/{messageId}/status', auth: true, docs: smsStatusDocs, handle: authed((req, account) => smsStatus(req, account, deps)) },
+    { method: 'GET', pattern: '/api/v2/messages/{messageId}', auth: true, docs: getMessageDocs, handle: authed((req, account) => getMessage(req, account, deps)) },
     {
       method: 'GET',
       pattern: '/health',

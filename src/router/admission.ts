@@ -137,6 +137,12 @@ export class Admission {
     return { ok: true, item, rateCardId: price.rateCardId };
   }
 
+  /** What admitting would charge, without admitting (for answers made before the round trip). */
+  quote(req: AdmissionRequest): { priceMicros: number; currency: string; parts: number } | undefined {
+    const p = this.prepare(req);
+    return p.ok ? { priceMicros: p.item.routed.priceMicros, currency: p.item.routed.currency, parts: p.item.routed.parts } : undefined;
+  }
+
   submit(req: AdmissionRequest): Promise<AdmissionResult> {
     const p = this.prepare(req);
     if (!p.ok) return Promise.resolve(this.refused(req.message.accountId, p.reason));

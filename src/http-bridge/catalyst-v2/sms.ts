@@ -12,6 +12,9 @@ import { fromMicros, type Message } from '../../core/message.js';
 import type { Admission, AdmissionRefusal } from '../../router/admission.js';
 import { dlrDescription } from '../../router/dlr.js';
 import type { MessageHistory } from '../../store/history.js';
+import type { StoredMessage } from '../../store/redis/message-store.js';
+import type { Keys } from '../../store/redis/keys.js';
+import { IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed } from '../idempotency.js';
 import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
 
 export const SendSmsSchema = z.strictObject({
@@ -67,7 +70,7 @@ export const SmsStatusResponseSchema = z.strictObject({
   billing: z.strictObject({
     amount: z.number().describe('Charged so far: 0 until an upstream accepted the message'),
     currency: z.string().length(3),
-    rate_used: z.literal('standard'),
+    rate_used: z.string().describe('The rate card that priced the message, or `standard` for the route price'),
   }),
 });
 
@@ -100,6 +103,10 @@ export const smsStatusDocs: RouteDocs = {
 export interface SmsDeps {
   readonly admission: Admission;
   readonly history: MessageHistory;
+  readonly keys: Keys;
+  readonly requestTimeoutMs: number;
+  /** The SSRF guard for webhook URLs in requests: a 400 naming the field, or undefined when fine. */
+  readonly checkWebhookUrl: (url: string | undefined, field: string) => Promise<HttpResponse | undefined>;
 }
 
 /** E.164 digits without '+', or undefined when the numbering plan says no such number can exist. */
@@ -146,6 +153,61 @@ export function refusalResponse(reason: AdmissionRefusal, retryAfterMs = 1000): 
   }
 }
 
+/** Defaults a batch gives every message that does not set its own. */
+export interface SmsDefaults {
+  readonly tracking?: SendSms['tracking'];
+  readonly billing?: SendSms['billing'];
+  readonly scheduleAt?: number;
+}
+
+/** A validated send request → the core Message, or the fields that are wrong. */
+export function smsMessage(r: SendSms, account: AccountConfig, now: number, defaults: SmsDefaults = {}): { ok: true; message: Message } | { ok: false; problems: FieldProblem[] } {
+  const from = r.from ?? '';
+  const numericFrom = /^\+?[0-9]{1,15}$/.test(from);
+  const problems: FieldProblem[] = [];
+  if (!numericFrom && from.length > 11) problems.push({ field: 'from', message: 'an alphanumeric sender id has at most 11 characters' });
+  const expireAt = r.validUntil !== undefined ? Date.parse(r.validUntil) : undefined;
+  if (expireAt !== undefined && expireAt <= now) problems.push({ field: 'validUntil', message: 'is in the past' });
+  if (problems.length > 0) return { ok: false, problems };
+  const tracking = r.tracking ?? defaults.tracking;
+  const billing = r.billing ?? defaults.billing;
+  const scheduleAt = r.scheduledAt !== undefined ? Date.parse(r.scheduledAt) : defaults.scheduleAt;
+  return {
+    ok: true,
+    message: {
+      id: newMessageId(now),
+      accountId: account.id,
+      channel: 'sms',
+      direction: 'mt',
+      ingress: 'http',
+      source: numericFrom ? { addr: from.replace(/^\+/, ''), ton: 1, npi: 1 } : { addr: from, ton: 5, npi: 0 },
+      destination: { addr: normaliseMsisdn(r.to) ?? '', ton: 1, npi: 1 },
+      body: { kind: 'text', text: r.message.body },
+      receipt: tracking?.deliveryReport ?? true,
+      ...(tracking?.webhookUrl !== undefined ? { webhookUrl: tracking.webhookUrl } : {}),
+      ...(billing?.costCenter !== undefined ? { costCenter: billing.costCenter } : {}),
+      ...(expireAt !== undefined ? { expireAt } : {}),
+      ...(scheduleAt !== undefined && scheduleAt > now ? { scheduleAt } : {}),
+      createdAt: now,
+    },
+  };
+}
+
+/** Admission, bounded by the request timeout: past it the client hears TIMEOUT (its Idempotency-Key makes a retry safe). */
+export async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => {
+      resolve('timeout');
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function sendSms(req: HttpRequest, account: AccountConfig, deps: SmsDeps): Promise<HttpResponse> {
   const body = parseJson(req);
   if (!body.ok) return body.response;
@@ -155,32 +217,17 @@ export async function sendSms(req: HttpRequest, account: AccountConfig, deps: Sm
     const code = problems.some((p) => p.field === 'to') ? 'INVALID_DESTINATION' : 'VALIDATION_ERROR';
     return errorResponse(code, 'request body is invalid', { details: problems });
   }
+  const idem = idempotencyOf(req, account.id, deps.keys);
+  if (!idem.ok) return idem.response;
   const r = parsed.data;
-  const to = normaliseMsisdn(r.to) ?? '';
+  const urlProblem = await deps.checkWebhookUrl(r.tracking?.webhookUrl, 'tracking.webhookUrl');
+  if (urlProblem) return urlProblem;
   const now = Date.now();
-  const from = r.from ?? '';
-  const numericFrom = /^\+?[0-9]{1,15}$/.test(from);
-  const message: Message = {
-    id: newMessageId(now),
-    accountId: account.id,
-    channel: 'sms',
-    direction: 'mt',
-    ingress: 'http',
-    source: numericFrom ? { addr: from.replace(/^\+/, ''), ton: 1, npi: 1 } : { addr: from, ton: 5, npi: 0 },
-    destination: { addr: to, ton: 1, npi: 1 },
-    body: { kind: 'text', text: r.message.body },
-    receipt: r.tracking?.deliveryReport ?? true,
-    ...(r.tracking?.webhookUrl !== undefined ? { webhookUrl: r.tracking.webhookUrl } : {}),
-    ...(r.billing?.costCenter !== undefined ? { costCenter: r.billing.costCenter } : {}),
-    ...(r.validUntil !== undefined ? { expireAt: Date.parse(r.validUntil) } : {}),
-    ...(r.scheduledAt !== undefined ? { scheduleAt: Date.parse(r.scheduledAt) } : {}),
-    createdAt: now,
-  };
-  if (!numericFrom && from.length > 11) return errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: [{ field: 'from', message: 'an alphanumeric sender id has at most 11 characters' }] });
-  if (message.expireAt !== undefined && message.expireAt <= now) return errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: [{ field: 'validUntil', message: 'is in the past' }] });
-  const res = await deps.admission.submit({ message, registeredDelivery: 0 });
-  if (!res.ok) return refusalResponse(res.reason, res.retryAfterMs);
-  return json(202, {
+  const built = smsMessage(r, account, now);
+  if (!built.ok) return errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: built.problems });
+  const message = built.message;
+  const request = { message, registeredDelivery: 0 as const, requireAvailable: true, ...(r.billing?.rateCardId !== undefined ? { rateCardId: r.billing.rateCardId } : {}) };
+  const answer = (res: { id: string; priceMicros: number; currency: string; parts: number }): Record<string, unknown> => ({
     message_id: res.id,
     // The upstream's id is known once it accepted the message: see the status endpoint.
     external_id: null,
@@ -191,6 +238,24 @@ export async function sendSms(req: HttpRequest, account: AccountConfig, deps: Sm
     currency: res.currency,
     parts: res.parts,
   });
+  if (idem.value) {
+    // The answer is known before the round trip (the id is ours); the script keeps it only if the message is accepted.
+    const quote = deps.admission.quote(request);
+    const record = recordFor(idem.value, 202, quote ? answer({ id: message.id, ...quote }) : {});
+    const many = await withTimeout(deps.admission.submitMany([request], { idempotency: { key: idem.value.redisKey, record, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } }), deps.requestTimeoutMs);
+    if (many === 'timeout') return errorResponse('TIMEOUT', 'the gateway did not answer in time; retry with the same Idempotency-Key', { retryAfter: 1 });
+    if (many.kind === 'duplicate') {
+      const rec = readRecord<Record<string, unknown>>(idem.value, many.record);
+      return rec.ok ? replayed(json(rec.record.status, rec.record.body)) : rec.response;
+    }
+    const res = many.results[0];
+    if (!res?.ok) return refusalResponse(res?.reason ?? 'store_error', res?.ok === false ? res.retryAfterMs : undefined);
+    return json(202, answer(res));
+  }
+  const res = await withTimeout(deps.admission.submit(request), deps.requestTimeoutMs);
+  if (res === 'timeout') return errorResponse('TIMEOUT', 'the gateway did not answer in time; use an Idempotency-Key to retry safely', { retryAfter: 1 });
+  if (!res.ok) return refusalResponse(res.reason, res.retryAfterMs);
+  return json(202, answer(res));
 }
 
 export async function smsStatus(req: HttpRequest, account: AccountConfig, deps: SmsDeps): Promise<HttpResponse> {
@@ -198,9 +263,14 @@ export async function smsStatus(req: HttpRequest, account: AccountConfig, deps: 
   // Another account's message is answered exactly like a message that does not exist.
   const s = /^[0-9A-Za-z-]{1,64}$/.test(id) ? await deps.history.get(account.id, id) : undefined;
   if (!s) return errorResponse('NOT_FOUND', `message ${id} not found`);
+  return json(200, statusBody(s));
+}
+
+/** A message's state as the status endpoints show it (GET …/sms/{id}/status and GET /messages/{id}). */
+export function statusBody(s: StoredMessage): Record<string, unknown> {
   const final = s.dlrStat !== undefined;
   const billed = s.status === 'delivered' || s.submittedAt !== undefined;
-  return json(200, {
+  return {
     message_id: s.id,
     external_id: s.upstreamMessageIds[0] ?? null,
     status: s.status === 'sending' ? 'queued' : s.status,
@@ -221,6 +291,6 @@ export async function smsStatus(req: HttpRequest, account: AccountConfig, deps: 
         }
       : null,
     error_code: s.errorCode !== '' ? s.errorCode : null,
-    billing: { amount: billed ? fromMicros(s.priceMicros) : 0, currency: s.currency, rate_used: 'standard' },
-  });
+    billing: { amount: billed ? fromMicros(s.priceMicros) : 0, currency: s.currency, rate_used: s.message?.rateCardId ?? 'standard' },
+  };
 }

@@ -15,6 +15,8 @@
  *   {p}tb:{account}           hash    token bucket of the account (t tokens, ts last refill)
  *   {p}tb:platform            hash    token bucket of the whole platform
  *   {p}asm:{account}:{src}:{dst}:{ref} hash parts of a long message from an ESME, until complete
+ *   {p}idem:{account}:{sha256(key)} hash  an Idempotency-Key's first answer (r) and codes (c), 24 h
+ *   {p}btw:{batch}            list    messages of a batch waiting for a maxConcurrent slot
  *
  * Not Redis Cluster ready: scripts touch keys they compute. Cluster needs a hash tag per account
  * and per upstream (docs/architecture.md, "Scale-out").
@@ -47,6 +49,9 @@ export class Keys {
   }
   assembly(account: string, source: string, destination: string, ref: number): string {
     return `${this.prefix}asm:${account}:${source}:${destination}:${ref}`;
+  }
+  idempotency(account: string, keyHash: string): string {
+    return `${this.prefix}idem:${account}:${keyHash}`;
   }
   bucket(account: string): string {
     return `${this.prefix}tb:${account}`;

@@ -10,7 +10,7 @@ const NAMES = ['admit', 'take', 'submitted', 'receipts', 'fail', 'retry', 'timer
 export type ScriptName = (typeof NAMES)[number];
 
 type Arg = string | number;
-type ScriptRunner = Record<ScriptName, (...args: Arg[]) => Promise<unknown>>;
+type ScriptRunner = Record<ScriptName, (args: readonly Arg[]) => Promise<unknown>>;
 
 function source(name: string): string {
   return readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
@@ -32,16 +32,18 @@ export function defineScripts(redis: Redis): void {
 }
 
 export function run(redis: Redis, name: ScriptName, args: readonly Arg[]): Promise<unknown> {
-  const fn = (redis as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[`cat_${name}`];
+  const fn = (redis as unknown as Record<string, (a: readonly Arg[]) => Promise<unknown>>)[`cat_${name}`];
   if (!fn) throw new Error(`script ${name} is not defined on this connection`);
-  return fn.apply(redis, args as Arg[]);
+  // One array argument (ioredis flattens it): spreading 10,000 messages' arguments onto the
+  // call stack would overflow it.
+  return fn.call(redis, args);
 }
 
 /** Queue a script call on a pipeline (for callers batching several scripts in one round trip). */
 export function queue(pipe: ChainableCommander, name: ScriptName, args: readonly Arg[]): void {
-  const fn = (pipe as unknown as Record<string, (...a: Arg[]) => unknown>)[`cat_${name}`];
+  const fn = (pipe as unknown as Record<string, (a: readonly Arg[]) => unknown>)[`cat_${name}`];
   if (!fn) throw new Error(`script ${name} is not defined on this pipeline's connection`);
-  fn.apply(pipe, args as Arg[]);
+  fn.call(pipe, args);
 }
 
 export type { ScriptRunner };
