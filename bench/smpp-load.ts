@@ -147,10 +147,12 @@ async function main(): Promise<void> {
     smpp: { host: '127.0.0.1', port: smppPort, window: WINDOW * 2 },
     redis: { url: REDIS_URL, keyPrefix: prefix },
     clickhouse: { url: CLICKHOUSE_URL, database: 'catalyst_bench' },
-    accounts: [{ id: 'bench', apiKeys: ['sk_bench_0123456789abcdef'], smpp: [{ systemId: 'bench', password: 'bench' }], balance: 1e9, tps: 1_000_000, burst: 1_000_000 }],
+    accounts: [{ id: 'bench', apiKeys: ['sk_bench_0123456789abcdef'], smpp: [{ systemId: 'bench', password: 'bench' }], balance: 1e9, tps: 1_000_000, burst: 1_000_000, rateLimits: { sms: { tps: 1_000_000, burst: 1_000_000 } } }],
     upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: INGRESS_ONLY ? await freePort() : simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
     routes: [{ prefix: '', upstream: 'sim', price: 0.0001 }],
+    // The bench measures the appliance, not the seed's default limits (SMS 40,000/s).
     router: { platformTps: 1_000_000, platformBurst: 1_000_000 },
+    platformRateLimits: { sms: { tps: 1_000_000, burst: 1_000_000 } },
     sim: { enabled: false },
   };
   const cfgPath = join(dir, 'config.json');
