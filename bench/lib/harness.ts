@@ -1,0 +1,159 @@
+/**
+ * What the HTTP benches share: the SMSC simulator and a built appliance (dist/main.js) as child
+ * processes with a temp config and a random Redis prefix, the appliance's limits raised so the
+ * bench measures throughput rather than the rate limiter, and removal of the bench's Redis keys.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6390';
+export const CLICKHOUSE_URL = process.env['CLICKHOUSE_URL'] ?? 'http://127.0.0.1:8124';
+export const BENCH_API_KEY = 'sk_bench_0123456789abcdef';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const p = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => { resolve(p); });
+    });
+  });
+}
+
+export function waitPort(port: number, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve();
+      });
+      s.on('error', () => {
+        s.destroy();
+        if (Date.now() > end) reject(new Error(`port ${port} never opened`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** The benches run dist/: refuse to start without it, and say so when src/ changed since the build. */
+export function checkBuilt(): { distOlderThanSrc: boolean } {
+  let built: number;
+  try {
+    built = statSync('dist/main.js').mtimeMs;
+  } catch {
+    throw new Error('dist/main.js is missing: run `make build` first');
+  }
+  const distOlderThanSrc = newestMtime('src') > built;
+  if (distOlderThanSrc) process.stderr.write('warning: src/ changed after dist/ was built; run `make build` to bench the current code\n');
+  return { distOlderThanSrc };
+}
+
+export interface Started {
+  readonly app: ChildProcess;
+  readonly httpPort: number;
+  readonly prefix: string;
+  /** Stops both children (idempotent) and removes the bench's Redis keys. */
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * The simulator and the appliance, one account with the bench key whose limits (account, per
+ * channel, platform) are far above what two cores reach, so no request is refused as throttled.
+ */
+export async function startAppliance(): Promise<Started> {
+  // BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the appliance.
+  const appNodeArgs = (process.env['BENCH_APP_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const [simPort, smppPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const prefix = `bench${randomBytes(4).toString('hex')}:`;
+  const high = { tps: 10_000_000, burst: 10_000_000 };
+  const config = {
+    log: { level: 'warn' },
+    http: { host: '127.0.0.1', port: httpPort },
+    smpp: { host: '127.0.0.1', port: smppPort },
+    redis: { url: REDIS_URL, keyPrefix: prefix },
+    clickhouse: { url: CLICKHOUSE_URL, database: 'catalyst_bench' },
+    accounts: [{ id: 'bench', apiKeys: [BENCH_API_KEY], smpp: [{ systemId: 'bench', password: 'bench' }], balance: 1e9, ...high, rateLimits: { sms: high } }],
+    upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
+    routes: [{ prefix: '', upstream: 'sim', price: 0.0001 }],
+    router: { platformTps: high.tps, platformBurst: high.burst },
+    platformRateLimits: { sms: high },
+    sim: { enabled: false },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'catalyst-bench-'));
+  const cfgPath = join(dir, 'config.json');
+  writeFileSync(cfgPath, JSON.stringify(config));
+  const sim = spawn(process.execPath, ['--import', 'tsx', 'src/sim/smsc-main.ts'], {
+    env: { ...process.env, CATALYST_SIM_PORT: String(simPort), CATALYST_SIM_RECEIPT_DELAY_MS: '50', CATALYST_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const children: ChildProcess[] = [sim];
+  const kill = (): void => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  };
+  process.on('exit', kill);
+  await waitPort(simPort);
+  const app = spawn(process.execPath, [...appNodeArgs, 'dist/main.js'], { env: { ...process.env, CATALYST_CONFIG: cfgPath }, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(app);
+  await waitPort(httpPort);
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      // The appliance first, so it does not spend its shutdown reconnecting to a gone simulator.
+      await stopChild(app);
+      await stopChild(sim);
+      await dropPrefix(prefix);
+    })();
+    return stopped;
+  };
+  return { app, httpPort, prefix, stop };
+}
+
+export async function dropPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10_000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A child process running `node --import tsx <file> <args>`, waited for on `port`. */
+export async function startScript(file: string, args: readonly string[], port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  process.on('exit', () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  });
+  await waitPort(port);
+  return child;
+}
+
+export function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((r) => {
+    child.once('exit', () => { r(); });
+    child.kill('SIGTERM');
+  });
+}
