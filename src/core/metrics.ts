@@ -41,7 +41,10 @@ export function createMetrics(registry: Registry = new Registry()) {
     httpRequests: new Counter({ name: 'http_requests_total', help: 'HTTP requests', labelNames: ['route', 'status'], registers: r }),
     httpSeconds: new Histogram({ name: 'http_request_seconds', help: 'HTTP request handling', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: r }),
     // Webhooks
-    webhooks: new Counter({ name: 'router_webhooks_total', help: 'Webhook deliveries', labelNames: ['result'], registers: r }),
+    webhooks: new Counter({ name: 'router_webhooks_total', help: 'Webhook attempts by result: delivered, retry, dead_letter', labelNames: ['result'], registers: r }),
+    webhookDeadLetters: new Counter({ name: 'router_webhook_dead_letters_total', help: 'Webhooks given up, by reason: expired (maxAgeHours), gone (410), refused (SSRF guard), invalid', labelNames: ['reason'], registers: r }),
+    webhookBacklog: new Gauge({ name: 'router_webhook_backlog', help: 'Webhook events pending delivery (all processes)', registers: r }),
+    webhookSeconds: new Histogram({ name: 'router_webhook_seconds', help: 'Webhook POST round trip, by outcome: 2xx, 3xx, 4xx, 5xx, error', labelNames: ['outcome'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r }),
   };
 }
 

@@ -15,7 +15,8 @@ import { DeliveryHub } from './delivery-hub.js';
 import { Dispatcher, sleep } from './dispatcher.js';
 import { RoutingTable } from './routing-table.js';
 import type { InboundMessage, UpstreamConnector, UpstreamReceipt, UpstreamSink } from './upstream.js';
-import { WebhookSender } from './webhooks.js';
+import { WebhookSender, webhookOptions } from './webhooks.js';
+import { WebhookStore, type EnqueueResult, type WebhookEventInput } from '../store/redis/webhook-store.js';
 
 const FINAL_STATS = new Set(['DELIVRD', 'UNDELIV', 'EXPIRED', 'REJECTD', 'DELETED', 'UNKNOWN']);
 
@@ -38,6 +39,7 @@ export class Router implements UpstreamSink {
   private readonly connectors = new Map<string, UpstreamConnector>();
   private readonly readers: Redis[] = [];
   private webhooks: WebhookSender | undefined;
+  private webhookQueue: WebhookStore | undefined;
   private readonly numberOwners: ReadonlyMap<string, AccountConfig>;
   private timersRunning = false;
   private timersDone: Promise<void> = Promise.resolve();
@@ -86,7 +88,7 @@ export class Router implements UpstreamSink {
     }
     const whReader = this.deps.connect();
     this.readers.push(whReader);
-    this.webhooks = new WebhookSender(store, whReader, config.accounts, { consumer: this.deps.consumer, maxAttempts: 8, timeoutMs: 5000, concurrency: 50 }, this.deps.log.child({ component: 'webhooks' }), this.deps.metrics);
+    this.webhooks = new WebhookSender(store, whReader, config.accounts, webhookOptions(config.webhooks, config.router, this.deps.consumer), this.deps.log.child({ component: 'webhooks' }), this.deps.metrics);
     await this.webhooks.start();
     this.deliveries.start();
     this.timersRunning = true;
@@ -137,6 +139,15 @@ export class Router implements UpstreamSink {
     } catch (err) {
       this.deps.log.warn({ err }, 'could not read queue depths');
     }
+  }
+
+  /**
+   * A channel event for a message's webhook (a read receipt), delivered after the message's events
+   * still pending: what channel connectors call. See WebhookStore.enqueue.
+   */
+  enqueueWebhookEvent(messageId: string, event: WebhookEventInput): Promise<EnqueueResult> {
+    this.webhookQueue ??= new WebhookStore(this.deps.store.redis, this.deps.store.keys);
+    return this.webhookQueue.enqueue(messageId, event);
   }
 
   // UpstreamSink

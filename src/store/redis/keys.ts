@@ -7,10 +7,15 @@
  *   {p}u:{upstream}:{smscId}  string  upstream message id → "{id}|{part}" for receipt correlation
  *   {p}early:{upstream}:{smscId} string a receipt that arrived before its submit_sm_resp
  *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end,
- *                                     "w|id|n" webhook retry n
+ *                                     "w|id" webhook retry of whq:{id}'s head
  *   {p}ev                     stream  event rows for ClickHouse (field e: JSON rows, one per line)
  *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver"
- *   {p}wh                     stream  webhooks to send; group "webhook"
+ *   {p}wh                     stream  webhook tickets "i=<id>": the head of whq:{id} is due now; group "webhook"
+ *   {p}whq:{id}               list    pending webhook events of one message, oldest first (JSON records);
+ *                                     only the head is in flight, the next goes once it is delivered or dead
+ *   {p}whs:{id}               hash    attempts on that head: n attempts, f first attempt ms, e last error
+ *   {p}whn                    string  pending webhook events in all whq lists (the backlog gauge)
+ *   {p}whdead                 stream  dead-lettered webhooks (i, r reason, n, f, b record), MAXLEN ~ 100000
  *   {p}bal:{account}          string  balance in micro-units
  *   {p}tb:{account}           hash    token bucket of the account (t tokens, ts last refill)
  *   {p}tb:platform            hash    token bucket of the whole platform
@@ -43,6 +48,18 @@ export class Keys {
   }
   webhooks(): string {
     return `${this.prefix}wh`;
+  }
+  webhookQueue(messageId: string): string {
+    return `${this.prefix}whq:${messageId}`;
+  }
+  webhookState(messageId: string): string {
+    return `${this.prefix}whs:${messageId}`;
+  }
+  webhookBacklog(): string {
+    return `${this.prefix}whn`;
+  }
+  webhookDeadLetters(): string {
+    return `${this.prefix}whdead`;
   }
   balance(account: string): string {
     return `${this.prefix}bal:${account}`;

@@ -19,12 +19,12 @@ let app: Appliance;
 let base = '';
 let smppPort = 0;
 let database = '';
-const hooks: { body: string; signature: string | undefined }[] = [];
+const hooks: { body: string; signature: string | undefined; timestamp: string | undefined }[] = [];
 const hookServer = createServer((req: IncomingMessage, res) => {
   let body = '';
   req.on('data', (c: Buffer) => (body += c.toString()));
   req.on('end', () => {
-    hooks.push({ body, signature: req.headers['x-catalyst-signature'] as string | undefined });
+    hooks.push({ body, signature: req.headers['x-catalyst-signature'] as string | undefined, timestamp: req.headers['x-catalyst-timestamp'] as string | undefined });
     // The first delivery attempt of each message fails, to exercise the retry.
     res.statusCode = hooks.filter((h) => h.body === body).length === 1 ? 500 : 200;
     res.end();
@@ -36,7 +36,8 @@ beforeAll(async () => {
   sim = s.sim;
   const hookPort = await freePort();
   await new Promise<void>((r) => hookServer.listen(hookPort, '127.0.0.1', () => { r(); }));
-  const raw = await e2eConfig(s.port);
+  // The receiver is on loopback, which the webhook SSRF guard refuses unless allowed.
+  const raw = await e2eConfig(s.port, { webhooks: { allowLoopback: true, backoffBaseSeconds: 1 } });
   const accounts = raw['accounts'] as Record<string, unknown>[];
   accounts[0] = { ...accounts[0], webhookSecret: 'whsec_0123456789abcdef', tps: 50, burst: 50 };
   accounts.push({ id: OTHER.id, apiKeys: [OTHER.apiKey], smpp: [{ systemId: OTHER.systemId, password: OTHER.password }], balance: 0.004, tps: 100 });
@@ -80,11 +81,11 @@ describe('SMS over HTTP', () => {
     });
     expect(status).toMatchObject({ message_id: id, channel: 'sms', dlr: { status: 'DELIVRD', code: '000', description: 'Message delivered successfully' }, billing: { amount: 0.005, currency: 'USD' } });
     expect(typeof status['external_id']).toBe('string');
-    // The webhook: refused once, then retried (5 s backoff) and signed with the account's secret.
+    // The webhook: refused once, then retried (1 s backoff here) and signed with the account's secret.
     const hook = await until('webhook retried', () => (hooks.filter((h) => h.body.includes(id)).length >= 2 ? hooks.find((h) => h.body.includes(id)) : undefined), 20_000, 100);
     const payload = JSON.parse(hook.body) as Record<string, unknown>;
     expect(payload).toMatchObject({ eventType: 'delivery', messageId: id, channel: 'sms', status: 'delivered', dlr: { code: '000' } });
-    expect(hook.signature).toBe(`sha256=${createHmac('sha256', 'whsec_0123456789abcdef').update(hook.body).digest('hex')}`);
+    expect(hook.signature).toBe(`v1=${createHmac('sha256', 'whsec_0123456789abcdef').update(`${hook.timestamp ?? ''}.${hook.body}`).digest('hex')}`);
     // cost_center is on the event rows.
     await until('rows', async () => (await clickhouseQuery<{ c: string }>(`SELECT cost_center AS c FROM ${database}.message_events WHERE message_id = '${id}' AND status = 'delivered'`))[0]?.c === 'DEPT001');
     // Once its hot state has left Redis (finalRetentionSeconds), the status comes from ClickHouse.

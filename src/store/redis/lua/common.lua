@@ -96,7 +96,19 @@ local function finalize(id, status, err, stat, derr, umid)
       'er', derr, 'sd', cur[7] or NOW, 'dd', NOW)
   end
   if cur[4] and cur[4] ~= '' then
-    redis.call('XADD', P .. 'wh', '*', 'i', id, 'n', '0')
+    -- The final-state webhook joins the message's ordered list (webhook_enqueue.lua, router/webhooks.ts)
+    -- with what its body needs, since the state above expires before the last retry may be due.
+    local w = redis.call('HMGET', k, 'j', 'cur', 'up')
+    local ok, m = pcall(cjson.decode, w[1] or '')
+    if not ok or type(m) ~= 'table' then m = {} end
+    local billed = 0
+    if status == 'delivered' or st == 'submitted' then billed = tonumber(cur[6]) or 0 end
+    if redis.call('RPUSH', P .. 'whq:' .. id, cjson.encode({ d = id .. ':final', k = 'final', a = cur[2], u = cur[4], t = NOW,
+        ch = m.channel, st = status, err = err or '', dlr = stat, dle = derr, pr = billed, cur = w[2], up = w[3],
+        rc = m.rateCardId, oid = m.orchestrationId })) == 1 then
+      redis.call('XADD', P .. 'wh', '*', 'i', id)
+    end
+    redis.call('INCR', P .. 'whn')
   end
   return true
 end
