@@ -110,7 +110,7 @@ export class Appliance {
     const history = new MessageHistory(store, this.clickhouse, cfg.clickhouse.database);
     // INTERIM: replaced by the SSRF guard (src/router/ssrf.ts) when it lands in this session.
     const checkWebhookUrl = (): Promise<undefined> => Promise.resolve(undefined);
-    const routes = buildRoutes({ admission: this.router.admission, history, keys: store.keys, requestTimeoutMs: cfg.http.requestTimeoutMs, checkWebhookUrl, registry: this.metrics.registry, health: () => this.health() });
+    const routes = buildRoutes({ admission: this.router.admission, history, keys: store.keys, requestTimeoutMs: cfg.http.requestTimeoutMs, checkWebhookUrl, clickhouse: this.clickhouse, database: cfg.clickhouse.database, registry: this.metrics.registry, health: () => this.health() });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);
     this.log.info({ http: httpPort, smpp: smppPort, sim: simPort, consumer: this.consumer }, 'Catalyst is up');

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { sendSms, sendSmsDocs, smsStatus, smsStatusDocs, type SmsDeps } from './catalyst-v2/sms.js';
 import { sendSmsBatch, sendSmsBatchDocs } from './catalyst-v2/sms-batch.js';
 import { getMessage, getMessageDocs } from './catalyst-v2/messages.js';
+import { eventsRoutes, type EventsDeps } from './catalyst-v2/events.js';
 import type { AccountConfig } from '../core/config.js';
 import { errorResponse, json, type HttpRequest, type HttpResponse, type RouteDocs } from './http.js';
 import { openApiRoute } from './openapi.js';
@@ -12,7 +13,7 @@ import { openApiRoute } from './openapi.js';
 /** The version of the HTTP API the OpenAPI document states (Catalyst v2). */
 export const API_VERSION = '2.0.0';
 
-export interface RouteDeps extends SmsDeps {
+export interface RouteDeps extends SmsDeps, EventsDeps {
   readonly registry: Registry;
   readonly health: () => Promise<{ ok: boolean; checks: Record<string, unknown> }>;
 }
@@ -51,6 +52,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     { method: 'POST', pattern: '/api/v2/messages/sms/batch', auth: true, docs: sendSmsBatchDocs, handle: authed((req, account) => sendSmsBatch(req, account, deps)) },
     { method: 'GET', pattern: '/api/v2/messages/sms/{messageId}/status', auth: true, docs: smsStatusDocs, handle: authed((req, account) => smsStatus(req, account, deps)) },
     { method: 'GET', pattern: '/api/v2/messages/{messageId}', auth: true, docs: getMessageDocs, handle: authed((req, account) => getMessage(req, account, deps)) },
+    ...eventsRoutes(deps),
     {
       method: 'GET',
       pattern: '/health',
