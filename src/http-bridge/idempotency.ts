@@ -11,6 +11,9 @@ import { errorResponse, type HttpRequest, type HttpResponse } from './http.js';
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
+/** The header as the OpenAPI document states it, for every route that honours it. */
+export const IDEMPOTENCY_HEADER_DOCS = { name: 'Idempotency-Key', description: 'Repeat a request safely: for 24 h the same key answers with the first response (with `Idempotent-Replayed: true`) and sends nothing again' } as const;
+
 export interface Idempotency {
   /** The Redis key of this account's record for this Idempotency-Key. */
   readonly redisKey: string;

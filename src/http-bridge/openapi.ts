@@ -7,7 +7,7 @@
  *
  * What app.ts does for every route is added here rather than repeated in each route's docs:
  * 401 on an authenticated route, 400/413/415 on a route with a JSON body, 500 and 503 on all.
- * Every 4xx/5xx of an /api/v2 route is the one `Error` body; 429 and 503 carry `Retry-After`.
+ * Every 4xx/5xx of an /api/v2 route is the one `Error` body; 429, 503 and 504 carry `Retry-After`.
  */
 import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z, type AnyZodObject, type ZodTypeAny } from 'zod';
@@ -48,6 +48,9 @@ const RETRY_AFTER = {
   'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' as const, minimum: 1 } },
 };
 
+/** The statuses errorResponse is given a retryAfter for (rate limits, unavailability, TIMEOUT). */
+const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 503, 504]);
+
 function isMethod(m: string): m is Method {
   return (METHODS as readonly string[]).includes(m);
 }
@@ -77,7 +80,7 @@ function errorResponse(description: string, status: number, errorSchema: ZodType
   return {
     description,
     content: { 'application/json': { schema: errorSchema } },
-    ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}),
+    ...(RETRY_AFTER_STATUSES.has(status) ? { headers: RETRY_AFTER } : {}),
   };
 }
 
@@ -91,7 +94,7 @@ function responsesOf(route: Route, docs: RouteDocs, errorSchema: ZodTypeAny): Re
       out[key] = {
         description: r.description,
         ...(r.schema !== undefined ? { content: { [r.contentType ?? 'application/json']: { schema: r.schema } } } : {}),
-        ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}),
+        ...(RETRY_AFTER_STATUSES.has(status) ? { headers: RETRY_AFTER } : {}),
       };
     }
   }

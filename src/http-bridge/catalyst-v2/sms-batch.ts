@@ -18,7 +18,7 @@ import type { AdmissionRequest, AdmissionResult } from '../../router/admission.j
 import type { AdmitCode } from '../../store/redis/message-store.js';
 import type { ErrorCode } from '../../core/errors.js';
 import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
-import { IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed } from '../idempotency.js';
+import { IDEMPOTENCY_HEADER_DOCS, IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed } from '../idempotency.js';
 import { parseJson, problemsOf, refusalResponse, SendSmsSchema, smsMessage, withTimeout, type SmsDeps } from './sms.js';
 
 export const MAX_BATCH = 10_000;
@@ -167,7 +167,6 @@ export async function sendSmsBatch(req: HttpRequest, account: AccountConfig, dep
   return statusOf(finish(template, many.results), many.results);
 }
 
-const IDEMPOTENCY_HEADER = { name: 'Idempotency-Key', description: 'Repeat a request safely: for 24 h the same key answers with the first response and sends nothing again' } as const;
 
 export const sendSmsBatchDocs: RouteDocs = {
   summary: 'Send a batch of SMS (up to 10,000)',
@@ -176,8 +175,9 @@ export const sendSmsBatchDocs: RouteDocs = {
     'is a `failed` entry with its error; the others go on. `scheduling.rateLimit` paces the batch (messages a second from `scheduling.startTime`); ' +
     '`scheduling.maxConcurrent` keeps at most that many of its messages in flight at once. `tracking` and `billing` apply to every message that sets none.',
   tags: ['sms'],
-  body: SmsBatchSchema,
-  headers: [IDEMPOTENCY_HEADER],
+  // Each entry of `messages` is validated with SendSmsSchema on its own (a bad one fails alone); the document says so.
+  body: SmsBatchSchema.extend({ messages: z.array(SendSmsSchema).min(1).max(MAX_BATCH) }),
+  headers: [IDEMPOTENCY_HEADER_DOCS],
   responses: {
     202: { description: 'At least one message was accepted; see each entry', schema: SmsBatchResponseSchema },
     400: { description: '`VALIDATION_ERROR` or `INVALID_DESTINATION`: the body is not a batch, or no message of it is valid (`details` lists each)' },

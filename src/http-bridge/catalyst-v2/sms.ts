@@ -14,7 +14,7 @@ import { dlrDescription } from '../../router/dlr.js';
 import type { MessageHistory } from '../../store/history.js';
 import type { StoredMessage } from '../../store/redis/message-store.js';
 import type { Keys } from '../../store/redis/keys.js';
-import { IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed } from '../idempotency.js';
+import { IDEMPOTENCY_HEADER_DOCS, IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed } from '../idempotency.js';
 import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
 
 export const SendSmsSchema = z.strictObject({
@@ -81,12 +81,15 @@ export const sendSmsDocs: RouteDocs = {
     '`to` is normalised to E.164. Final states are posted to `tracking.webhookUrl` (or the account’s webhook).',
   tags: ['sms'],
   body: SendSmsSchema,
+  headers: [IDEMPOTENCY_HEADER_DOCS],
   responses: {
     202: { description: 'Accepted and stored; the message will reach a final state', schema: SendSmsResponseSchema },
-    400: { description: '`VALIDATION_ERROR` (a field is invalid, with `details`) or `INVALID_DESTINATION` (`to` is not a phone number, or no route serves it)' },
+    400: { description: '`VALIDATION_ERROR` (a field is invalid, an unknown `billing.rateCardId`, a `tracking.webhookUrl` that is not allowed; with `details`) or `INVALID_DESTINATION` (`to` is not a phone number, or no route serves it)' },
     402: { description: '`INSUFFICIENT_BALANCE`: the balance does not cover the message' },
-    429: { description: '`RATE_LIMIT_EXCEEDED`: the account or platform TPS limit; retry after `Retry-After`' },
+    422: { description: '`VALIDATION_ERROR`: the Idempotency-Key was used before with another body' },
+    429: { description: '`RATE_LIMIT_EXCEEDED`: an account, channel or platform rate limit; retry after `Retry-After`' },
     503: { description: '`CHANNEL_UNAVAILABLE` (no carrier connection up for this destination), `OVERLOADED`, `NETWORK_ERROR` (message store unavailable) or `SHUTTING_DOWN`: nothing was accepted; retry after `Retry-After`' },
+    504: { description: '`TIMEOUT`: no answer in time; the message may have been accepted, so retry with an Idempotency-Key' },
   },
 };
 

@@ -68,7 +68,7 @@ describe('the OpenAPI document and the routes', () => {
     else expect(op?.security).toBeUndefined();
   });
 
-  it.each(api.map((r) => [`${r.method} ${r.pattern}`, r] as const))('%s answers every 4xx/5xx with the Error body, and Retry-After on 429/503', (_name, route) => {
+  it.each(api.map((r) => [`${r.method} ${r.pattern}`, r] as const))('%s answers every 4xx/5xx with the Error body, and Retry-After on 429/503/504', (_name, route) => {
     const op = operation(route.pattern, route.method);
     const statuses = Object.keys(op?.responses ?? {}).map(Number);
     expect(statuses.some((s) => s >= 200 && s < 300)).toBe(true);
@@ -76,7 +76,7 @@ describe('the OpenAPI document and the routes', () => {
     for (const s of statuses.filter((x) => x >= 400)) {
       const r = op?.responses[String(s)];
       expect(r?.content?.['application/json']?.schema?.$ref, `${s}`).toBe('#/components/schemas/Error');
-      if (s === 429 || s === 503) expect(r?.headers?.['Retry-After'], `${s} Retry-After`).toBeDefined();
+      if (s === 429 || s === 503 || s === 504) expect(r?.headers?.['Retry-After'], `${s} Retry-After`).toBeDefined();
     }
   });
 
