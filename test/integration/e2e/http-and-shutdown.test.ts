@@ -38,8 +38,12 @@ beforeAll(async () => {
   await new Promise<void>((r) => hookServer.listen(hookPort, '127.0.0.1', () => { r(); }));
   // The receiver is on loopback, which the webhook SSRF guard refuses unless allowed.
   const raw = await e2eConfig(s.port, { webhooks: { allowLoopback: true, backoffBaseSeconds: 1 } });
+  // The seed's send example names rate card RC-GLOBAL-2024: the account has it, at the route's price.
+  raw['rateCards'] = [{ id: 'RC-GLOBAL-2024', currency: 'USD', rates: [{ channel: 'sms', prefix: '', price: 0.005 }] }];
+  // Under the 8 MiB default (sized for batches) the 2 MB body below would be read and parsed: keep it over the limit.
+  raw['http'] = { ...(raw['http'] as Record<string, unknown>), maxBodyBytes: 1_048_576 };
   const accounts = raw['accounts'] as Record<string, unknown>[];
-  accounts[0] = { ...accounts[0], webhookSecret: 'whsec_0123456789abcdef', tps: 50, burst: 50 };
+  accounts[0] = { ...accounts[0], webhookSecret: 'whsec_0123456789abcdef', tps: 50, burst: 50, rateCards: ['RC-GLOBAL-2024'] };
   accounts.push({ id: OTHER.id, apiKeys: [OTHER.apiKey], smpp: [{ systemId: OTHER.systemId, password: OTHER.password }], balance: 0.004, tps: 100 });
   const started = await startAppliance(raw);
   app = started.app;
