@@ -14,6 +14,7 @@ import { SmppUpstream } from './connectors/smpp/index.js';
 import { HttpApp } from './http-bridge/app.js';
 import { ApiKeyAuth } from './http-bridge/auth.js';
 import { buildRoutes } from './http-bridge/routes.js';
+import { webhookUrlGuard } from './http-bridge/webhook-url.js';
 import { Router } from './router/router.js';
 import type { UpstreamConnector } from './router/upstream.js';
 import { SmscSimulator } from './sim/index.js';
@@ -108,8 +109,7 @@ export class Appliance {
     const smppPort = await this.smpp.listen(cfg.smpp.port, cfg.smpp.host);
 
     const history = new MessageHistory(store, this.clickhouse, cfg.clickhouse.database);
-    // INTERIM: replaced by the SSRF guard (src/router/ssrf.ts) when it lands in this session.
-    const checkWebhookUrl = (): Promise<undefined> => Promise.resolve(undefined);
+    const checkWebhookUrl = webhookUrlGuard({ allowPrivateTargets: cfg.webhooks.allowPrivateTargets, allowLoopback: cfg.webhooks.allowLoopback ?? false });
     const routes = buildRoutes({ admission: this.router.admission, history, keys: store.keys, requestTimeoutMs: cfg.http.requestTimeoutMs, checkWebhookUrl, clickhouse: this.clickhouse, database: cfg.clickhouse.database, registry: this.metrics.registry, health: () => this.health() });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);

@@ -248,3 +248,20 @@ describe('rate limits, billing, errors', () => {
     }
   }, 30_000);
 });
+
+describe('webhook URLs in requests (SSRF guard)', () => {
+  it('refuses loopback, private and link-local targets and other schemes, naming the field', async () => {
+    for (const url of ['http://127.0.0.1:9/hook', 'http://169.254.169.254/latest/meta-data', 'http://10.1.2.3/x', 'http://[::ffff:127.0.0.1]/x', 'ftp://example.com/x', 'http://localhost/x']) {
+      const r = await post('/api/v2/messages/sms', { ...sms('+14155559400'), tracking: { webhookUrl: url } });
+      expect(r.status, url).toBe(400);
+      expect((await jsonOf<{ error: { details: { field: string }[] } }>(r)).error.details[0]?.field, url).toBe('tracking.webhookUrl');
+    }
+    const batch = await jsonOf<Batch>(await post('/api/v2/messages/sms/batch', { messages: [{ ...sms('+14155559401'), tracking: { webhookUrl: 'http://192.168.0.1/x' } }, sms('+14155559402')] }));
+    expect(batch.messages.map((m) => m.status)).toEqual(['failed', 'submitted']);
+  });
+
+  it('lets a public host through even when it does not resolve right now (the sender checks again)', async () => {
+    const r = await post('/api/v2/messages/sms', { ...sms('+14155559403'), tracking: { webhookUrl: 'https://hooks.example.invalid/dlr' } });
+    expect(r.status).toBe(202);
+  });
+});
