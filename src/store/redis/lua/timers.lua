@@ -1,5 +1,6 @@
 -- timers: act on what is due. "s|id" scheduled and "r|id" retry go into their upstream's queue,
--- "x|id" validity end expires a message not yet final, "w|id|n" re-queues webhook attempt n.
+-- "x|id" validity end expires a message not yet final, "w|id" makes the head of the message's
+-- webhook list due again (a ticket in the webhook stream).
 -- in:  ARGV[4] limit
 -- out: number of timers handled (the caller runs again at once when it equals the limit)
 local LIMIT = tonumber(ARGV[4])
@@ -7,7 +8,7 @@ local T = P .. 'timers'
 local due = redis.call('ZRANGEBYSCORE', T, '-inf', NOW, 'LIMIT', 0, LIMIT)
 for _, member in ipairs(due) do
   redis.call('ZREM', T, member)
-  local kind, id, extra = string.match(member, '^(%a)|([^|]+)|?(.*)$')
+  local kind, id = string.match(member, '^(%a)|([^|]+)')
   if kind == 's' or kind == 'r' then
     local k = mkey(id)
     local v = redis.call('HMGET', k, 'st', 'up')
@@ -28,7 +29,7 @@ for _, member in ipairs(due) do
       redis.call('ZADD', T, NOW + 30000, member)
     end
   elseif kind == 'w' then
-    redis.call('XADD', P .. 'wh', '*', 'i', id, 'n', extra)
+    redis.call('XADD', P .. 'wh', '*', 'i', id)
   end
 end
 flush_events()
