@@ -13,13 +13,9 @@
  * patched, every PDU a window allows written in one socket write, responses read with our
  * FrameDecoder. The `smpp` npm package as a generator tops out far below what is measured here.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { connect, type Socket } from 'node:net';
 import { CommandId, FrameDecoder, encodeDeliverSmResp, encodePdu, type SubmitSm } from '../src/smpp/index.js';
+import { startAppliance } from './lib/harness.js';
 import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 
 const BINDS = Number(process.env['BENCH_BINDS'] ?? 4);
@@ -28,37 +24,6 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 15);
 const RECEIPTS = (process.env['BENCH_RECEIPTS'] ?? '1') === '1';
 /** Ingress only: the upstream is a closed port, so accepted messages just queue in Redis. */
 const INGRESS_ONLY = process.env['BENCH_INGRESS_ONLY'] === '1';
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6390';
-const CLICKHOUSE_URL = process.env['CLICKHOUSE_URL'] ?? 'http://127.0.0.1:8124';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const p = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => { resolve(p); });
-    });
-  });
-}
-
-function waitPort(port: number, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const attempt = (): void => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve();
-      });
-      s.on('error', () => {
-        s.destroy();
-        if (Date.now() > end) reject(new Error(`port ${port} never opened`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
-}
 
 class LeanEsme {
   accepted = 0;
@@ -138,38 +103,9 @@ class LeanEsme {
 
 async function main(): Promise<void> {
   const env = environment();
-  const [simPort, smppPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-  const prefix = `bench${Date.now()}:`;
-  const dir = mkdtempSync(join(tmpdir(), 'catalyst-bench-'));
-  const config = {
-    log: { level: 'warn' },
-    http: { host: '127.0.0.1', port: httpPort },
-    smpp: { host: '127.0.0.1', port: smppPort, window: WINDOW * 2 },
-    redis: { url: REDIS_URL, keyPrefix: prefix },
-    clickhouse: { url: CLICKHOUSE_URL, database: 'catalyst_bench' },
-    accounts: [{ id: 'bench', apiKeys: ['sk_bench_0123456789abcdef'], smpp: [{ systemId: 'bench', password: 'bench' }], balance: 1e9, tps: 1_000_000, burst: 1_000_000, rateLimits: { sms: { tps: 1_000_000, burst: 1_000_000 } } }],
-    upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: INGRESS_ONLY ? await freePort() : simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
-    routes: [{ prefix: '', upstream: 'sim', price: 0.0001 }],
-    // The bench measures the appliance, not the seed's default limits (SMS 40,000/s).
-    router: { platformTps: 1_000_000, platformBurst: 1_000_000 },
-    platformRateLimits: { sms: { tps: 1_000_000, burst: 1_000_000 } },
-    sim: { enabled: false },
-  };
-  const cfgPath = join(dir, 'config.json');
-  writeFileSync(cfgPath, JSON.stringify(config));
-  const children: ChildProcess[] = [];
-  const sim = spawn(process.execPath, ['--import', 'tsx', 'src/sim/smsc-main.ts'], { env: { ...process.env, CATALYST_SIM_PORT: String(simPort), CATALYST_SIM_RECEIPT_DELAY_MS: '50', CATALYST_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(sim);
-  await waitPort(simPort);
-  // BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the appliance.
-  const nodeArgs = (process.env['BENCH_APP_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const app = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], { env: { ...process.env, CATALYST_CONFIG: cfgPath }, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(app);
-  const cleanup = (): void => {
-    for (const c of children) c.kill('SIGTERM');
-  };
-  process.on('exit', cleanup);
-  await waitPort(smppPort);
+  const started = await startAppliance({ smppWindow: WINDOW * 2, upstreamReachable: !INGRESS_ONLY });
+  const app = started.app;
+  const smppPort = started.smppPort;
 
   const template = encodePdu({
     command: 'submit_sm', commandStatus: 0, sequenceNumber: 1, serviceType: '', sourceAddrTon: 5, sourceAddrNpi: 0, sourceAddr: 'BENCH',
@@ -227,16 +163,8 @@ async function main(): Promise<void> {
     `smpp-load: ${result.submitsPerSecond} submits/s accepted, ${result.receiptsPerSecond} receipts/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ` +
       `app peak RSS ${result.appPeakRssMiB} MiB, generator CPU ${result.generatorCpuSeconds}s of ${result.seconds}s (${env.sha}, ${env.node}, ${env.cpu}) → ${path}`,
   );
-  cleanup();
-  // Leave nothing behind: the bench's keys (its own prefix) go; its ClickHouse rows stay in catalyst_bench.
-  const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10_000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
+  // Leaves nothing behind: the bench's Redis keys go; its ClickHouse rows stay in catalyst_bench.
+  await started.stop();
   process.exit(0);
 }
 

@@ -69,6 +69,7 @@ export function checkBuilt(): { distOlderThanSrc: boolean } {
 export interface Started {
   readonly app: ChildProcess;
   readonly httpPort: number;
+  readonly smppPort: number;
   readonly prefix: string;
   /** Stops both children (idempotent) and removes the bench's Redis keys. */
   readonly stop: () => Promise<void>;
@@ -78,7 +79,14 @@ export interface Started {
  * The simulator and the appliance, one account with the bench key whose limits (account, per
  * channel, platform) are far above what two cores reach, so no request is refused as throttled.
  */
-export async function startAppliance(): Promise<Started> {
+export interface StartOptions {
+  /** Unanswered requests an ESME may have outstanding per session (config smpp.window). */
+  readonly smppWindow?: number;
+  /** false: the upstream is a closed port, so accepted messages only queue (ingress-only benches). */
+  readonly upstreamReachable?: boolean;
+}
+
+export async function startAppliance(opts: StartOptions = {}): Promise<Started> {
   // BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the appliance.
   const appNodeArgs = (process.env['BENCH_APP_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   const [simPort, smppPort, httpPort] = [await freePort(), await freePort(), await freePort()];
@@ -87,11 +95,11 @@ export async function startAppliance(): Promise<Started> {
   const config = {
     log: { level: 'warn' },
     http: { host: '127.0.0.1', port: httpPort },
-    smpp: { host: '127.0.0.1', port: smppPort },
+    smpp: { host: '127.0.0.1', port: smppPort, ...(opts.smppWindow !== undefined ? { window: opts.smppWindow } : {}) },
     redis: { url: REDIS_URL, keyPrefix: prefix },
     clickhouse: { url: CLICKHOUSE_URL, database: 'catalyst_bench' },
     accounts: [{ id: 'bench', apiKeys: [BENCH_API_KEY], smpp: [{ systemId: 'bench', password: 'bench' }], balance: 1e9, ...high, rateLimits: { sms: high } }],
-    upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
+    upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: opts.upstreamReachable === false ? await freePort() : simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
     routes: [{ prefix: '', upstream: 'sim', price: 0.0001 }],
     router: { platformTps: high.tps, platformBurst: high.burst },
     platformRateLimits: { sms: high },
@@ -113,6 +121,7 @@ export async function startAppliance(): Promise<Started> {
   const app = spawn(process.execPath, [...appNodeArgs, 'dist/main.js'], { env: { ...process.env, CATALYST_CONFIG: cfgPath }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(app);
   await waitPort(httpPort);
+  await waitPort(smppPort);
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
@@ -123,7 +132,7 @@ export async function startAppliance(): Promise<Started> {
     })();
     return stopped;
   };
-  return { app, httpPort, prefix, stop };
+  return { app, httpPort, smppPort, prefix, stop };
 }
 
 export async function dropPrefix(prefix: string): Promise<void> {
