@@ -168,6 +168,10 @@ export class Admission {
     const items = prepared.flatMap((p) => (p.ok ? [p.item] : []));
     const results: AdmissionResult[] = prepared.map((p, i) => (p.ok ? { ok: false, reason: 'store_error' } : this.refused(reqs[i]?.message.accountId ?? '', p.reason)));
     if (items.length === 0 && opts.idempotency === undefined) return { kind: 'admitted', results };
+    // The same bound as submit: past it the whole request is answered as overloaded, never queued.
+    if (this.pendingCount > 0 && this.pendingCount + items.length > this.opts.maxPending) {
+      return { kind: 'admitted', results: prepared.map((p, i) => (p.ok ? this.refused(reqs[i]?.message.accountId ?? '', 'overloaded') : (results[i] as AdmissionResult))) };
+    }
     this.pendingCount += items.length;
     const started = performance.now();
     try {
