@@ -75,7 +75,10 @@ XML
 XML
   log "starting clickhouse-server on 127.0.0.1:$ch_http_port (data in var/clickhouse)"
   local bin=clickhouse-server; [ -x /usr/sbin/clickhouse-server ] && bin=/usr/sbin/clickhouse-server
-  nohup "$bin" --config-file="$dir/config.xml" --pid-file="$dir/clickhouse.pid" >"$dir/log/stdout.log" 2>&1 &
+  # Its own session: a Ctrl-C meant for Catalyst must not kill the database under it.
+  setsid nohup "$bin" --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 < /dev/null &
+  # Recorded here: 18.16 does not write a --pid-file of its own, and `down` needs the pid.
+  echo $! > "$dir/clickhouse.pid"
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$ch_http_port/ping" >/dev/null 2>&1 && return 0; sleep 0.1; done
   log "clickhouse-server did not answer; see var/clickhouse/log/"; exit 1
 }

@@ -3,8 +3,13 @@
 # lint and type checks. CATALYST_KEEP_SERVICES=1 leaves the servers running afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# `down` leaves alone a server the user pointed us at: tell it what the user set, not what `env` adds.
+user_redis=${REDIS_URL:-}
+user_clickhouse=${CLICKHOUSE_URL:-}
 eval "$(scripts/services.sh env)"
-if [ "${CATALYST_KEEP_SERVICES:-0}" != 1 ]; then trap 'scripts/services.sh down' EXIT; fi
+if [ "${CATALYST_KEEP_SERVICES:-0}" != 1 ]; then
+  trap 'REDIS_URL=$user_redis CLICKHOUSE_URL=$user_clickhouse scripts/services.sh down' EXIT
+fi
 npx tsc -p tsconfig.json --noEmit
 npx eslint src test bench
 npx vitest run
