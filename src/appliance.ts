@@ -54,8 +54,8 @@ export class Appliance {
 
   async start(): Promise<Ports> {
     const cfg = this.config;
-    const connect = (): Redis => new Redis(cfg.redis.url, { maxRetriesPerRequest: null, enableAutoPipelining: false });
-    this.redis = new Redis(cfg.redis.url, { maxRetriesPerRequest: 5 });
+    const connect = (): Redis => this.watch(new Redis(cfg.redis.url, { maxRetriesPerRequest: null, enableAutoPipelining: false }));
+    this.redis = this.watch(new Redis(cfg.redis.url, { maxRetriesPerRequest: 5 }));
     await this.redis.ping();
     const store = new MessageStore(this.redis, {
       prefix: cfg.redis.keyPrefix,
@@ -115,6 +115,18 @@ export class Appliance {
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);
     this.log.info({ http: httpPort, smpp: smppPort, sim: simPort, consumer: this.consumer }, 'Catalyst is up');
     return { http: httpPort, smpp: smppPort, sim: simPort };
+  }
+
+  /** Logs a connection's errors (at most one line per 5 s) instead of ioredis's unhandled-error print; it reconnects by itself. */
+  private watch(r: Redis): Redis {
+    let last = 0;
+    r.on('error', (err: Error) => {
+      const now = Date.now();
+      if (now - last < 5000) return;
+      last = now;
+      this.log.warn({ err: err.message }, 'Redis connection error; reconnecting');
+    });
+    return r;
   }
 
   async health(): Promise<{ ok: boolean; checks: Record<string, unknown> }> {

@@ -274,4 +274,22 @@ describe('SMPP server: receipts', () => {
     await until('acked and removed', async () => (await ingress.redis.xlen(ingress.store.keys.deliveries(ACCOUNT.id))) === 0);
     await Promise.all([tx.close(), rx.close()]);
   });
+
+  it('re-sends a receipt the ESME refuses until it is acknowledged', async () => {
+    const tx = await SmppPeer.open(ingress.port);
+    await tx.bind('transceiver', ACCOUNT.systemId, ACCOUNT.password);
+    tx.ackStatus = Status.ESME_RX_T_APPN; // "try again later"
+    const r = await tx.call('submit_sm', { destination_addr: '14155550100', short_message: 'again', registered_delivery: 1 });
+    const id = r.message_id ?? '';
+    const entries = await ingress.redis.xrange(ingress.store.keys.queue('up1'), '-', '+');
+    const entry = entries.find(([, f]) => f[1] === id);
+    await ingress.store.submitted('up1', [{ entryId: entry?.[0] ?? '0-0', messageId: id, upstreamIds: ['SMSC-88'] }]);
+    await ingress.store.receipts('up1', [{ upstreamMessageId: 'SMSC-88', stat: 'DELIVRD', err: '000' }]);
+    await until('first delivery, refused', () => tx.delivered.some((p) => p.receipted_message_id === id));
+    tx.ackStatus = Status.ESME_ROK;
+    // Claimed again after redeliverAfterMs (twice the 2 s response timeout here) and sent again.
+    await until('sent again', () => tx.delivered.filter((p) => p.receipted_message_id === id).length >= 2, 15_000, 100);
+    await until('acknowledged and removed', async () => (await ingress.redis.xlen(ingress.store.keys.deliveries(ACCOUNT.id))) === 0, 5000);
+    await tx.close();
+  }, 30_000);
 });
