@@ -1,0 +1,70 @@
+/**
+ * What each step of a message's life costs Redis: the admission, dispatch, acceptance and receipt
+ * scripts run on batches of BENCH_BATCH messages (default 1,000) against the local Redis, nothing
+ * else running. Prints microseconds per message for each script (the round trip of the batch,
+ * divided by its size), the three rounds' median, beside git SHA, Node and CPU.
+ *
+ *   npm run bench:redis-scripts
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { newMessageId } from '../src/core/ids.js';
+import type { Message } from '../src/core/message.js';
+import { MessageStore, type AdmitItem, type Taken } from '../src/store/redis/message-store.js';
+import { ensureGroup, readGroup } from '../src/store/redis/streams.js';
+import { REDIS_URL, dropPrefix } from './lib/harness.js';
+import { environment, writeResult } from './lib/report.js';
+
+const N = Number(process.env['BENCH_BATCH'] ?? 1000);
+const ROUNDS = 5;
+
+async function main(): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  const prefix = `benchlua${randomBytes(3).toString('hex')}:`;
+  const store = new MessageStore(redis, { prefix, platformTps: 1e9, platformBurst: 1e9, retentionSeconds: 3600, finalRetentionSeconds: 600, maxAttempts: 3 });
+  await store.seedBalance('a', 1e15);
+  await ensureGroup(redis, store.keys.queue('u'), 'dispatch');
+  const times: Record<string, number[]> = { admit: [], take: [], submitted: [], receipts: [] };
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const s = performance.now();
+    const r = await fn();
+    times[name]?.push(((performance.now() - s) * 1000) / N);
+    return r;
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    const items: AdmitItem[] = Array.from({ length: N }, (): AdmitItem => {
+      const m: Message = {
+        id: newMessageId(),
+        accountId: 'a',
+        channel: 'sms',
+        direction: 'mt',
+        ingress: 'smpp',
+        source: { addr: 'ACME', ton: 5, npi: 0 },
+        destination: { addr: '14155550100', ton: 1, npi: 1 },
+        body: { kind: 'text', text: 'Your verification code is 123456' },
+        receipt: true,
+        createdAt: Date.now(),
+      };
+      return { routed: { message: m, upstream: 'u', priceMicros: 100, currency: 'USD', parts: 1 }, tps: 1e9, burst: 1e9, registeredDelivery: 1, expireAt: Date.now() + 3_600_000 };
+    });
+    await timed('admit', () => store.admit(items));
+    const entries = (await readGroup(redis, store.keys.queue('u'), 'dispatch', 'c', N, 0)).map((e) => ({ entryId: e.id, messageId: e.fields['i'] ?? '', redelivered: false }));
+    const taken: Taken[] = await timed('take', () => store.take('u', entries));
+    await timed('submitted', () => store.submitted('u', taken.map((t, i) => ({ entryId: t.entryId, messageId: t.message.id, upstreamIds: [`U${round}x${i}`] }))));
+    await timed('receipts', () => store.receipts('u', taken.map((_, i) => ({ upstreamMessageId: `U${round}x${i}`, stat: 'DELIVRD', err: '000' }))));
+  }
+  await dropPrefix(prefix);
+  redis.disconnect();
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const perScript = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]));
+  const total = Math.round(Object.values(perScript).reduce((a, b) => a + b, 0) * 10) / 10;
+  const result = { bench: 'redis-scripts', ...environment(), batch: N, microsPerMessage: perScript, totalMicrosPerMessage: total, command: `BENCH_BATCH=${N} npm run bench:redis-scripts` };
+  const path = writeResult('redis-scripts', result);
+  console.log(JSON.stringify(result, null, 2));
+  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${Object.entries(perScript).map(([k, v]) => `${k} ${v}`).join(', ')}) → ${path}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
