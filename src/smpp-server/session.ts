@@ -38,7 +38,7 @@ import { SmppConnection } from '../smpp-net/connection.js';
 import type { MessageStore } from '../store/redis/message-store.js';
 import type { SmppAuth } from './auth.js';
 import { deliverPdus } from './outbound-pdus.js';
-import { checkDestination, messageFrom, messageStateOf, parseSubmission, statusForRefusal, type Submission } from './translate.js';
+import { messageFrom, messageStateOf, parseSubmission, statusForRefusal, type Submission } from './translate.js';
 
 export type SessionState = 'open' | 'bound_tx' | 'bound_rx' | 'bound_trx' | 'unbinding' | 'closed';
 export type BindType = 'transmitter' | 'receiver' | 'transceiver';
@@ -150,23 +150,23 @@ export class SmppSession implements DeliverySink {
         return;
       case 'submit_sm':
       case 'data_sm':
-        if (this.refuse(pdu, true)) return;
+        if (this.refuse(pdu)) return;
         this.track(this.onSubmit(pdu), pdu);
         return;
       case 'submit_multi':
-        if (this.refuse(pdu, true)) return;
+        if (this.refuse(pdu)) return;
         this.track(this.onSubmitMulti(pdu), pdu);
         return;
       case 'query_sm':
-        if (this.refuse(pdu, true)) return;
+        if (this.refuse(pdu)) return;
         this.track(this.onQuery(pdu), pdu);
         return;
       case 'cancel_sm':
-        if (this.refuse(pdu, true)) return;
+        if (this.refuse(pdu)) return;
         this.track(this.onCancel(pdu), pdu);
         return;
       case 'replace_sm':
-        if (this.refuse(pdu, true)) return;
+        if (this.refuse(pdu)) return;
         this.track(this.onReplace(pdu), pdu);
         return;
       case 'deliver_sm':
@@ -185,10 +185,12 @@ export class SmppSession implements DeliverySink {
     }
   }
 
-  /** Bind state and window checks shared by every submit-side command; true when answered. */
-  private refuse(pdu: SubmitSm | DataSm | SubmitMulti | QuerySm | CancelSm | ReplaceSm, transmit: boolean): boolean {
-    const ok = transmit ? this.state === 'bound_tx' || this.state === 'bound_trx' : this.state !== 'open';
-    if (!ok) {
+  /**
+   * Bind state and window checks shared by every ESME-to-SMSC command (SMPP 3.4 §2.3: they need a
+   * transmitter or transceiver bind); true when the request was answered here.
+   */
+  private refuse(pdu: SubmitSm | DataSm | SubmitMulti | QuerySm | CancelSm | ReplaceSm): boolean {
+    if (this.state !== 'bound_tx' && this.state !== 'bound_trx') {
       this.answer(pdu, Status.ESME_RINVBNDSTS);
       return true;
     }
@@ -478,5 +480,4 @@ export class SmppSession implements DeliverySink {
     this.log.info({ reason }, 'session closed');
   }
 
-  static isDestinationValid = checkDestination;
 }
