@@ -1,0 +1,141 @@
+/**
+ * SMPP ingress: N ESME binds keep their windows full of submit_sm for a fixed time against a built
+ * Catalyst (child) whose upstream is unreachable, so what is measured is admission alone: every
+ * accepted submit is in Redis before its submit_sm_resp leaves. Then, in the same run, the same
+ * load against a plain SMSC built on the `smpp` npm package that only answers submit_sm_resp
+ * (bench/lib/plain-smpp-server.ts, child, no storage). Prints accepted submits a second and p50/p99
+ * response latency for both, the ratio, each server's peak RSS and CPU, and the CPU the load
+ * generator (bench/lib/lean-esme.ts, in this process) used, so a generator-limited figure shows.
+ *
+ *   make build && npm run bench:smpp-ingress
+ *   BENCH_BINDS=4 BENCH_WINDOW=1000 BENCH_SECONDS=15 npm run bench:smpp-ingress
+ *   BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:smpp-ingress   (profile the appliance)
+ */
+import type { ChildProcess } from 'node:child_process';
+import { checkBuilt, freePort, startAppliance, startScript, stopChild } from './lib/harness.js';
+import { LeanEsme, refusals, submitTemplate, total } from './lib/lean-esme.js';
+import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
+
+const BINDS = Number(process.env['BENCH_BINDS'] ?? 4);
+const WINDOW = Number(process.env['BENCH_WINDOW'] ?? 1000);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 15);
+const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 2);
+
+interface IngressFigures {
+  readonly seconds: number;
+  readonly accepted: number;
+  readonly acceptedPerSecond: number;
+  readonly refused: number;
+  readonly refusedByStatus: Record<string, number>;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly serverPeakRssMiB: number | undefined;
+  readonly serverCpuSeconds: number;
+  readonly generatorCpuSeconds: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const round = (n: number, places = 1): number => Math.round(n * 10 ** places) / 10 ** places;
+
+/** Binds, warms up, then measures SECONDS of full windows against `port`; `server` is measured too. */
+async function measure(port: number, server: ChildProcess, template: Buffer): Promise<IngressFigures> {
+  const pid = server.pid ?? 0;
+  const latencies: number[] = [];
+  const esmes: LeanEsme[] = [];
+  for (let i = 0; i < BINDS; i++) esmes.push(await LeanEsme.open(port, template, { window: WINDOW, mode: 'window', latencies }));
+  try {
+    for (const e of esmes) e.fill();
+    await sleep(WARMUP_SECONDS * 1000);
+    latencies.length = 0;
+    const accepted0 = total(esmes, 'accepted');
+    const refused0 = total(esmes, 'refused');
+    const cpu0 = process.cpuUsage();
+    const server0 = cpuSeconds(pid) ?? 0;
+    const t0 = performance.now();
+    await sleep(SECONDS * 1000);
+    const elapsed = (performance.now() - t0) / 1000;
+    const accepted = total(esmes, 'accepted') - accepted0;
+    const refused = total(esmes, 'refused') - refused0;
+    const gen = process.cpuUsage(cpu0);
+    const serverCpu = (cpuSeconds(pid) ?? 0) - server0;
+    for (const e of esmes) e.stop();
+    const sorted = Float64Array.from(latencies).sort();
+    return {
+      seconds: round(elapsed),
+      accepted,
+      acceptedPerSecond: Math.round(accepted / elapsed),
+      refused,
+      refusedByStatus: refusals(esmes),
+      p50Ms: round(percentile(sorted, 50), 2),
+      p99Ms: round(percentile(sorted, 99), 2),
+      maxMs: round(sorted[sorted.length - 1] ?? 0, 2),
+      serverPeakRssMiB: peakRssMiB(pid),
+      serverCpuSeconds: round(serverCpu),
+      generatorCpuSeconds: round((gen.user + gen.system) / 1e6, 2),
+    };
+  } finally {
+    for (const e of esmes) e.close();
+  }
+}
+
+function line(name: string, f: IngressFigures): string {
+  return (
+    `${name}: ${f.acceptedPerSecond} submits/s accepted, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, refused ${f.refused} ${JSON.stringify(f.refusedByStatus)}, ` +
+    `server peak RSS ${f.serverPeakRssMiB ?? '?'} MiB, server CPU ${f.serverCpuSeconds}s, generator CPU ${f.generatorCpuSeconds}s of ${f.seconds}s`
+  );
+}
+
+async function main(): Promise<void> {
+  const env = environment();
+  const { distOlderThanSrc } = checkBuilt();
+  const template = submitTemplate(0);
+
+  // Upstream unreachable: accepted messages queue in Redis, so admission alone is measured.
+  const catalyst = await startAppliance({ smppWindow: WINDOW * 2, upstreamReachable: false });
+  let catalystFigures: IngressFigures;
+  try {
+    catalystFigures = await measure(catalyst.smppPort, catalyst.app, template);
+  } finally {
+    await catalyst.stop();
+  }
+
+  // The plain server runs after the appliance stopped, so it has the machine to itself.
+  const plainPort = await freePort();
+  const plain = await startScript('bench/lib/plain-smpp-server.ts', [String(plainPort)], plainPort);
+  let plainFigures: IngressFigures;
+  try {
+    plainFigures = await measure(plainPort, plain, template);
+  } finally {
+    await stopChild(plain);
+  }
+
+  const ratio = round(catalystFigures.acceptedPerSecond / Math.max(1, plainFigures.acceptedPerSecond), 3);
+  const result = {
+    bench: 'smpp-ingress',
+    ...env,
+    binds: BINDS,
+    window: WINDOW,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    distOlderThanSrc,
+    catalyst: catalystFigures,
+    plainSmppPackage: plainFigures,
+    ratio,
+    command: `BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} BENCH_SECONDS=${SECONDS} npm run bench:smpp-ingress`,
+  };
+  const path = writeResult('smpp-ingress', result);
+  console.log(JSON.stringify(result, null, 2));
+  console.log(line('catalyst', catalystFigures));
+  console.log(line('plain smpp package', plainFigures));
+  console.log(
+    `smpp-ingress: Catalyst accepts ${catalystFigures.acceptedPerSecond} submits/s (p99 ${catalystFigures.p99Ms} ms), ${(ratio * 100).toFixed(1)}% of a plain smpp-package server's ` +
+      `${plainFigures.acceptedPerSecond}/s (${env.sha}, ${env.node}, ${env.cpu}, ${env.cores} cores) → ${path}`,
+  );
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
