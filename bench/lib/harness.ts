@@ -1,5 +1,5 @@
 /**
- * What the HTTP benches share: the SMSC simulator and a built appliance (dist/main.js) as child
+ * What the benches share: the SMSC simulator and a built appliance (dist/main.js) as child
  * processes with a temp config and a random Redis prefix, the appliance's limits raised so the
  * bench measures throughput rather than the rate limiter, and removal of the bench's Redis keys.
  */
@@ -10,6 +10,8 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { createClickHouse } from '../../src/store/clickhouse/index.js';
+import { quoteIdent } from '../../src/store/clickhouse/schema.js';
 
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6390';
 export const CLICKHOUSE_URL = process.env['CLICKHOUSE_URL'] ?? 'http://127.0.0.1:8124';
@@ -68,6 +70,7 @@ export function checkBuilt(): { distOlderThanSrc: boolean } {
 
 export interface Started {
   readonly app: ChildProcess;
+  readonly sim: ChildProcess;
   readonly httpPort: number;
   readonly smppPort: number;
   readonly prefix: string;
@@ -84,6 +87,8 @@ export interface StartOptions {
   readonly smppWindow?: number;
   /** false: the upstream is a closed port, so accepted messages only queue (ingress-only benches). */
   readonly upstreamReachable?: boolean;
+  /** ClickHouse database for the appliance's events ('catalyst_bench' unless given); see dropDatabase. */
+  readonly clickhouseDatabase?: string;
 }
 
 export async function startAppliance(opts: StartOptions = {}): Promise<Started> {
@@ -97,7 +102,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
     http: { host: '127.0.0.1', port: httpPort },
     smpp: { host: '127.0.0.1', port: smppPort, ...(opts.smppWindow !== undefined ? { window: opts.smppWindow } : {}) },
     redis: { url: REDIS_URL, keyPrefix: prefix },
-    clickhouse: { url: CLICKHOUSE_URL, database: 'catalyst_bench' },
+    clickhouse: { url: CLICKHOUSE_URL, database: opts.clickhouseDatabase ?? 'catalyst_bench' },
     accounts: [{ id: 'bench', apiKeys: [BENCH_API_KEY], smpp: [{ systemId: 'bench', password: 'bench' }], balance: 1e9, ...high, rateLimits: { sms: high } }],
     upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: opts.upstreamReachable === false ? await freePort() : simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
     routes: [{ prefix: '', upstream: 'sim', price: 0.0001 }],
@@ -132,7 +137,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
     })();
     return stopped;
   };
-  return { app, httpPort, smppPort, prefix, stop };
+  return { app, sim, httpPort, smppPort, prefix, stop };
 }
 
 export async function dropPrefix(prefix: string): Promise<void> {
@@ -146,6 +151,17 @@ export async function dropPrefix(prefix: string): Promise<void> {
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
+  }
+}
+
+/** Drops a per-run ClickHouse database (one a bench named in StartOptions.clickhouseDatabase). */
+export async function dropDatabase(database: string): Promise<void> {
+  if (!/^catalyst_bench_\w+$/.test(database)) throw new Error(`refusing to drop ${database}: not a per-run bench database`);
+  const ch = createClickHouse(CLICKHOUSE_URL);
+  try {
+    await ch.command({ query: `DROP DATABASE IF EXISTS ${quoteIdent(database)}` });
+  } finally {
+    await ch.close();
   }
 }
 

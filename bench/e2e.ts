@@ -1,0 +1,280 @@
+/**
+ * End to end, with zero-loss verification: N ESME binds submit at a fixed offered rate, receipts
+ * asked, into a built Catalyst (child) that routes to the SMSC simulator (child); receipts come back
+ * to the ESMEs and every event lands in ClickHouse (a database of this run's own, dropped after).
+ * After BENCH_SECONDS of sending, the bench waits (bounded) until every accepted submit has its
+ * receipt at an ESME and its final row in ClickHouse, then reports:
+ *   lost      = accepted − distinct receipts matched to an accepted message id
+ *   lostRows  = accepted − distinct message ids with a final row (delivered/failed/expired/rejected)
+ *   end-to-end latency (submit written → its receipt read, matched on receipted_message_id or the
+ *   text's id:), the sustained rate, how long receipts and rows took to catch up after the last
+ *   submit, peak RSS and CPU of the appliance, the simulator and Redis, and the generator's CPU.
+ * Passed = nothing lost. Kept up = the offered rate was accepted, nothing refused, and receipts and
+ * rows caught up within BENCH_MAX_LAG_SECONDS of the last submit: the rate is sustainable.
+ *
+ *   make build && npm run bench:e2e
+ *   BENCH_RATE=5000 BENCH_SECONDS=60 BENCH_BINDS=4 npm run bench:e2e
+ *   BENCH_KEEP_DB=1 npm run bench:e2e          (keep the run's ClickHouse database to look into)
+ */
+import { Redis } from 'ioredis';
+import { CLICKHOUSE_URL, REDIS_URL, checkBuilt, dropDatabase, startAppliance } from './lib/harness.js';
+import { LeanEsme, refusals, submitTemplate, total } from './lib/lean-esme.js';
+import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
+import { createClickHouse } from '../src/store/clickhouse/index.js';
+import { randomBytes } from 'node:crypto';
+
+const RATE = Number(process.env['BENCH_RATE'] ?? 5000);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
+const BINDS = Number(process.env['BENCH_BINDS'] ?? 4);
+/** Most submits in flight per bind: a cap only; the pacer decides what is sent. */
+const WINDOW = Number(process.env['BENCH_WINDOW'] ?? 2000);
+const DRAIN_SECONDS = Number(process.env['BENCH_DRAIN_SECONDS'] ?? 180);
+const MAX_LAG_SECONDS = Number(process.env['BENCH_MAX_LAG_SECONDS'] ?? 10);
+const KEEP_DB = process.env['BENCH_KEEP_DB'] === '1';
+/** The pacer's tick: at 5,000/s that is 25 submits a tick, a few per bind in one write each. */
+const TICK_MS = 5;
+
+const FINAL = "('delivered','failed','expired','rejected')";
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const round = (n: number, places = 1): number => Math.round(n * 10 ** places) / 10 ** places;
+
+/** Matches receipts to accepted submits by message id, whichever of the two is read first. */
+class Tracker {
+  matched = 0;
+  duplicateReceipts = 0;
+  receiptsWithoutId = 0;
+  readonly latencies: number[] = [];
+  /** Accepted, receipt not yet read: message id → when the submit was written. */
+  private readonly waiting = new Map<string, number>();
+  /** Receipt read before its submit_sm_resp: message id → when the receipt was read. */
+  private readonly early = new Map<string, number>();
+  private readonly done = new Set<string>();
+
+  accepted(id: string, sentAt: number): void {
+    const got = this.early.get(id);
+    if (got === undefined) {
+      this.waiting.set(id, sentAt);
+      return;
+    }
+    this.early.delete(id);
+    this.finish(id, got - sentAt);
+  }
+
+  receipt(id: string, now: number): void {
+    if (id === '') {
+      this.receiptsWithoutId++;
+      return;
+    }
+    const sentAt = this.waiting.get(id);
+    if (sentAt !== undefined) {
+      this.waiting.delete(id);
+      this.finish(id, now - sentAt);
+    } else if (this.done.has(id)) this.duplicateReceipts++;
+    else this.early.set(id, now);
+  }
+
+  /** Receipts whose message id no submit_sm_resp carried. */
+  get unmatchedReceipts(): number {
+    return this.early.size;
+  }
+
+  private finish(id: string, latency: number): void {
+    this.done.add(id);
+    this.matched++;
+    this.latencies.push(latency);
+  }
+}
+
+interface Sample {
+  readonly t: number;
+  readonly sent: number;
+  readonly accepted: number;
+  readonly receipts: number;
+  /** Accepted, receipt not yet back. */
+  readonly backlog: number;
+}
+
+async function redisPid(): Promise<number | undefined> {
+  const r = new Redis(REDIS_URL);
+  try {
+    const m = /process_id:(\d+)/.exec(await r.info('server'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const env = environment();
+  const { distOlderThanSrc } = checkBuilt();
+  const database = `catalyst_bench_e2e_${randomBytes(4).toString('hex')}`;
+  const started = await startAppliance({ smppWindow: WINDOW * 2, upstreamReachable: true, clickhouseDatabase: database });
+  const ch = createClickHouse(CLICKHOUSE_URL);
+  const finalRows = async (): Promise<number> => {
+    const rs = await ch.query({
+      query: `SELECT uniqExact(message_id) AS n FROM ${database}.message_events WHERE account_id = 'bench' AND status IN ${FINAL}`,
+      format: 'JSONEachRow',
+    });
+    const rows = await rs.json<{ n: number | string }>();
+    return Number(rows[0]?.n ?? 0);
+  };
+  const pids = { app: started.app.pid ?? 0, sim: started.sim.pid ?? 0, redis: (await redisPid()) ?? 0 };
+  const esmes: LeanEsme[] = [];
+  try {
+    const tracker = new Tracker();
+    const events = {
+      onAccepted: (id: string, sentAt: number): void => {
+        tracker.accepted(id, sentAt);
+      },
+      onReceipt: (id: string, now: number): void => {
+        tracker.receipt(id, now);
+      },
+    };
+    const submitLatencies: number[] = [];
+    const template = submitTemplate(1);
+    for (let i = 0; i < BINDS; i++) esmes.push(await LeanEsme.open(started.smppPort, template, { window: WINDOW, mode: 'paced', latencies: submitLatencies, events }));
+
+    const cpu0 = process.cpuUsage();
+    const cpuStart = { app: cpuSeconds(pids.app) ?? 0, sim: cpuSeconds(pids.sim) ?? 0, redis: cpuSeconds(pids.redis) ?? 0 };
+    const t0 = performance.now();
+    const end = t0 + SECONDS * 1000;
+    const perBind = RATE / BINDS;
+    let windowLimitedTicks = 0;
+    const samples: Sample[] = [];
+    const sample = (): void => {
+      const accepted = total(esmes, 'accepted');
+      samples.push({ t: round((performance.now() - t0) / 1000), sent: total(esmes, 'sent'), accepted, receipts: tracker.matched, backlog: accepted - tracker.matched });
+    };
+    // The pacer: each bind owes perBind × elapsed submits in all; a window-capped shortfall carries over.
+    await new Promise<void>((resolve) => {
+      const pace = setInterval(() => {
+        const now = performance.now();
+        const elapsed = (Math.min(now, end) - t0) / 1000;
+        for (const e of esmes) {
+          const owed = Math.floor(perBind * elapsed) - e.sent;
+          if (owed > 0 && e.send(owed) < owed) windowLimitedTicks++;
+        }
+        if (now >= end) {
+          clearInterval(pace);
+          clearInterval(sampler);
+          resolve();
+        }
+      }, TICK_MS);
+      const sampler = setInterval(sample, 1000);
+    });
+    for (const e of esmes) e.stop();
+    const sendElapsed = (performance.now() - t0) / 1000;
+    sample();
+    const atStop = { accepted: total(esmes, 'accepted'), receipts: tracker.matched };
+
+    // Bounded wait: the last responses, then every receipt at the ESMEs and every final row.
+    const drainStart = performance.now();
+    const drainEnd = drainStart + DRAIN_SECONDS * 1000;
+    let rows = 0;
+    let receiptsCaughtUpAfter: number | undefined;
+    let rowsCaughtUpAfter: number | undefined;
+    let lastRowsCheck = 0;
+    while (performance.now() < drainEnd) {
+      const inflight = total(esmes, 'inflight');
+      const accepted = total(esmes, 'accepted');
+      if (inflight === 0 && receiptsCaughtUpAfter === undefined && tracker.matched >= accepted) receiptsCaughtUpAfter = (performance.now() - drainStart) / 1000;
+      if (inflight === 0 && rowsCaughtUpAfter === undefined && performance.now() - lastRowsCheck >= 1000) {
+        lastRowsCheck = performance.now();
+        rows = await finalRows();
+        if (rows >= accepted) rowsCaughtUpAfter = (performance.now() - drainStart) / 1000;
+      }
+      if (receiptsCaughtUpAfter !== undefined && rowsCaughtUpAfter !== undefined) break;
+      await sleep(100);
+    }
+    const gen = process.cpuUsage(cpu0);
+    const cpu = {
+      app: round((cpuSeconds(pids.app) ?? 0) - cpuStart.app),
+      sim: round((cpuSeconds(pids.sim) ?? 0) - cpuStart.sim),
+      redis: round((cpuSeconds(pids.redis) ?? 0) - cpuStart.redis),
+      generator: round((gen.user + gen.system) / 1e6),
+    };
+    const totalSeconds = sendElapsed + (performance.now() - drainStart) / 1000;
+    rows = await finalRows();
+    const sent = total(esmes, 'sent');
+    const accepted = total(esmes, 'accepted');
+    const refused = total(esmes, 'refused');
+    const lost = accepted - tracker.matched;
+    const lostRows = accepted - rows;
+    const e2e = Float64Array.from(tracker.latencies).sort();
+    const submit = Float64Array.from(submitLatencies).sort();
+    const acceptedPerSecond = Math.round(atStop.accepted / sendElapsed);
+    const passed = lost === 0 && lostRows === 0 && accepted > 0;
+    const caughtUp = Math.max(receiptsCaughtUpAfter ?? Infinity, rowsCaughtUpAfter ?? Infinity);
+    const keptUp = passed && acceptedPerSecond >= 0.99 * RATE && refused === 0 && caughtUp <= MAX_LAG_SECONDS;
+    const result = {
+      bench: 'e2e',
+      ...env,
+      offeredRate: RATE,
+      binds: BINDS,
+      window: WINDOW,
+      seconds: round(sendElapsed),
+      distOlderThanSrc,
+      sent,
+      accepted,
+      refused,
+      refusedByStatus: refusals(esmes),
+      sentPerSecond: Math.round(sent / sendElapsed),
+      acceptedPerSecond,
+      receiptsPerSecondDuringRun: Math.round(atStop.receipts / sendElapsed),
+      backlogAtStop: atStop.accepted - atStop.receipts,
+      maxBacklog: Math.max(0, ...samples.map((s) => s.backlog)),
+      receiptsCaughtUpAfterSeconds: receiptsCaughtUpAfter === undefined ? null : round(receiptsCaughtUpAfter),
+      rowsCaughtUpAfterSeconds: rowsCaughtUpAfter === undefined ? null : round(rowsCaughtUpAfter),
+      /** Messages through the whole path a second: receipts matched over send time plus catch-up. */
+      endToEndPerSecond: Math.round(tracker.matched / totalSeconds),
+      receiptsMatched: tracker.matched,
+      finalRows: rows,
+      lost,
+      lostRows,
+      duplicateReceipts: tracker.duplicateReceipts,
+      unmatchedReceipts: tracker.unmatchedReceipts,
+      receiptsWithoutId: tracker.receiptsWithoutId,
+      passed,
+      keptUp,
+      windowLimitedTicks,
+      submitP50Ms: round(percentile(submit, 50), 2),
+      submitP99Ms: round(percentile(submit, 99), 2),
+      e2eP50Ms: round(percentile(e2e, 50), 2),
+      e2eP99Ms: round(percentile(e2e, 99), 2),
+      e2eMaxMs: round(e2e[e2e.length - 1] ?? 0, 2),
+      appPeakRssMiB: peakRssMiB(pids.app),
+      simPeakRssMiB: peakRssMiB(pids.sim),
+      cpuSeconds: cpu,
+      samples,
+      database: KEEP_DB ? database : `${database} (dropped)`,
+      command: `BENCH_RATE=${RATE} BENCH_SECONDS=${SECONDS} BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} npm run bench:e2e`,
+    };
+    const path = writeResult('e2e', result);
+    console.log(JSON.stringify({ ...result, samples: `${samples.length} (in the JSON file)` }, null, 2));
+    console.log(
+      `e2e: offered ${RATE}/s for ${result.seconds}s: ${acceptedPerSecond} submits/s accepted (refused ${refused}), ${result.receiptsPerSecondDuringRun} receipts/s during the run, ` +
+        `receipts caught up ${result.receiptsCaughtUpAfterSeconds ?? 'never'} s and rows ${result.rowsCaughtUpAfterSeconds ?? 'never'} s after the last submit; ` +
+        `e2e p50 ${result.e2eP50Ms} ms, p99 ${result.e2eP99Ms} ms; app peak RSS ${result.appPeakRssMiB ?? '?'} MiB; ` +
+        `CPU s app ${cpu.app}, sim ${cpu.sim}, redis ${cpu.redis}, generator ${cpu.generator} (${env.sha}, ${env.node}, ${env.cpu}, ${env.cores} cores) → ${path}`,
+    );
+    console.log(
+      passed
+        ? `e2e: PASSED: nothing lost (${accepted} accepted, ${tracker.matched} receipts, ${rows} final rows); ${keptUp ? 'kept up with' : 'did NOT keep up with'} ${RATE}/s`
+        : `e2e: FAILED: lost ${lost} receipts and ${lostRows} final rows of ${accepted} accepted`,
+    );
+  } finally {
+    for (const e of esmes) e.close();
+    await ch.close();
+    await started.stop();
+    if (!KEEP_DB) await dropDatabase(database);
+  }
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
