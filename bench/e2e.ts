@@ -16,8 +16,7 @@
  *   BENCH_RATE=5000 BENCH_SECONDS=60 BENCH_BINDS=4 npm run bench:e2e
  *   BENCH_KEEP_DB=1 npm run bench:e2e          (keep the run's ClickHouse database to look into)
  */
-import { Redis } from 'ioredis';
-import { CLICKHOUSE_URL, REDIS_URL, checkBuilt, dropDatabase, startAppliance } from './lib/harness.js';
+import { CLICKHOUSE_URL, checkBuilt, dropDatabase, redisServerInfo, startAppliance } from './lib/harness.js';
 import { LeanEsme, refusals, submitTemplate, total } from './lib/lean-esme.js';
 import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 import { createClickHouse } from '../src/store/clickhouse/index.js';
@@ -95,18 +94,6 @@ interface Sample {
   readonly backlog: number;
 }
 
-async function redisPid(): Promise<number | undefined> {
-  const r = new Redis(REDIS_URL);
-  try {
-    const m = /process_id:(\d+)/.exec(await r.info('server'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    r.disconnect();
-  }
-}
-
 async function main(): Promise<void> {
   const env = environment();
   const { distOlderThanSrc } = checkBuilt();
@@ -121,7 +108,8 @@ async function main(): Promise<void> {
     const rows = await rs.json<{ n: number | string }>();
     return Number(rows[0]?.n ?? 0);
   };
-  const pids = { app: started.app.pid ?? 0, sim: started.sim.pid ?? 0, redis: (await redisPid()) ?? 0 };
+  const redis0 = await redisServerInfo();
+  const pids = { app: started.app.pid ?? 0, sim: started.sim.pid ?? 0, redis: redis0.pid ?? 0 };
   const esmes: LeanEsme[] = [];
   try {
     const tracker = new Tracker();
@@ -196,6 +184,7 @@ async function main(): Promise<void> {
       redis: round((cpuSeconds(pids.redis) ?? 0) - cpuStart.redis),
       generator: round((gen.user + gen.system) / 1e6),
     };
+    const redis1 = await redisServerInfo();
     const totalSeconds = sendElapsed + (performance.now() - drainStart) / 1000;
     rows = await finalRows();
     const sent = total(esmes, 'sent');
@@ -248,6 +237,8 @@ async function main(): Promise<void> {
       appPeakRssMiB: peakRssMiB(pids.app),
       simPeakRssMiB: peakRssMiB(pids.sim),
       cpuSeconds: cpu,
+      /** Redis AOF rewrites (a fork and a rewrite of the whole dataset) during the run: noise. */
+      redisAofRewrites: (redis1.aofRewrites ?? 0) - (redis0.aofRewrites ?? 0),
       samples,
       database: KEEP_DB ? database : `${database} (dropped)`,
       command: `BENCH_RATE=${RATE} BENCH_SECONDS=${SECONDS} BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} npm run bench:e2e`,

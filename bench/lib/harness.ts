@@ -154,6 +154,23 @@ export async function dropPrefix(prefix: string): Promise<void> {
   }
 }
 
+/** The Redis server's pid (to read its CPU from /proc) and how many AOF rewrites it has done. */
+export async function redisServerInfo(): Promise<{ pid: number | undefined; aofRewrites: number | undefined }> {
+  const r = new Redis(REDIS_URL);
+  try {
+    const info = await r.info();
+    const num = (re: RegExp): number | undefined => {
+      const m = re.exec(info);
+      return m ? Number(m[1]) : undefined;
+    };
+    return { pid: num(/process_id:(\d+)/), aofRewrites: num(/aof_rewrites:(\d+)/) };
+  } catch {
+    return { pid: undefined, aofRewrites: undefined };
+  } finally {
+    r.disconnect();
+  }
+}
+
 /** Drops a per-run ClickHouse database (one a bench named in StartOptions.clickhouseDatabase). */
 export async function dropDatabase(database: string): Promise<void> {
   if (!/^catalyst_bench_\w+$/.test(database)) throw new Error(`refusing to drop ${database}: not a per-run bench database`);

@@ -26,6 +26,11 @@ export interface LeanEsmeOptions {
   readonly window: number;
   /** 'window': every read tops the window up; 'paced': only `send(n)` sends. */
   readonly mode: 'window' | 'paced';
+  /**
+   * Window mode: top the window up only once this many slots are free (1: after every read). A
+   * server that answers one PDU a write would otherwise get one PDU a write back.
+   */
+  readonly refillAt?: number;
   readonly systemId?: string;
   readonly password?: string;
   /** Response latencies (ms) of accepted submits are pushed here when given. */
@@ -191,7 +196,7 @@ export class LeanEsme {
       }
     }
     if (acks.length > 0) this.socket.write(acks.length === 1 ? (acks[0] ?? Buffer.alloc(0)) : Buffer.concat(acks));
-    if (this.opts.mode === 'window') this.fill();
+    if (this.opts.mode === 'window' && this.opts.window - this.inflight >= (this.opts.refillAt ?? 1)) this.fill();
   }
 }
 
