@@ -9,8 +9,9 @@
  *   end-to-end latency (submit written → its receipt read, matched on receipted_message_id or the
  *   text's id:), the sustained rate, how long receipts and rows took to catch up after the last
  *   submit, peak RSS and CPU of the appliance, the simulator and Redis, and the generator's CPU.
- * Passed = nothing lost. Kept up = the offered rate was accepted, nothing refused, and receipts and
- * rows caught up within BENCH_MAX_LAG_SECONDS of the last submit: the rate is sustainable.
+ * Passed = nothing lost. Kept up = the offered rate was accepted, nothing refused, receipts owed at
+ * the last submit were at most BENCH_MAX_LAG_SECONDS (5) of traffic, and receipts and rows caught
+ * up within as long after it: the rate is sustainable, not just survived.
  *
  *   make build && npm run bench:e2e
  *   BENCH_RATE=5000 BENCH_SECONDS=60 BENCH_BINDS=4 npm run bench:e2e
@@ -28,7 +29,12 @@ const BINDS = Number(process.env['BENCH_BINDS'] ?? 4);
 /** Most submits in flight per bind: a cap only; the pacer decides what is sent. */
 const WINDOW = Number(process.env['BENCH_WINDOW'] ?? 2000);
 const DRAIN_SECONDS = Number(process.env['BENCH_DRAIN_SECONDS'] ?? 180);
-const MAX_LAG_SECONDS = Number(process.env['BENCH_MAX_LAG_SECONDS'] ?? 10);
+/**
+ * Kept up: at the last submit, receipts owed were at most this many seconds of the offered rate,
+ * and receipts and rows caught up within it. Both, because once submits stop the appliance's CPU
+ * goes to receipts and even a backlog of many seconds clears fast.
+ */
+const MAX_LAG_SECONDS = Number(process.env['BENCH_MAX_LAG_SECONDS'] ?? 5);
 const KEEP_DB = process.env['BENCH_KEEP_DB'] === '1';
 /** The pacer's tick: at 5,000/s that is 25 submits a tick, a few per bind in one write each. */
 const TICK_MS = 5;
@@ -197,7 +203,8 @@ async function main(): Promise<void> {
     const acceptedPerSecond = Math.round(atStop.accepted / sendElapsed);
     const passed = lost === 0 && lostRows === 0 && accepted > 0;
     const caughtUp = Math.max(receiptsCaughtUpAfter ?? Infinity, rowsCaughtUpAfter ?? Infinity);
-    const keptUp = passed && acceptedPerSecond >= 0.99 * RATE && refused === 0 && caughtUp <= MAX_LAG_SECONDS;
+    const lagAtStopSeconds = (atStop.accepted - atStop.receipts) / RATE;
+    const keptUp = passed && acceptedPerSecond >= 0.99 * RATE && refused === 0 && lagAtStopSeconds <= MAX_LAG_SECONDS && caughtUp <= MAX_LAG_SECONDS;
     const result = {
       bench: 'e2e',
       ...env,
@@ -214,6 +221,8 @@ async function main(): Promise<void> {
       acceptedPerSecond,
       receiptsPerSecondDuringRun: Math.round(atStop.receipts / sendElapsed),
       backlogAtStop: atStop.accepted - atStop.receipts,
+      /** The backlog at the last submit in seconds of the offered rate. */
+      lagAtStopSeconds: round(lagAtStopSeconds),
       maxBacklog: Math.max(0, ...samples.map((s) => s.backlog)),
       receiptsCaughtUpAfterSeconds: receiptsCaughtUpAfter === undefined ? null : round(receiptsCaughtUpAfter),
       rowsCaughtUpAfterSeconds: rowsCaughtUpAfter === undefined ? null : round(rowsCaughtUpAfter),
@@ -228,6 +237,7 @@ async function main(): Promise<void> {
       receiptsWithoutId: tracker.receiptsWithoutId,
       passed,
       keptUp,
+      maxLagSeconds: MAX_LAG_SECONDS,
       windowLimitedTicks,
       submitP50Ms: round(percentile(submit, 50), 2),
       submitP99Ms: round(percentile(submit, 99), 2),
@@ -247,7 +257,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ ...result, samples: `${samples.length} (in the JSON file)` }, null, 2));
     console.log(
       `e2e: offered ${RATE}/s for ${result.seconds}s: ${acceptedPerSecond} submits/s accepted (refused ${refused}), ${result.receiptsPerSecondDuringRun} receipts/s during the run, ` +
-        `receipts caught up ${result.receiptsCaughtUpAfterSeconds ?? 'never'} s and rows ${result.rowsCaughtUpAfterSeconds ?? 'never'} s after the last submit; ` +
+        `${result.backlogAtStop} receipts owed at the last submit (${result.lagAtStopSeconds} s), caught up ${result.receiptsCaughtUpAfterSeconds ?? 'never'} s and rows ${result.rowsCaughtUpAfterSeconds ?? 'never'} s after the last submit; ` +
         `e2e p50 ${result.e2eP50Ms} ms, p99 ${result.e2eP99Ms} ms; app peak RSS ${result.appPeakRssMiB ?? '?'} MiB; ` +
         `CPU s app ${cpu.app}, sim ${cpu.sim}, redis ${cpu.redis}, generator ${cpu.generator} (${env.sha}, ${env.node}, ${env.cpu}, ${env.cores} cores) → ${path}`,
     );
