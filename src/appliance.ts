@@ -64,6 +64,7 @@ export class Appliance {
       retentionSeconds: cfg.router.retentionSeconds,
       finalRetentionSeconds: cfg.router.finalRetentionSeconds,
       maxAttempts: cfg.router.maxAttempts,
+      maxQueueDepth: cfg.router.maxQueueDepth,
       observe: (script, seconds) => {
         this.metrics.redisSeconds.observe({ script }, seconds);
       },

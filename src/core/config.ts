@@ -201,6 +201,11 @@ const schema = z.strictObject({
       maxAttempts: z.number().int().min(1).default(10),
       /** A queue entry a dead process took is claimed by a live one after this long. */
       claimIdleMs: z.number().int().min(100).default(30_000),
+      /**
+       * Backpressure: when an upstream's queue (waiting and in flight) holds this many messages,
+       * new ones for it are refused as throttled (ESME_RTHROTTLED / 429) instead of piling up.
+       */
+      maxQueueDepth: z.number().int().min(0).default(200_000),
       /** Largest admission batch (one Lua round trip). */
       batchSize: z.number().int().min(1).max(10_000).default(1000),
       /** Messages read from the queue per dispatcher read. */

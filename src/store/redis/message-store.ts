@@ -105,6 +105,8 @@ export interface StoreOptions {
   /** How long a final message's state stays in Redis (its history is in ClickHouse). */
   readonly finalRetentionSeconds: number;
   readonly maxAttempts: number;
+  /** Messages an upstream's queue may hold before admission answers throttled (0 or unset: no cap). */
+  readonly maxQueueDepth?: number;
 }
 
 /** Upstream ids end up in keys and in JSON built by Lua: keep them to printable, quote-free ASCII. */
@@ -176,6 +178,7 @@ export class MessageStore {
       idem?.ttlSeconds ?? 0,
       opts.batch?.id ?? '',
       opts.batch?.maxConcurrent ?? 0,
+      this.opts.maxQueueDepth ?? 0,
     ];
     for (const it of items) {
       const r = it.routed;

@@ -181,4 +181,11 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect((await queued()).map((q) => q.messageId)).toEqual([ms[3]!.id]);
     expect((await store.get(ms[4]!.id))?.status).toBe('scheduled');
   });
+
+  it('refuses new messages for an upstream whose queue is full (backpressure)', async () => {
+    const capped = new MessageStore(redis, { prefix, platformTps: 100_000, platformBurst: 120_000, retentionSeconds: 3600, finalRetentionSeconds: 600, maxAttempts: 3, maxQueueDepth: 3 });
+    const r = await capped.admit(Array.from({ length: 5 }, () => item(msg())));
+    expect(r.kind === 'admitted' && r.outcomes.map((o) => o.code)).toEqual(['accepted', 'accepted', 'accepted', 'platform_throttled', 'platform_throttled']);
+    expect(r.kind === 'admitted' && r.outcomes[3]!.retryAfterMs).toBe(1000);
+  });
 });

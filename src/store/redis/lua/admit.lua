@@ -2,6 +2,7 @@
 -- in:  ARGV[4] platform total tps, [5] its burst, [6] retention seconds, [7] count,
 --      [8] idempotency key ('' none), [9] idempotency record (stored with the codes), [10] its TTL,
 --      [11] batch id ('' none), [12] the batch's maxConcurrent (0 none),
+--      [13] most messages an upstream's queue may hold (waiting and in flight; 0 no cap),
 --      then per message (stride 19): id, account, channel, account tps, account burst,
 --      account-channel tps, account-channel burst, platform-channel tps, platform-channel burst,
 --      upstream, price micros, registered_delivery (0/1/2), scheduleAt ms (0 none), expireAt ms,
@@ -13,8 +14,11 @@ local PTPS, PBURST = tonumber(ARGV[4]), tonumber(ARGV[5])
 local RET, N = tonumber(ARGV[6]), tonumber(ARGV[7])
 local IDEM, IDEM_RECORD, IDEM_TTL = ARGV[8], ARGV[9], tonumber(ARGV[10])
 local BATCH, BATCH_MAX = ARGV[11], tonumber(ARGV[12])
+local MAX_QUEUE = tonumber(ARGV[13])
 local STRIDE = 19
-local FIRST = 12
+local FIRST = 13
+-- Queue lengths (XLEN: entries not yet settled) read once per upstream per batch.
+local queued = {}
 
 -- A repeated idempotency key: answer what the first request got, admit nothing.
 if IDEM ~= '' then
@@ -76,7 +80,13 @@ for i = 0, N - 1 do
     code, retry = 2, wait_ms(platc)
   elseif platform.t < 1 then
     code, retry = 2, wait_ms(platform)
-  elseif price > 0 then
+  elseif MAX_QUEUE > 0 then
+    -- Backpressure: when sending falls behind, new messages are refused rather than piled up.
+    local up = ARGV[o + 10]
+    if not queued[up] then queued[up] = redis.call('XLEN', P .. 'q:' .. up) end
+    if queued[up] >= MAX_QUEUE then code, retry = 2, 1000 end
+  end
+  if code == 0 and price > 0 then
     local bal = balance(acct)
     if bal.left < price then
       code = 3
@@ -87,6 +97,7 @@ for i = 0, N - 1 do
   end
   if code == 0 then
     accepted = accepted + 1
+    if queued[ARGV[o + 10]] then queued[ARGV[o + 10]] = queued[ARGV[o + 10]] + 1 end
     acc.t, accc.t, platc.t, platform.t = acc.t - 1, accc.t - 1, platc.t - 1, platform.t - 1
     local up, sched, exp = ARGV[o + 10], tonumber(ARGV[o + 13]), tonumber(ARGV[o + 14])
     local k = mkey(id)
