@@ -120,19 +120,18 @@ local PF_STATUS = { EXPIRED = 'expired', REJECTD = 'rejected', DELETED = 'cancel
 local function apply_receipt(id, part, stat, derr)
   local k = mkey(id)
   if redis.call('HSETNX', k, 'p' .. part, stat) == 0 then return nil end
-  if stat ~= 'DELIVRD' and not redis.call('HGET', k, 'pf') then
-    redis.call('HSET', k, 'pf', stat, 'pfe', derr)
-  end
+  -- The first failing part decides the outcome: HSETNX keeps the first one.
+  if stat ~= 'DELIVRD' and redis.call('HSETNX', k, 'pf', stat) == 1 then redis.call('HSET', k, 'pfe', derr) end
   local done = redis.call('HINCRBY', k, 'pd', 1)
-  local np = tonumber(redis.call('HGET', k, 'np') or '1')
-  if done < np then return nil end
-  local pf = redis.call('HGET', k, 'pf')
+  local v = redis.call('HMGET', k, 'np', 'pf', 'pfe')
+  if done < (tonumber(v[1]) or 1) then return nil end
+  local pf = v[2]
   local status = 'delivered'
   if not pf then
     if not finalize(id, status, '', 'DELIVRD', '000', nil) then return nil end
   else
     status = PF_STATUS[pf] or 'failed'
-    if not finalize(id, status, 'DLR_' .. pf, pf, redis.call('HGET', k, 'pfe') or '000', nil) then return nil end
+    if not finalize(id, status, 'DLR_' .. pf, pf, v[3] or '000', nil) then return nil end
   end
   return status
 end
