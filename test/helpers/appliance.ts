@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -17,6 +17,20 @@ import { SmscSimulator } from '../../src/sim/index.js';
 import { CLICKHOUSE_URL, REDIS_URL, testPrefix } from './env.js';
 
 export const E2E_ACCOUNT = { id: 'acme', systemId: 'acme', password: 'secret1', apiKey: 'sk_test_acme_0123456789' };
+
+/** Whether something accepts connections on a loopback port (an appliance child being up). */
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {

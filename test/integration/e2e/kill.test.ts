@@ -4,26 +4,13 @@
  * ESME_ROK reaches a final state, its receipt reaches the ESME, and its final row is in ClickHouse.
  */
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MessageStore } from '../../../src/store/redis/message-store.js';
 import type { SmscSimulator } from '../../../src/sim/index.js';
 import { SmppPeer } from '../../helpers/esme.js';
 import { redisClient, until, dropPrefix } from '../../helpers/env.js';
-import { ApplianceProcess, E2E_ACCOUNT, clickhouseQuery, dropDatabase, e2eConfig, startSim } from '../../helpers/appliance.js';
+import { ApplianceProcess, E2E_ACCOUNT, clickhouseQuery, dropDatabase, e2eConfig, startSim, portOpen } from '../../helpers/appliance.js';
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
 
 const redis = redisClient();
 let sim: SmscSimulator | undefined;

@@ -4,13 +4,12 @@
  * retry is pending. Started again with the receiver up, it delivers exactly the pending events,
  * once each, in order.
  */
-import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SmscSimulator } from '../../../src/sim/index.js';
 import { Keys } from '../../../src/store/redis/keys.js';
 import { WebhookStore } from '../../../src/store/redis/webhook-store.js';
 import { dropPrefix, redisClient, until } from '../../helpers/env.js';
-import { ApplianceProcess, E2E_ACCOUNT, dropDatabase, e2eConfig, freePort, startSim } from '../../helpers/appliance.js';
+import { ApplianceProcess, E2E_ACCOUNT, dropDatabase, e2eConfig, freePort, startSim, portOpen } from '../../helpers/appliance.js';
 import { Receiver } from './receiver.js';
 
 const SECRET = 'whsec_restart_0123456789';
@@ -28,18 +27,6 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
 
 describe('webhooks across a SIGKILL', () => {
   it('delivers exactly the pending events, in order, after a restart', async () => {
