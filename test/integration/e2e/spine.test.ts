@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Status, encodeText } from '../../../src/smpp/index.js';
 import type { SmscSimulator } from '../../../src/sim/index.js';
 import type { Appliance } from '../../../src/appliance.js';
-import { SmppPeer, receiptText, sendMany } from '../../helpers/esme.js';
+import { SmppPeer, receiptText, sendMany, type PackagePdu } from '../../helpers/esme.js';
 import { until } from '../../helpers/env.js';
 import { E2E_ACCOUNT, clickhouseQuery, dropDatabase, e2eConfig, startAppliance, startSim } from '../../helpers/appliance.js';
 
@@ -144,22 +144,17 @@ describe('spine end to end', () => {
     const text = 'Réponse du client 😀 — '.repeat(8);
     await sim.sendMo({ from: '14155550123', to: '15550001111', text });
     await sim.sendMo({ from: '14155550124', to: '15550001111', text: 'short reply' });
-    const mos = await until('two MOs', () => {
-      const got = rx.delivered.filter((p) => p.esm_class !== 0x04 && p.source_addr?.startsWith('1415555012'));
-      return got.length >= 3 ? got : undefined; // the long one arrives as two UDH parts
-    }, 20_000, 50);
-    const short = mos.find((p) => p.source_addr === '14155550124');
-    expect(receiptText(short!)).toBe('short reply');
-    const parts = mos.filter((p) => p.source_addr === '14155550123');
-    expect(parts.length).toBeGreaterThanOrEqual(2);
     // Reassemble as an ESME would: the smpp package decodes UCS-2 and hands the UDH over apart.
-    const seqOf = (p: (typeof parts)[number]): number => {
-      const sm = p.short_message as { udh?: Buffer[] };
-      const udh = sm.udh?.[0];
+    const seqOf = (p: PackagePdu): number => {
+      const udh = (p.short_message as { udh?: Buffer[] }).udh?.[0];
       return udh ? (udh[udh.length - 1] ?? 0) : 0;
     };
-    const whole = [...parts].sort((a, b) => seqOf(a) - seqOf(b)).map((p) => receiptText(p)).join('');
-    expect(whole).toBe(text);
+    const from = (addr: string): PackagePdu[] => rx.delivered.filter((p) => p.esm_class !== 0x04 && p.source_addr === addr);
+    const whole = (): string => [...from('14155550123')].sort((a, b) => seqOf(a) - seqOf(b)).map((p) => receiptText(p)).join('');
+    await until('both MOs, the long one whole', () => from('14155550124').length >= 1 && whole() === text, 20_000, 50);
+    expect(receiptText(from('14155550124')[0]!)).toBe('short reply');
+    const parts = from('14155550123');
+    expect(parts.length).toBeGreaterThanOrEqual(2);
     expect(parts.every((p) => p.data_coding === 8)).toBe(true);
     await rx.close();
   }, 30_000);
