@@ -17,28 +17,16 @@ import type { EventRow } from '../../core/events.js';
  * before the migration that stores it.
  */
 
-/** A row of `message_events` as sent in JSONEachRow. */
-export interface InsertRow {
-  readonly event_id: string;
-  readonly message_id: string;
-  readonly account_id: string;
-  readonly channel: string;
-  readonly direction: string;
-  readonly source: string;
-  readonly destination: string;
-  readonly status: string;
-  readonly error_code: string;
-  readonly upstream_id: string;
-  readonly upstream_message_id: string;
-  readonly parts: number;
+/**
+ * A row of `message_events` as sent in JSONEachRow: the EventRow, with money as a decimal and the
+ * times as the table keeps them.
+ */
+export type InsertRow = Omit<EventRow, 'price_micros' | 'event_time' | 'created_at'> & {
   readonly price: number;
-  readonly currency: string;
-  readonly cost_center: string;
-  readonly ingress: string;
   readonly event_time_ms: number;
   readonly event_date_time: string;
   readonly created_at_ms: number;
-}
+};
 
 const STRING_FIELDS = [
   'event_id',
