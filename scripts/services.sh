@@ -5,12 +5,20 @@
 #   scripts/services.sh down   stop both (SHUTDOWN for Redis so the AOF is fsynced)
 #   scripts/services.sh env    print the REDIS_URL / CLICKHOUSE_URL exports for the local servers
 # REDIS_URL or CLICKHOUSE_URL set in the environment means "use that server": the local one is skipped.
+# Prosody (XMPP) is started too unless CATALYST_XMPP=0 or XMPP_SERVICE names a server of your own:
+# users on host `localhost` (c2s on CATALYST_LOCAL_PROSODY_C2S_PORT, 5222), Catalyst's component
+# `sms.localhost` (CATALYST_LOCAL_PROSODY_COMPONENT_PORT, 5347, secret CATALYST_XMPP_SECRET), rooms on
+# `conference.localhost`, and a demo user demo@localhost (password "demo"), all under var/prosody.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 var="$root/var"
 redis_port=${CATALYST_LOCAL_REDIS_PORT:-6390}
 ch_http_port=${CATALYST_LOCAL_CLICKHOUSE_PORT:-8124}
 ch_tcp_port=${CATALYST_LOCAL_CLICKHOUSE_TCP_PORT:-9010}
+prosody_c2s_port=${CATALYST_LOCAL_PROSODY_C2S_PORT:-5222}
+prosody_component_port=${CATALYST_LOCAL_PROSODY_COMPONENT_PORT:-5347}
+xmpp_secret=${CATALYST_XMPP_SECRET:-sandbox-component-secret}
+xmpp_wanted() { [ "${CATALYST_XMPP:-1}" != 0 ] && [ -z "${XMPP_SERVICE:-}" ]; }
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
@@ -83,6 +91,65 @@ XML
   log "clickhouse-server did not answer; see var/clickhouse/log/"; exit 1
 }
 
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+prosody_up() {
+  need_pkg prosody prosody
+  local dir="$var/prosody"
+  mkdir -p "$dir/data" "$dir/certs"
+  if port_open "$prosody_component_port" && port_open "$prosody_c2s_port"; then return 0; fi
+  # Plain-text c2s on loopback only: the sandbox's clients and the tests log in without TLS.
+  cat > "$dir/prosody.cfg.lua" <<LUA
+-- Written by scripts/services.sh: a sandbox Prosody on loopback. Not for production.
+pidfile = "$dir/prosody.pid"
+data_path = "$dir/data"
+certificates = "$dir/certs"
+run_as_root = true
+log = { info = "$dir/prosody.log"; error = "$dir/prosody.err" }
+interfaces = { "127.0.0.1" }
+c2s_ports = { $prosody_c2s_port }
+c2s_direct_tls_ports = {}
+component_ports = { $prosody_component_port }
+component_interfaces = { "127.0.0.1" }
+s2s_ports = {}
+http_ports = {}
+https_ports = {}
+modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "posix"; "carbons" }
+modules_disabled = { "s2s"; "offline"; "tls" }
+authentication = "internal_plain"
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+limits = { c2s = { rate = "10mb/s" }; component = { rate = "100mb/s" } }
+VirtualHost "localhost"
+Component "sms.localhost"
+  component_secret = "$xmpp_secret"
+Component "conference.localhost" "muc"
+  restrict_room_creation = false
+LUA
+  # The demo user (internal_plain keeps one Lua file per account).
+  mkdir -p "$dir/data/localhost/accounts"
+  printf 'return {\n\t["password"] = "demo";\n};\n' > "$dir/data/localhost/accounts/demo.dat"
+  log "starting prosody (c2s 127.0.0.1:$prosody_c2s_port, component 127.0.0.1:$prosody_component_port, data in var/prosody)"
+  setsid nohup prosody --config "$dir/prosody.cfg.lua" -F >"$dir/stdout.log" 2>&1 < /dev/null &
+  echo $! > "$dir/prosody.run.pid"
+  for _ in $(seq 1 100); do
+    port_open "$prosody_component_port" && port_open "$prosody_c2s_port" && return 0
+    sleep 0.1
+  done
+  log "prosody did not answer; see var/prosody/"; exit 1
+}
+
+prosody_down() {
+  local pidf="$var/prosody/prosody.run.pid"
+  [ -f "$pidf" ] || return 0
+  local pid; pid=$(cat "$pidf")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping prosody"; kill -TERM "$pid"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$pidf"
+}
+
 down() {
   if [ -z "${REDIS_URL:-}" ] && redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
     log "stopping redis-server"; redis-cli -p "$redis_port" shutdown >/dev/null 2>&1 || true
@@ -95,6 +162,8 @@ down() {
       for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
   fi
+  xmpp_wanted && prosody_down
+  return 0
 }
 
 command -v curl >/dev/null 2>&1 || need_pkg curl curl
@@ -103,11 +172,21 @@ case "${1:-up}" in
   up)
     [ -n "${REDIS_URL:-}" ] && log "REDIS_URL is set: using $REDIS_URL" || redis_up
     [ -n "${CLICKHOUSE_URL:-}" ] && log "CLICKHOUSE_URL is set: using $CLICKHOUSE_URL" || clickhouse_up
+    if xmpp_wanted; then prosody_up; elif [ -n "${XMPP_SERVICE:-}" ]; then log "XMPP_SERVICE is set: using $XMPP_SERVICE"; fi
     ;;
   down) down ;;
+  prosody-restart) prosody_down; prosody_up ;;
   env)
     echo "export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$redis_port}"
     echo "export CLICKHOUSE_URL=${CLICKHOUSE_URL:-http://127.0.0.1:$ch_http_port}"
+    if xmpp_wanted; then
+      echo "export XMPP_SERVICE=xmpp://127.0.0.1:$prosody_component_port"
+      echo "export XMPP_C2S_SERVICE=xmpp://127.0.0.1:$prosody_c2s_port"
+      echo "export CATALYST_XMPP_SECRET=$xmpp_secret"
+      echo "export CATALYST_PROSODY_DATA=$var/prosody/data"
+      echo "export CATALYST_PROSODY_PIDFILE=$var/prosody/prosody.run.pid"
+      echo "export CATALYST_PROSODY_CONFIG=$var/prosody/prosody.cfg.lua"
+    fi
     ;;
-  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|env|prosody-restart" >&2; exit 2 ;;
 esac
