@@ -23,6 +23,8 @@ import { SmppServer } from './smpp-server/server.js';
 import { EventWriter, createClickHouse, migrate } from './store/clickhouse/index.js';
 import { MessageHistory } from './store/history.js';
 import { MessageStore } from './store/redis/message-store.js';
+import { XmppConnector } from './connectors/xmpp/index.js';
+import { XmppArchive, XmppComponent, XmppGateway } from './xmpp/index.js';
 
 export interface Ports {
   readonly http: number;
@@ -41,6 +43,7 @@ export class Appliance {
   private upstreams: UpstreamConnector[] = [];
   private router: Router | undefined;
   private smpp: SmppServer | undefined;
+  private xmpp: { component: XmppComponent; archive: XmppArchive; gateway: XmppGateway } | undefined;
   private http: HttpApp | undefined;
   private closing: Promise<void> | undefined;
   store: MessageStore | undefined;
@@ -93,10 +96,25 @@ export class Appliance {
       simPort = (await this.sim.listen()).port;
     }
 
-    this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics });
-    this.upstreams = cfg.upstreams.map((u) => new SmppUpstream(u, this.router as Router, { logger: this.log, metrics: this.metrics }));
+    const router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics });
+    this.router = router;
+    this.upstreams = cfg.upstreams.map((u) => new SmppUpstream(u, router, { logger: this.log, metrics: this.metrics }));
+    if (cfg.xmpp.enabled) {
+      // The XMPP door: an ingress (chat → SMS), a destination for MO and receipts, and the connector of channel xmpp.
+      const log = this.log.child({ component: 'xmpp' });
+      const component = new XmppComponent(cfg.xmpp, log, this.metrics);
+      const archive = new XmppArchive(this.clickhouse, cfg.clickhouse.database, log, { batchRows: cfg.clickhouse.batchRows, maxWaitMs: cfg.clickhouse.maxWaitMs, maxBuffered: 100_000 });
+      const gateway = new XmppGateway(component, router.admission, cfg.xmpp.users, archive, log);
+      for (const sink of gateway.sinks) router.deliveries.attach(sink);
+      this.upstreams.push(new XmppConnector({ component, sink: router, onRead: (id) => router.enqueueWebhookEvent(id, { eventType: 'read', channel: 'xmpp' }), store, archive, log }));
+      this.xmpp = { component, archive, gateway };
+    }
     for (const u of this.upstreams) u.start();
     await this.router.start(this.upstreams);
+    if (this.xmpp) {
+      await this.xmpp.component.start();
+      await this.xmpp.component.waitOnline(2000);
+    }
 
     this.smpp = new SmppServer({
       cfg: cfg.smpp,
@@ -111,7 +129,7 @@ export class Appliance {
 
     const history = new MessageHistory(store, this.clickhouse, cfg.clickhouse.database);
     const checkWebhookUrl = webhookUrlGuard({ allowPrivateTargets: cfg.webhooks.allowPrivateTargets, allowLoopback: cfg.webhooks.allowLoopback ?? false });
-    const routes = buildRoutes({ admission: this.router.admission, history, keys: store.keys, requestTimeoutMs: cfg.http.requestTimeoutMs, checkWebhookUrl, clickhouse: this.clickhouse, database: cfg.clickhouse.database, registry: this.metrics.registry, health: () => this.health() });
+    const routes = buildRoutes({ admission: this.router.admission, history, keys: store.keys, requestTimeoutMs: cfg.http.requestTimeoutMs, checkWebhookUrl, clickhouse: this.clickhouse, database: cfg.clickhouse.database, xmpp: this.xmpp, registry: this.metrics.registry, health: () => this.health() });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);
     this.log.info({ http: httpPort, smpp: smppPort, sim: simPort, consumer: this.consumer }, 'Catalyst is up');
@@ -148,7 +166,14 @@ export class Appliance {
     const upstreams = Object.fromEntries(this.upstreams.map((u) => [u.id, u.status()]));
     return {
       ok: redis === 'ok' && clickhouse === 'ok',
-      checks: { redis, redisMs: Math.round((performance.now() - started) * 100) / 100, clickhouse, upstreams, smppSessions: this.smpp?.sessionCount ?? 0 },
+      checks: {
+        redis,
+        redisMs: Math.round((performance.now() - started) * 100) / 100,
+        clickhouse,
+        upstreams,
+        smppSessions: this.smpp?.sessionCount ?? 0,
+        ...(this.xmpp ? { xmpp: this.xmpp.component.isOnline ? 'online' : 'offline' } : {}),
+      },
     };
   }
 
@@ -160,6 +185,8 @@ export class Appliance {
       await this.smpp?.close();
       await this.router?.close();
       await Promise.all(this.upstreams.map((u) => u.close()));
+      await this.xmpp?.component.close();
+      await this.xmpp?.archive.close();
       await this.sim?.close();
       await this.writer?.close();
       await this.clickhouse?.close();

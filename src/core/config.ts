@@ -20,6 +20,8 @@ const smppCredential = z.strictObject({
 /** The seed's channels (000_efc21bb1ba94fac5.txt, "Rate Limits"). */
 export const CHANNELS = ['sms', 'whatsapp', 'telegram', 'viber', 'instagram', 'messenger', 'rcs', 'xmpp'] as const;
 export type ChannelName = (typeof CHANNELS)[number];
+/** The upstream id of the XMPP component's connector (its queue, routes and receipts). */
+export const XMPP_UPSTREAM = 'xmpp';
 
 const limit = z.strictObject({ tps: z.number().int().positive(), burst: z.number().int().positive() });
 export type RateLimit = z.infer<typeof limit>;
@@ -132,6 +134,44 @@ const sim = z.strictObject({
   throttleTps: z.number().int().min(0).default(0),
 });
 
+/** A bare JID: `local@domain`, no resource (RFC 7622). */
+const bareJid = z
+  .string()
+  .max(3071)
+  .regex(/^[^@/\s]+@[^@/\s]+$/, 'a bare JID, local@domain')
+  .transform((v) => v.toLowerCase());
+
+const xmpp = z.strictObject({
+  /** Attach to an XMPP server as an external component (XEP-0114). */
+  enabled: z.boolean().default(false),
+  /** The server's component port (env XMPP_SERVICE). */
+  service: z.string().regex(/^xmpp:\/\/[^/]+:[0-9]+$/, 'xmpp://host:port').default('xmpp://127.0.0.1:5347'),
+  /** The component's domain: phone numbers are JIDs `+14155550100@<domain>`. */
+  domain: z.string().min(1).max(1023).regex(/^[A-Za-z0-9.-]+$/, 'a domain name').default('sms.localhost'),
+  /** The component secret shared with the server (env CATALYST_XMPP_SECRET). */
+  secret: z.string().default(''),
+  /** First wait before reconnecting; doubled after each failure up to reconnectMaxMs. */
+  reconnectMinMs: z.number().int().positive().default(250),
+  reconnectMaxMs: z.number().int().positive().default(30_000),
+  /** A stanza from the server larger than this closes the stream (xmpp.js sets no limit). */
+  maxStanzaBytes: z.number().int().min(1024).max(16_777_216).default(262_144),
+  /** Our nick in the rooms the component joins for `POST /messages/xmpp/muc`. */
+  mucNick: z.string().min(1).max(64).default('catalyst'),
+  /** Price of one message to an XMPP user, in the account's currency (rate cards' `xmpp` rows win). */
+  price: z.number().min(0).default(0),
+  /** XMPP users who may text phone numbers: their account, and the number (or sender id) their SMS go from and come to. */
+  users: z
+    .array(
+      z.strictObject({
+        jid: bareJid,
+        account: id,
+        /** E.164 digits (one of the account's `numbers`: SMS to it reach this user) or an alphanumeric sender id (send only). */
+        number: z.string().min(1).max(16),
+      }),
+    )
+    .default([]),
+});
+
 const webhooks = z.strictObject({
   /** Allow webhook URLs on private, loopback and link-local addresses (SSRF guard off). Sandbox mode allows loopback. */
   allowPrivateTargets: z.boolean().default(false),
@@ -220,6 +260,7 @@ const schema = z.strictObject({
   upstreams: z.array(upstream).default([]),
   routes: z.array(route).default([]),
   sim: sim.default({}),
+  xmpp: xmpp.default({}),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -231,6 +272,7 @@ export type SmppServerConfig = Config['smpp'];
 export type RouterConfig = Config['router'];
 export type WebhookConfig = Config['webhooks'];
 export type RateCardConfig = Config['rateCards'][number];
+export type XmppConfig = Config['xmpp'];
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -255,6 +297,8 @@ function sandboxDefaults(): Record<string, unknown> {
     routes: [{ channel: 'sms', prefix: '', upstream: 'sim', price: 0.005 }],
     sim: { enabled: true },
     webhooks: { allowLoopback: true },
+    // Enabled by applyEnv when XMPP_SERVICE names a server (make start sets it to the local Prosody).
+    xmpp: { users: [{ jid: 'demo@localhost', account: 'demo', number: '15550000000' }] },
   };
 }
 
@@ -315,6 +359,12 @@ function applyEnv(raw: Record<string, unknown>, env: Env): Record<string, unknow
   if (env['CLICKHOUSE_URL']) section('clickhouse')['url'] = env['CLICKHOUSE_URL'];
   if (env['CATALYST_LOG_LEVEL']) section('log')['level'] = env['CATALYST_LOG_LEVEL'];
   if (env['CATALYST_INSTANCE_ID']) out['instanceId'] = env['CATALYST_INSTANCE_ID'];
+  if (env['XMPP_SERVICE']) {
+    const x = section('xmpp');
+    x['service'] = env['XMPP_SERVICE'];
+    if (out['sandbox'] === true) x['enabled'] = true;
+  }
+  if (env['CATALYST_XMPP_SECRET']) section('xmpp')['secret'] = env['CATALYST_XMPP_SECRET'];
   return out;
 }
 
@@ -376,6 +426,19 @@ function crossCheck(cfg: Config): void {
   cfg.upstreams.forEach((u, i) => {
     if (u.reconnectMaxMs < u.reconnectMinMs) problems.push(`  upstreams[${i}].reconnectMaxMs: smaller than reconnectMinMs`);
   });
+  const accountsById = new Map(cfg.accounts.map((a) => [a.id, a]));
+  dup(cfg.xmpp.users, (u) => u.jid, (i) => `xmpp.users[${i}].jid`);
+  cfg.xmpp.users.forEach((u, i) => {
+    const a = accountsById.get(u.account);
+    if (!a) problems.push(`  xmpp.users[${i}].account: no account has id "${u.account}"`);
+    // A number must be the account's: that is what makes an SMS to it this account's (and this user's).
+    else if (/^[0-9]+$/.test(u.number) && !a.numbers.includes(u.number)) problems.push(`  xmpp.users[${i}].number: "${u.number}" is not one of accounts[${cfg.accounts.indexOf(a)}].numbers`);
+  });
+  const userNumbers = cfg.xmpp.users.filter((u) => /^[0-9]+$/.test(u.number));
+  dup(userNumbers, (u) => u.number, (i) => `xmpp.users[${cfg.xmpp.users.indexOf(userNumbers[i] as XmppConfig['users'][number])}].number`);
+  if (cfg.xmpp.enabled && cfg.xmpp.secret === '') problems.push('  xmpp.secret: required when xmpp.enabled (or set CATALYST_XMPP_SECRET)');
+  if (cfg.xmpp.enabled && cfg.upstreams.some((u) => u.id === XMPP_UPSTREAM)) problems.push(`  upstreams: the id "${XMPP_UPSTREAM}" is the XMPP component's`);
+  if (cfg.xmpp.reconnectMaxMs < cfg.xmpp.reconnectMinMs) problems.push('  xmpp.reconnectMaxMs: smaller than reconnectMinMs');
   if (problems.length > 0) throw new CatalystError('CONFIG_INVALID', `invalid configuration:\n${problems.join('\n')}`);
 }
 

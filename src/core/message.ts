@@ -2,9 +2,9 @@
  * The core Message: what every ingress (SMPP, HTTP, XMPP) turns its wire format into, and what
  * every connector turns back into its own. Nothing here knows a wire format.
  */
-export type Channel = 'sms';
+export type Channel = 'sms' | 'xmpp';
 export type Direction = 'mt' | 'mo';
-export type Ingress = 'smpp' | 'http';
+export type Ingress = 'smpp' | 'http' | 'xmpp';
 
 /**
  * The life of a message. `queued` and `scheduled` wait in Redis; `sending` is taken by a
@@ -35,6 +35,25 @@ export type Body =
   | { readonly kind: 'text'; readonly text: string; readonly dataCoding?: 0 | 1 | 3 | 8 }
   | { readonly kind: 'binary'; readonly base64: string; readonly dataCoding: number };
 
+/**
+ * What an XMPP message carries beyond an address and a body. On an SMS that came in by XMPP it says
+ * whom the receipt goes back to (`jid`, `stanzaId`); on a message to an XMPP user (channel `xmpp`)
+ * how it is sent: chat or groupchat, thread, subject, receipts asked, archived or not.
+ */
+export interface XmppMeta {
+  /** The sender's full JID (XMPP ingress): receipts and errors go back to it. */
+  readonly jid?: string;
+  /** The id of the stanza it came in as, quoted by the receipt (XEP-0184) or error. */
+  readonly stanzaId?: string;
+  readonly type?: 'chat' | 'groupchat';
+  readonly thread?: string;
+  readonly subject?: string;
+  /** Ask for XEP-0184 receipts and XEP-0333 markers. */
+  readonly readReceipt?: boolean;
+  /** Keep it in the XMPP archive (default yes). */
+  readonly archive?: boolean;
+}
+
 export interface Message {
   readonly id: string;
   readonly accountId: string;
@@ -60,6 +79,7 @@ export interface Message {
   readonly rateCardId?: string;
   /** The system_id of the SMPP bind it came in on, for logs and receipts. */
   readonly systemId?: string;
+  readonly xmpp?: XmppMeta;
   readonly createdAt: number;
 }
 

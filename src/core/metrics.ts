@@ -1,6 +1,6 @@
 /**
  * Every Prometheus metric of the appliance, in one file. Prefixes: smpp_, http_, router_, store_,
- * upstream_. Labels are bounded: an account, a system_id, an upstream id, a status: never a phone
+ * upstream_, xmpp_. Labels are bounded: an account, a system_id, an upstream id, a status: never a phone
  * number or a message id.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -40,6 +40,10 @@ export function createMetrics(registry: Registry = new Registry()) {
     // HTTP
     httpRequests: new Counter({ name: 'http_requests_total', help: 'HTTP requests', labelNames: ['route', 'status'], registers: r }),
     httpSeconds: new Histogram({ name: 'http_request_seconds', help: 'HTTP request handling', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: r }),
+    // XMPP component
+    xmppConnected: new Gauge({ name: 'xmpp_component_connected', help: '1 while the XMPP component is online', registers: r }),
+    xmppReconnects: new Counter({ name: 'xmpp_reconnects_total', help: 'XMPP component reconnection attempts', registers: r }),
+    xmppStanzas: new Counter({ name: 'xmpp_stanzas_total', help: 'Stanzas by direction (in, out) and kind (chat, receipt, error, presence, iq…)', labelNames: ['direction', 'kind'], registers: r }),
     // Webhooks
     webhooks: new Counter({ name: 'router_webhooks_total', help: 'Webhook attempts by result: delivered, retry, dead_letter', labelNames: ['result'], registers: r }),
     webhookDeadLetters: new Counter({ name: 'router_webhook_dead_letters_total', help: 'Webhooks given up, by reason: expired (maxAgeHours), gone (410), refused (SSRF guard), invalid', labelNames: ['reason'], registers: r }),

@@ -5,13 +5,13 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { AccountConfig, Config } from '../core/config.js';
+import { XMPP_UPSTREAM, type AccountConfig, type Config } from '../core/config.js';
 import { newMessageId } from '../core/ids.js';
 import type { Message } from '../core/message.js';
 import type { Metrics } from '../core/metrics.js';
 import type { MessageStore } from '../store/redis/message-store.js';
 import { Admission } from './admission.js';
-import { DeliveryHub } from './delivery-hub.js';
+import { DeliveryHub, type Delivery, type DeliveryTarget } from './delivery-hub.js';
 import { Dispatcher, sleep } from './dispatcher.js';
 import { RoutingTable } from './routing-table.js';
 import type { InboundMessage, UpstreamConnector, UpstreamReceipt, UpstreamSink } from './upstream.js';
@@ -28,6 +28,18 @@ export interface RouterDeps {
   readonly consumer: string;
   readonly log: Logger;
   readonly metrics?: Metrics;
+}
+
+/**
+ * Receipts for messages that came in by XMPP go back to XMPP, and so do MO to a number mapped to an
+ * XMPP user (xmpp.users); everything else to the account's SMPP binds.
+ */
+export function deliveryTarget(cfg: Pick<Config, 'xmpp'>): (d: Delivery) => DeliveryTarget {
+  const numbers = new Set(cfg.xmpp.enabled ? cfg.xmpp.users.map((u) => u.number) : []);
+  return (d) => {
+    if (d.kind === 'receipt') return d.addressing.x !== undefined ? 'xmpp' : 'smpp';
+    return numbers.has(d.message.destination.addr.replace(/^\+/, '')) ? 'xmpp' : 'smpp';
+  };
 }
 
 export class Router implements UpstreamSink {
@@ -47,7 +59,9 @@ export class Router implements UpstreamSink {
 
   constructor(private readonly deps: RouterDeps) {
     const cfg = deps.config;
-    this.routes = new RoutingTable(cfg.routes);
+    // Messages to XMPP users (channel xmpp) all go to the XMPP component's connector.
+    const xmppRoute = cfg.xmpp.enabled ? [{ channel: 'xmpp', prefix: '', upstream: XMPP_UPSTREAM, price: cfg.xmpp.price }] : [];
+    this.routes = new RoutingTable([...cfg.routes, ...xmppRoute]);
     this.admission = new Admission(
       deps.store,
       this.routes,
@@ -60,7 +74,7 @@ export class Router implements UpstreamSink {
     this.deliveries = new DeliveryHub(
       deps.store.redis,
       deps.store.keys,
-      { consumer: deps.consumer, redeliverAfterMs: Math.max(cfg.smpp.responseTimeoutSeconds * 2000, 1000), pollMs: 20, batch: 500 },
+      { consumer: deps.consumer, redeliverAfterMs: Math.max(cfg.smpp.responseTimeoutSeconds * 2000, 1000), pollMs: 20, batch: 500, targetOf: deliveryTarget(cfg) },
       deps.log.child({ component: 'deliveries' }),
     );
     this.numberOwners = new Map(cfg.accounts.flatMap((a) => a.numbers.map((n) => [n.replace(/^\+/, ''), a] as const)));

@@ -4,6 +4,9 @@
  */
 import type { RouteConfig } from '../core/config.js';
 
+/** A route as the table needs it: the config's SMS routes, and the XMPP component's own. */
+export type RouteSpec = Pick<RouteConfig, 'prefix' | 'upstream' | 'price'> & { readonly channel: string };
+
 export interface RouteMatch {
   readonly upstream: string;
   readonly prefix: string;
@@ -14,7 +17,7 @@ export interface RouteMatch {
 export class RoutingTable {
   private readonly byChannel = new Map<string, { prefix: string; match: RouteMatch }[]>();
 
-  constructor(routes: readonly RouteConfig[]) {
+  constructor(routes: readonly RouteSpec[]) {
     for (const r of routes) {
       const list = this.byChannel.get(r.channel) ?? [];
       list.push({ prefix: r.prefix, match: { upstream: r.upstream, prefix: r.prefix, partPriceMicros: Math.round(r.price * 1_000_000) } });

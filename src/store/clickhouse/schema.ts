@@ -31,6 +31,7 @@ export interface Migration {
 
 export const EVENTS_TABLE = 'message_events';
 export const MIGRATIONS_TABLE = 'schema_migrations';
+export const XMPP_ARCHIVE_TABLE = 'xmpp_archive';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -60,6 +61,27 @@ export const MIGRATIONS: readonly Migration[] = [
 ) ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(event_date_time)
 ORDER BY (account_id, message_id, event_id)`,
+    ],
+  },
+  {
+    version: 2,
+    description: 'xmpp_archive: every XMPP message in and out, by the XMPP party (user or room) it belongs to',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.${XMPP_ARCHIVE_TABLE} (
+  id String,
+  account_id String,
+  jid String,
+  from_jid String,
+  to_jid String,
+  body String,
+  type String,
+  direction String,
+  thread String,
+  ts_ms UInt64,
+  ts DateTime('UTC')
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(ts)
+ORDER BY (account_id, jid, ts_ms, id)`,
     ],
   },
 ];

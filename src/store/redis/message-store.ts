@@ -93,6 +93,8 @@ export interface ReceiptAddressing {
   readonly d: { addr: string; ton: number; npi: number };
   /** First 20 characters of the text (SMPP 3.4 Appendix B `text:`). */
   readonly tx: string;
+  /** A message that came in by XMPP: the sender's JID and stanza id, and whether it asked for a receipt (XEP-0184). */
+  readonly x?: { readonly j: string; readonly i: string; readonly r: boolean };
 }
 
 export interface StoreOptions {
@@ -136,7 +138,8 @@ export function eventBase(r: Routed): string {
 
 export function receiptAddressing(m: Message): string {
   const text = m.body.kind === 'text' ? m.body.text : '';
-  const ra: ReceiptAddressing = { s: m.source, d: m.destination, tx: Array.from(text).slice(0, 20).join('') };
+  const x = m.xmpp?.jid !== undefined ? { x: { j: m.xmpp.jid, i: m.xmpp.stanzaId ?? '', r: m.receipt } } : {};
+  const ra: ReceiptAddressing = { s: m.source, d: m.destination, tx: Array.from(text).slice(0, 20).join(''), ...x };
   return JSON.stringify(ra);
 }
 
