@@ -26,6 +26,8 @@ export interface SmscSimulatorDeps {
   /** Sends of one receipt at most; default 5. */
   readonly maxReceiptAttempts?: number;
   readonly random?: () => number;
+  /** Sees every submit the simulator accepted (tests check what reached the SMSC). */
+  readonly onSubmit?: (pdu: SubmitSm | DataSm) => void;
 }
 
 export interface SimStats {
@@ -63,6 +65,7 @@ export class SmscSimulator implements SimHost {
   private readonly responseTimeoutMs: number;
   private readonly maxAttempts: number;
   private readonly random: () => number;
+  private readonly onSubmit: ((pdu: SubmitSm | DataSm) => void) | undefined;
   private outcomes: Outcomes;
   private receiptDelayMs: number;
   private throttleTps: number;
@@ -93,6 +96,7 @@ export class SmscSimulator implements SimHost {
     this.responseTimeoutMs = deps.responseTimeoutMs ?? 10_000;
     this.maxAttempts = deps.maxReceiptAttempts ?? 5;
     this.random = deps.random ?? Math.random;
+    this.onSubmit = deps.onSubmit;
     this.outcomes = { ...cfg.outcomes };
     this.receiptDelayMs = cfg.receiptDelayMs;
     this.throttleTps = cfg.throttleTps;
@@ -275,6 +279,7 @@ export class SmscSimulator implements SimHost {
       return { status, messageId: '' };
     }
     this.counters.submits++;
+    this.onSubmit?.(pdu);
     const messageId = this.ids.next();
     const stat = pickStat(pdu.destinationAddr, this.outcomes, this.random);
     if (wantsReceipt(pdu.registeredDelivery, stat)) {

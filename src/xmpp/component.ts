@@ -64,7 +64,7 @@ export class XmppComponent {
       this.online = false;
       this.rooms.clear();
       this.metrics?.xmppConnected.set(0);
-      if (was) this.log.warn({ service: cfg.service }, 'XMPP component disconnected; reconnecting');
+      if (was && !this.closed) this.log.warn({ service: cfg.service }, 'XMPP component disconnected; reconnecting');
     });
     // Backoff: each attempt waits twice the one before (with jitter), up to reconnectMaxMs; the
     // delay goes back to reconnectMinMs once online.
