@@ -34,8 +34,7 @@ declare module '@xmpp/component' {
     disconnect(timeout?: number): Promise<unknown>;
     send(el: XmlElement): Promise<void>;
     on(event: 'stanza' | 'element', fn: (el: XmlElement) => void): void;
-    on(event: 'online', fn: () => void): void;
-    on(event: 'offline' | 'disconnect' | 'connect', fn: () => void): void;
+    on(event: 'online' | 'offline' | 'disconnect' | 'connect', fn: () => void): void;
     on(event: 'status', fn: (status: string) => void): void;
     on(event: 'input', fn: (chunk: string) => void): void;
     on(event: 'error', fn: (err: Error) => void): void;

@@ -67,6 +67,12 @@ export class TestClient {
     return this.xmpp.jid?.toString() ?? this.user.jid;
   }
 
+  /** An iq get/set, answered by its result (rejects on an error answer). */
+  request(el: Element): Promise<Element> {
+    // @types/xmpp__client leaves iqCaller's module unresolved: the one method used, typed here.
+    return (this.xmpp.iqCaller as unknown as { request(el: Element): Promise<Element> }).request(el);
+  }
+
   send(el: Element): Promise<void> {
     return this.xmpp.send(el);
   }

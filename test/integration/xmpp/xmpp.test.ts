@@ -169,14 +169,14 @@ describe('XMPP component against Prosody', () => {
   });
 
   it('service discovery says what the component is; subscriptions are answered and the contact shows available', async () => {
-    const info = await aliceClient.xmpp.iqCaller.request(xml('iq', { type: 'get', to: SMS_DOMAIN, id: 'disco1' }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
+    const info = await aliceClient.request(xml('iq', { type: 'get', to: SMS_DOMAIN, id: 'disco1' }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
     const identity = info.getChild('query')?.getChild('identity');
     expect(identity?.attrs['category']).toBe('gateway');
     expect(identity?.attrs['type']).toBe('sms');
-    const features = info.getChild('query')?.getChildren('feature').map((f: { attrs: Record<string, string | undefined> }) => f.attrs['var']) ?? [];
+    const features = info.getChild('query')?.getChildren('feature').map((f) => String(f.attrs['var'])) ?? [];
     expect(features).toContain('urn:xmpp:receipts');
     // The roster first: the server pushes roster changes to resources that asked for it (RFC 6121 §2.1.6).
-    await aliceClient.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
+    await aliceClient.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
     const mark = aliceClient.stanzas.length;
     const contact = `+14155550100@${SMS_DOMAIN}`;
     await aliceClient.send(xml('presence', { to: contact, type: 'subscribe' }));
@@ -261,7 +261,7 @@ describe('XMPP component against Prosody', () => {
       await bobClient.waitFor('bob in the room', (el) => el.name === 'presence' && el.attrs['from'] === `${room}/bob`);
       // Bob made the room (XEP-0045 §10.1.3): open at once, and occupants may change the subject.
       const field = (v: string, value: string): ReturnType<typeof xml> => xml('field', { var: v }, xml('value', {}, value));
-      await bobClient.xmpp.iqCaller.request(
+      await bobClient.request(
         xml(
           'iq',
           { type: 'set', to: room },
