@@ -48,6 +48,9 @@ async function main(): Promise<void> {
       `  HTTP  http://127.0.0.1:${ports.http}/api/v2    API key: ${demo?.apiKeys[0] ?? '-'}`,
       `  SMPP  127.0.0.1:${ports.smpp}    system_id: ${demo?.smpp[0]?.systemId ?? '-'}    password: ${demo?.smpp[0]?.password ?? '-'}`,
       `  Simulator SMSC on port ${ports.sim ?? '-'}; metrics at /metrics, health at /health.`,
+      ...(config.xmpp.enabled
+        ? [`  XMPP  log in as ${config.xmpp.users[0]?.jid ?? '-'} (password "demo" on the local Prosody) and write to +14155550100@${config.xmpp.domain}`]
+        : []),
       '',
     ];
     process.stderr.write(lines.join('\n') + '\n');
