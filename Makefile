@@ -7,8 +7,8 @@ SHELL := /bin/bash
 
 help:
 	@echo "make start    run Catalyst in sandbox mode (HTTP 8080, SMPP 2775, simulator SMSC 2776)"
-	@echo "make test     every test, against real Redis and ClickHouse"
-	@echo "make stop     stop the local Redis and ClickHouse"
+	@echo "make test     every test, against real Redis, ClickHouse and Prosody"
+	@echo "make stop     stop the local Redis, ClickHouse and Prosody"
 	@echo "make bench    SMPP load bench (the Benchmarks section of README.md lists every bench)"
 
 node_modules/.installed: package.json package-lock.json

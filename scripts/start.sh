@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 # `down` leaves alone a server the user pointed us at: tell it what the user set, not what `env` adds.
 user_redis=${REDIS_URL:-}
 user_clickhouse=${CLICKHOUSE_URL:-}
+user_xmpp=${XMPP_SERVICE:-}
 eval "$(scripts/services.sh env)"
-stop_services() { REDIS_URL=$user_redis CLICKHOUSE_URL=$user_clickhouse scripts/services.sh down || true; }
+stop_services() { REDIS_URL=$user_redis CLICKHOUSE_URL=$user_clickhouse XMPP_SERVICE=$user_xmpp scripts/services.sh down || true; }
 trap stop_services EXIT
 node dist/main.js &
 pid=$!

@@ -30,6 +30,10 @@ export class XmppComponent {
   private closed = false;
   private delay: number;
   private inputBytes = 0;
+  private sizeCheck = false;
+  /** Set from a stanza over the cap until the stream is back: nothing more is read from it. */
+  private dropping = false;
+  private rejected: XmlElement | undefined;
   private lastErrorLog = 0;
   private readonly handlers: MessageHandler[] = [];
   private readonly onlineWaiters = new Set<() => void>();
@@ -51,6 +55,9 @@ export class XmppComponent {
     });
     this.xmpp.on('online', () => {
       this.online = true;
+      this.dropping = false;
+      this.rejected = undefined;
+      this.inputBytes = 0;
       this.delay = cfg.reconnectMinMs;
       this.xmpp.reconnect.delay = this.delay;
       this.metrics?.xmppConnected.set(1);
@@ -73,18 +80,28 @@ export class XmppComponent {
       this.delay = Math.min(cfg.reconnectMaxMs, this.delay * 2);
       this.xmpp.reconnect.delay = Math.round(this.delay * (0.75 + Math.random() * 0.5));
     });
+    // The size cap: bytes read since the last complete stanza. The chunk is counted before it is
+    // parsed, so a stanza that completes in it is measured itself; one still open past the cap
+    // drops the stream at once (the slack is at most one socket read).
     this.xmpp.on('input', (chunk) => {
       this.inputBytes += Buffer.byteLength(chunk);
-      if (this.inputBytes > cfg.maxStanzaBytes) {
-        this.log.warn({ limit: cfg.maxStanzaBytes }, 'XMPP stanza over xmpp.maxStanzaBytes; dropping the stream');
-        this.inputBytes = 0;
-        void this.xmpp.disconnect().catch(() => undefined);
+      if (this.inputBytes > cfg.maxStanzaBytes && !this.sizeCheck) {
+        this.sizeCheck = true;
+        setImmediate(() => {
+          this.sizeCheck = false;
+          if (this.inputBytes > cfg.maxStanzaBytes) this.tooBig();
+        });
       }
     });
-    this.xmpp.on('element', () => {
+    this.xmpp.on('element', (el) => {
+      if (this.inputBytes > cfg.maxStanzaBytes && Buffer.byteLength(el.toString()) > cfg.maxStanzaBytes) {
+        this.rejected = el;
+        this.tooBig();
+      }
       this.inputBytes = 0;
     });
     this.xmpp.on('stanza', (el) => {
+      if (this.dropping || el === this.rejected) return;
       try {
         this.onStanza(el);
       } catch (err) {
@@ -190,6 +207,14 @@ export class XmppComponent {
     }
     this.online = false;
     this.metrics?.xmppConnected.set(0);
+  }
+
+  private tooBig(): void {
+    if (this.dropping) return;
+    this.dropping = true;
+    this.inputBytes = 0;
+    this.log.warn({ limit: this.cfg.maxStanzaBytes }, 'XMPP stanza over xmpp.maxStanzaBytes; dropping the stream');
+    void this.xmpp.disconnect().catch(() => undefined);
   }
 
   private logError(err: Error): void {
