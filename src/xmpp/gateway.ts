@@ -77,8 +77,9 @@ export class XmppGateway {
       deliver: (d: Delivery) => this.deliver(d),
     }));
     component.onMessage((m) => {
-      if (m.kind === 'chat' && numberOfJid(m.to, component.domain) !== undefined) void this.onChat(m);
-      else if (m.kind === 'chat') void this.bounce(m, 'cancel', 'item-not-found', `Not a phone number: write to +14155550100@${component.domain}`);
+      if (m.kind !== 'chat') return;
+      if (numberOfJid(m.to, component.domain) !== undefined) void this.onChat(m);
+      else void this.onReply(m);
     });
   }
 
@@ -113,6 +114,21 @@ export class XmppGateway {
       return;
     }
     this.archive?.add({ id: message.id, accountId: user.account, jid: user.jid, from: user.jid, to: bareJid(m.to), body: m.body, type: 'chat', direction: 'in', thread: m.thread, at: now });
+  }
+
+  /**
+   * A chat to a JID of ours that is not a number (a reply to `bot@<domain>` after an API message):
+   * nothing to send, but it is the user's side of the conversation, so it is archived, where
+   * GET /messages/xmpp/archive shows it. From a user with no mapping there is no account to file
+   * it under: refused.
+   */
+  private async onReply(m: Chat): Promise<void> {
+    const user = this.usersByJid.get(bareJid(m.from));
+    if (!user || !this.archive) {
+      await this.bounce(m, 'cancel', 'item-not-found', `Not a phone number: write to +14155550100@${this.component.domain}`);
+      return;
+    }
+    this.archive.add({ id: m.id !== '' ? m.id : newMessageId(), accountId: user.account, jid: user.jid, from: user.jid, to: bareJid(m.to), body: m.body, type: 'chat', direction: 'in', thread: m.thread, at: Date.now() });
   }
 
   private async bounce(m: Chat, type: 'cancel' | 'wait' | 'modify' | 'auth', condition: string, text: string): Promise<void> {

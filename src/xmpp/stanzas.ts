@@ -24,6 +24,7 @@ export const NS = {
 
 export type Incoming =
   | { readonly kind: 'chat'; readonly from: string; readonly to: string; readonly id: string; readonly body: string; readonly thread: string | undefined; readonly receipt: boolean }
+  | { readonly kind: 'groupchat'; readonly from: string; readonly to: string; readonly id: string; readonly body: string }
   | { readonly kind: 'received'; readonly from: string; readonly to: string; readonly id: string }
   | { readonly kind: 'displayed'; readonly from: string; readonly to: string; readonly id: string }
   | { readonly kind: 'error'; readonly from: string; readonly to: string; readonly id: string; readonly condition: string; readonly text: string }
@@ -47,6 +48,7 @@ export function readMessage(el: XmlElement): Incoming {
   const displayed = el.getChild('displayed', NS.markers);
   if (displayed) return { kind: 'displayed', from, to, id: displayed.attrs['id'] ?? '' };
   const body = el.getChildText('body');
+  if (body !== null && type === 'groupchat') return { kind: 'groupchat', from, to, id, body };
   if (body === null || (type !== 'chat' && type !== 'normal')) return { kind: 'ignored' };
   return { kind: 'chat', from, to, id, body, thread: el.getChildText('thread') ?? undefined, receipt: el.getChild('request', NS.receipts) !== undefined };
 }

@@ -48,6 +48,8 @@ export class XmppConnector implements UpstreamConnector {
   /** Message id → the bare JID it went to and when, to check receipts against. */
   private readonly sentTo = new Map<string, { jid: string; at: number }>();
   private readonly waiters = new Set<() => void>();
+  /** Room → the account that last sent to it from here (whose archive the room's chatter goes to). */
+  private readonly roomAccounts = new Map<string, string>();
   private sweep: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -61,6 +63,7 @@ export class XmppConnector implements UpstreamConnector {
       if (m.kind === 'received') void this.onReceipt(m.id, m.from, 'DELIVRD', false);
       else if (m.kind === 'displayed') void this.onReceipt(m.id, m.from, 'DELIVRD', true);
       else if (m.kind === 'error') void this.onReceipt(m.id, m.from, 'UNDELIV', false);
+      else if (m.kind === 'groupchat') this.onGroupchat(m.from, m.id, m.body);
     });
     this.sweep = setInterval(() => {
       void this.confirmDue();
@@ -99,6 +102,7 @@ export class XmppConnector implements UpstreamConnector {
       if (type === 'groupchat') {
         try {
           await c.joinRoom(to, from);
+          this.roomAccounts.set(bareJid(to), message.accountId);
         } catch (err) {
           this.deps.log.warn({ err: (err as Error).message, id: message.id }, 'could not join the room');
           return { kind: 'retry', errorCode: 'CHANNEL_UNAVAILABLE', delayMs: 2000 };
@@ -122,6 +126,18 @@ export class XmppConnector implements UpstreamConnector {
       this.inflight--;
       for (const w of this.waiters) w();
     }
+  }
+
+  /**
+   * What the occupants of a room we joined say is archived under the room, for the account that
+   * last wrote there from this process; our own messages, reflected by the room, are not filed twice.
+   */
+  private onGroupchat(from: string, id: string, body: string): void {
+    const room = bareJid(from);
+    const account = this.roomAccounts.get(room);
+    const nick = from.slice(room.length + 1);
+    if (account === undefined || nick === this.deps.component.cfg.mucNick) return;
+    this.deps.archive?.add({ id: id !== '' ? id : `${room}/${nick}/${Date.now()}`, accountId: account, jid: room, from, to: room, body, type: 'groupchat', direction: 'in', at: Date.now() });
   }
 
   /** A receipt, marker or bounce from `from` about message `id`: only from the JID it went to. */

@@ -144,19 +144,25 @@ describe('XMPP component against Prosody', () => {
     }
   });
 
-  it('a chat to something that is not a number, or from a user with no mapping, is refused with a reason', async () => {
-    const mark = aliceClient.stanzas.length;
-    await aliceClient.send(xml('message', { to: `support@${SMS_DOMAIN}`, type: 'chat', id: 'nan-1' }, xml('body', {}, 'hi')));
-    const err = await aliceClient.waitFor('the error', (el) => el.attrs['type'] === 'error' && el.attrs['id'] === 'nan-1', 10_000, mark);
-    expect(err.getChild('error')?.getChild('item-not-found')).toBeDefined();
+  it('from a user with no mapping, a chat is refused with a reason; a mapped user’s reply to a non-number is archived', async () => {
     const stranger = await TestClient.login(createXmppUser('eve'));
     try {
       await stranger.send(xml('message', { to: `+14155550100@${SMS_DOMAIN}`, type: 'chat', id: 'eve-1' }, xml('body', {}, 'hi')));
-      const e2 = await stranger.waitFor('the error', (el) => el.attrs['type'] === 'error' && el.attrs['id'] === 'eve-1', 10_000);
-      expect(e2.getChild('error')?.getChild('forbidden')).toBeDefined();
+      const e1 = await stranger.waitFor('the error', (el) => el.attrs['type'] === 'error' && el.attrs['id'] === 'eve-1', 10_000);
+      expect(e1.getChild('error')?.getChild('forbidden')).toBeDefined();
+      await stranger.send(xml('message', { to: `support@${SMS_DOMAIN}`, type: 'chat', id: 'eve-2' }, xml('body', {}, 'hi')));
+      const e2 = await stranger.waitFor('the error', (el) => el.attrs['type'] === 'error' && el.attrs['id'] === 'eve-2', 10_000);
+      expect(e2.getChild('error')?.getChild('item-not-found')).toBeDefined();
     } finally {
       await stranger.stop();
     }
+    const id = `reply-${randomBytes(3).toString('hex')}`;
+    await aliceClient.send(xml('message', { to: `bot@${SMS_DOMAIN}`, type: 'chat', id }, xml('body', {}, 'thanks, bot')));
+    const archived = await until('the reply in the archive', async () => {
+      const r = await api('GET', `/messages/xmpp/archive?jid=${encodeURIComponent(alice.jid)}&limit=1000`);
+      return (r.json['messages'] as { id: string }[]).find((m) => m.id === id);
+    });
+    expect(archived).toMatchObject({ from: alice.jid, to: `bot@${SMS_DOMAIN}`, body: 'thanks, bot', direction: 'in', type: 'chat' });
   });
 
   it('an inbound SMS to the user’s number arrives whole, from +number@sms.localhost, emoji intact', async () => {
@@ -282,6 +288,15 @@ describe('XMPP component against Prosody', () => {
       const body = await bobClient.waitFor('the groupchat', (el) => el.name === 'message' && el.attrs['type'] === 'groupchat' && el.getChildText('body')?.startsWith('Alert:') === true, 20_000, mark);
       expect(body.attrs['from']).toBe(`${room}/catalyst`);
       await until('delivered', async () => (await api('GET', `/messages/${id}`)).json['status'] === 'delivered');
+      // What the room says back is archived under the room too, beside what we sent.
+      await bobClient.send(xml('message', { to: room, type: 'groupchat', id: 'bob-1' }, xml('body', {}, 'Thanks for the heads-up')));
+      const roomArchive = await until('both in the room’s archive', async () => {
+        const r = await api('GET', `/messages/xmpp/archive?jid=${encodeURIComponent(room)}`);
+        return r.json['total'] === 2 ? r : undefined;
+      });
+      const msgs = roomArchive.json['messages'] as Record<string, unknown>[];
+      expect(msgs[0]).toMatchObject({ id, from: `bot@${SMS_DOMAIN}`, to: room, type: 'groupchat', direction: 'out' });
+      expect(msgs[1]).toMatchObject({ from: `${room}/bob`, body: 'Thanks for the heads-up', type: 'groupchat', direction: 'in' });
     } finally {
       await bobClient.stop();
     }

@@ -46,6 +46,7 @@ describe('XMPP stanzas', () => {
     // A chat state notification has no body; a headline is not a chat.
     expect(readMessage(xml('message', { type: 'chat' }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })))).toEqual({ kind: 'ignored' });
     expect(readMessage(xml('message', { type: 'headline' }, xml('body', {}, 'news')))).toEqual({ kind: 'ignored' });
+    expect(readMessage(xml('message', { type: 'groupchat', from: 'r@c/bob', to: 'b@s', id: 'g' }, xml('body', {}, 'hi all')))).toEqual({ kind: 'groupchat', from: 'r@c/bob', to: 'b@s', id: 'g', body: 'hi all' });
   });
 
   it('writes chat, groupchat, receipts, errors and presence as the XEPs say', () => {
