@@ -223,6 +223,13 @@ describe('XMPP component against Prosody', () => {
     expect(read.json).toMatchObject({ eventType: 'read', channel: 'xmpp', status: 'read' });
   });
 
+  it('a message to a user the server does not know is bounced, and ends failed', async () => {
+    const res = await api('POST', '/messages/xmpp', { to: `nobody${randomBytes(3).toString('hex')}@localhost`, message: { body: 'anyone there?' } });
+    expect(res.status).toBe(202);
+    const id = res.json['message_id'] as string;
+    await until('failed', async () => (await api('GET', `/messages/${id}`)).json['status'] === 'failed');
+  });
+
   it('a receipt for a message from someone else’s JID changes nothing', async () => {
     const res = await api('POST', '/messages/xmpp', { to: alice.jid, message: { body: 'only alice may confirm' }, tracking: { readReceipt: true } });
     const id = res.json['message_id'] as string;
