@@ -26,17 +26,9 @@ export type Delivery =
     }
   | { readonly kind: 'mo'; readonly message: Message };
 
-/**
- * Where a delivery goes: `smpp` (the account's receiver binds) or another door of the account
- * (`xmpp`: a receipt for a message that came in by XMPP, an MO to a number mapped to an XMPP user).
- */
-export type DeliveryTarget = 'smpp' | 'xmpp';
-
 /** A bound session that can take deliveries (the SMPP server's receiver/transceiver sessions). */
 export interface DeliverySink {
   readonly accountId: string;
-  /** Which deliveries it takes (default `smpp`). */
-  readonly target?: DeliveryTarget;
   /** deliver_sm slots free in its window. */
   available(): number;
   /** Resolves true when the ESME acknowledged with ESME_ROK. Never rejects. */
@@ -48,8 +40,6 @@ export interface DeliveryHubOptions {
   readonly redeliverAfterMs: number;
   readonly pollMs: number;
   readonly batch: number;
-  /** Which sinks a delivery is for; default every one to `smpp`. */
-  readonly targetOf?: (d: Delivery) => DeliveryTarget;
 }
 
 export function parseDelivery(e: StreamEntry): Delivery | undefined {
@@ -122,13 +112,13 @@ export class DeliveryHub {
     return n;
   }
 
-  private pick(account: string, target: DeliveryTarget): DeliverySink | undefined {
+  private pick(account: string): DeliverySink | undefined {
     const list = this.sinks.get(account);
     if (!list || list.length === 0) return undefined;
     const start = this.rr.get(account) ?? 0;
     for (let i = 0; i < list.length; i++) {
       const s = list[(start + i) % list.length];
-      if (s && (s.target ?? 'smpp') === target && s.available() > 0) {
+      if (s && s.available() > 0) {
         this.rr.set(account, (start + i + 1) % list.length);
         return s;
       }
@@ -191,9 +181,8 @@ export class DeliveryHub {
       void this.ack(key, e.id);
       return;
     }
-    const sink = this.pick(account, this.opts.targetOf?.(d) ?? 'smpp');
-    // No session free (it went away since the read, or none of this door is up): the entry stays
-    // pending and is claimed later.
+    const sink = this.pick(account);
+    // No session free (it went away since the read): the entry stays pending and is claimed later.
     if (!sink) return;
     this.inflight++;
     void sink.deliver(d).then((ok) => {

@@ -11,7 +11,7 @@ import type { Message } from '../core/message.js';
 import type { Metrics } from '../core/metrics.js';
 import type { MessageStore } from '../store/redis/message-store.js';
 import { Admission } from './admission.js';
-import { DeliveryHub, type Delivery, type DeliveryTarget } from './delivery-hub.js';
+import { DeliveryHub } from './delivery-hub.js';
 import { Dispatcher, sleep } from './dispatcher.js';
 import { RoutingTable } from './routing-table.js';
 import type { InboundMessage, UpstreamConnector, UpstreamReceipt, UpstreamSink } from './upstream.js';
@@ -30,18 +30,6 @@ export interface RouterDeps {
   readonly metrics?: Metrics;
 }
 
-/**
- * Receipts for messages that came in by XMPP go back to XMPP, and so do MO to a number mapped to an
- * XMPP user (xmpp.users); everything else to the account's SMPP binds.
- */
-export function deliveryTarget(cfg: Pick<Config, 'xmpp'>): (d: Delivery) => DeliveryTarget {
-  const numbers = new Set(cfg.xmpp.enabled ? cfg.xmpp.users.map((u) => u.number) : []);
-  return (d) => {
-    if (d.kind === 'receipt') return d.addressing.x !== undefined ? 'xmpp' : 'smpp';
-    return numbers.has(d.message.destination.addr.replace(/^\+/, '')) ? 'xmpp' : 'smpp';
-  };
-}
-
 export class Router implements UpstreamSink {
   readonly admission: Admission;
   readonly deliveries: DeliveryHub;
@@ -53,6 +41,8 @@ export class Router implements UpstreamSink {
   private webhooks: WebhookSender | undefined;
   private webhookQueue: WebhookStore | undefined;
   private readonly numberOwners: ReadonlyMap<string, AccountConfig>;
+  /** Numbers mapped to XMPP users: their MO go to the account's XMPP door (xmpp.users). */
+  private readonly xmppNumbers: ReadonlySet<string>;
   private timersRunning = false;
   private timersDone: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
@@ -74,10 +64,11 @@ export class Router implements UpstreamSink {
     this.deliveries = new DeliveryHub(
       deps.store.redis,
       deps.store.keys,
-      { consumer: deps.consumer, redeliverAfterMs: Math.max(cfg.smpp.responseTimeoutSeconds * 2000, 1000), pollMs: 20, batch: 500, targetOf: deliveryTarget(cfg) },
+      { consumer: deps.consumer, redeliverAfterMs: Math.max(cfg.smpp.responseTimeoutSeconds * 2000, 1000), pollMs: 20, batch: 500 },
       deps.log.child({ component: 'deliveries' }),
     );
     this.numberOwners = new Map(cfg.accounts.flatMap((a) => a.numbers.map((n) => [n.replace(/^\+/, ''), a] as const)));
+    this.xmppNumbers = new Set(cfg.xmpp.enabled ? cfg.xmpp.users.map((u) => u.number) : []);
   }
 
   /** Seeds opening balances and starts every loop; connectors are started by their owner. */
@@ -176,7 +167,7 @@ export class Router implements UpstreamSink {
 
   async inbound(upstream: string, items: readonly InboundMessage[]): Promise<void> {
     const now = Date.now();
-    const owned: { message: Message; upstream: string }[] = [];
+    const owned: { message: Message; upstream: string; xmpp: boolean }[] = [];
     for (const it of items) {
       const owner = this.numberOwners.get(it.destination.addr.replace(/^\+/, ''));
       if (!owner) {
@@ -185,6 +176,7 @@ export class Router implements UpstreamSink {
       }
       owned.push({
         upstream,
+        xmpp: this.xmppNumbers.has(it.destination.addr.replace(/^\+/, '')),
         message: {
           id: newMessageId(now),
           accountId: owner.id,

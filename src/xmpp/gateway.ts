@@ -2,7 +2,7 @@
  * XMPP users ⇄ phone numbers, through the one router:
  *   - a chat to `+14155550100@<domain>` becomes an SMS Message (ingress xmpp) from the user's mapped
  *     number or sender id, and goes to admission like any SMPP or HTTP submit;
- *   - the router's deliveries for XMPP (DeliveryHub target `xmpp`) come back here: an MO to a
+ *   - the router's deliveries for XMPP (the account's stream `d:{account}/xmpp`) come here: an MO to a
  *     number mapped to a user arrives in the user's client from `+sender@<domain>`, a receipt
  *     becomes an XEP-0184 `<received/>` (when the client asked) or a `type="error"` message.
  * Every chat both ways is filed in the XMPP archive.
@@ -14,6 +14,7 @@ import type { Address, Message } from '../core/message.js';
 import type { Admission, AdmissionRefusal } from '../router/admission.js';
 import type { Delivery, DeliverySink } from '../router/delivery-hub.js';
 import { dlrDescription } from '../router/dlr.js';
+import { XMPP_DOOR } from '../store/redis/message-store.js';
 import { addressJid, bareJid, numberOfJid, parseJid } from './addresses.js';
 import type { XmppArchive } from './archive.js';
 import type { XmppComponent } from './component.js';
@@ -70,9 +71,9 @@ export class XmppGateway {
     this.usersByJid = new Map(users.map((u) => [u.jid, u]));
     this.usersByNumber = new Map(users.filter((u) => /^[0-9]+$/.test(u.number)).map((u) => [u.number, u]));
     const accounts = [...new Set(users.map((u) => u.account))];
-    this.sinks = accounts.map((accountId) => ({
-      accountId,
-      target: 'xmpp' as const,
+    // The account's XMPP door: its own delivery stream, apart from the SMPP binds' (keys.ts).
+    this.sinks = accounts.map((account) => ({
+      accountId: `${account}${XMPP_DOOR}`,
       available: () => (this.component.isOnline ? Math.max(0, WINDOW - this.inflight) : 0),
       deliver: (d: Delivery) => this.deliver(d),
     }));

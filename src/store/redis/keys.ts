@@ -10,6 +10,8 @@
  *                                     "w|id" webhook retry of whq:{id}'s head
  *   {p}ev                     stream  event rows for ClickHouse (field e: JSON rows, one per line)
  *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver"
+ *   {p}d:{account}/xmpp       stream  the same for the account's XMPP users: receipts of SMS that came in
+ *                                     by XMPP (receipt addressing has "x"), MO to numbers mapped to them
  *   {p}wh                     stream  webhook tickets "i=<id>": the head of whq:{id} is due now; group "webhook"
  *   {p}whq:{id}               list    pending webhook events of one message, oldest first (JSON records);
  *                                     only the head is in flight, the next goes once it is delivered or dead

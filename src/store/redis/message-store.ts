@@ -136,6 +136,9 @@ export function eventBase(r: Routed): string {
   return json.slice(0, -1);
 }
 
+/** The suffix of an account's delivery stream for its XMPP users (keys.ts, common.lua, mo.lua). */
+export const XMPP_DOOR = '/xmpp';
+
 export function receiptAddressing(m: Message): string {
   const text = m.body.kind === 'text' ? m.body.text : '';
   const x = m.xmpp?.jid !== undefined ? { x: { j: m.xmpp.jid, i: m.xmpp.stanzaId ?? '', r: m.receipt } } : {};
@@ -305,11 +308,12 @@ export class MessageStore {
     return r === 1 ? 'replaced' : r === 0 ? 'not_replaceable' : 'unknown';
   }
 
-  async storeMo(items: readonly { message: Message; upstream: string }[], now = Date.now()): Promise<number> {
+  /** `xmpp`: the MO is for the account's XMPP user of that number (its own delivery stream, keys.ts). */
+  async storeMo(items: readonly { message: Message; upstream: string; xmpp?: boolean }[], now = Date.now()): Promise<number> {
     if (items.length === 0) return 0;
     const args: (string | number)[] = [...this.head(now), this.opts.retentionSeconds, items.length];
     for (const it of items) {
-      args.push(it.message.id, it.message.accountId, JSON.stringify(it.message), eventBase({ message: it.message, upstream: it.upstream, priceMicros: 0, currency: '', parts: 1 }));
+      args.push(it.message.id, it.message.accountId, JSON.stringify(it.message), eventBase({ message: it.message, upstream: it.upstream, priceMicros: 0, currency: '', parts: 1 }), it.xmpp === true ? XMPP_DOOR : '');
     }
     return (await this.run('mo', args)) as number;
   }

@@ -11,12 +11,15 @@ import { parseConfig } from '../../../src/core/config.js';
 import { SmscSimulator } from '../../../src/sim/index.js';
 import { decodeText, parseUdh, type DataSm, type SubmitSm } from '../../../src/smpp/index.js';
 import { dropDatabase, e2eConfig, E2E_ACCOUNT, freePort, startAppliance } from '../../helpers/appliance.js';
+import { SmppPeer } from '../../helpers/esme.js';
 import { until } from '../../helpers/env.js';
 import { Receiver } from '../webhooks/receiver.js';
 import { createXmppUser, MUC_DOMAIN, SMS_DOMAIN, startProsody, stopProsody, TestClient, xml, xmppSection, type XmppUser } from '../../helpers/xmpp.js';
 
 const ALICE_NUMBER = '15550001111';
 const BOB_NUMBER = '15550002222';
+/** The account's number no XMPP user has: its MO go to the account's SMPP binds. */
+const SMPP_NUMBER = '15550003333';
 
 interface Submitted {
   readonly from: string;
@@ -30,6 +33,7 @@ describe('XMPP component against Prosody', () => {
   let sim: SmscSimulator;
   let app: Appliance;
   let httpPort: number;
+  let smppPort: number;
   let database: string;
   let alice: XmppUser;
   let bob: XmppUser;
@@ -78,7 +82,7 @@ describe('XMPP component against Prosody', () => {
           smpp: [{ systemId: E2E_ACCOUNT.systemId, password: E2E_ACCOUNT.password }],
           balance: 10_000,
           tps: 100_000,
-          numbers: [ALICE_NUMBER, BOB_NUMBER],
+          numbers: [ALICE_NUMBER, BOB_NUMBER, SMPP_NUMBER],
           webhookUrl: `http://127.0.0.1:${hooks.port}/hooks`,
         },
       ],
@@ -92,6 +96,7 @@ describe('XMPP component against Prosody', () => {
     const started = await startAppliance(raw);
     app = started.app;
     httpPort = started.httpPort;
+    smppPort = started.smppPort;
     aliceClient = await TestClient.login(alice);
   });
 
@@ -172,6 +177,29 @@ describe('XMPP component against Prosody', () => {
     const msg = await aliceClient.waitFor('the MO', (el) => el.name === 'message' && fromNumber(el, '14155550199'), 20_000, mark);
     expect(msg.getChildText('body')).toBe(text);
     expect(msg.attrs['type']).toBe('chat');
+  });
+
+  it('an SMPP bind of the same account gets its own deliveries and none of the XMPP users’', async () => {
+    const peer = await SmppPeer.open(smppPort);
+    try {
+      expect(await peer.bind('transceiver', E2E_ACCOUNT.systemId, E2E_ACCOUNT.password)).toBe(0);
+      const mark = aliceClient.stanzas.length;
+      // An XMPP chat asking a receipt, an MO to Alice and an MO to the account's other number.
+      await aliceClient.send(xml('message', { to: `+14155550103@${SMS_DOMAIN}`, type: 'chat', id: 'both-1' }, xml('body', {}, 'receipt to XMPP only'), xml('request', { xmlns: 'urn:xmpp:receipts' })));
+      await sim.sendMo({ from: '14155550155', to: ALICE_NUMBER, text: 'for Alice only' });
+      await sim.sendMo({ from: '14155550155', to: SMPP_NUMBER, text: 'for the SMPP bind' });
+      const submitted = await peer.call('submit_sm', { source_addr: 'ACME', destination_addr: '14155550104', short_message: 'over SMPP', registered_delivery: 1 });
+      await until('the SMPP MO and receipt', () => peer.delivered.some((p) => p.esm_class === 0x04 && p.receipted_message_id === submitted.message_id) && peer.delivered.some((p) => p.esm_class === 0));
+      await aliceClient.waitFor('the XMPP receipt', (el) => el.getChild('received', 'urn:xmpp:receipts')?.attrs['id'] === 'both-1', 20_000, mark);
+      await aliceClient.waitFor('Alice’s MO', (el) => el.getChildText('body') === 'for Alice only', 20_000, mark);
+      await new Promise((r) => setTimeout(r, 300));
+      // The bind got exactly its two: the MO to its number and its own receipt.
+      expect(peer.delivered).toHaveLength(2);
+      expect(peer.delivered.find((p) => p.esm_class === 0)?.destination_addr).toBe(SMPP_NUMBER);
+      expect(aliceClient.stanzas.slice(mark).some((el) => el.getChildText('body') === 'for the SMPP bind')).toBe(false);
+    } finally {
+      await peer.close();
+    }
   });
 
   it('service discovery says what the component is; subscriptions are answered and the contact shows available', async () => {

@@ -3,9 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { addressJid, bareJid, escapeLocal, numberOfJid, parseJid, unescapeLocal } from '../../../src/xmpp/addresses.js';
 import { failureText, refusalError } from '../../../src/xmpp/gateway.js';
 import { chatStanza, errorStanza, presenceStanza, readMessage, receivedStanza } from '../../../src/xmpp/stanzas.js';
-import { deliveryTarget } from '../../../src/router/router.js';
 import { parseConfig } from '../../../src/core/config.js';
-import type { Message } from '../../../src/core/message.js';
 
 const D = 'sms.localhost';
 
@@ -69,23 +67,7 @@ describe('XMPP stanzas', () => {
   });
 });
 
-describe('deliveries for XMPP', () => {
-  const cfg = parseConfig({
-    accounts: [{ id: 'a', balance: 1, tps: 1, numbers: ['15550001111', '15550002222'] }],
-    xmpp: { enabled: true, secret: 's', users: [{ jid: 'Alice@localhost', account: 'a', number: '15550001111' }] },
-  });
-  const mo = (to: string): Message => ({ id: 'm', accountId: 'a', channel: 'sms', direction: 'mo', ingress: 'smpp', source: { addr: '1', ton: 1, npi: 1 }, destination: { addr: to, ton: 1, npi: 1 }, body: { kind: 'text', text: '' }, receipt: false, createdAt: 0 });
-  const target = deliveryTarget(cfg);
-
-  it('an MO to a mapped number and a receipt for an XMPP-born SMS go to XMPP; the rest to SMPP', () => {
-    expect(cfg.xmpp.users[0]?.jid).toBe('alice@localhost');
-    expect(target({ kind: 'mo', message: mo('15550001111') })).toBe('xmpp');
-    expect(target({ kind: 'mo', message: mo('15550002222') })).toBe('smpp');
-    const r = { kind: 'receipt' as const, messageId: 'm', stat: 'DELIVRD', err: '000', submittedAt: 0, doneAt: 0 };
-    expect(target({ ...r, addressing: { s: mo('1').source, d: mo('1').destination, tx: '', x: { j: 'alice@localhost/r', i: 's1', r: true } } })).toBe('xmpp');
-    expect(target({ ...r, addressing: { s: mo('1').source, d: mo('1').destination, tx: '' } })).toBe('smpp');
-  });
-
+describe('XMPP config', () => {
   it('config: a user’s number must be the account’s, a secret is required, the field is named', () => {
     const errorOf = (raw: unknown): string => {
       try {

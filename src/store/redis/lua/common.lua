@@ -92,7 +92,11 @@ local function finalize(id, status, err, stat, derr, umid)
   -- registered_delivery: 1 = receipt on any outcome, 2 = on failure only (SMPP 3.4 §5.2.17).
   local rd = cur[3]
   if rd == '1' or (rd == '2' and status ~= 'delivered') then
-    redis.call('XADD', P .. 'd:' .. cur[2], '*', 'k', 'r', 'i', id, 'ra', cur[5] or '{}', 'st', stat,
+    -- A message that came in by XMPP (its addressing names the sender's JID under "x") owes its
+    -- receipt to the XMPP door of the account, not to its SMPP binds (keys.ts).
+    local dk = P .. 'd:' .. cur[2]
+    if cur[5] and string.find(cur[5], '"x":', 1, true) then dk = dk .. '/xmpp' end
+    redis.call('XADD', dk, '*', 'k', 'r', 'i', id, 'ra', cur[5] or '{}', 'st', stat,
       'er', derr, 'sd', cur[7] or NOW, 'dd', NOW)
   end
   if cur[4] and cur[4] ~= '' then

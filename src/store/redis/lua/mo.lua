@@ -1,16 +1,17 @@
 -- mo: mobile-originated messages from an upstream, owed to the receiver binds of an account.
--- in:  ARGV[4] (unused), [5] count, then per message (stride 4):
---      message id, account, payload JSON, event base
+-- in:  ARGV[4] (unused), [5] count, then per message (stride 5):
+--      message id, account, payload JSON, event base, delivery stream suffix ('' the account's
+--      SMPP binds, '/xmpp' its XMPP users; keys.ts)
 -- out: count stored
 local N = tonumber(ARGV[5])
 for i = 0, N - 1 do
-  local o = 5 + i * 4
-  local id, acct, j, eb = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
+  local o = 5 + i * 5
+  local id, acct, j, eb, door = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5]
   local k = mkey(id)
   -- Final on arrival: kept as long as any final message.
   redis.call('HSET', k, 'st', 'delivered', 'a', acct, 'j', j, 't0', NOW, 'td', NOW)
   redis.call('EXPIRE', k, FINAL_RET)
-  redis.call('XADD', P .. 'd:' .. acct, '*', 'k', 'm', 'i', id, 'j', j)
+  redis.call('XADD', P .. 'd:' .. acct .. door, '*', 'k', 'm', 'i', id, 'j', j)
   EVBUF[#EVBUF + 1] = eb .. ',"event_id":"' .. id .. ':1","status":"received","error_code":"","upstream_message_id":"","event_time":' .. NOW .. '}'
 end
 flush_events()
