@@ -37,8 +37,12 @@ export interface XmppConnectorDeps {
   readonly log: Logger;
 }
 
-/** How long this process remembers whom it sent a message to (receipts usually come in seconds). */
+/**
+ * How long, and for how many messages, this process remembers whom it sent a message to
+ * (receipts usually come in seconds); past either, a receipt is checked against Redis instead.
+ */
 const REMEMBER_MS = 3_600_000;
+const REMEMBER_MAX = 100_000;
 
 export class XmppConnector implements UpstreamConnector {
   readonly id = XMPP_UPSTREAM;
@@ -117,6 +121,8 @@ export class XmppConnector implements UpstreamConnector {
       if (!ok) return { kind: 'retry', errorCode: 'CHANNEL_UNAVAILABLE', delayMs: 1000 };
       const now = Date.now();
       this.sentTo.set(message.id, { jid: bareJid(to), at: now });
+      // Oldest first (a Map keeps insertion order).
+      if (this.sentTo.size > REMEMBER_MAX) for (const k of this.sentTo.keys()) if (this.sentTo.delete(k) && this.sentTo.size <= REMEMBER_MAX) break;
       if (!receipt) this.unconfirmed.set(message.id, now + this.opts.confirmMs);
       if (x.archive !== false) {
         this.deps.archive?.add({ id: message.id, accountId: message.accountId, jid: bareJid(to), from: bareJid(from), to: bareJid(to), body, type, direction: 'out', thread: x.thread, at: now });
@@ -175,7 +181,10 @@ export class XmppConnector implements UpstreamConnector {
       this.unconfirmed.delete(id);
       due.push({ upstreamMessageId: id, stat: 'DELIVRD', err: '000' });
     }
-    for (const [id, s] of this.sentTo) if (now - s.at > REMEMBER_MS) this.sentTo.delete(id);
+    for (const [id, s] of this.sentTo) {
+      if (now - s.at <= REMEMBER_MS) break;
+      this.sentTo.delete(id);
+    }
     if (due.length === 0) return;
     try {
       await this.deps.sink.receipts(XMPP_UPSTREAM, due);
