@@ -67,6 +67,8 @@ interface Waiting {
 export interface AdmissionOptions {
   readonly batchSize: number;
   readonly defaultValiditySeconds: number;
+  /** Longest a message may stay unfinished (router.retentionSeconds): a later validity end is brought forward to it. */
+  readonly retentionSeconds: number;
   /** Requests waiting for a round trip beyond which new ones are refused as overloaded. */
   readonly maxPending: number;
   /** Round trips in flight at once (Redis pipelines them on one connection). */
@@ -100,7 +102,7 @@ export class Admission {
   }
 
   static optionsFrom(cfg: Config['router']): AdmissionOptions {
-    return { batchSize: cfg.batchSize, defaultValiditySeconds: cfg.defaultValiditySeconds, maxPending: cfg.batchSize * 50, maxConcurrent: 4 };
+    return { batchSize: cfg.batchSize, defaultValiditySeconds: cfg.defaultValiditySeconds, retentionSeconds: cfg.retentionSeconds, maxPending: cfg.batchSize * 50, maxConcurrent: 4 };
   }
 
   get pending(): number {
@@ -131,7 +133,7 @@ export class Admission {
       channelLimit: account.rateLimits[channel] ?? SEED_RATE_LIMITS[channel],
       ...(this.platformLimits.has(channel) ? { platformChannelLimit: this.platformLimits.get(channel) as RateLimit } : {}),
       registeredDelivery: req.registeredDelivery,
-      expireAt: m.expireAt ?? m.createdAt + this.opts.defaultValiditySeconds * 1000,
+      expireAt: Math.min(m.expireAt ?? m.createdAt + this.opts.defaultValiditySeconds * 1000, m.createdAt + this.opts.retentionSeconds * 1000),
       ...(account.webhookUrl !== undefined ? { webhookUrl: account.webhookUrl } : {}),
     };
     return { ok: true, item, rateCardId: price.rateCardId };

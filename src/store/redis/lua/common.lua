@@ -29,7 +29,8 @@ local function event(id, status, err, umid)
   local k = mkey(id)
   local base = redis.call('HGET', k, 'eb')
   if not base then return end
-  local seq = redis.call('HINCRBY', k, 'seq', 1)
+  -- seq counts the events after admission's (event id ':1'), so admission need not write it.
+  local seq = redis.call('HINCRBY', k, 'seq', 1) + 1
   EVBUF[#EVBUF + 1] = base .. ',"event_id":"' .. id .. ':' .. seq .. '","status":"' .. status ..
     '","error_code":"' .. (err or '') .. '","upstream_message_id":"' .. (umid or '') .. '","event_time":' .. NOW .. '}'
 end
