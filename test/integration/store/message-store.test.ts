@@ -154,6 +154,41 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect((await queued()).map((q) => q.messageId)).toContain(soon.id);
   });
 
+  it('keeps one validity timer per batch expiry: counted down as messages finish, cut to the run limit, left by a replaced validity', async () => {
+    const exp = Date.now() + 40;
+    const ms = Array.from({ length: 5 }, () => msg());
+    await store.admit(ms.map((m) => item(m, { expireAt: exp })));
+    const timers = async (): Promise<string[]> => redis.zrange(`${prefix}timers`, 0, -1);
+    const gid = ms[0]!.id;
+    expect(await timers()).toEqual([`X|${gid}`]);
+    expect(await redis.hget(`${prefix}xg:${gid}`, 'n')).toBe('5');
+    // One finishes (cancelled), one gets a validity of its own (replace_sm): both leave the group.
+    expect(await store.cancel('acme', ms[0]!.id)).toBe('cancelled');
+    expect(await store.replace('acme', ms[1]!, { expireAt: Date.now() + 60_000 })).toBe('replaced');
+    expect(await redis.hget(`${prefix}xg:${gid}`, 'n')).toBe('3');
+    expect((await timers()).sort()).toEqual([`X|${gid}`, `x|${ms[1]!.id}`].sort());
+    await new Promise((r) => setTimeout(r, 60));
+    // A run limit of 2 expires two members and leaves the rest due at once.
+    expect(await store.runTimers(2)).toBe(2);
+    expect(await store.runTimers(100)).toBeGreaterThan(0);
+    const states = await Promise.all(ms.map(async (m) => (await store.get(m.id))?.status));
+    expect(states).toEqual(['cancelled', 'queued', 'expired', 'expired', 'expired']);
+    // The group is gone with its last member; the replaced message keeps its own timer.
+    expect(await redis.exists(`${prefix}xg:${gid}`)).toBe(0);
+    expect(await timers()).toEqual([`x|${ms[1]!.id}`]);
+  });
+
+  it('drops a validity group when its last message is final, so finished messages hold no timer', async () => {
+    const ms = [msg(), msg()];
+    await store.admit(ms.map((m) => item(m, { expireAt: Date.now() + 3_600_000 })));
+    const taken = await store.take('up1', await queued());
+    await store.submitted('up1', taken.map((t, i) => ({ entryId: t.entryId, messageId: t.message.id, upstreamIds: [`G${i}`] })));
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'G0', stat: 'DELIVRD', err: '000' }, { upstreamMessageId: 'G1', stat: 'UNDELIV', err: '011' }])).toEqual(['delivered', 'failed']);
+    expect(await redis.zcard(`${prefix}timers`)).toBe(0);
+    expect(await redis.exists(`${prefix}xg:${ms[0]!.id}`)).toBe(0);
+    expect((await store.get(ms[1]!.id))?.dlrErr).toBe('011');
+  });
+
   it('holds a channel to its own limit, with a retry hint', async () => {
     const r = await store.admit(Array.from({ length: 4 }, () => item(msg(), { channelLimit: { tps: 2, burst: 2 } })));
     expect(r.kind === 'admitted' && r.outcomes.map((o) => o.code)).toEqual(['accepted', 'accepted', 'throttled', 'throttled']);

@@ -16,8 +16,11 @@
 -- Per message this writes one hash (only the fields that are set), one queue entry and one event
 -- row (one stream entry for the whole batch). It sets no TTL: every message gets a validity timer,
 -- and finalize() gives the hash its final-retention TTL. Validity timers are written one per
--- distinct expiry time of the batch ("X|id,id,…"), not one per message: a batch is what one tick
--- received, so its default validities fall on a few milliseconds.
+-- distinct expiry time of the batch, not one per message (a batch is what one tick received, so
+-- its default validities fall on a few milliseconds): timer "X|gid" and the group's hash
+-- {p}xg:gid { n = messages not final yet, i = their ids joined with ',' }, where gid is the
+-- group's first message id. Each message records its gid in field xg; finalize() counts the group
+-- down and drops it at zero.
 local PTPS, PBURST = tonumber(ARGV[4]), tonumber(ARGV[5])
 local RET, N = tonumber(ARGV[6]), tonumber(ARGV[7])
 local IDEM, IDEM_RECORD, IDEM_TTL = ARGV[8], ARGV[9], tonumber(ARGV[10])
@@ -75,7 +78,7 @@ local function balance(acct)
 end
 
 local platform = bucket('platform', PTPS, PBURST)
--- Validity timers of this batch, by expiry time: ids joined with ','.
+-- Validity groups of this batch, by expiry time: { ids }.
 local expiring = {}
 local out = {}
 local codes = {}
@@ -126,8 +129,11 @@ for i = 0, N - 1 do
     if sched > NOW or waits then st = 'scheduled' end
     -- Absent fields read as their defaults: att 0, seq (events after the first) 0, no receipt
     -- addressing, no webhook.
+    -- Validity end: a message not final by then becomes expired (timers.lua).
+    local group = expiring[exp]
+    if group then group[#group + 1] = id else group = { id }; expiring[exp] = group end
     local f = { 'st', st, 'a', acct, 'up', up, 'pr', ARGV[o + 5], 'rd', ARGV[o + 6], 'exp', exp,
-      'j', ARGV[o + 9], 'eb', ARGV[o + 10], 'cur', ARGV[o + 13], 't0', NOW }
+      'j', ARGV[o + 9], 'eb', ARGV[o + 10], 'cur', ARGV[o + 13], 't0', NOW, 'xg', group[1] }
     if ARGV[o + 11] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 11] end
     if ARGV[o + 12] ~= '' then f[#f + 1] = 'wh'; f[#f + 1] = ARGV[o + 12] end
     if waits then
@@ -145,9 +151,6 @@ for i = 0, N - 1 do
     else
       redis.call('XADD', P .. 'q:' .. up, '*', 'i', id)
     end
-    -- Validity end: a message not final by then becomes expired (timers.lua).
-    local group = expiring[exp]
-    if group then group[#group + 1] = id else expiring[exp] = { id } end
     EVBUF[#EVBUF + 1] = ARGV[o + 10] .. ',"event_id":"' .. id .. ':1","status":"' .. st ..
       '","error_code":"","upstream_message_id":"","event_time":' .. NOW .. '}'
   end
@@ -156,7 +159,8 @@ for i = 0, N - 1 do
   codes[#codes + 1] = code
 end
 for exp, ids in pairs(expiring) do
-  redis.call('ZADD', P .. 'timers', exp, 'X|' .. table.concat(ids, ','))
+  redis.call('HSET', P .. 'xg:' .. ids[1], 'n', #ids, 'i', table.concat(ids, ','))
+  redis.call('ZADD', P .. 'timers', exp, 'X|' .. ids[1])
 end
 for acct, b in pairs(balances) do
   if b.spent > 0 then redis.call('DECRBY', P .. 'bal:' .. acct, b.spent) end
