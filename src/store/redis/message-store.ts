@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Message, MessageStatus, Routed } from '../../core/message.js';
+import { eventRowBase } from '../clickhouse/rows.js';
 import { Keys } from './keys.js';
 import { defineScripts, run as runScript, type ScriptName } from './scripts.js';
 
@@ -116,7 +117,7 @@ export function cleanUpstreamId(id: string): string {
 
 export function eventBase(r: Routed): string {
   const m = r.message;
-  const json = JSON.stringify({
+  return eventRowBase({
     message_id: m.id,
     account_id: m.accountId,
     channel: m.channel,
@@ -131,7 +132,6 @@ export function eventBase(r: Routed): string {
     ingress: m.ingress,
     created_at: m.createdAt,
   });
-  return json.slice(0, -1);
 }
 
 export function receiptAddressing(m: Message): string {

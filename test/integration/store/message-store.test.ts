@@ -5,6 +5,7 @@ import type { Message } from '../../../src/core/message.js';
 import { newMessageId } from '../../../src/core/ids.js';
 import { ensureGroup, readGroup } from '../../../src/store/redis/streams.js';
 import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
+import { parseEventRow, toDateTimeString } from '../../../src/store/clickhouse/rows.js';
 import { dropPrefix, redisClient, testPrefix } from '../../helpers/env.js';
 
 const redis: Redis = redisClient();
@@ -187,6 +188,15 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(await redis.zcard(`${prefix}timers`)).toBe(0);
     expect(await redis.exists(`${prefix}xg:${ms[0]!.id}`)).toBe(0);
     expect((await store.get(ms[1]!.id))?.dlrErr).toBe('011');
+  });
+
+  it('writes event rows in the shape ClickHouse takes, with the UTC date-time computed in Lua', async () => {
+    const times = [Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(2000, 0, 1), Date.UTC(2099, 11, 31, 12, 0, 1), Date.UTC(2026, 10, 21, 7, 30, 5, 42), Date.UTC(1970, 0, 1, 0, 0, 1)];
+    for (const t of times) await store.admit([item(msg({ createdAt: t }), { expireAt: t + 3_600_000 })], {}, t);
+    const rows = (await redis.xrange(store.keys.events(), '-', '+')).map(([, f]) => JSON.parse(f[1] ?? '') as Record<string, unknown>);
+    expect(rows.map((r) => r['event_date_time'])).toEqual(times.map((t) => toDateTimeString(t)));
+    expect(rows[0]).toMatchObject({ price: 0.005, event_time_ms: times[0], created_at_ms: times[0], status: 'queued', parts: 1 });
+    for (const r of rows) expect(parseEventRow(JSON.stringify(r)).ok).toBe(true);
   });
 
   it('holds a channel to its own limit, with a retry hint', async () => {

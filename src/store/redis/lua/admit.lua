@@ -151,8 +151,7 @@ for i = 0, N - 1 do
     else
       redis.call('XADD', P .. 'q:' .. up, '*', 'i', id)
     end
-    EVBUF[#EVBUF + 1] = ARGV[o + 10] .. ',"event_id":"' .. id .. ':1","status":"' .. st ..
-      '","error_code":"","upstream_message_id":"","event_time":' .. NOW .. '}'
+    EVBUF[#EVBUF + 1] = ARGV[o + 10] .. event_suffix(id .. ':1', st, '', '')
   end
   out[#out + 1] = code
   out[#out + 1] = retry

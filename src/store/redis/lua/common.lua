@@ -6,6 +6,34 @@ local NOW = tonumber(ARGV[2])
 local FINAL_RET = tonumber(ARGV[3])
 local EVBUF = {}
 
+-- Epoch ms -> 'YYYY-MM-DD hh:mm:ss' UTC (days to civil date: H. Hinnant's algorithm).
+local function utc_datetime(ms)
+  local s = math.floor(ms / 1000)
+  local days = math.floor(s / 86400)
+  local rem = s - days * 86400
+  local z = days + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp + 3
+  if mp >= 10 then m = mp - 9 end
+  local y = yoe + era * 400
+  if m <= 2 then y = y + 1 end
+  return string.format('%04d-%02d-%02d %02d:%02d:%02d', y, m, d, math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60)
+end
+
+-- Event rows are `message_events` rows as ClickHouse takes them (JSONEachRow, see
+-- store/clickhouse/rows.ts): the base the caller wrote at admission (hash field eb, JSON without
+-- its closing brace), the event's own fields, and this tail with the time of the run.
+local EV_TAIL = '","event_time_ms":' .. NOW .. ',"event_date_time":"' .. utc_datetime(NOW) .. '"}'
+local function event_suffix(event_id, status, err, umid)
+  return ',"event_id":"' .. event_id .. '","status":"' .. status .. '","error_code":"' .. (err or '') ..
+    '","upstream_message_id":"' .. (umid or '') .. EV_TAIL
+end
+
 local FINAL = { delivered = true, failed = true, expired = true, rejected = true, cancelled = true }
 -- SMPP 3.4 Appendix B stat for each final status.
 local STAT_OF = { delivered = 'DELIVRD', failed = 'UNDELIV', expired = 'EXPIRED', rejected = 'REJECTD', cancelled = 'DELETED' }
@@ -24,14 +52,12 @@ local function ack_queue(upstream, ids)
 end
 
 -- One event row per state change, appended to EVBUF and written as one stream entry per script run.
--- The hash field eb holds the row's fixed part as JSON without its closing brace.
 -- The hash field seq counts the events after admission's (event id ':1'), so admission need not
 -- write it. A caller that has already read eb and seq (HMGET) appends with event_row and writes
 -- the returned seq in its own HSET; event() does both reads and the write itself.
 local function event_row(id, base, seq, status, err, umid)
   seq = (tonumber(seq) or 0) + 1
-  EVBUF[#EVBUF + 1] = base .. ',"event_id":"' .. id .. ':' .. (seq + 1) .. '","status":"' .. status ..
-    '","error_code":"' .. (err or '') .. '","upstream_message_id":"' .. (umid or '') .. '","event_time":' .. NOW .. '}'
+  EVBUF[#EVBUF + 1] = base .. event_suffix(id .. ':' .. (seq + 1), status, err, umid)
   return seq
 end
 
