@@ -106,7 +106,8 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
     accounts: [{ id: 'bench', apiKeys: [BENCH_API_KEY], smpp: [{ systemId: 'bench', password: 'bench' }], balance: 1e9, ...high, rateLimits: { sms: high } }],
     upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: opts.upstreamReachable === false ? await freePort() : simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
     routes: [{ prefix: '', upstream: 'sim', price: 0.0001 }],
-    router: { platformTps: high.tps, platformBurst: high.burst },
+    // Ingress-only benches never dispatch: no queue cap, or admission would start refusing as throttled.
+    router: { platformTps: high.tps, platformBurst: high.burst, ...(opts.upstreamReachable === false ? { maxQueueDepth: 0 } : {}) },
     platformRateLimits: { sms: high },
     sim: { enabled: false },
   };
