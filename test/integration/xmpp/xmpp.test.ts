@@ -251,6 +251,28 @@ describe('XMPP component against Prosody', () => {
     expect(read.json).toMatchObject({ eventType: 'read', channel: 'xmpp', status: 'read' });
   });
 
+  it('an Idempotency-Key makes a repeated POST /messages/xmpp send nothing twice', async () => {
+    const key = `idem-${randomBytes(4).toString('hex')}`;
+    const post = (): Promise<Response> =>
+      fetch(`http://127.0.0.1:${httpPort}/api/v2/messages/xmpp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${E2E_ACCOUNT.apiKey}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ to: alice.jid, message: { body: `once only ${key}` } }),
+      });
+    const mark = aliceClient.stanzas.length;
+    const first = await post();
+    const again = await post();
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const a = (await first.json()) as { message_id: string };
+    const b = (await again.json()) as { message_id: string };
+    expect(b.message_id).toBe(a.message_id);
+    await aliceClient.waitFor('the message', (el) => el.attrs['id'] === a.message_id, 20_000, mark);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(aliceClient.stanzas.slice(mark).filter((el) => el.getChildText('body') === `once only ${key}`)).toHaveLength(1);
+  });
+
   it('a message to a user the server does not know is bounced, and ends failed', async () => {
     const res = await api('POST', '/messages/xmpp', { to: `nobody${randomBytes(3).toString('hex')}@localhost`, message: { body: 'anyone there?' } });
     expect(res.status).toBe(202);
