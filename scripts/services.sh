@@ -94,10 +94,22 @@ XML
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 prosody_up() {
-  need_pkg prosody prosody
+  if ! command -v prosody >/dev/null 2>&1; then
+    need_pkg prosody prosody
+    # The package starts a system-wide Prosody where it can (systemd): ours runs under ./var instead.
+    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now prosody >/dev/null 2>&1 || true; fi
+    service prosody stop >/dev/null 2>&1 || true
+  fi
   local dir="$var/prosody"
   mkdir -p "$dir/data" "$dir/certs"
-  if port_open "$prosody_component_port" && port_open "$prosody_c2s_port"; then return 0; fi
+  local pid=""; [ -f "$dir/prosody.run.pid" ] && pid=$(cat "$dir/prosody.run.pid")
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && port_open "$prosody_component_port" && port_open "$prosody_c2s_port"; then return 0; fi
+  for p in "$prosody_c2s_port" "$prosody_component_port"; do
+    if port_open "$p"; then
+      log "port $p is taken by another server; set CATALYST_LOCAL_PROSODY_C2S_PORT / CATALYST_LOCAL_PROSODY_COMPONENT_PORT, or XMPP_SERVICE to use that server"
+      exit 1
+    fi
+  done
   # Plain-text c2s on loopback only: the sandbox's clients and the tests log in without TLS.
   cat > "$dir/prosody.cfg.lua" <<LUA
 -- Written by scripts/services.sh: a sandbox Prosody on loopback. Not for production.
