@@ -37,6 +37,7 @@ describe('XMPP component against Prosody', () => {
   let database: string;
   let alice: XmppUser;
   let bob: XmppUser;
+  let dave: XmppUser;
   let aliceClient: TestClient;
   let hooks: Receiver;
   const submits: Submitted[] = [];
@@ -73,6 +74,7 @@ describe('XMPP component against Prosody', () => {
     await sim.listen();
     alice = createXmppUser('alice');
     bob = createXmppUser('bob');
+    dave = createXmppUser('dave');
     hooks = await Receiver.start(undefined);
     const raw = await e2eConfig(simPort, {
       accounts: [
@@ -85,11 +87,15 @@ describe('XMPP component against Prosody', () => {
           numbers: [ALICE_NUMBER, BOB_NUMBER, SMPP_NUMBER],
           webhookUrl: `http://127.0.0.1:${hooks.port}/hooks`,
         },
+        { id: 'broke', balance: 0, tps: 100, numbers: [] },
       ],
+      routes: [{ prefix: '', upstream: 'sim', price: 0.005 }],
       webhooks: { allowLoopback: true },
       xmpp: xmppSection([
         { jid: alice.jid, account: E2E_ACCOUNT.id, number: ALICE_NUMBER },
         { jid: bob.jid, account: E2E_ACCOUNT.id, number: BOB_NUMBER },
+        // An alphanumeric sender id, on an account with no money left.
+        { jid: dave.jid, account: 'broke', number: 'BROKE' },
       ]),
     });
     database = (raw['clickhouse'] as { database: string }).database;
@@ -168,6 +174,22 @@ describe('XMPP component against Prosody', () => {
       return (r.json['messages'] as { id: string }[]).find((m) => m.id === id);
     });
     expect(archived).toMatchObject({ from: alice.jid, to: `bot@${SMS_DOMAIN}`, body: 'thanks, bot', direction: 'in', type: 'chat' });
+  });
+
+  it('a chat the account cannot pay for is answered at once with payment-required, and nothing is sent', async () => {
+    const client = await TestClient.login(dave);
+    try {
+      const before = submits.length;
+      await client.send(xml('message', { to: `+14155550105@${SMS_DOMAIN}`, type: 'chat', id: 'broke-1' }, xml('body', {}, 'on credit?')));
+      const err = await client.waitFor('the error', (el) => el.attrs['type'] === 'error' && el.attrs['id'] === 'broke-1', 10_000);
+      expect(err.getChild('error')?.attrs['type']).toBe('auth');
+      expect(err.getChild('error')?.getChild('payment-required')).toBeDefined();
+      expect(err.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas')).toBe('Account balance too low for this SMS');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(submits.slice(before).some((s) => s.to === '14155550105')).toBe(false);
+    } finally {
+      await client.stop();
+    }
   });
 
   it('an inbound SMS to the user’s number arrives whole, from +number@sms.localhost, emoji intact', async () => {
@@ -349,7 +371,8 @@ describe('XMPP component against Prosody', () => {
       await bobClient.send(xml('message', { to: room, type: 'groupchat', id: 'bob-1' }, xml('body', {}, 'Thanks for the heads-up')));
       const roomArchive = await until('both in the room’s archive', async () => {
         const r = await api('GET', `/messages/xmpp/archive?jid=${encodeURIComponent(room)}`);
-        return r.json['total'] === 2 ? r : undefined;
+        // The count and the page are two queries: wait until a row inserted between them is in both.
+        return r.json['total'] === 2 && (r.json['messages'] as unknown[]).length === 2 ? r : undefined;
       });
       const msgs = roomArchive.json['messages'] as Record<string, unknown>[];
       expect(msgs[0]).toMatchObject({ id, from: `bot@${SMS_DOMAIN}`, to: room, type: 'groupchat', direction: 'out' });
@@ -371,7 +394,7 @@ describe('XMPP component against Prosody', () => {
     expect(notArchived.json['archiveId']).toBeNull();
     const page1 = await until('five archived', async () => {
       const r = await api('GET', `/messages/xmpp/archive?jid=${encodeURIComponent(carol.jid)}&limit=2&page=1`);
-      return r.json['total'] === 5 ? r : undefined;
+      return r.json['total'] === 5 && (r.json['messages'] as unknown[]).length === 2 ? r : undefined;
     });
     expect(page1.status).toBe(200);
     expect(page1.json).toMatchObject({ jid: carol.jid, total: 5, limit: 2, page: 1 });
