@@ -17,7 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_API_KEY, CLICKHOUSE_URL, REDIS_URL, checkBuilt, dropPrefix, freePort, stopChild, waitPort } from './lib/harness.js';
@@ -34,12 +34,26 @@ interface Figures {
   readonly perSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
-  readonly appCpuSeconds: number | undefined;
+  /** CPU seconds each party used during the phase: who is the limit. */
+  readonly cpuSeconds: { readonly appliance: number; readonly prosody: number; readonly bench: number };
 }
 
-function figures(latencies: number[], seconds: number, cpu: number | undefined): Figures {
+/** CPU seconds so far of the appliance, Prosody and this process (the clients and the load). */
+function cpuNow(appPid: number, prosodyPid: number): { appliance: number; prosody: number; bench: number } {
+  const u = process.cpuUsage();
+  return { appliance: cpuSeconds(appPid) ?? 0, prosody: cpuSeconds(prosodyPid) ?? 0, bench: (u.user + u.system) / 1e6 };
+}
+
+function figures(latencies: number[], seconds: number, cpu0: ReturnType<typeof cpuNow>, cpu1: ReturnType<typeof cpuNow>): Figures {
   const sorted = Float64Array.from(latencies).sort();
-  return { completed: latencies.length, perSecond: Math.round(latencies.length / seconds), p50Ms: Math.round(percentile(sorted, 50)), p99Ms: Math.round(percentile(sorted, 99)), appCpuSeconds: cpu };
+  const d = (k: keyof typeof cpu0): number => Math.round((cpu1[k] - cpu0[k]) * 10) / 10;
+  return {
+    completed: latencies.length,
+    perSecond: Math.round(latencies.length / seconds),
+    p50Ms: Math.round(percentile(sorted, 50)),
+    p99Ms: Math.round(percentile(sorted, 99)),
+    cpuSeconds: { appliance: d('appliance'), prosody: d('prosody'), bench: d('bench') },
+  };
 }
 
 async function main(): Promise<void> {
@@ -76,6 +90,7 @@ async function main(): Promise<void> {
   });
   await waitPort(httpPort);
   const appPid = app.pid ?? 0;
+  const prosodyPid = Number(readFileSync(process.env['CATALYST_PROSODY_PIDFILE'] ?? 'var/prosody/prosody.run.pid', 'utf8').trim());
   const clients = await Promise.all(users.map((u) => TestClient.login(u.user)));
   // Give the component its first connection (it starts with the appliance).
   await new Promise((r) => setTimeout(r, 500));
@@ -102,11 +117,11 @@ async function main(): Promise<void> {
       sendOne(c);
     });
   }
-  let cpu0 = cpuSeconds(appPid);
+  let cpu0 = cpuNow(appPid, prosodyPid);
   for (const c of clients) for (let i = 0; i < WINDOW; i++) sendOne(c);
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   running = false;
-  const xmppToSms = figures(toSms, SECONDS, (cpuSeconds(appPid) ?? 0) - (cpu0 ?? 0));
+  const xmppToSms = figures(toSms, SECONDS, cpu0, cpuNow(appPid, prosodyPid));
   await new Promise((r) => setTimeout(r, 2000));
 
   // 2. API → XMPP users: CONNECTIONS clients POSTing one at a time each.
@@ -125,7 +140,7 @@ async function main(): Promise<void> {
   running = true;
   let refused = 0;
   let next = 0;
-  cpu0 = cpuSeconds(appPid);
+  cpu0 = cpuNow(appPid, prosodyPid);
   const worker = async (): Promise<void> => {
     while (running) {
       const to = clients[next++ % clients.length]?.user.jid ?? '';
@@ -145,7 +160,7 @@ async function main(): Promise<void> {
   }, SECONDS * 1000);
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
   clearTimeout(timer);
-  const apiToXmpp = figures(arrivals, SECONDS, (cpuSeconds(appPid) ?? 0) - (cpu0 ?? 0));
+  const apiToXmpp = figures(arrivals, SECONDS, cpu0, cpuNow(appPid, prosodyPid));
 
   const peak = peakRssMiB(appPid);
   await Promise.all(clients.map((c) => c.stop()));
