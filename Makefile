@@ -1,6 +1,7 @@
 # Catalyst: the two commands a newcomer needs are `make start` and `make test`.
-# Both install what is missing (npm packages; Debian's redis-server and clickhouse-server unless
-# REDIS_URL / CLICKHOUSE_URL point elsewhere) and start local servers with data under ./var.
+# Both install what is missing (npm packages; Debian's redis-server, clickhouse-server and prosody
+# unless REDIS_URL / CLICKHOUSE_URL / XMPP_SERVICE point elsewhere) and start local servers with
+# data under ./var.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .PHONY: help install build start test test-unit lint typecheck services stop bench bench-codec clean
