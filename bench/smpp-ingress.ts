@@ -13,7 +13,7 @@
  *   BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:smpp-ingress   (profile the appliance)
  */
 import type { ChildProcess } from 'node:child_process';
-import { checkBuilt, freePort, redisServerInfo, startAppliance, startScript, stopChild } from './lib/harness.js';
+import { checkBuilt, freePort, redisServerInfo, startAppliance, startScript, stopChild, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
 import { LeanEsme, refusals, submitTemplate, total } from './lib/lean-esme.js';
 import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 
@@ -144,6 +144,7 @@ async function main(): Promise<void> {
   const ratio = round(catalystFigures.acceptedPerSecond / Math.max(1, plainFigures.acceptedPerSecond), 3);
   const result = {
     bench: 'smpp-ingress',
+    processes: PROCESSES,
     ...env,
     binds: BINDS,
     window: WINDOW,
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
     catalyst: catalystFigures,
     plainSmppPackage: plainFigures,
     ratio,
-    command: `BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} BENCH_SECONDS=${SECONDS}${REFILL_AT === DEFAULT_REFILL_AT ? '' : ` BENCH_REFILL_AT=${REFILL_AT}`} npm run bench:smpp-ingress`,
+    command: `${PROCESSES_PREFIX}BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} BENCH_SECONDS=${SECONDS}${REFILL_AT === DEFAULT_REFILL_AT ? '' : ` BENCH_REFILL_AT=${REFILL_AT}`} npm run bench:smpp-ingress`,
   };
   const path = writeResult('smpp-ingress', result);
   console.log(JSON.stringify(result, null, 2));

@@ -35,6 +35,7 @@ export class XmppComponent {
   private dropping = false;
   private rejected: XmlElement | undefined;
   private lastErrorLog = 0;
+  private standingBy = false;
   private readonly handlers: MessageHandler[] = [];
   private readonly onlineWaiters = new Set<() => void>();
   /** Rooms joined on this stream (bare room JID → the JID we joined as); cleared when the stream drops. */
@@ -55,6 +56,7 @@ export class XmppComponent {
     });
     this.xmpp.on('online', () => {
       this.online = true;
+      this.standingBy = false;
       this.dropping = false;
       this.rejected = undefined;
       this.inputBytes = 0;
@@ -218,6 +220,13 @@ export class XmppComponent {
   }
 
   private logError(err: Error): void {
+    // XEP-0114 servers take one connection per component domain: with several processes one holds
+    // it and the others stand by, retrying (at reconnectMaxMs once backed off) until it goes away.
+    if (/conflict/i.test(err.message)) {
+      if (!this.standingBy) this.log.info({ service: this.cfg.service }, 'another process holds the XMPP component; standing by');
+      this.standingBy = true;
+      return;
+    }
     const now = Date.now();
     if (now - this.lastErrorLog < 5000) return;
     this.lastErrorLog = now;
