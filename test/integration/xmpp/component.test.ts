@@ -45,10 +45,13 @@ describe('XmppComponent', () => {
     }, 10_000, 500);
   });
 
-  it('close() says goodbye and stays down', async () => {
+  it('close() says goodbye and stays down; a chat sent meanwhile is bounced by the server, not lost in silence', async () => {
     await component.close();
     expect(component.isOnline).toBe(false);
     await new Promise((r) => setTimeout(r, 500));
     expect(component.isOnline).toBe(false);
+    await client.send(xml('message', { to: `+14155550100@${SMS_DOMAIN}`, type: 'chat', id: 'while-down' }, xml('body', {}, 'anyone?')));
+    const err = await client.waitFor('the bounce', (el) => el.attrs['type'] === 'error' && el.attrs['id'] === 'while-down', 10_000);
+    expect(err.getChild('error')).toBeDefined();
   });
 });
