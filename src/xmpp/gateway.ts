@@ -79,19 +79,19 @@ export class XmppGateway {
     }));
     component.onMessage((m) => {
       if (m.kind !== 'chat') return;
-      if (numberOfJid(m.to, component.domain) !== undefined) void this.onChat(m);
+      const to = numberOfJid(m.to, component.domain);
+      if (to !== undefined) void this.onChat(m, to);
       else void this.onReply(m);
     });
   }
 
-  /** A user's chat to a number: one SMS, admitted like any other. */
-  private async onChat(m: Chat): Promise<void> {
+  /** A user's chat to a number (`to`, E.164 digits): one SMS, admitted like any other. */
+  private async onChat(m: Chat, to: string): Promise<void> {
     const user = this.usersByJid.get(bareJid(m.from));
     if (!user) {
       await this.bounce(m, 'auth', 'forbidden', `${bareJid(m.from)} may not send SMS through this gateway`);
       return;
     }
-    const to = numberOfJid(m.to, this.component.domain) ?? '';
     if (m.body.length === 0) return;
     const now = Date.now();
     const message: Message = {
