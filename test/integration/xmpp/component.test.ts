@@ -8,7 +8,7 @@ import { createMetrics } from '../../../src/core/metrics.js';
 import { XmppComponent } from '../../../src/xmpp/index.js';
 import type { Incoming } from '../../../src/xmpp/index.js';
 import { until } from '../../helpers/env.js';
-import { createXmppUser, SMS_DOMAIN, TestClient, xml, XMPP_SECRET, XMPP_SERVICE } from '../../helpers/xmpp.js';
+import { createXmppUser, SMS_DOMAIN, startProsody, stopProsody, TestClient, xml, XMPP_SECRET, XMPP_SERVICE } from '../../helpers/xmpp.js';
 
 describe('XmppComponent', () => {
   const metrics = createMetrics();
@@ -53,5 +53,29 @@ describe('XmppComponent', () => {
     await client.send(xml('message', { to: `+14155550100@${SMS_DOMAIN}`, type: 'chat', id: 'while-down' }, xml('body', {}, 'anyone?')));
     const err = await client.waitFor('the bounce', (el) => el.attrs['type'] === 'error' && el.attrs['id'] === 'while-down', 10_000);
     expect(err.getChild('error')).toBeDefined();
+  });
+
+  it('started while the server is down, it keeps trying with backoff and comes online when the server does', async () => {
+    await client.stop();
+    await stopProsody();
+    const m = createMetrics();
+    const late = new XmppComponent(
+      { service: XMPP_SERVICE, domain: SMS_DOMAIN, secret: XMPP_SECRET, reconnectMinMs: 100, reconnectMaxMs: 1000, maxStanzaBytes: 4096, mucNick: 'catalyst' },
+      pino({ level: 'silent' }),
+      m,
+    );
+    try {
+      await late.start();
+      expect(late.isOnline).toBe(false);
+      await new Promise((r) => setTimeout(r, 1500));
+      // 100 ms doubling: about four attempts in 1.5 s, not fifteen.
+      const attempts = Number(/xmpp_reconnects_total (\d+)/.exec(await m.registry.getSingleMetricAsString('xmpp_reconnects_total'))?.[1] ?? 0);
+      expect(attempts).toBeGreaterThanOrEqual(2);
+      expect(attempts).toBeLessThanOrEqual(6);
+      await startProsody();
+      expect(await late.waitOnline(5000)).toBe(true);
+    } finally {
+      await late.close();
+    }
   });
 });
