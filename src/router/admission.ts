@@ -121,7 +121,8 @@ export class Admission {
     if (req.requireAvailable === true && !this.upstreamAvailable(route.upstream)) return { ok: false, reason: 'channel_unavailable' };
     const price = this.pricing.partPrice(account, m.channel, m.destination.addr, route.partPriceMicros, req.rateCardId);
     if (!price.ok) return { ok: false, reason: price.reason };
-    const parts = countSmsParts(m.body);
+    // A channel message is one request to its provider, whatever its length.
+    const parts = m.channel === 'sms' ? countSmsParts(m.body) : 1;
     const channel = m.channel as ChannelName;
     const message: Message = price.rateCardId !== undefined && m.rateCardId !== price.rateCardId ? { ...m, rateCardId: price.rateCardId } : m;
     const item: AdmitItem = {

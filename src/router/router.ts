@@ -150,6 +150,12 @@ export class Router implements UpstreamSink {
     return this.webhookQueue.enqueue(messageId, event);
   }
 
+  /** The message an upstream's id belongs to (what submitted.lua mapped), for channel read receipts. */
+  async messageForUpstreamId(upstream: string, upstreamMessageId: string): Promise<string | undefined> {
+    const ref = await this.deps.store.redis.get(this.deps.store.keys.upstreamId(upstream, upstreamMessageId));
+    return ref === null ? undefined : ref.replace(/\|[0-9]+$/, '');
+  }
+
   // UpstreamSink
 
   async receipts(upstream: string, items: readonly UpstreamReceipt[]): Promise<void> {
@@ -164,7 +170,7 @@ export class Router implements UpstreamSink {
     const now = Date.now();
     const owned: { message: Message; upstream: string }[] = [];
     for (const it of items) {
-      const owner = this.numberOwners.get(it.destination.addr.replace(/^\+/, ''));
+      const owner = it.accountId !== undefined ? this.admission.account(it.accountId) : this.numberOwners.get(it.destination.addr.replace(/^\+/, ''));
       if (!owner) {
         this.deps.log.warn({ upstream, to: it.destination.addr.slice(0, 4) + '…' }, 'inbound message for a number no account owns; dropped');
         continue;
@@ -174,9 +180,9 @@ export class Router implements UpstreamSink {
         message: {
           id: newMessageId(now),
           accountId: owner.id,
-          channel: 'sms',
+          channel: it.channel ?? 'sms',
           direction: 'mo',
-          ingress: 'smpp',
+          ingress: it.channel === undefined || it.channel === 'sms' ? 'smpp' : 'http',
           source: it.source,
           destination: it.destination,
           body: it.body,

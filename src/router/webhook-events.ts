@@ -89,6 +89,8 @@ export type WebhookErrorCode =
   | 'INSUFFICIENT_BALANCE'
   | 'RATE_LIMIT_EXCEEDED'
   | 'CHANNEL_UNAVAILABLE'
+  | 'INVALID_TEMPLATE'
+  | 'MEDIA_DOWNLOAD_FAILED'
   | 'NETWORK_ERROR'
   | 'TIMEOUT'
   | 'VALIDATION_ERROR'
@@ -101,6 +103,8 @@ const RETRY: Readonly<Record<WebhookErrorCode, { readonly retryable: boolean; re
   INSUFFICIENT_BALANCE: { retryable: RETRIABLE.INSUFFICIENT_BALANCE },
   RATE_LIMIT_EXCEEDED: { retryable: RETRIABLE.RATE_LIMIT_EXCEEDED, retryAfter: 60 },
   CHANNEL_UNAVAILABLE: { retryable: RETRIABLE.CHANNEL_UNAVAILABLE, retryAfter: 60 },
+  INVALID_TEMPLATE: { retryable: RETRIABLE.INVALID_TEMPLATE },
+  MEDIA_DOWNLOAD_FAILED: { retryable: RETRIABLE.MEDIA_DOWNLOAD_FAILED, retryAfter: 60 },
   NETWORK_ERROR: { retryable: RETRIABLE.NETWORK_ERROR, retryAfter: 30 },
   // The seed's best practice 2: exponential backoff from 5 s.
   TIMEOUT: { retryable: RETRIABLE.TIMEOUT, retryAfter: 5 },
@@ -117,10 +121,20 @@ const UNAVAILABLE = new Set(['NO_BIND', 'ESME_RMSGQFUL', 'ESME_RSYSERR', 'ESME_R
 /** A final message's error code (StoredMessage.errorCode) as a webhook error code and description. */
 export function webhookError(errorCode: string, status: string): { code: WebhookErrorCode; description: string } {
   const raw = errorCode === '' ? 'unknown' : errorCode;
+  // A channel connector's code: the seed's code it mapped the provider's error to, then `|provider:code`.
+  const bar = errorCode.indexOf('|');
+  if (bar > 0) {
+    const mapped = webhookError(errorCode.slice(0, bar), status);
+    return { code: mapped.code, description: `${mapped.description.replace(/ \(.*\)$/, '')} (${raw})` };
+  }
   const why = (text: string): string => (raw === text ? text : `${text} (${raw})`);
   if (DESTINATION.has(errorCode)) return { code: 'INVALID_DESTINATION', description: why('Invalid destination address') };
   if (UNAVAILABLE.has(errorCode)) return { code: 'CHANNEL_UNAVAILABLE', description: why('The upstream channel was unavailable until the message gave up') };
   switch (errorCode) {
+    case 'INVALID_TEMPLATE':
+      return { code: 'INVALID_TEMPLATE', description: why('The WhatsApp template is not approved or does not match') };
+    case 'MEDIA_DOWNLOAD_FAILED':
+      return { code: 'MEDIA_DOWNLOAD_FAILED', description: why('The provider could not download the media URL') };
     case 'ESME_RTHROTTLED':
     case 'RATE_LIMIT_EXCEEDED':
       return { code: 'RATE_LIMIT_EXCEEDED', description: why('The upstream throttled the message until its attempts ran out') };
