@@ -11,6 +11,10 @@ import type { Config } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { createMetrics, type Metrics } from './core/metrics.js';
 import { SmppUpstream } from './connectors/smpp/index.js';
+import { ChannelEvents } from './connectors/shared/channel-events.js';
+import { buildChannelConnectors, type AnyChannelConnector } from './connectors/shared/channels.js';
+import type { ChannelProvider } from './core/config.js';
+import { startChannelSims, type ChannelSims } from './sim/channels.js';
 import { HttpApp } from './http-bridge/app.js';
 import { ApiKeyAuth } from './http-bridge/auth.js';
 import { buildRoutes } from './http-bridge/routes.js';
@@ -38,6 +42,9 @@ export class Appliance {
   private clickhouse: ClickHouseClient | undefined;
   private writer: EventWriter | undefined;
   private sim: SmscSimulator | undefined;
+  /** The channel providers' simulators (channelSims.enabled), for sandbox mode and tests. */
+  channelSims: ChannelSims | undefined;
+  channels: ReadonlyMap<ChannelProvider, AnyChannelConnector> = new Map();
   private upstreams: UpstreamConnector[] = [];
   private router: Router | undefined;
   private smpp: SmppServer | undefined;
@@ -93,8 +100,11 @@ export class Appliance {
       simPort = (await this.sim.listen()).port;
     }
 
+    if (cfg.channelSims.enabled) this.channelSims = await startChannelSims(cfg.channels, cfg.channelSims, this.log);
+    this.channels = buildChannelConnectors(cfg.channels, this.channelSims?.baseUrls ?? {}, this.log, this.metrics);
+
     this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics });
-    this.upstreams = cfg.upstreams.map((u) => new SmppUpstream(u, this.router as Router, { logger: this.log, metrics: this.metrics }));
+    this.upstreams = [...cfg.upstreams.map((u) => new SmppUpstream(u, this.router as Router, { logger: this.log, metrics: this.metrics })), ...this.channels.values()];
     for (const u of this.upstreams) u.start();
     await this.router.start(this.upstreams);
 
@@ -111,9 +121,25 @@ export class Appliance {
 
     const history = new MessageHistory(store, this.clickhouse, cfg.clickhouse.database);
     const checkWebhookUrl = webhookUrlGuard({ allowPrivateTargets: cfg.webhooks.allowPrivateTargets, allowLoopback: cfg.webhooks.allowLoopback ?? false });
-    const routes = buildRoutes({ admission: this.router.admission, history, keys: store.keys, requestTimeoutMs: cfg.http.requestTimeoutMs, checkWebhookUrl, clickhouse: this.clickhouse, database: cfg.clickhouse.database, registry: this.metrics.registry, health: () => this.health() });
+    const channelEvents = new ChannelEvents(this.router, store, this.log.child({ component: 'channel-callbacks' }), this.metrics);
+    const routes = buildRoutes({
+      admission: this.router.admission,
+      history,
+      keys: store.keys,
+      requestTimeoutMs: cfg.http.requestTimeoutMs,
+      checkWebhookUrl,
+      clickhouse: this.clickhouse,
+      database: cfg.clickhouse.database,
+      registry: this.metrics.registry,
+      health: () => this.health(),
+      channels: this.channels,
+      channelsConfig: cfg.channels,
+      channelEvents,
+      answerWaitMs: cfg.channels.answerWaitMs,
+    });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);
+    this.channelSims?.setCallbackBase(`http://127.0.0.1:${httpPort}/api/v2/callbacks`);
     this.log.info({ http: httpPort, smpp: smppPort, sim: simPort, consumer: this.consumer }, 'Catalyst is up');
     return { http: httpPort, smpp: smppPort, sim: simPort };
   }
@@ -161,6 +187,7 @@ export class Appliance {
       await this.router?.close();
       await Promise.all(this.upstreams.map((u) => u.close()));
       await this.sim?.close();
+      await this.channelSims?.close();
       await this.writer?.close();
       await this.clickhouse?.close();
       await this.redis?.quit();

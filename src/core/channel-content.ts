@@ -81,3 +81,10 @@ export type ChannelContent =
     };
 
 export type ChannelContentKind = ChannelContent['kind'];
+
+/** The contents of one provider family, by the prefix of their kind. */
+export type ContentOf<P extends string> = Extract<ChannelContent, { kind: `${P}.${string}` }>;
+
+export function contentOf<P extends string>(prefix: P, c: ChannelContent | undefined): ContentOf<P> | undefined {
+  return c !== undefined && c.kind.startsWith(`${prefix}.`) ? (c as ContentOf<P>) : undefined;
+}

@@ -203,6 +203,8 @@ const rcs = z.strictObject({
 
 const channels = z
   .strictObject({
+    /** How long a channel send's HTTP answer waits for the provider's id (`external_id`); 0 answers at once with null. */
+    answerWaitMs: z.number().int().min(0).max(30_000).default(2000),
     whatsapp: whatsapp.optional(),
     telegram: telegram.optional(),
     viber: viber.optional(),

@@ -6,6 +6,7 @@ import { sendSms, sendSmsDocs, smsStatus, smsStatusDocs, type SmsDeps } from './
 import { sendSmsBatch, sendSmsBatchDocs } from './catalyst-v2/sms-batch.js';
 import { getMessage, getMessageDocs } from './catalyst-v2/messages.js';
 import { eventsRoutes, type EventsDeps } from './catalyst-v2/events.js';
+import { channelRoutes, type ChannelRouteDeps } from './catalyst-v2/channel-routes.js';
 import type { AccountConfig } from '../core/config.js';
 import { errorResponse, json, type HttpRequest, type HttpResponse, type RouteDocs } from './http.js';
 import { openApiRoute } from './openapi.js';
@@ -13,7 +14,7 @@ import { openApiRoute } from './openapi.js';
 /** The version of the HTTP API the OpenAPI document states (Catalyst v2). */
 export const API_VERSION = '2.0.0';
 
-export interface RouteDeps extends SmsDeps, EventsDeps {
+export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps {
   readonly registry: Registry;
   readonly health: () => Promise<{ ok: boolean; checks: Record<string, unknown> }>;
 }
@@ -53,6 +54,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     { method: 'GET', pattern: '/api/v2/messages/sms/{messageId}/status', auth: true, docs: smsStatusDocs, handle: authed((req, account) => smsStatus(req, account, deps)) },
     { method: 'GET', pattern: '/api/v2/messages/{messageId}', auth: true, docs: getMessageDocs, handle: authed((req, account) => getMessage(req, account, deps)) },
     ...eventsRoutes(deps),
+    ...channelRoutes(deps),
     {
       method: 'GET',
       pattern: '/health',

@@ -73,6 +73,10 @@ export class ChannelConnector<S extends SenderRef> implements UpstreamConnector 
     return this.senders.get(senderKey(account, from));
   }
 
+  hasSender(account: string, from: string): boolean {
+    return this.senders.has(senderKey(account, from));
+  }
+
   /** Whether a send for this sender would go now (its breaker is not open): HTTP answers 503 at once otherwise. */
   senderAvailable(account: string, from: string): boolean {
     const b = this.breakers.get(senderKey(account, from));

@@ -1,0 +1,58 @@
+/**
+ * Builds the channel connectors the config names, each an upstream of the router whose id is its
+ * provider's name. `baseUrls` overrides a provider's base URL (sandbox mode: the simulators').
+ */
+import type { Logger } from 'pino';
+import type { ChannelProvider, ChannelsConfig } from '../../core/config.js';
+import type { Metrics } from '../../core/metrics.js';
+import { whatsappAdapter, type WhatsAppSender } from '../whatsapp/index.js';
+import { ChannelConnector } from './channel-connector.js';
+import type { ProviderAdapter, SenderRef } from './provider.js';
+
+/** The providers' real API roots. */
+export const DEFAULT_BASE_URLS: Readonly<Record<ChannelProvider, string>> = {
+  whatsapp: 'https://graph.facebook.com',
+  telegram: 'https://api.telegram.org',
+  viber: 'https://chatapi.viber.com/pa',
+  messenger: 'https://graph.facebook.com',
+  instagram: 'https://graph.facebook.com',
+  rcs: 'https://rcsbusinessmessaging.googleapis.com',
+};
+
+export type AnyChannelConnector = ChannelConnector<SenderRef>;
+
+interface Section {
+  readonly baseUrl?: string | undefined;
+  readonly maxInflight: number;
+  readonly timeoutMs: number;
+  readonly breaker: { failureThreshold: number; openMs: number };
+  readonly retry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
+  readonly senderTps: number;
+}
+
+function make<S extends SenderRef>(provider: ChannelProvider, section: Section, senders: readonly S[], adapter: ProviderAdapter<S>, baseUrls: Partial<Record<ChannelProvider, string>>, log: Logger, metrics?: Metrics): AnyChannelConnector {
+  const c = new ChannelConnector<S>(
+    adapter,
+    {
+      baseUrl: baseUrls[provider] ?? section.baseUrl ?? DEFAULT_BASE_URLS[provider],
+      senders,
+      maxInflight: section.maxInflight,
+      timeoutMs: section.timeoutMs,
+      breaker: section.breaker,
+      retry: section.retry,
+      senderTps: section.senderTps,
+    },
+    log.child({ component: 'channel', upstream: provider }),
+    metrics,
+  );
+  return c;
+}
+
+export function buildChannelConnectors(cfg: ChannelsConfig, baseUrls: Partial<Record<ChannelProvider, string>>, log: Logger, metrics?: Metrics): Map<ChannelProvider, AnyChannelConnector> {
+  const out = new Map<ChannelProvider, AnyChannelConnector>();
+  if (cfg.whatsapp) {
+    const w = cfg.whatsapp;
+    out.set('whatsapp', make<WhatsAppSender>('whatsapp', w, w.senders, whatsappAdapter(w.apiVersion), baseUrls, log, metrics));
+  }
+  return out;
+}

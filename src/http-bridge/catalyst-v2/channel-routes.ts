@@ -1,0 +1,43 @@
+/**
+ * Every channel endpoint of the seed and every provider callback endpoint, for routes.ts. A
+ * channel whose provider is not configured still has its send routes (answering
+ * CHANNEL_UNAVAILABLE), so the API and its OpenAPI document are the same on every gateway; its
+ * callback route answers 404.
+ */
+import type { Route } from '../app.js';
+import type { AccountConfig, ChannelsConfig } from '../../core/config.js';
+import type { ChannelEvents } from '../../connectors/shared/channel-events.js';
+import { errorResponse, type HttpRequest, type HttpResponse } from '../http.js';
+import type { ChannelDeps } from './channel-send.js';
+import { whatsappRoutes } from './whatsapp.js';
+import { handshake, handshakeDocs, whatsappCallback, whatsappCallbackDocs } from './whatsapp-callbacks.js';
+
+export interface ChannelRouteDeps extends ChannelDeps {
+  readonly channelsConfig?: ChannelsConfig;
+  /** Where callbacks are applied; undefined when the router is not running (unit tests of routes). */
+  readonly channelEvents: ChannelEvents | undefined;
+}
+
+function authed(fn: (req: HttpRequest, account: AccountConfig) => Promise<HttpResponse>): Route['handle'] {
+  return (req, account) => (account ? fn(req, account) : errorResponse('INVALID_API_KEY', 'missing or invalid API key'));
+}
+
+const notConfigured = (provider: string): HttpResponse => errorResponse('NOT_FOUND', `the ${provider} channel is not configured`);
+
+export function channelRoutes(deps: ChannelRouteDeps): Route[] {
+  const cfg: Partial<ChannelsConfig> = deps.channelsConfig ?? {};
+  const sends = [...whatsappRoutes(deps)];
+  const routes: Route[] = sends.map((r) => ({ method: 'POST', pattern: r.pattern, auth: true, docs: r.docs, handle: authed(r.handle) }));
+  const wa = cfg.whatsapp;
+  routes.push(
+    { method: 'GET', pattern: '/api/v2/callbacks/whatsapp', auth: false, docs: handshakeDocs('WhatsApp'), handle: (req) => (wa ? handshake(req, wa.verifyToken) : notConfigured('whatsapp')) },
+    {
+      method: 'POST',
+      pattern: '/api/v2/callbacks/whatsapp',
+      auth: false,
+      docs: whatsappCallbackDocs,
+      handle: (req) => (wa && deps.channelEvents ? whatsappCallback(req, wa, deps.channelEvents) : notConfigured('whatsapp')),
+    },
+  );
+  return routes;
+}

@@ -1,0 +1,46 @@
+/**
+ * The channel providers' simulators for the providers the config names, started together (sandbox
+ * mode, tests, benches), each on its own loopback port. Each knows the credentials of the config's
+ * senders, so it refuses anything else as the provider would.
+ */
+import type { Logger } from 'pino';
+import type { ChannelProvider, ChannelSimsConfig, ChannelsConfig } from '../core/config.js';
+import type { HttpSimulator } from './shared/http-sim.js';
+import { SANDBOX_TEMPLATES, WhatsAppSimulator } from './whatsapp/whatsapp-sim.js';
+
+export interface ChannelSims {
+  readonly sims: ReadonlyMap<ChannelProvider, HttpSimulator>;
+  /** Base URL of each simulator: what the connectors are pointed at. */
+  readonly baseUrls: Partial<Record<ChannelProvider, string>>;
+  readonly whatsapp?: WhatsAppSimulator;
+  /** Points every simulator's callbacks at the appliance's callback endpoints under `base` (…/api/v2/callbacks). */
+  setCallbackBase(base: string): void;
+  close(): Promise<void>;
+}
+
+export async function startChannelSims(channels: ChannelsConfig, opts: ChannelSimsConfig, log: Logger, extra: { templates?: readonly string[] } = {}): Promise<ChannelSims> {
+  const sims = new Map<ChannelProvider, HttpSimulator>();
+  const baseUrls: Partial<Record<ChannelProvider, string>> = {};
+  let whatsapp: WhatsAppSimulator | undefined;
+  const simLog = log.child({ component: 'channel-sim' });
+  if (channels.whatsapp) {
+    const w = channels.whatsapp;
+    whatsapp = new WhatsAppSimulator(
+      { ...opts, appSecret: w.appSecret, numbers: new Map(w.senders.map((s) => [s.phoneNumberId, s.accessToken])), templates: extra.templates ?? SANDBOX_TEMPLATES },
+      simLog,
+    );
+    baseUrls.whatsapp = await whatsapp.listen();
+    sims.set('whatsapp', whatsapp);
+  }
+  return {
+    sims,
+    baseUrls,
+    ...(whatsapp ? { whatsapp } : {}),
+    setCallbackBase(base: string): void {
+      for (const [p, s] of sims) s.callbackUrl = `${base.replace(/\/$/, '')}/${p}`;
+    },
+    async close(): Promise<void> {
+      await Promise.all([...sims.values()].map((s) => s.close()));
+    },
+  };
+}

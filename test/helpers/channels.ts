@@ -1,0 +1,74 @@
+/**
+ * An appliance with every channel connector configured and pointed at the channel simulators
+ * (channelSims, started by the appliance as in sandbox mode), the SMSC simulator for SMS (RCS
+ * fallback), and a webhook receiver. Real Redis, ClickHouse and sockets.
+ */
+import type { Appliance } from '../../src/appliance.js';
+import type { SmscSimulator } from '../../src/sim/index.js';
+import { Receiver } from '../integration/webhooks/receiver.js';
+import { E2E_ACCOUNT, dropDatabase, e2eConfig, startAppliance, startSim } from './appliance.js';
+
+export const WEBHOOK_SECRET = 'whsec_channels_0123456789';
+
+export const CREDS = {
+  whatsapp: { appSecret: 'wa-app-secret-0123', verifyToken: 'wa-verify-token', phoneNumberId: '106540352242922', accessToken: 'EAAGsandboxTokenForTests' },
+  telegram: { secretToken: 'tg-secret_token-01', botToken: '123456:AAH-sandbox_token_for_tests' },
+  viber: { authToken: '4453b6ac12345678-e02603c0d2f7b3d3-sandbox', name: 'Catalyst' },
+  messenger: { appSecret: 'fb-app-secret-0123', verifyToken: 'fb-verify-token', pageId: '104872551234567', accessToken: 'EAAPageTokenForTests' },
+  instagram: { appSecret: 'ig-app-secret-0123', verifyToken: 'ig-verify-token', pageId: '17841400000000001', accessToken: 'IGAATokenForTests' },
+};
+
+export interface ChannelsHarness {
+  readonly app: Appliance;
+  readonly smsc: SmscSimulator;
+  readonly rx: Receiver;
+  readonly base: string;
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+export async function startChannels(over: { channels?: Record<string, unknown>; channelSims?: Record<string, unknown> } = {}): Promise<ChannelsHarness> {
+  const s = await startSim();
+  const rx = await Receiver.start(WEBHOOK_SECRET);
+  const common = { breaker: { failureThreshold: 3, openMs: 1500 }, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50 }, timeoutMs: 2000 };
+  const raw = await e2eConfig(s.port, {
+    webhooks: { allowLoopback: true, backoffBaseSeconds: 0.2 },
+    rateCards: [{ id: 'RC-WHATSAPP-2024', currency: 'USD', rates: [{ channel: 'whatsapp', prefix: '', price: 0.035 }] }],
+    channelSims: { enabled: true, deliveredDelayMs: 30, readDelayMs: 30, ...(over.channelSims ?? {}) },
+    channels: {
+      answerWaitMs: 2000,
+      whatsapp: {
+        ...common,
+        price: 0.03,
+        appSecret: CREDS.whatsapp.appSecret,
+        verifyToken: CREDS.whatsapp.verifyToken,
+        senders: [{ account: E2E_ACCOUNT.id, from: '+1234567890', phoneNumberId: CREDS.whatsapp.phoneNumberId, accessToken: CREDS.whatsapp.accessToken }],
+      },
+      ...(over.channels ?? {}),
+    },
+  });
+  const accounts = raw['accounts'] as Record<string, unknown>[];
+  accounts[0] = { ...accounts[0], webhookSecret: WEBHOOK_SECRET, rateCards: ['RC-WHATSAPP-2024'] };
+  const started = await startAppliance(raw);
+  const base = `http://127.0.0.1:${started.httpPort}`;
+  return {
+    app: started.app,
+    smsc: s.sim,
+    rx,
+    base,
+    async post(path, body, headers = {}) {
+      const res = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${E2E_ACCOUNT.apiKey}`, 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    },
+    async close() {
+      await started.app.close();
+      await s.sim.close();
+      await rx.close();
+      await dropDatabase(started.config.clickhouse.database);
+    },
+  };
+}
