@@ -123,7 +123,7 @@ export class Admission {
     if (!price.ok) return { ok: false, reason: price.reason };
     // A channel message is one request to its provider, whatever its length.
     const parts = m.channel === 'sms' ? countSmsParts(m.body) : 1;
-    const channel = m.channel as ChannelName;
+    const channel: ChannelName = m.channel;
     const message: Message = price.rateCardId !== undefined && m.rateCardId !== price.rateCardId ? { ...m, rateCardId: price.rateCardId } : m;
     const item: AdmitItem = {
       routed: { message, upstream: route.upstream, priceMicros: price.partPriceMicros * parts, currency: account.currency, parts },
