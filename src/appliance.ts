@@ -100,10 +100,9 @@ export class Appliance {
       simPort = (await this.sim.listen()).port;
     }
 
-    if (cfg.channelSims.enabled) this.channelSims = await startChannelSims(cfg.channels, cfg.channelSims, this.log);
-    this.channels = buildChannelConnectors(cfg.channels, this.channelSims?.baseUrls ?? {}, this.log, this.metrics);
-
     this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics });
+    if (cfg.channelSims.enabled) this.channelSims = await startChannelSims(cfg.channels, cfg.channelSims, this.log);
+    this.channels = buildChannelConnectors(cfg.channels, { baseUrls: this.channelSims?.baseUrls ?? {}, sink: this.router, log: this.log, metrics: this.metrics });
     this.upstreams = [...cfg.upstreams.map((u) => new SmppUpstream(u, this.router as Router, { logger: this.log, metrics: this.metrics })), ...this.channels.values()];
     for (const u of this.upstreams) u.start();
     await this.router.start(this.upstreams);

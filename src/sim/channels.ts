@@ -7,12 +7,14 @@ import type { Logger } from 'pino';
 import type { ChannelProvider, ChannelSimsConfig, ChannelsConfig } from '../core/config.js';
 import type { HttpSimulator } from './shared/http-sim.js';
 import { SANDBOX_TEMPLATES, WhatsAppSimulator } from './whatsapp/whatsapp-sim.js';
+import { TelegramSimulator } from './telegram/telegram-sim.js';
 
 export interface ChannelSims {
   readonly sims: ReadonlyMap<ChannelProvider, HttpSimulator>;
   /** Base URL of each simulator: what the connectors are pointed at. */
   readonly baseUrls: Partial<Record<ChannelProvider, string>>;
   readonly whatsapp?: WhatsAppSimulator;
+  readonly telegram?: TelegramSimulator;
   /** Points every simulator's callbacks at the appliance's callback endpoints under `base` (…/api/v2/callbacks). */
   setCallbackBase(base: string): void;
   close(): Promise<void>;
@@ -32,10 +34,18 @@ export async function startChannelSims(channels: ChannelsConfig, opts: ChannelSi
     baseUrls.whatsapp = await whatsapp.listen();
     sims.set('whatsapp', whatsapp);
   }
+  let telegram: TelegramSimulator | undefined;
+  if (channels.telegram) {
+    const t = channels.telegram;
+    telegram = new TelegramSimulator({ ...opts, bots: t.senders.map((s) => s.botToken), secretToken: t.secretToken }, simLog);
+    baseUrls.telegram = await telegram.listen();
+    sims.set('telegram', telegram);
+  }
   return {
     sims,
     baseUrls,
     ...(whatsapp ? { whatsapp } : {}),
+    ...(telegram ? { telegram } : {}),
     setCallbackBase(base: string): void {
       for (const [p, s] of sims) s.callbackUrl = `${base.replace(/\/$/, '')}/${p}`;
     },

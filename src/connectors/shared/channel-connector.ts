@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { BreakerConfig, RetryConfig } from '../../core/config.js';
 import type { Message } from '../../core/message.js';
 import type { Metrics } from '../../core/metrics.js';
-import type { SendResult, UpstreamConnector } from '../../router/upstream.js';
+import type { SendResult, UpstreamConnector, UpstreamSink } from '../../router/upstream.js';
 import { TokenBucket } from '../smpp/token-bucket.js';
 import { backoffMs, delay } from './backoff.js';
 import { BREAKER_STATE_VALUE, CircuitBreaker } from './circuit-breaker.js';
@@ -25,6 +25,8 @@ export interface ChannelConnectorOptions<S extends SenderRef> {
   readonly breaker: BreakerConfig;
   readonly retry: RetryConfig;
   readonly senderTps: number;
+  /** Where a provider without receipts reports its acceptance as the delivery (deliveredOnAccept). */
+  readonly sink?: Pick<UpstreamSink, 'receipts'>;
 }
 
 /** The send the HTTP answer may wait for: the provider's id once the provider took the message. */
@@ -141,6 +143,12 @@ export class ChannelConnector<S extends SenderRef> implements UpstreamConnector 
       if (outcome.ok) {
         breaker.success();
         this.metrics?.channelRequests.inc({ upstream: this.id, result: 'ok' });
+        if (this.adapter.deliveredOnAccept === true && this.opts.sink) {
+          // Held as an early receipt until the dispatcher records the send (as an SMSC's fast receipt is).
+          await this.opts.sink.receipts(this.id, [{ upstreamMessageId: outcome.externalId, stat: 'DELIVRD', err: '000' }]).catch((err: unknown) => {
+            this.log.warn({ err, upstream: this.id }, 'could not record the delivery of an accepted message');
+          });
+        }
         return { kind: 'submitted', upstreamIds: [outcome.externalId] };
       }
       const f = outcome.failure;

@@ -5,6 +5,8 @@
 import type { Logger } from 'pino';
 import type { ChannelProvider, ChannelsConfig } from '../../core/config.js';
 import type { Metrics } from '../../core/metrics.js';
+import type { UpstreamSink } from '../../router/upstream.js';
+import { telegramAdapter, type TelegramSender } from '../telegram/index.js';
 import { whatsappAdapter, type WhatsAppSender } from '../whatsapp/index.js';
 import { ChannelConnector } from './channel-connector.js';
 import type { ProviderAdapter, SenderRef } from './provider.js';
@@ -30,7 +32,15 @@ interface Section {
   readonly senderTps: number;
 }
 
-function make<S extends SenderRef>(provider: ChannelProvider, section: Section, senders: readonly S[], adapter: ProviderAdapter<S>, baseUrls: Partial<Record<ChannelProvider, string>>, log: Logger, metrics?: Metrics): AnyChannelConnector {
+interface Env {
+  readonly baseUrls: Partial<Record<ChannelProvider, string>>;
+  readonly sink: Pick<UpstreamSink, 'receipts'>;
+  readonly log: Logger;
+  readonly metrics?: Metrics | undefined;
+}
+
+function make<S extends SenderRef>(provider: ChannelProvider, section: Section, senders: readonly S[], adapter: ProviderAdapter<S>, env: Env): AnyChannelConnector {
+  const { baseUrls, log, metrics } = env;
   const c = new ChannelConnector<S>(
     adapter,
     {
@@ -41,6 +51,7 @@ function make<S extends SenderRef>(provider: ChannelProvider, section: Section, 
       breaker: section.breaker,
       retry: section.retry,
       senderTps: section.senderTps,
+      sink: env.sink,
     },
     log.child({ component: 'channel', upstream: provider }),
     metrics,
@@ -48,11 +59,15 @@ function make<S extends SenderRef>(provider: ChannelProvider, section: Section, 
   return c;
 }
 
-export function buildChannelConnectors(cfg: ChannelsConfig, baseUrls: Partial<Record<ChannelProvider, string>>, log: Logger, metrics?: Metrics): Map<ChannelProvider, AnyChannelConnector> {
+export function buildChannelConnectors(cfg: ChannelsConfig, env: Env): Map<ChannelProvider, AnyChannelConnector> {
   const out = new Map<ChannelProvider, AnyChannelConnector>();
   if (cfg.whatsapp) {
     const w = cfg.whatsapp;
-    out.set('whatsapp', make<WhatsAppSender>('whatsapp', w, w.senders, whatsappAdapter(w.apiVersion), baseUrls, log, metrics));
+    out.set('whatsapp', make<WhatsAppSender>('whatsapp', w, w.senders, whatsappAdapter(w.apiVersion), env));
+  }
+  if (cfg.telegram) {
+    const t = cfg.telegram;
+    out.set('telegram', make<TelegramSender>('telegram', t, t.senders, telegramAdapter, env));
   }
   return out;
 }

@@ -38,6 +38,11 @@ export interface ProviderAdapter<S extends SenderRef> {
   readonly name: string;
   build(message: Message, sender: S, baseUrl: string, auth: string | undefined): BuiltRequest;
   parse(answer: HttpAnswer & { kind: 'answer' }): ParsedAnswer;
+  /**
+   * The provider reports nothing after it accepted a message (Telegram has no delivery receipts for
+   * bots): its acceptance is the delivery, reported as a DELIVRD receipt at once.
+   */
+  readonly deliveredOnAccept?: boolean;
   /** A bearer token fetched before sending (RBM's OAuth); undefined for providers with static credentials. */
   authorize?(sender: S): Promise<{ ok: true; token: string } | { ok: false; failure: ProviderFailure }>;
 }

@@ -10,6 +10,8 @@ import type { ChannelEvents } from '../../connectors/shared/channel-events.js';
 import { errorResponse, type HttpRequest, type HttpResponse } from '../http.js';
 import type { ChannelDeps } from './channel-send.js';
 import { whatsappRoutes } from './whatsapp.js';
+import { telegramRoutes } from './telegram.js';
+import { telegramCallback, telegramCallbackDocs } from './telegram-callbacks.js';
 import { handshake, handshakeDocs, whatsappCallback, whatsappCallbackDocs } from './whatsapp-callbacks.js';
 
 export interface ChannelRouteDeps extends ChannelDeps {
@@ -26,7 +28,7 @@ const notConfigured = (provider: string): HttpResponse => errorResponse('NOT_FOU
 
 export function channelRoutes(deps: ChannelRouteDeps): Route[] {
   const cfg: Partial<ChannelsConfig> = deps.channelsConfig ?? {};
-  const sends = [...whatsappRoutes(deps)];
+  const sends = [...whatsappRoutes(deps), ...telegramRoutes(deps)];
   const routes: Route[] = sends.map((r) => ({ method: 'POST', pattern: r.pattern, auth: true, docs: r.docs, handle: authed(r.handle) }));
   const wa = cfg.whatsapp;
   routes.push(
@@ -39,5 +41,13 @@ export function channelRoutes(deps: ChannelRouteDeps): Route[] {
       handle: (req) => (wa && deps.channelEvents ? whatsappCallback(req, wa, deps.channelEvents) : notConfigured('whatsapp')),
     },
   );
+  const tg = cfg.telegram;
+  routes.push({
+    method: 'POST',
+    pattern: '/api/v2/callbacks/telegram/{botId}',
+    auth: false,
+    docs: telegramCallbackDocs,
+    handle: (req) => (tg && deps.channelEvents ? telegramCallback(req, tg, deps.channelEvents) : notConfigured('telegram')),
+  });
   return routes;
 }
