@@ -8,6 +8,7 @@ import type { ChannelProvider, ChannelSimsConfig, ChannelsConfig } from '../core
 import type { HttpSimulator } from './shared/http-sim.js';
 import { SANDBOX_TEMPLATES, WhatsAppSimulator } from './whatsapp/whatsapp-sim.js';
 import { TelegramSimulator } from './telegram/telegram-sim.js';
+import { ViberSimulator } from './viber/viber-sim.js';
 
 export interface ChannelSims {
   readonly sims: ReadonlyMap<ChannelProvider, HttpSimulator>;
@@ -15,6 +16,7 @@ export interface ChannelSims {
   readonly baseUrls: Partial<Record<ChannelProvider, string>>;
   readonly whatsapp?: WhatsAppSimulator;
   readonly telegram?: TelegramSimulator;
+  readonly viber?: ViberSimulator;
   /** Points every simulator's callbacks at the appliance's callback endpoints under `base` (…/api/v2/callbacks). */
   setCallbackBase(base: string): void;
   close(): Promise<void>;
@@ -41,11 +43,18 @@ export async function startChannelSims(channels: ChannelsConfig, opts: ChannelSi
     baseUrls.telegram = await telegram.listen();
     sims.set('telegram', telegram);
   }
+  let viber: ViberSimulator | undefined;
+  if (channels.viber) {
+    viber = new ViberSimulator({ ...opts, bots: new Map(channels.viber.senders.map((s) => [s.authToken, s.from])) }, simLog);
+    baseUrls.viber = `${await viber.listen()}/pa`;
+    sims.set('viber', viber);
+  }
   return {
     sims,
     baseUrls,
     ...(whatsapp ? { whatsapp } : {}),
     ...(telegram ? { telegram } : {}),
+    ...(viber ? { viber } : {}),
     setCallbackBase(base: string): void {
       for (const [p, s] of sims) s.callbackUrl = `${base.replace(/\/$/, '')}/${p}`;
     },

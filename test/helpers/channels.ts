@@ -45,6 +45,7 @@ export async function startChannels(over: { channels?: Record<string, unknown>; 
         senders: [{ account: E2E_ACCOUNT.id, from: '+1234567890', phoneNumberId: CREDS.whatsapp.phoneNumberId, accessToken: CREDS.whatsapp.accessToken }],
       },
       telegram: { ...common, price: 0.002, secretToken: CREDS.telegram.secretToken, senders: [{ account: E2E_ACCOUNT.id, from: '/bot_token', botToken: CREDS.telegram.botToken }] },
+      viber: { ...common, price: 0.004, senders: [{ account: E2E_ACCOUNT.id, from: 'bot_account_id', authToken: CREDS.viber.authToken, name: CREDS.viber.name }] },
       ...(over.channels ?? {}),
     },
   });

@@ -7,6 +7,7 @@ import type { ChannelProvider, ChannelsConfig } from '../../core/config.js';
 import type { Metrics } from '../../core/metrics.js';
 import type { UpstreamSink } from '../../router/upstream.js';
 import { telegramAdapter, type TelegramSender } from '../telegram/index.js';
+import { viberAdapter, type ViberSender } from '../viber/index.js';
 import { whatsappAdapter, type WhatsAppSender } from '../whatsapp/index.js';
 import { ChannelConnector } from './channel-connector.js';
 import type { ProviderAdapter, SenderRef } from './provider.js';
@@ -68,6 +69,10 @@ export function buildChannelConnectors(cfg: ChannelsConfig, env: Env): Map<Chann
   if (cfg.telegram) {
     const t = cfg.telegram;
     out.set('telegram', make<TelegramSender>('telegram', t, t.senders, telegramAdapter, env));
+  }
+  if (cfg.viber) {
+    const v = cfg.viber;
+    out.set('viber', make<ViberSender>('viber', v, v.senders, viberAdapter, env));
   }
   return out;
 }

@@ -11,6 +11,8 @@ import { errorResponse, type HttpRequest, type HttpResponse } from '../http.js';
 import type { ChannelDeps } from './channel-send.js';
 import { whatsappRoutes } from './whatsapp.js';
 import { telegramRoutes } from './telegram.js';
+import { viberRoutes } from './viber.js';
+import { viberCallback, viberCallbackDocs } from './viber-callbacks.js';
 import { telegramCallback, telegramCallbackDocs } from './telegram-callbacks.js';
 import { handshake, handshakeDocs, whatsappCallback, whatsappCallbackDocs } from './whatsapp-callbacks.js';
 
@@ -28,7 +30,7 @@ const notConfigured = (provider: string): HttpResponse => errorResponse('NOT_FOU
 
 export function channelRoutes(deps: ChannelRouteDeps): Route[] {
   const cfg: Partial<ChannelsConfig> = deps.channelsConfig ?? {};
-  const sends = [...whatsappRoutes(deps), ...telegramRoutes(deps)];
+  const sends = [...whatsappRoutes(deps), ...telegramRoutes(deps), ...viberRoutes(deps)];
   const routes: Route[] = sends.map((r) => ({ method: 'POST', pattern: r.pattern, auth: true, docs: r.docs, handle: authed(r.handle) }));
   const wa = cfg.whatsapp;
   routes.push(
@@ -48,6 +50,14 @@ export function channelRoutes(deps: ChannelRouteDeps): Route[] {
     auth: false,
     docs: telegramCallbackDocs,
     handle: (req) => (tg && deps.channelEvents ? telegramCallback(req, tg, deps.channelEvents) : notConfigured('telegram')),
+  });
+  const vb = cfg.viber;
+  routes.push({
+    method: 'POST',
+    pattern: '/api/v2/callbacks/viber/{from}',
+    auth: false,
+    docs: viberCallbackDocs,
+    handle: (req) => (vb && deps.channelEvents ? viberCallback(req, vb.senders, deps.channelEvents) : notConfigured('viber')),
   });
   return routes;
 }
