@@ -22,6 +22,8 @@
  *   {p}asm:{account}:{src}:{dst}:{ref} hash parts of a long message from an ESME, until complete
  *   {p}idem:{account}:{sha256(key)} hash  an Idempotency-Key's first answer (r) and codes (c), 24 h
  *   {p}btw:{batch}            list    messages of a batch waiting for a maxConcurrent slot
+ *   {p}cv:{upstream}:{sender}:{user} zset a channel conversation's sent provider ids by send time (ms),
+ *                                     for read receipts that only give a watermark (Messenger), 7 days
  *
  * Not Redis Cluster ready: scripts touch keys they compute. Cluster needs a hash tag per account
  * and per upstream (docs/architecture.md, "Scale-out").
@@ -69,6 +71,9 @@ export class Keys {
   }
   idempotency(account: string, keyHash: string): string {
     return `${this.prefix}idem:${account}:${keyHash}`;
+  }
+  conversation(upstream: string, sender: string, user: string): string {
+    return `${this.prefix}cv:${upstream}:${sender}:${user}`;
   }
   bucket(account: string): string {
     return `${this.prefix}tb:${account}`;
