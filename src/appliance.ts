@@ -102,7 +102,8 @@ export class Appliance {
 
     this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics });
     if (cfg.channelSims.enabled) this.channelSims = await startChannelSims(cfg.channels, cfg.channelSims, this.log);
-    this.channels = buildChannelConnectors(cfg.channels, { baseUrls: this.channelSims?.baseUrls ?? {}, sink: this.router, log: this.log, metrics: this.metrics });
+    const channelEvents = new ChannelEvents(this.router, store, this.log.child({ component: 'channel-callbacks' }), this.metrics);
+    this.channels = buildChannelConnectors(cfg.channels, { baseUrls: this.channelSims?.baseUrls ?? {}, sink: this.router, conversations: channelEvents.conversations, log: this.log, metrics: this.metrics });
     this.upstreams = [...cfg.upstreams.map((u) => new SmppUpstream(u, this.router as Router, { logger: this.log, metrics: this.metrics })), ...this.channels.values()];
     for (const u of this.upstreams) u.start();
     await this.router.start(this.upstreams);
@@ -120,7 +121,6 @@ export class Appliance {
 
     const history = new MessageHistory(store, this.clickhouse, cfg.clickhouse.database);
     const checkWebhookUrl = webhookUrlGuard({ allowPrivateTargets: cfg.webhooks.allowPrivateTargets, allowLoopback: cfg.webhooks.allowLoopback ?? false });
-    const channelEvents = new ChannelEvents(this.router, store, this.log.child({ component: 'channel-callbacks' }), this.metrics);
     const routes = buildRoutes({
       admission: this.router.admission,
       history,

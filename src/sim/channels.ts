@@ -9,6 +9,7 @@ import type { HttpSimulator } from './shared/http-sim.js';
 import { SANDBOX_TEMPLATES, WhatsAppSimulator } from './whatsapp/whatsapp-sim.js';
 import { TelegramSimulator } from './telegram/telegram-sim.js';
 import { ViberSimulator } from './viber/viber-sim.js';
+import { MetaSendSimulator } from './meta-send/meta-send-sim.js';
 
 export interface ChannelSims {
   readonly sims: ReadonlyMap<ChannelProvider, HttpSimulator>;
@@ -17,6 +18,8 @@ export interface ChannelSims {
   readonly whatsapp?: WhatsAppSimulator;
   readonly telegram?: TelegramSimulator;
   readonly viber?: ViberSimulator;
+  readonly messenger?: MetaSendSimulator;
+  readonly instagram?: MetaSendSimulator;
   /** Points every simulator's callbacks at the appliance's callback endpoints under `base` (…/api/v2/callbacks). */
   setCallbackBase(base: string): void;
   close(): Promise<void>;
@@ -49,8 +52,18 @@ export async function startChannelSims(channels: ChannelsConfig, opts: ChannelSi
     baseUrls.viber = `${await viber.listen()}/pa`;
     sims.set('viber', viber);
   }
+  const meta: Partial<Record<'messenger' | 'instagram', MetaSendSimulator>> = {};
+  for (const product of ['messenger', 'instagram'] as const) {
+    const c = channels[product];
+    if (!c) continue;
+    const sim = new MetaSendSimulator({ ...opts, product, appSecret: c.appSecret, pages: new Map(c.senders.map((s) => [s.pageId, s.accessToken])) }, simLog);
+    baseUrls[product] = await sim.listen();
+    sims.set(product, sim);
+    meta[product] = sim;
+  }
   return {
     sims,
+    ...meta,
     baseUrls,
     ...(whatsapp ? { whatsapp } : {}),
     ...(telegram ? { telegram } : {}),

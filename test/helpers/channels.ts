@@ -46,6 +46,8 @@ export async function startChannels(over: { channels?: Record<string, unknown>; 
       },
       telegram: { ...common, price: 0.002, secretToken: CREDS.telegram.secretToken, senders: [{ account: E2E_ACCOUNT.id, from: '/bot_token', botToken: CREDS.telegram.botToken }] },
       viber: { ...common, price: 0.004, senders: [{ account: E2E_ACCOUNT.id, from: 'bot_account_id', authToken: CREDS.viber.authToken, name: CREDS.viber.name }] },
+      messenger: { ...common, price: 0.001, appSecret: CREDS.messenger.appSecret, verifyToken: CREDS.messenger.verifyToken, senders: [{ account: E2E_ACCOUNT.id, from: 'page_id', pageId: CREDS.messenger.pageId, accessToken: CREDS.messenger.accessToken }] },
+      instagram: { ...common, price: 0.001, appSecret: CREDS.instagram.appSecret, verifyToken: CREDS.instagram.verifyToken, senders: [{ account: E2E_ACCOUNT.id, from: 'business_account_id', pageId: CREDS.instagram.pageId, accessToken: CREDS.instagram.accessToken }] },
       ...(over.channels ?? {}),
     },
   });

@@ -15,6 +15,7 @@ import { TokenBucket } from '../smpp/token-bucket.js';
 import { backoffMs, delay } from './backoff.js';
 import { BREAKER_STATE_VALUE, CircuitBreaker } from './circuit-breaker.js';
 import { httpSend, type HttpAnswer } from './http-client.js';
+import type { Conversations } from './conversations.js';
 import { eventErrorCode, transportFailure, type ProviderAdapter, type ProviderFailure, type SenderRef } from './provider.js';
 
 export interface ChannelConnectorOptions<S extends SenderRef> {
@@ -27,6 +28,8 @@ export interface ChannelConnectorOptions<S extends SenderRef> {
   readonly senderTps: number;
   /** Where a provider without receipts reports its acceptance as the delivery (deliveredOnAccept). */
   readonly sink?: Pick<UpstreamSink, 'receipts'>;
+  /** Where accepted messages are recorded for watermark read receipts (readByWatermark). */
+  readonly conversations?: Conversations;
 }
 
 /** The send the HTTP answer may wait for: the provider's id once the provider took the message. */
@@ -143,6 +146,11 @@ export class ChannelConnector<S extends SenderRef> implements UpstreamConnector 
       if (outcome.ok) {
         breaker.success();
         this.metrics?.channelRequests.inc({ upstream: this.id, result: 'ok' });
+        if (this.adapter.readByWatermark === true && this.opts.conversations) {
+          await this.opts.conversations.record(this.id, sender.from, message.destination.addr, outcome.externalId, Date.now()).catch((err: unknown) => {
+            this.log.warn({ err, upstream: this.id }, 'could not record a sent message for read receipts');
+          });
+        }
         if (this.adapter.deliveredOnAccept === true && this.opts.sink) {
           // Held as an early receipt until the dispatcher records the send (as an SMSC's fast receipt is).
           await this.opts.sink.receipts(this.id, [{ upstreamMessageId: outcome.externalId, stat: 'DELIVRD', err: '000' }]).catch((err: unknown) => {

@@ -16,6 +16,7 @@ import type { Channel } from '../../core/message.js';
 import type { Metrics } from '../../core/metrics.js';
 import type { InboundMessage, UpstreamReceipt } from '../../router/upstream.js';
 import type { MessageStore } from '../../store/redis/message-store.js';
+import { Conversations } from './conversations.js';
 import type { EnqueueResult, WebhookEventInput } from '../../store/redis/webhook-store.js';
 
 export interface ChannelStatus {
@@ -53,6 +54,7 @@ export class ChannelEvents {
     private readonly store: MessageStore,
     private readonly log: Logger,
     private readonly metrics?: Metrics,
+    readonly conversations: Conversations = new Conversations(store.redis, store.keys),
   ) {}
 
   /** Resolves once every change is in Redis; a rejection means the provider should retry the callback. */
@@ -117,6 +119,12 @@ export class ChannelEvents {
         accountId: m.accountId,
       })),
     );
+  }
+
+  /** A read watermark (Messenger): every message sent in the conversation up to it was read. */
+  async readUpTo(upstream: string, sender: string, user: string, watermark: number): Promise<void> {
+    const ids = await this.conversations.readUpTo(upstream, sender, user, watermark);
+    if (ids.length > 0) await this.statuses(upstream, ids.map((externalId) => ({ externalId, state: 'read' as const, at: watermark })));
   }
 
   rejected(upstream: string, kind: string, result: 'bad_signature' | 'invalid'): void {

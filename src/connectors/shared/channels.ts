@@ -33,7 +33,13 @@ interface Section {
   readonly senderTps: number;
 }
 
+import type { Conversations } from './conversations.js';
+import { instagramAdapter } from '../instagram/index.js';
+import { messengerAdapter } from '../messenger/index.js';
+import type { MetaPageSender } from '../meta-send/index.js';
+
 interface Env {
+  readonly conversations?: Conversations | undefined;
   readonly baseUrls: Partial<Record<ChannelProvider, string>>;
   readonly sink: Pick<UpstreamSink, 'receipts'>;
   readonly log: Logger;
@@ -53,6 +59,7 @@ function make<S extends SenderRef>(provider: ChannelProvider, section: Section, 
       retry: section.retry,
       senderTps: section.senderTps,
       sink: env.sink,
+      ...(env.conversations ? { conversations: env.conversations } : {}),
     },
     log.child({ component: 'channel', upstream: provider }),
     metrics,
@@ -73,6 +80,10 @@ export function buildChannelConnectors(cfg: ChannelsConfig, env: Env): Map<Chann
   if (cfg.viber) {
     const v = cfg.viber;
     out.set('viber', make<ViberSender>('viber', v, v.senders, viberAdapter, env));
+  }
+  for (const product of ['messenger', 'instagram'] as const) {
+    const m = cfg[product];
+    if (m) out.set(product, make<MetaPageSender>(product, m, m.senders, product === 'messenger' ? messengerAdapter(m.apiVersion) : instagramAdapter(m.apiVersion), env));
   }
   return out;
 }

@@ -43,6 +43,8 @@ export interface ProviderAdapter<S extends SenderRef> {
    * bots): its acceptance is the delivery, reported as a DELIVRD receipt at once.
    */
   readonly deliveredOnAccept?: boolean;
+  /** Record each accepted message in its conversation: the provider's read receipts give only a watermark. */
+  readonly readByWatermark?: boolean;
   /** A bearer token fetched before sending (RBM's OAuth); undefined for providers with static credentials. */
   authorize?(sender: S): Promise<{ ok: true; token: string } | { ok: false; failure: ProviderFailure }>;
 }

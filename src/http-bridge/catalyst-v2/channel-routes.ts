@@ -12,6 +12,9 @@ import type { ChannelDeps } from './channel-send.js';
 import { whatsappRoutes } from './whatsapp.js';
 import { telegramRoutes } from './telegram.js';
 import { viberRoutes } from './viber.js';
+import { messengerRoutes } from './messenger.js';
+import { instagramRoutes } from './instagram.js';
+import { metaCallback, metaCallbackDocs } from './messenger-callbacks.js';
 import { viberCallback, viberCallbackDocs } from './viber-callbacks.js';
 import { telegramCallback, telegramCallbackDocs } from './telegram-callbacks.js';
 import { handshake, handshakeDocs, whatsappCallback, whatsappCallbackDocs } from './whatsapp-callbacks.js';
@@ -30,7 +33,7 @@ const notConfigured = (provider: string): HttpResponse => errorResponse('NOT_FOU
 
 export function channelRoutes(deps: ChannelRouteDeps): Route[] {
   const cfg: Partial<ChannelsConfig> = deps.channelsConfig ?? {};
-  const sends = [...whatsappRoutes(deps), ...telegramRoutes(deps), ...viberRoutes(deps)];
+  const sends = [...whatsappRoutes(deps), ...telegramRoutes(deps), ...viberRoutes(deps), ...instagramRoutes(deps), ...messengerRoutes(deps)];
   const routes: Route[] = sends.map((r) => ({ method: 'POST', pattern: r.pattern, auth: true, docs: r.docs, handle: authed(r.handle) }));
   const wa = cfg.whatsapp;
   routes.push(
@@ -59,5 +62,12 @@ export function channelRoutes(deps: ChannelRouteDeps): Route[] {
     docs: viberCallbackDocs,
     handle: (req) => (vb && deps.channelEvents ? viberCallback(req, vb.senders, deps.channelEvents) : notConfigured('viber')),
   });
+  for (const product of ['messenger', 'instagram'] as const) {
+    const c = cfg[product];
+    routes.push(
+      { method: 'GET', pattern: `/api/v2/callbacks/${product}`, auth: false, docs: handshakeDocs(product === 'messenger' ? 'Messenger' : 'Instagram'), handle: (req) => (c ? handshake(req, c.verifyToken) : notConfigured(product)) },
+      { method: 'POST', pattern: `/api/v2/callbacks/${product}`, auth: false, docs: metaCallbackDocs(product), handle: (req) => (c && deps.channelEvents ? metaCallback(product, req, c, deps.channelEvents) : notConfigured(product)) },
+    );
+  }
   return routes;
 }
