@@ -39,6 +39,10 @@ export class Keys {
   upstreamId(upstream: string, smscId: string): string {
     return `${this.prefix}u:${upstream}:${smscId}`;
   }
+  /** A receipt held until its send is recorded (receipts.lua writes it; the RCS fallback reads it). */
+  early(upstream: string, smscId: string): string {
+    return `${this.prefix}early:${upstream}:${smscId}`;
+  }
   timers(): string {
     return `${this.prefix}timers`;
   }
