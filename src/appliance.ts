@@ -103,7 +103,23 @@ export class Appliance {
     this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics });
     if (cfg.channelSims.enabled) this.channelSims = await startChannelSims(cfg.channels, cfg.channelSims, this.log);
     const channelEvents = new ChannelEvents(this.router, store, this.log.child({ component: 'channel-callbacks' }), this.metrics);
-    this.channels = buildChannelConnectors(cfg.channels, { baseUrls: this.channelSims?.baseUrls ?? {}, sink: this.router, conversations: channelEvents.conversations, log: this.log, metrics: this.metrics });
+    const router = this.router;
+    this.channels = buildChannelConnectors(cfg.channels, {
+      baseUrls: this.channelSims?.baseUrls ?? {},
+      tokenUris: this.channelSims?.tokenUris ?? {},
+      sink: router,
+      conversations: channelEvents.conversations,
+      // RCS fallback: the SMS upstream of the destination (or channels.rcs.fallbackUpstream).
+      smsUpstream: (destination) => {
+        const id = cfg.channels.rcs?.fallbackUpstream ?? router.routes.lookup('sms', destination)?.upstream;
+        return this.upstreams.find((u) => u.id === id);
+      },
+      redis: this.redis,
+      keys: store.keys,
+      mappingTtlSeconds: cfg.router.retentionSeconds,
+      log: this.log,
+      metrics: this.metrics,
+    });
     this.upstreams = [...cfg.upstreams.map((u) => new SmppUpstream(u, this.router as Router, { logger: this.log, metrics: this.metrics })), ...this.channels.values()];
     for (const u of this.upstreams) u.start();
     await this.router.start(this.upstreams);

@@ -71,7 +71,7 @@ export type ChannelContent =
   | { readonly kind: 'meta.text'; readonly text: string }
   | { readonly kind: 'instagram.story_reply'; readonly storyId: string; readonly text: string }
   | { readonly kind: 'messenger.generic'; readonly elements: readonly GenericElement[] }
-  | { readonly kind: 'rcs.text'; readonly text: string }
+  | { readonly kind: 'rcs.text'; readonly text: string; readonly suggestions?: readonly RcsSuggestion[] }
   | {
       readonly kind: 'rcs.rich_card';
       readonly title?: string;

@@ -185,7 +185,7 @@ const rcs = z.strictObject({
   ...providerCommon,
   /** OAuth 2.0 token endpoint for the service account's JWT grant (RFC 7523). */
   tokenUri: z.string().url().optional(),
-  /** Bearer token Google's callbacks carry is not signed per message: RBM signs with the client token (X-Goog-Signature). */
+  /** The webhook's client token: RBM signs every callback with it (X-Goog-Signature, HMAC-SHA512). */
   clientToken: z.string().min(1),
   senders: z
     .array(
@@ -194,6 +194,8 @@ const rcs = z.strictObject({
         agentId: z.string().min(1),
         /** The service account key (the JSON Google gives: client_email, private_key in PEM). */
         serviceAccount: z.strictObject({ clientEmail: z.string().min(1), privateKey: z.string().min(1) }),
+        /** Sender id of the SMS fallback (an alphanumeric id of at most 11 characters, or a number); default `from`. */
+        smsFrom: z.string().min(1).max(15).optional(),
       }),
     )
     .default([]),

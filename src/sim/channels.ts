@@ -10,6 +10,7 @@ import { SANDBOX_TEMPLATES, WhatsAppSimulator } from './whatsapp/whatsapp-sim.js
 import { TelegramSimulator } from './telegram/telegram-sim.js';
 import { ViberSimulator } from './viber/viber-sim.js';
 import { MetaSendSimulator } from './meta-send/meta-send-sim.js';
+import { RbmSimulator } from './rcs/rbm-sim.js';
 
 export interface ChannelSims {
   readonly sims: ReadonlyMap<ChannelProvider, HttpSimulator>;
@@ -20,6 +21,9 @@ export interface ChannelSims {
   readonly viber?: ViberSimulator;
   readonly messenger?: MetaSendSimulator;
   readonly instagram?: MetaSendSimulator;
+  readonly rcs?: RbmSimulator;
+  /** The RBM simulator's OAuth token endpoint. */
+  readonly tokenUris: Partial<Record<'rcs', string>>;
   /** Points every simulator's callbacks at the appliance's callback endpoints under `base` (…/api/v2/callbacks). */
   setCallbackBase(base: string): void;
   close(): Promise<void>;
@@ -61,9 +65,20 @@ export async function startChannelSims(channels: ChannelsConfig, opts: ChannelSi
     sims.set(product, sim);
     meta[product] = sim;
   }
+  let rcs: RbmSimulator | undefined;
+  const tokenUris: Partial<Record<'rcs', string>> = {};
+  if (channels.rcs) {
+    const r = channels.rcs;
+    rcs = new RbmSimulator({ ...opts, clientToken: r.clientToken, agents: new Map(r.senders.map((s) => [s.agentId, s.serviceAccount])) }, simLog);
+    baseUrls.rcs = await rcs.listen();
+    tokenUris.rcs = rcs.tokenUri;
+    sims.set('rcs', rcs);
+  }
   return {
     sims,
     ...meta,
+    ...(rcs ? { rcs } : {}),
+    tokenUris,
     baseUrls,
     ...(whatsapp ? { whatsapp } : {}),
     ...(telegram ? { telegram } : {}),

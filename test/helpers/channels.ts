@@ -3,6 +3,7 @@
  * (channelSims, started by the appliance as in sandbox mode), the SMSC simulator for SMS (RCS
  * fallback), and a webhook receiver. Real Redis, ClickHouse and sockets.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import type { Appliance } from '../../src/appliance.js';
 import type { SmscSimulator } from '../../src/sim/index.js';
 import { Receiver } from '../integration/webhooks/receiver.js';
@@ -17,6 +18,10 @@ export const CREDS = {
   messenger: { appSecret: 'fb-app-secret-0123', verifyToken: 'fb-verify-token', pageId: '104872551234567', accessToken: 'EAAPageTokenForTests' },
   instagram: { appSecret: 'ig-app-secret-0123', verifyToken: 'ig-verify-token', pageId: '17841400000000001', accessToken: 'IGAATokenForTests' },
 };
+
+/** An RSA key for the RBM agent's service account, made once per test process. */
+export const RBM_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+export const RBM = { agentId: 'catalyst_sandbox_agent', clientEmail: 'rbm-agent@catalyst-sandbox.iam.gserviceaccount.com', clientToken: 'rbm-client-token-0123' };
 
 export interface ChannelsHarness {
   readonly app: Appliance;
@@ -48,6 +53,12 @@ export async function startChannels(over: { channels?: Record<string, unknown>; 
       viber: { ...common, price: 0.004, senders: [{ account: E2E_ACCOUNT.id, from: 'bot_account_id', authToken: CREDS.viber.authToken, name: CREDS.viber.name }] },
       messenger: { ...common, price: 0.001, appSecret: CREDS.messenger.appSecret, verifyToken: CREDS.messenger.verifyToken, senders: [{ account: E2E_ACCOUNT.id, from: 'page_id', pageId: CREDS.messenger.pageId, accessToken: CREDS.messenger.accessToken }] },
       instagram: { ...common, price: 0.001, appSecret: CREDS.instagram.appSecret, verifyToken: CREDS.instagram.verifyToken, senders: [{ account: E2E_ACCOUNT.id, from: 'business_account_id', pageId: CREDS.instagram.pageId, accessToken: CREDS.instagram.accessToken }] },
+      rcs: {
+        ...common,
+        price: 0.01,
+        clientToken: RBM.clientToken,
+        senders: [{ account: E2E_ACCOUNT.id, from: 'rcs_bot_id', agentId: RBM.agentId, serviceAccount: { clientEmail: RBM.clientEmail, privateKey: RBM_KEY }, smsFrom: 'ACME' }],
+      },
       ...(over.channels ?? {}),
     },
   });

@@ -190,7 +190,7 @@ export class ChannelConnector<S extends SenderRef> implements UpstreamConnector 
     const answer: HttpAnswer = await httpSend(built.request, this.opts.timeoutMs);
     this.metrics?.channelRequestSeconds.observe({ upstream: this.id }, (performance.now() - started) / 1000);
     if (answer.kind !== 'answer') return { ok: false, failure: transportFailure(answer) };
-    return this.adapter.parse(answer);
+    return this.adapter.parse(answer, message);
   }
 
   close(): Promise<void> {

@@ -1,15 +1,23 @@
 /**
  * Builds the channel connectors the config names, each an upstream of the router whose id is its
- * provider's name. `baseUrls` overrides a provider's base URL (sandbox mode: the simulators').
+ * provider's name. `baseUrls` (and `tokenUris`) override a provider's URLs (sandbox mode and tests:
+ * the simulators').
  */
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelProvider, ChannelsConfig } from '../../core/config.js';
 import type { Metrics } from '../../core/metrics.js';
-import type { UpstreamSink } from '../../router/upstream.js';
+import type { UpstreamConnector, UpstreamSink } from '../../router/upstream.js';
+import type { Keys } from '../../store/redis/keys.js';
+import { instagramAdapter } from '../instagram/index.js';
+import { messengerAdapter } from '../messenger/index.js';
+import type { MetaPageSender } from '../meta-send/index.js';
+import { GOOGLE_TOKEN_URI, RcsConnector, TokenCache, rbmAdapter, type RcsSender } from '../rcs/index.js';
 import { telegramAdapter, type TelegramSender } from '../telegram/index.js';
 import { viberAdapter, type ViberSender } from '../viber/index.js';
 import { whatsappAdapter, type WhatsAppSender } from '../whatsapp/index.js';
 import { ChannelConnector } from './channel-connector.js';
+import type { Conversations } from './conversations.js';
 import type { ProviderAdapter, SenderRef } from './provider.js';
 
 /** The providers' real API roots. */
@@ -22,7 +30,11 @@ export const DEFAULT_BASE_URLS: Readonly<Record<ChannelProvider, string>> = {
   rcs: 'https://rcsbusinessmessaging.googleapis.com',
 };
 
-export type AnyChannelConnector = ChannelConnector<SenderRef>;
+/** A channel connector as the router and the HTTP door see it. */
+export interface AnyChannelConnector extends UpstreamConnector {
+  hasSender(account: string, from: string): boolean;
+  senderAvailable(account: string, from: string): boolean;
+}
 
 interface Section {
   readonly baseUrl?: string | undefined;
@@ -33,25 +45,26 @@ interface Section {
   readonly senderTps: number;
 }
 
-import type { Conversations } from './conversations.js';
-import { instagramAdapter } from '../instagram/index.js';
-import { messengerAdapter } from '../messenger/index.js';
-import type { MetaPageSender } from '../meta-send/index.js';
-
-interface Env {
-  readonly conversations?: Conversations | undefined;
+export interface ChannelEnv {
   readonly baseUrls: Partial<Record<ChannelProvider, string>>;
+  /** RBM's OAuth token endpoint, when not the configured one (the simulator's). */
+  readonly tokenUris?: Partial<Record<'rcs', string>>;
   readonly sink: Pick<UpstreamSink, 'receipts'>;
+  readonly conversations?: Conversations | undefined;
+  /** For the RCS SMS fallback: the SMS upstream of a destination, and Redis to map its receipts. */
+  readonly smsUpstream?: (destination: string) => UpstreamConnector | undefined;
+  readonly redis?: Redis;
+  readonly keys?: Keys;
+  readonly mappingTtlSeconds?: number;
   readonly log: Logger;
   readonly metrics?: Metrics | undefined;
 }
 
-function make<S extends SenderRef>(provider: ChannelProvider, section: Section, senders: readonly S[], adapter: ProviderAdapter<S>, env: Env): AnyChannelConnector {
-  const { baseUrls, log, metrics } = env;
-  const c = new ChannelConnector<S>(
+function make<S extends SenderRef>(provider: ChannelProvider, section: Section, senders: readonly S[], adapter: ProviderAdapter<S>, env: ChannelEnv): ChannelConnector<S> {
+  return new ChannelConnector<S>(
     adapter,
     {
-      baseUrl: baseUrls[provider] ?? section.baseUrl ?? DEFAULT_BASE_URLS[provider],
+      baseUrl: env.baseUrls[provider] ?? section.baseUrl ?? DEFAULT_BASE_URLS[provider],
       senders,
       maxInflight: section.maxInflight,
       timeoutMs: section.timeoutMs,
@@ -61,13 +74,12 @@ function make<S extends SenderRef>(provider: ChannelProvider, section: Section, 
       sink: env.sink,
       ...(env.conversations ? { conversations: env.conversations } : {}),
     },
-    log.child({ component: 'channel', upstream: provider }),
-    metrics,
+    env.log.child({ component: 'channel', upstream: provider }),
+    env.metrics,
   );
-  return c;
 }
 
-export function buildChannelConnectors(cfg: ChannelsConfig, env: Env): Map<ChannelProvider, AnyChannelConnector> {
+export function buildChannelConnectors(cfg: ChannelsConfig, env: ChannelEnv): Map<ChannelProvider, AnyChannelConnector> {
   const out = new Map<ChannelProvider, AnyChannelConnector>();
   if (cfg.whatsapp) {
     const w = cfg.whatsapp;
@@ -84,6 +96,18 @@ export function buildChannelConnectors(cfg: ChannelsConfig, env: Env): Map<Chann
   for (const product of ['messenger', 'instagram'] as const) {
     const m = cfg[product];
     if (m) out.set(product, make<MetaPageSender>(product, m, m.senders, product === 'messenger' ? messengerAdapter(m.apiVersion) : instagramAdapter(m.apiVersion), env));
+  }
+  if (cfg.rcs) {
+    const r = cfg.rcs;
+    const tokens = new TokenCache(env.tokenUris?.rcs ?? r.tokenUri ?? GOOGLE_TOKEN_URI, r.timeoutMs);
+    const inner = make<RcsSender>('rcs', r, r.senders, rbmAdapter(tokens), env);
+    const { redis, keys, smsUpstream } = env;
+    out.set(
+      'rcs',
+      redis && keys && smsUpstream
+        ? new RcsConnector(inner, { smsUpstream, redis, keys, sink: env.sink, mappingTtlSeconds: env.mappingTtlSeconds ?? 7 * 24 * 3600 }, env.log.child({ component: 'channel', upstream: 'rcs' }))
+        : inner,
+    );
   }
   return out;
 }

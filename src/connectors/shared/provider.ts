@@ -37,7 +37,7 @@ export interface ProviderAdapter<S extends SenderRef> {
   /** The provider's name, also the upstream id of its connector. */
   readonly name: string;
   build(message: Message, sender: S, baseUrl: string, auth: string | undefined): BuiltRequest;
-  parse(answer: HttpAnswer & { kind: 'answer' }): ParsedAnswer;
+  parse(answer: HttpAnswer & { kind: 'answer' }, message: Message): ParsedAnswer;
   /**
    * The provider reports nothing after it accepted a message (Telegram has no delivery receipts for
    * bots): its acceptance is the delivery, reported as a DELIVRD receipt at once.

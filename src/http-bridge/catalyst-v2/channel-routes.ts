@@ -15,6 +15,8 @@ import { viberRoutes } from './viber.js';
 import { messengerRoutes } from './messenger.js';
 import { instagramRoutes } from './instagram.js';
 import { metaCallback, metaCallbackDocs } from './messenger-callbacks.js';
+import { rcsRoutes } from './rcs.js';
+import { rcsCallback, rcsCallbackDocs } from './rcs-callbacks.js';
 import { viberCallback, viberCallbackDocs } from './viber-callbacks.js';
 import { telegramCallback, telegramCallbackDocs } from './telegram-callbacks.js';
 import { handshake, handshakeDocs, whatsappCallback, whatsappCallbackDocs } from './whatsapp-callbacks.js';
@@ -33,7 +35,7 @@ const notConfigured = (provider: string): HttpResponse => errorResponse('NOT_FOU
 
 export function channelRoutes(deps: ChannelRouteDeps): Route[] {
   const cfg: Partial<ChannelsConfig> = deps.channelsConfig ?? {};
-  const sends = [...whatsappRoutes(deps), ...telegramRoutes(deps), ...viberRoutes(deps), ...instagramRoutes(deps), ...messengerRoutes(deps)];
+  const sends = [...whatsappRoutes(deps), ...telegramRoutes(deps), ...viberRoutes(deps), ...instagramRoutes(deps), ...messengerRoutes(deps), ...rcsRoutes(deps)];
   const routes: Route[] = sends.map((r) => ({ method: 'POST', pattern: r.pattern, auth: true, docs: r.docs, handle: authed(r.handle) }));
   const wa = cfg.whatsapp;
   routes.push(
@@ -69,5 +71,7 @@ export function channelRoutes(deps: ChannelRouteDeps): Route[] {
       { method: 'POST', pattern: `/api/v2/callbacks/${product}`, auth: false, docs: metaCallbackDocs(product), handle: (req) => (c && deps.channelEvents ? metaCallback(product, req, c, deps.channelEvents) : notConfigured(product)) },
     );
   }
+  const rcs = cfg.rcs;
+  routes.push({ method: 'POST', pattern: '/api/v2/callbacks/rcs', auth: false, docs: rcsCallbackDocs, handle: (req) => (rcs && deps.channelEvents ? rcsCallback(req, rcs, deps.channelEvents) : notConfigured('rcs')) });
   return routes;
 }

@@ -14,6 +14,7 @@ import type { MessageHistory } from '../../store/history.js';
 import type { Keys } from '../../store/redis/keys.js';
 import type { StoredMessage } from '../../store/redis/message-store.js';
 import { webhookError } from '../../router/webhook-events.js';
+import { FALLBACK_PREFIX } from '../../connectors/rcs/fallback.js';
 import { IDEMPOTENCY_HEADER_DOCS, IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed } from '../idempotency.js';
 import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
 import { parseJson, problemsOf, refusalResponse, withTimeout } from './sms.js';
@@ -137,8 +138,6 @@ export async function sendChannel<T extends CommonFields & { from: string }>(
   if (!door.hasSender(account.id, r.from)) {
     return errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: [{ field: 'from', message: `not a ${channel} sender of this account (channels.${channel}.senders)` }] });
   }
-  // The breaker is open: fail fast, as the seed's CHANNEL_UNAVAILABLE says (retryable).
-  if (!door.senderAvailable(account.id, r.from)) return errorResponse('CHANNEL_UNAVAILABLE', `the ${channel} provider is failing for this sender; retry later or use a failover channel`, { retryAfter: 30 });
   const idem = idempotencyOf(req, account.id, deps.keys);
   if (!idem.ok) return idem.response;
   const urlProblem = await deps.checkWebhookUrl(r.tracking?.webhookUrl, 'tracking.webhookUrl');
@@ -147,6 +146,10 @@ export async function sendChannel<T extends CommonFields & { from: string }>(
   const built = build(r, now);
   if (!built.ok) return errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: built.problems });
   const message = built.message;
+  // The breaker is open: fail fast, as the seed's CHANNEL_UNAVAILABLE says (retryable), unless a fallback can carry it.
+  if (!door.senderAvailable(account.id, r.from) && message.fallback === undefined) {
+    return errorResponse('CHANNEL_UNAVAILABLE', `the ${channel} provider is failing for this sender; retry later or use a failover channel`, { retryAfter: 30 });
+  }
   const request = { message, registeredDelivery: 0 as const, requireAvailable: true, ...(r.billing?.rateCardId !== undefined ? { rateCardId: r.billing.rateCardId } : {}) };
   const answer = (res: { id: string; priceMicros: number; currency: string }, stored?: StoredMessage): Record<string, unknown> => {
     const failed = stored !== undefined && (stored.status === 'failed' || stored.status === 'rejected' || stored.status === 'expired');
@@ -159,7 +162,7 @@ export async function sendChannel<T extends CommonFields & { from: string }>(
       timestamp: new Date(now).toISOString(),
       estimated_cost: fromMicros(res.priceMicros),
       currency: res.currency,
-      ...(channel === 'rcs' ? { fallbackChannel: stored?.upstream !== undefined && stored.upstream !== 'rcs' && stored.upstream !== '' ? 'sms' : null } : {}),
+      ...(channel === 'rcs' ? { fallbackChannel: fallbackChannelOf(stored) } : {}),
       ...(err ? { error: { code: err.code, description: err.description } } : {}),
     };
   };
@@ -180,6 +183,11 @@ export async function sendChannel<T extends CommonFields & { from: string }>(
   if (res === 'timeout') return errorResponse('TIMEOUT', 'the gateway did not answer in time; use an Idempotency-Key to retry safely', { retryAfter: 1 });
   if (!res.ok) return refusalResponse(res.reason, res.retryAfterMs);
   return json(202, answer(res, await awaitSent(deps, account.id, res.id)));
+}
+
+/** `sms` when an RCS message went out as its SMS fallback (its provider id is then `sms:<SMSC id>`). */
+export function fallbackChannelOf(stored: Pick<StoredMessage, 'upstreamMessageIds'> | undefined): 'sms' | null {
+  return stored?.upstreamMessageIds[0]?.startsWith(FALLBACK_PREFIX) === true ? 'sms' : null;
 }
 
 /** The message once the provider answered (or it failed), or its state when the wait ran out. */
