@@ -4,7 +4,7 @@
  * a frozen object; each module is handed only its slice. Nothing else reads process.env.
  */
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { CatalystError } from './errors.js';
 
@@ -387,6 +387,27 @@ function sandboxDefaults(): Record<string, unknown> {
     routes: [{ channel: 'sms', prefix: '', upstream: 'sim', price: 0.005 }],
     sim: { enabled: true },
     webhooks: { allowLoopback: true },
+    // Every channel, pointed at its built-in simulator, with the seed's example senders, so the
+    // seed's example requests work as they are.
+    channelSims: { enabled: true },
+    channels: sandboxChannels(),
+  };
+}
+
+function sandboxChannels(): Record<string, unknown> {
+  const secret = (): string => randomBytes(12).toString('hex');
+  const rbmKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return {
+    whatsapp: { price: 0.035, appSecret: secret(), verifyToken: secret(), senders: [{ account: 'demo', from: '+1234567890', phoneNumberId: '100000000000001', accessToken: `EAAG${secret()}` }] },
+    telegram: { price: 0.002, secretToken: secret(), senders: [{ account: 'demo', from: '/bot_token', botToken: `100000001:${secret()}` }] },
+    viber: { price: 0.004, senders: [{ account: 'demo', from: 'bot_account_id', authToken: secret(), name: 'Catalyst Sandbox' }] },
+    instagram: { price: 0.001, appSecret: secret(), verifyToken: secret(), senders: [{ account: 'demo', from: 'business_account_id', pageId: '17841400000000001', accessToken: `IGAA${secret()}` }] },
+    messenger: { price: 0.001, appSecret: secret(), verifyToken: secret(), senders: [{ account: 'demo', from: 'page_id', pageId: '100000000000002', accessToken: `EAAP${secret()}` }] },
+    rcs: {
+      price: 0.01,
+      clientToken: secret(),
+      senders: [{ account: 'demo', from: 'rcs_bot_id', agentId: 'catalyst_sandbox_agent', serviceAccount: { clientEmail: 'rbm-agent@catalyst-sandbox.iam.gserviceaccount.com', privateKey: rbmKey }, smsFrom: 'Catalyst' }],
+    },
   };
 }
 
