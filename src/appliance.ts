@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './core/logger.js';
 import { createMetrics, type Metrics } from './core/metrics.js';
 import { SmppUpstream } from './connectors/smpp/index.js';
 import { ChannelEvents } from './connectors/shared/channel-events.js';
+import { SenderLimiter } from './connectors/shared/sender-limit.js';
 import { buildChannelConnectors, type AnyChannelConnector } from './connectors/shared/channels.js';
 import type { ChannelProvider } from './core/config.js';
 import { startChannelSims, type ChannelSims } from './sim/channels.js';
@@ -137,6 +138,7 @@ export class Appliance {
 
     const history = new MessageHistory(store, this.clickhouse, cfg.clickhouse.database);
     const checkWebhookUrl = webhookUrlGuard({ allowPrivateTargets: cfg.webhooks.allowPrivateTargets, allowLoopback: cfg.webhooks.allowLoopback ?? false });
+    const senderLimiter = new SenderLimiter(this.redis, store.keys, cfg.channels);
     const routes = buildRoutes({
       admission: this.router.admission,
       history,
@@ -151,6 +153,7 @@ export class Appliance {
       channelsConfig: cfg.channels,
       channelEvents,
       answerWaitMs: cfg.channels.answerWaitMs,
+      senderLimit: (channel, account, from) => senderLimiter.take(channel, account, from),
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);

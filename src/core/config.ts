@@ -141,12 +141,15 @@ const providerCommon = {
   timeoutMs: z.number().int().positive().default(10_000),
   breaker: breaker.default({}),
   retry: retry.default({}),
-  /** Messages a second per sender (bot, page, phone number) from each process; 0 = only the account and platform limits. */
-  senderTps: z.number().int().min(0).default(0),
+  /**
+   * Messages a second per sender (phone number, bot, page, agent) across every process, on top of
+   * the account's and platform's limits; unset: the seed's row for the channel ("per bot", "per page" …).
+   */
+  senderRateLimit: limit.optional(),
 };
 
 /** A sender of an account: the request's `from` selects it. Credentials are never logged. */
-const senderBase = { account: id, from: z.string().min(1).max(128) };
+const senderBase = { account: id, from: z.string().min(1).max(128), /** This sender's own limit (else the channel's senderRateLimit). */ rateLimit: limit.optional() };
 
 const whatsapp = z.strictObject({
   ...providerCommon,

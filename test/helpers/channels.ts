@@ -49,7 +49,16 @@ export async function startChannels(over: { channels?: Record<string, unknown>; 
         verifyToken: CREDS.whatsapp.verifyToken,
         senders: [{ account: E2E_ACCOUNT.id, from: '+1234567890', phoneNumberId: CREDS.whatsapp.phoneNumberId, accessToken: CREDS.whatsapp.accessToken }],
       },
-      telegram: { ...common, price: 0.002, secretToken: CREDS.telegram.secretToken, senders: [{ account: E2E_ACCOUNT.id, from: '/bot_token', botToken: CREDS.telegram.botToken }] },
+      telegram: {
+        ...common,
+        price: 0.002,
+        secretToken: CREDS.telegram.secretToken,
+        senders: [
+          { account: E2E_ACCOUNT.id, from: '/bot_token', botToken: CREDS.telegram.botToken },
+          // A bot with a small limit of its own, for the per-sender limit test.
+          { account: E2E_ACCOUNT.id, from: '/bot_slow', botToken: '654321:AAH-slow_bot_for_tests', rateLimit: { tps: 1, burst: 2 } },
+        ],
+      },
       viber: { ...common, price: 0.004, senders: [{ account: E2E_ACCOUNT.id, from: 'bot_account_id', authToken: CREDS.viber.authToken, name: CREDS.viber.name }] },
       messenger: { ...common, price: 0.001, appSecret: CREDS.messenger.appSecret, verifyToken: CREDS.messenger.verifyToken, senders: [{ account: E2E_ACCOUNT.id, from: 'page_id', pageId: CREDS.messenger.pageId, accessToken: CREDS.messenger.accessToken }] },
       instagram: { ...common, price: 0.001, appSecret: CREDS.instagram.appSecret, verifyToken: CREDS.instagram.verifyToken, senders: [{ account: E2E_ACCOUNT.id, from: 'business_account_id', pageId: CREDS.instagram.pageId, accessToken: CREDS.instagram.accessToken }] },

@@ -2,7 +2,8 @@
  * The shared half of every channel connector: an UpstreamConnector of the router (so channel
  * messages are admitted, limited, billed, queued, dispatched and tracked exactly like SMS) that
  * sends one HTTP request per message to its provider. Per sender (the request's `from`, which
- * selects the account's credentials): a circuit breaker and an optional rate limit. Per send:
+ * selects the account's credentials): a circuit breaker (its rate limit is the HTTP door's,
+ * sender-limit.ts). Per send:
  * retries with backoff for the provider's retryable errors, then the outcome for the router
  * (submitted with the provider's id, retry later, or failed with the mapped error code).
  */
@@ -11,7 +12,6 @@ import type { BreakerConfig, RetryConfig } from '../../core/config.js';
 import type { Message } from '../../core/message.js';
 import type { Metrics } from '../../core/metrics.js';
 import type { SendResult, UpstreamConnector, UpstreamSink } from '../../router/upstream.js';
-import { TokenBucket } from '../smpp/token-bucket.js';
 import { backoffMs, delay } from './backoff.js';
 import { BREAKER_STATE_VALUE, CircuitBreaker } from './circuit-breaker.js';
 import { httpSend, type HttpAnswer } from './http-client.js';
@@ -25,7 +25,6 @@ export interface ChannelConnectorOptions<S extends SenderRef> {
   readonly timeoutMs: number;
   readonly breaker: BreakerConfig;
   readonly retry: RetryConfig;
-  readonly senderTps: number;
   /** Where a provider without receipts reports its acceptance as the delivery (deliveredOnAccept). */
   readonly sink?: Pick<UpstreamSink, 'receipts'>;
   /** Where accepted messages are recorded for watermark read receipts (readByWatermark). */
@@ -42,7 +41,6 @@ export class ChannelConnector<S extends SenderRef> implements UpstreamConnector 
   private inflight = 0;
   private readonly senders = new Map<string, S>();
   private readonly breakers = new Map<string, CircuitBreaker>();
-  private readonly buckets = new Map<string, TokenBucket>();
   private waiters: (() => void)[] = [];
   private closed = false;
 
@@ -65,7 +63,6 @@ export class ChannelConnector<S extends SenderRef> implements UpstreamConnector 
         }),
       );
       this.metrics?.channelBreakerState.set({ upstream: this.id, sender: s.from }, 0);
-      if (opts.senderTps > 0) this.buckets.set(key, new TokenBucket(opts.senderTps, opts.senderTps));
     }
   }
 
@@ -134,8 +131,6 @@ export class ChannelConnector<S extends SenderRef> implements UpstreamConnector 
       // The HTTP door checks `from`; this is a sender removed from the config since admission.
       return { kind: 'failed', status: 'rejected', errorCode: `VALIDATION_ERROR|${this.id}:unknown_sender`, dlrErr: '000' };
     }
-    const bucket = this.buckets.get(key);
-    if (bucket && !bucket.tryTake()) return { kind: 'retry', errorCode: `RATE_LIMIT_EXCEEDED|${this.id}:sender_tps`, delayMs: Math.ceil(1000 / this.opts.senderTps) + 10 };
     const retry = this.opts.retry;
     let last: ProviderFailure | undefined;
     for (let n = 1; n <= retry.attempts; n++) {

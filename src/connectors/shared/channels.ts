@@ -42,7 +42,6 @@ interface Section {
   readonly timeoutMs: number;
   readonly breaker: { failureThreshold: number; openMs: number };
   readonly retry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
-  readonly senderTps: number;
 }
 
 export interface ChannelEnv {
@@ -70,7 +69,6 @@ function make<S extends SenderRef>(provider: ChannelProvider, section: Section, 
       timeoutMs: section.timeoutMs,
       breaker: section.breaker,
       retry: section.retry,
-      senderTps: section.senderTps,
       sink: env.sink,
       ...(env.conversations ? { conversations: env.conversations } : {}),
     },

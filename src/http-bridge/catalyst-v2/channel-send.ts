@@ -35,6 +35,8 @@ export interface ChannelDeps {
   readonly channels: ReadonlyMap<string, ChannelDoor>;
   /** How long an answer waits for the provider's id. */
   readonly answerWaitMs: number;
+  /** The per-sender limit (0: go; else ms to wait); none → no per-sender limit. */
+  readonly senderLimit?: (channel: string, account: string, from: string) => Promise<number>;
 }
 
 const isoTime = z.string().datetime({ offset: true });
@@ -149,6 +151,15 @@ export async function sendChannel<T extends CommonFields & { from: string }>(
   // The breaker is open: fail fast, as the seed's CHANNEL_UNAVAILABLE says (retryable), unless a fallback can carry it.
   if (!door.senderAvailable(account.id, r.from) && message.fallback === undefined) {
     return errorResponse('CHANNEL_UNAVAILABLE', `the ${channel} provider is failing for this sender; retry later or use a failover channel`, { retryAfter: 30 });
+  }
+  if (deps.senderLimit) {
+    let wait: number;
+    try {
+      wait = await deps.senderLimit(channel, account.id, r.from);
+    } catch {
+      return errorResponse('NETWORK_ERROR', 'message store unavailable; nothing was accepted', { retryAfter: 1 });
+    }
+    if (wait > 0) return errorResponse('RATE_LIMIT_EXCEEDED', `rate limit of this ${channel} sender exceeded`, { retryAfter: Math.max(1, Math.ceil(wait / 1000)) });
   }
   const request = { message, registeredDelivery: 0 as const, requireAvailable: true, ...(r.billing?.rateCardId !== undefined ? { rateCardId: r.billing.rateCardId } : {}) };
   const answer = (res: { id: string; priceMicros: number; currency: string }, stored?: StoredMessage): Record<string, unknown> => {

@@ -22,6 +22,7 @@
  *   {p}asm:{account}:{src}:{dst}:{ref} hash parts of a long message from an ESME, until complete
  *   {p}idem:{account}:{sha256(key)} hash  an Idempotency-Key's first answer (r) and codes (c), 24 h
  *   {p}btw:{batch}            list    messages of a batch waiting for a maxConcurrent slot
+ *   {p}tbs:{channel}:{account}:{sender} hash token bucket of one channel sender (t tokens, ts last refill)
  *   {p}cv:{upstream}:{sender}:{user} zset a channel conversation's sent provider ids by send time (ms),
  *                                     for read receipts that only give a watermark (Messenger), 7 days
  *
@@ -75,6 +76,9 @@ export class Keys {
   }
   idempotency(account: string, keyHash: string): string {
     return `${this.prefix}idem:${account}:${keyHash}`;
+  }
+  senderBucket(channel: string, account: string, sender: string): string {
+    return `${this.prefix}tbs:${channel}:${account}:${sender}`;
   }
   conversation(upstream: string, sender: string, user: string): string {
     return `${this.prefix}cv:${upstream}:${sender}:${user}`;

@@ -122,6 +122,24 @@ describe('outcomes', () => {
     expect(await status.json()).toMatchObject({ status: 'queued', error_code: 'RATE_LIMIT_EXCEEDED|telegram:429' });
   });
 
+  it('a sender’s own rate limit (per bot, across processes in Redis): over it, 429 with Retry-After', async () => {
+    const body = { ...SEED.telegramText, from: '/bot_slow' };
+    const codes: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${h.base}/api/v2/messages/telegram`, { method: 'POST', headers: { authorization: 'Bearer sk_test_acme_0123456789', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      codes.push(res.status);
+      if (res.status === 429) {
+        retryAfter = res.headers.get('retry-after');
+        expect(await res.json()).toMatchObject({ error: { code: 'RATE_LIMIT_EXCEEDED', retryable: true } });
+      } else await res.arrayBuffer();
+    }
+    expect(codes).toEqual([202, 202, 429]);
+    expect(retryAfter).toBe('1');
+    // The default bot is limited by the seed's Telegram row (15,000/s): unaffected.
+    expect((await h.post('/api/v2/messages/telegram', SEED.telegramText)).status).toBe(202);
+  });
+
   it('the simulator checks calls against bot-api.json: a wrong token, a missing field, a wrong type', async () => {
     const post = (path: string, body: unknown): Promise<Response> => fetch(`${sim.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const unauthorized = await post('/bot1:wrong/sendMessage', { chat_id: 1, text: 'x' });
