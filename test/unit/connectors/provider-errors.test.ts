@@ -7,7 +7,7 @@ import { sendApiFailure } from '../../../src/connectors/meta-send/index.js';
 import { rbmFailure } from '../../../src/connectors/rcs/index.js';
 import { eventErrorCode } from '../../../src/connectors/shared/provider.js';
 
-const meta = (code: number, status = 400, sub?: number): unknown => ({ error: { message: 'x', type: 'OAuthException', code, ...(sub !== undefined ? { error_subcode: sub } : {}), fbtrace_id: 'f' } });
+const meta = (code: number, sub?: number): unknown => ({ error: { message: 'x', type: 'OAuthException', code, ...(sub !== undefined ? { error_subcode: sub } : {}), fbtrace_id: 'f' } });
 
 describe('WhatsApp (Meta Graph codes)', () => {
   it.each([
@@ -69,10 +69,10 @@ describe('Viber (status codes)', () => {
 describe('Messenger / Instagram (Send API)', () => {
   it('maps the Send API subcodes', () => {
     const h = new Headers();
-    expect(sendApiFailure(400, meta(100, 400, 2018001), h).code).toBe('INVALID_DESTINATION');
-    expect(sendApiFailure(400, meta(10, 400, 2018278), h).code).toBe('VALIDATION_ERROR');
+    expect(sendApiFailure(400, meta(100, 2018001), h).code).toBe('INVALID_DESTINATION');
+    expect(sendApiFailure(400, meta(10, 2018278), h).code).toBe('VALIDATION_ERROR');
     expect(sendApiFailure(400, meta(613), h)).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', retryable: true });
-    expect(sendApiFailure(500, meta(1200, 500), h)).toMatchObject({ code: 'NETWORK_ERROR', retryable: true });
+    expect(sendApiFailure(500, meta(1200), h)).toMatchObject({ code: 'NETWORK_ERROR', retryable: true });
   });
 });
 
