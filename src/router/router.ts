@@ -167,6 +167,11 @@ export class Router implements UpstreamSink {
   }
 
   async inbound(upstream: string, items: readonly InboundMessage[]): Promise<void> {
+    await this.storeInbound(upstream, items);
+  }
+
+  /** Stores MO messages; resolves with the ones stored (those whose account was found), for their webhooks. */
+  async storeInbound(upstream: string, items: readonly InboundMessage[]): Promise<Message[]> {
     const now = Date.now();
     const owned: { message: Message; upstream: string }[] = [];
     for (const it of items) {
@@ -192,5 +197,6 @@ export class Router implements UpstreamSink {
       });
     }
     await this.deps.store.storeMo(owned);
+    return owned.map((o) => o.message);
   }
 }

@@ -7,6 +7,7 @@
  *   error     the message ended without a receipt: refused at submit, expired in the queue, attempts
  *             exhausted, cancelled; its error code mapped to the seed's "Error Codes & Handling" table
  *   read      a read receipt from a channel that has them (none for SMS yet)
+ *   mo        a message a user sent on a channel, to the account's webhook (Catalyst's own)
  *
  * The body is rebuilt from the same record on every attempt, so it is byte-identical across retries.
  */
@@ -19,7 +20,7 @@ import { dlrDescription } from './dlr.js';
 export const WebhookRecordSchema = z.object({
   /** Delivery id: unique per event, the same on every attempt (X-Catalyst-Delivery). */
   d: z.string().min(1),
-  k: z.enum(['final', 'read']),
+  k: z.enum(['final', 'read', 'mo']),
   /** Account and URL, copied when the event was queued: the message's state may expire before the last retry. */
   a: z.string(),
   u: z.string(),
@@ -37,6 +38,10 @@ export const WebhookRecordSchema = z.object({
   up: z.string().optional(),
   rc: z.string().optional(),
   oid: z.string().optional(),
+  // MO only: from, to, text.
+  fr: z.string().optional(),
+  to: z.string().optional(),
+  tx: z.string().optional(),
 });
 export type WebhookRecord = z.infer<typeof WebhookRecordSchema>;
 
@@ -76,7 +81,18 @@ export interface ReadWebhook {
   readonly timestamp: string;
 }
 
-export type WebhookBody = DeliveryWebhook | ErrorWebhook | ReadWebhook;
+/** A message a user sent to one of the account's senders (Catalyst's own: the seed has no MO format). */
+export interface MoWebhook {
+  readonly eventType: 'mo';
+  readonly messageId: string;
+  readonly channel: string;
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly timestamp: string;
+}
+
+export type WebhookBody = DeliveryWebhook | ErrorWebhook | ReadWebhook | MoWebhook;
 export type WebhookEventType = WebhookBody['eventType'];
 
 /**
@@ -164,6 +180,7 @@ export function webhookBody(messageId: string, rec: WebhookRecord): WebhookBody 
   const timestamp = new Date(rec.t).toISOString();
   const channel = rec.ch ?? 'sms';
   if (rec.k === 'read') return { eventType: 'read', messageId, channel, status: 'read', timestamp };
+  if (rec.k === 'mo') return { eventType: 'mo', messageId, channel, from: rec.fr ?? '', to: rec.to ?? '', text: rec.tx ?? '', timestamp };
   const status = rec.st ?? 'failed';
   if (hasReceipt(rec)) {
     return {
