@@ -103,7 +103,7 @@ export class Appliance {
 
     this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics });
     if (cfg.channelSims.enabled) this.channelSims = await startChannelSims(cfg.channels, cfg.channelSims, this.log);
-    const channelEvents = new ChannelEvents(this.router, store, this.log.child({ component: 'channel-callbacks' }), this.metrics);
+    const channelEvents = new ChannelEvents(this.router, store, this.log.child({ component: 'channel-callbacks' }), this.metrics, undefined, cfg.accounts);
     const router = this.router;
     this.channels = buildChannelConnectors(cfg.channels, {
       baseUrls: this.channelSims?.baseUrls ?? {},

@@ -72,7 +72,7 @@ export async function startChannels(over: { channels?: Record<string, unknown>; 
     },
   });
   const accounts = raw['accounts'] as Record<string, unknown>[];
-  accounts[0] = { ...accounts[0], webhookSecret: WEBHOOK_SECRET, rateCards: ['RC-WHATSAPP-2024'] };
+  accounts[0] = { ...accounts[0], webhookSecret: WEBHOOK_SECRET, webhookUrl: rx.url('/account'), rateCards: ['RC-WHATSAPP-2024'] };
   const started = await startAppliance(raw);
   const base = `http://127.0.0.1:${started.httpPort}`;
   return {

@@ -8,11 +8,13 @@
  *               that overtakes its delivered callback delivers the message first)
  *   sent      → nothing: the send's answer already made the message `submitted`
  *
- * and incoming user messages into mobile-originated messages of the account owning the sender.
+ * and incoming user messages into mobile-originated messages of the account owning the sender,
+ * posted to the account's webhook as `mo` events.
  */
 import type { Logger } from 'pino';
 import type { EventRow } from '../../core/events.js';
-import type { Channel } from '../../core/message.js';
+import type { AccountConfig } from '../../core/config.js';
+import type { Channel, Message } from '../../core/message.js';
 import type { Metrics } from '../../core/metrics.js';
 import type { InboundMessage, UpstreamReceipt } from '../../router/upstream.js';
 import type { MessageStore } from '../../store/redis/message-store.js';
@@ -43,7 +45,7 @@ export interface ChannelMo {
 /** The router's side that callbacks need (Router implements it). */
 export interface CallbackRouter {
   receipts(upstream: string, items: readonly UpstreamReceipt[]): Promise<void>;
-  inbound(upstream: string, items: readonly InboundMessage[]): Promise<void>;
+  storeInbound(upstream: string, items: readonly InboundMessage[]): Promise<Message[]>;
   messageForUpstreamId(upstream: string, upstreamMessageId: string): Promise<string | undefined>;
   enqueueWebhookEvent(messageId: string, event: WebhookEventInput): Promise<EnqueueResult>;
 }
@@ -55,7 +57,12 @@ export class ChannelEvents {
     private readonly log: Logger,
     private readonly metrics?: Metrics,
     readonly conversations: Conversations = new Conversations(store.redis, store.keys),
-  ) {}
+    accounts: readonly AccountConfig[] = [],
+  ) {
+    this.accounts = new Map(accounts.map((a) => [a.id, a]));
+  }
+
+  private readonly accounts: ReadonlyMap<string, AccountConfig>;
 
   /** Resolves once every change is in Redis; a rejection means the provider should retry the callback. */
   async statuses(upstream: string, items: readonly ChannelStatus[]): Promise<void> {
@@ -105,10 +112,11 @@ export class ChannelEvents {
     await this.router.enqueueWebhookEvent(id, { eventType: 'read', timestamp: s.at });
   }
 
+  /** Stores the MO messages (ClickHouse `received` rows, SMPP receiver binds) and posts each to its account's webhook. */
   async mo(upstream: string, items: readonly ChannelMo[]): Promise<void> {
     if (items.length === 0) return;
     this.metrics?.channelCallbacks.inc({ upstream, kind: 'mo', result: 'ok' }, items.length);
-    await this.router.inbound(
+    const stored = await this.router.storeInbound(
       upstream,
       items.map((m) => ({
         source: { addr: m.from, ton: 0, npi: 0 },
@@ -119,6 +127,12 @@ export class ChannelEvents {
         accountId: m.accountId,
       })),
     );
+    for (const m of stored) {
+      const url = this.accounts.get(m.accountId)?.webhookUrl;
+      if (url === undefined) continue;
+      const text = m.body.kind === 'text' ? m.body.text : '';
+      await this.router.enqueueWebhookEvent(m.id, { eventType: 'mo', timestamp: m.createdAt, channel: m.channel, url, mo: { from: m.source.addr, to: m.destination.addr, text } });
+    }
   }
 
   /** A read watermark (Messenger): every message sent in the conversation up to it was read. */

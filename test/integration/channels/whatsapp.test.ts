@@ -163,13 +163,17 @@ describe('statuses back through the signed webhook', () => {
     expect(bad.status).toBe(403);
   });
 
-  it('a user message becomes an MO message of the account', async () => {
+  it("a user message becomes an MO message of the account, posted to the account's webhook", async () => {
     const cb = sim.incomingText(CREDS.whatsapp.phoneNumberId, '16505550199', 'Hi there');
     if (!cb) throw new Error('no callback URL');
     expect(await sim.sendNow(cb)).toBe(200);
     const db = h.app.config.clickhouse.database;
     const row = await until('MO row', async () => (await clickhouseQuery<{ channel: string; direction: string; source: string; destination: string }>(`SELECT channel, direction, source, destination FROM ${db}.message_events WHERE status = 'received' AND channel = 'whatsapp'`))[0]);
     expect(row).toEqual({ channel: 'whatsapp', direction: 'mo', source: '16505550199', destination: '+1234567890' });
+    const hook = await until('mo webhook', () => h.rx.accepted().find((x) => x.event === 'mo' && x.json['from'] === '16505550199'));
+    expect(hook.verified).toBe(true);
+    expect(hook.path).toBe('/account');
+    expect(hook.json).toMatchObject({ eventType: 'mo', channel: 'whatsapp', from: '16505550199', to: '+1234567890', text: 'Hi there' });
   });
 });
 
