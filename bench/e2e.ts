@@ -17,7 +17,7 @@
  *   BENCH_RATE=5000 BENCH_SECONDS=60 BENCH_BINDS=4 npm run bench:e2e
  *   BENCH_KEEP_DB=1 npm run bench:e2e          (keep the run's ClickHouse database to look into)
  */
-import { CLICKHOUSE_URL, checkBuilt, dropDatabase, redisServerInfo, startAppliance } from './lib/harness.js';
+import { CLICKHOUSE_URL, checkBuilt, dropDatabase, redisServerInfo, startAppliance, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
 import { LeanEsme, refusals, submitTemplate, total } from './lib/lean-esme.js';
 import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 import { createClickHouse } from '../src/store/clickhouse/index.js';
@@ -207,6 +207,7 @@ async function main(): Promise<void> {
     const keptUp = passed && acceptedPerSecond >= 0.99 * RATE && refused === 0 && lagAtStopSeconds <= MAX_LAG_SECONDS && caughtUp <= MAX_LAG_SECONDS;
     const result = {
       bench: 'e2e',
+    processes: PROCESSES,
       ...env,
       offeredRate: RATE,
       binds: BINDS,
@@ -251,7 +252,7 @@ async function main(): Promise<void> {
       redisAofRewrites: (redis1.aofRewrites ?? 0) - (redis0.aofRewrites ?? 0),
       samples,
       database: KEEP_DB ? database : `${database} (dropped)`,
-      command: `BENCH_RATE=${RATE} BENCH_SECONDS=${SECONDS} BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} npm run bench:e2e`,
+      command: `${PROCESSES_PREFIX}BENCH_RATE=${RATE} BENCH_SECONDS=${SECONDS} BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} npm run bench:e2e`,
     };
     const path = writeResult('e2e', result);
     console.log(JSON.stringify({ ...result, samples: `${samples.length} (in the JSON file)` }, null, 2));

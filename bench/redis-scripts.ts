@@ -2,7 +2,9 @@
  * What each step of a message's life costs Redis: the admission, dispatch, acceptance and receipt
  * scripts run on batches of BENCH_BATCH messages (default 1,000) against the local Redis, nothing
  * else running. Prints microseconds per message for each script (the round trip of the batch,
- * divided by its size), the three rounds' median, beside git SHA, Node and CPU.
+ * divided by its size), the rounds' median, and the CPU the Redis server itself spent on it (from
+ * INFO cpu, so a busy machine shows in the round trip but hardly in the server's CPU), beside git
+ * SHA, Node and CPU.
  *
  *   npm run bench:redis-scripts
  */
@@ -16,7 +18,7 @@ import { REDIS_URL, dropPrefix } from './lib/harness.js';
 import { environment, writeResult } from './lib/report.js';
 
 const N = Number(process.env['BENCH_BATCH'] ?? 1000);
-const ROUNDS = 5;
+const ROUNDS = 7;
 
 async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL);
@@ -25,10 +27,17 @@ async function main(): Promise<void> {
   await store.seedBalance('a', 1e15);
   await ensureGroup(redis, store.keys.queue('u'), 'dispatch');
   const times: Record<string, number[]> = { admit: [], take: [], submitted: [], receipts: [] };
+  const serverCpu: Record<string, number[]> = { admit: [], take: [], submitted: [], receipts: [] };
+  const redisCpuSeconds = async (): Promise<number> => {
+    const info = await redis.info('cpu');
+    return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+  };
   const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const c0 = await redisCpuSeconds();
     const s = performance.now();
     const r = await fn();
     times[name]?.push(((performance.now() - s) * 1000) / N);
+    serverCpu[name]?.push((((await redisCpuSeconds()) - c0) * 1e6) / N);
     return r;
   };
   for (let round = 0; round < ROUNDS; round++) {
@@ -58,10 +67,13 @@ async function main(): Promise<void> {
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   const perScript = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]));
   const total = Math.round(Object.values(perScript).reduce((a, b) => a + b, 0) * 10) / 10;
-  const result = { bench: 'redis-scripts', ...environment(), batch: N, microsPerMessage: perScript, totalMicrosPerMessage: total, command: `BENCH_BATCH=${N} npm run bench:redis-scripts` };
+  const cpuPerScript = Object.fromEntries(Object.entries(serverCpu).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]));
+  const cpuTotal = Math.round(Object.values(cpuPerScript).reduce((a, b) => a + b, 0) * 10) / 10;
+  const result = { bench: 'redis-scripts', ...environment(), batch: N, microsPerMessage: perScript, totalMicrosPerMessage: total, redisCpuMicrosPerMessage: cpuPerScript, totalRedisCpuMicrosPerMessage: cpuTotal, command: `BENCH_BATCH=${N} npm run bench:redis-scripts` };
   const path = writeResult('redis-scripts', result);
   console.log(JSON.stringify(result, null, 2));
-  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${Object.entries(perScript).map(([k, v]) => `${k} ${v}`).join(', ')}) → ${path}`);
+  const list = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ');
+  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${list(perScript)}); Redis server CPU ${cpuTotal} µs (${list(cpuPerScript)}) → ${path}`);
 }
 
 main().catch((err: unknown) => {

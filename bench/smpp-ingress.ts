@@ -13,7 +13,7 @@
  *   BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:smpp-ingress   (profile the appliance)
  */
 import type { ChildProcess } from 'node:child_process';
-import { checkBuilt, freePort, redisServerInfo, startAppliance, startScript, stopChild } from './lib/harness.js';
+import { checkBuilt, freePort, redisServerInfo, startAppliance, startScript, stopChild, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
 import { LeanEsme, refusals, submitTemplate, total } from './lib/lean-esme.js';
 import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 
@@ -49,6 +49,8 @@ interface IngressFigures {
   readonly redisCpuSeconds?: number;
   /** Redis AOF rewrites (a fork and a rewrite of the dataset) during the measurement: noise. */
   readonly redisAofRewrites?: number;
+  readonly serverCpuMicrosPerSubmit: number;
+  readonly redisCpuMicrosPerSubmit?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -97,6 +99,9 @@ async function measure(port: number, server: ChildProcess, template: Buffer, wit
       serverCpuSeconds: round(serverCpu),
       generatorCpuSeconds: round((gen.user + gen.system) / 1e6, 2),
       ...(redis0 && redis1 ? { redisCpuSeconds: round(redisCpu), redisAofRewrites: (redis1.aofRewrites ?? 0) - (redis0.aofRewrites ?? 0) } : {}),
+      // CPU per accepted submit: what the figure costs, which a busy machine lowers less than the rate.
+      serverCpuMicrosPerSubmit: round((serverCpu * 1e6) / Math.max(1, accepted)),
+      ...(redis0 && redis1 ? { redisCpuMicrosPerSubmit: round((redisCpu * 1e6) / Math.max(1, accepted)) } : {}),
     };
   } finally {
     for (const e of esmes) e.close();
@@ -106,8 +111,8 @@ async function measure(port: number, server: ChildProcess, template: Buffer, wit
 function line(name: string, f: IngressFigures): string {
   return (
     `${name}: ${f.acceptedPerSecond} submits/s accepted, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, per bind ${f.acceptedPerBind.join('/')}, refused ${f.refused} ${JSON.stringify(f.refusedByStatus)}, ` +
-    `server peak RSS ${f.serverPeakRssMiB ?? '?'} MiB, server CPU ${f.serverCpuSeconds}s, ` +
-    (f.redisCpuSeconds === undefined ? '' : `redis CPU ${f.redisCpuSeconds}s (${f.redisAofRewrites ?? '?'} AOF rewrites), `) +
+    `server peak RSS ${f.serverPeakRssMiB ?? '?'} MiB, server CPU ${f.serverCpuSeconds}s (${f.serverCpuMicrosPerSubmit} µs/submit), ` +
+    (f.redisCpuSeconds === undefined ? '' : `redis CPU ${f.redisCpuSeconds}s (${f.redisCpuMicrosPerSubmit ?? '?'} µs/submit, ${f.redisAofRewrites ?? '?'} AOF rewrites), `) +
     `generator CPU ${f.generatorCpuSeconds}s of ${f.seconds}s`
   );
 }
@@ -139,6 +144,7 @@ async function main(): Promise<void> {
   const ratio = round(catalystFigures.acceptedPerSecond / Math.max(1, plainFigures.acceptedPerSecond), 3);
   const result = {
     bench: 'smpp-ingress',
+    processes: PROCESSES,
     ...env,
     binds: BINDS,
     window: WINDOW,
@@ -149,7 +155,7 @@ async function main(): Promise<void> {
     catalyst: catalystFigures,
     plainSmppPackage: plainFigures,
     ratio,
-    command: `BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} BENCH_SECONDS=${SECONDS}${REFILL_AT === DEFAULT_REFILL_AT ? '' : ` BENCH_REFILL_AT=${REFILL_AT}`} npm run bench:smpp-ingress`,
+    command: `${PROCESSES_PREFIX}BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} BENCH_SECONDS=${SECONDS}${REFILL_AT === DEFAULT_REFILL_AT ? '' : ` BENCH_REFILL_AT=${REFILL_AT}`} npm run bench:smpp-ingress`,
   };
   const path = writeResult('smpp-ingress', result);
   console.log(JSON.stringify(result, null, 2));

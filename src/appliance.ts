@@ -174,7 +174,7 @@ export class Appliance {
     return r;
   }
 
-  async health(): Promise<{ ok: boolean; checks: Record<string, unknown> }> {
+  async health(): Promise<{ ok: boolean; instance: string; pid: number; checks: Record<string, unknown> }> {
     let redis = 'ok';
     const started = performance.now();
     try {
@@ -192,6 +192,9 @@ export class Appliance {
     const upstreams = Object.fromEntries(this.upstreams.map((u) => [u.id, u.status()]));
     return {
       ok: redis === 'ok' && clickhouse === 'ok',
+      // Which process answered: with `processes` > 1 each worker has its own.
+      instance: this.consumer,
+      pid: process.pid,
       checks: { redis, redisMs: Math.round((performance.now() - started) * 100) / 100, clickhouse, upstreams, smppSessions: this.smpp?.sessionCount ?? 0 },
     };
   }

@@ -91,6 +91,14 @@ export interface StartOptions {
   readonly clickhouseDatabase?: string;
 }
 
+/**
+ * BENCH_PROCESSES=2: the appliance runs as a cluster primary with that many workers (config
+ * `processes`); its CPU and peak RSS are then the sum over the primary and its workers.
+ */
+export const PROCESSES = Number(process.env['BENCH_PROCESSES'] ?? 1);
+/** What a bench's reproduce command starts with when BENCH_PROCESSES is set. */
+export const PROCESSES_PREFIX = PROCESSES === 1 ? '' : `BENCH_PROCESSES=${PROCESSES} `;
+
 export async function startAppliance(opts: StartOptions = {}): Promise<Started> {
   // BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the appliance.
   const appNodeArgs = (process.env['BENCH_APP_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
@@ -99,6 +107,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
   const high = { tps: 10_000_000, burst: 10_000_000 };
   const config = {
     log: { level: 'warn' },
+    processes: PROCESSES,
     http: { host: '127.0.0.1', port: httpPort },
     smpp: { host: '127.0.0.1', port: smppPort, ...(opts.smppWindow !== undefined ? { window: opts.smppWindow } : {}) },
     redis: { url: REDIS_URL, keyPrefix: prefix },
@@ -106,7 +115,8 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
     accounts: [{ id: 'bench', apiKeys: [BENCH_API_KEY], smpp: [{ systemId: 'bench', password: 'bench' }], balance: 1e9, ...high, rateLimits: { sms: high } }],
     upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: opts.upstreamReachable === false ? await freePort() : simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
     routes: [{ prefix: '', upstream: 'sim', price: 0.0001 }],
-    router: { platformTps: high.tps, platformBurst: high.burst },
+    // Ingress-only benches never dispatch: no queue cap, or admission would start refusing as throttled.
+    router: { platformTps: high.tps, platformBurst: high.burst, ...(opts.upstreamReachable === false ? { maxQueueDepth: 0 } : {}) },
     platformRateLimits: { sms: high },
     sim: { enabled: false },
   };

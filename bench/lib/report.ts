@@ -1,6 +1,6 @@
 /** What every bench prints beside its figures, and where it writes its JSON. */
 import { execSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 export function environment(): { sha: string; node: string; cpu: string; cores: number } {
@@ -15,24 +15,50 @@ export function environment(): { sha: string; node: string; cpu: string; cores: 
 }
 
 /** Peak resident set (VmHWM) of a process, in MiB, from /proc. */
-export function peakRssMiB(pid: number): number | undefined {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : undefined;
-  } catch {
-    return undefined;
+/** Live child processes of pid (an appliance run with processes > 1 is a cluster primary and its workers). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"
+      const ppid = Number(readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
   }
+  return out;
 }
 
-/** CPU seconds (user+system) a process has used so far, from /proc/<pid>/stat. */
+/** Peak resident memory of a process and its children (the sum of each one's peak), MiB. */
+export function peakRssMiB(pid: number): number | undefined {
+  const one = (p: number): number | undefined => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      return m ? Number(m[1]) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const own = one(pid);
+  if (own === undefined) return undefined;
+  return Math.round(childrenOf(pid).reduce((sum, c) => sum + (one(c) ?? 0), own) / 1024);
+}
+
+/** CPU seconds (user+system) a process and its live children have used so far, from /proc/<pid>/stat. */
 export function cpuSeconds(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return ticks / 100;
-  } catch {
-    return undefined;
-  }
+  const one = (p: number): number | undefined => {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return undefined;
+    }
+  };
+  const own = one(pid);
+  if (own === undefined) return undefined;
+  return childrenOf(pid).reduce((sum, c) => sum + (one(c) ?? 0), own);
 }
 
 export function percentile(sorted: Float64Array | number[], p: number): number {

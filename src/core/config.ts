@@ -270,6 +270,12 @@ const webhooks = z.strictObject({
 const schema = z.strictObject({
   sandbox: z.boolean().default(false),
   instanceId: z.string().optional(),
+  /**
+   * Appliance processes on this machine (node:cluster): they share the SMPP port (the primary hands
+   * out connections) and the HTTP port (SO_REUSEPORT), and coordinate through Redis alone. The
+   * primary only supervises them (and runs the sandbox simulator).
+   */
+  processes: z.number().int().min(1).max(64).default(1),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).default({}),
   http: z
     .strictObject({
@@ -471,6 +477,8 @@ function applyEnv(raw: Record<string, unknown>, env: Env): Record<string, unknow
   if (env['CLICKHOUSE_URL']) section('clickhouse')['url'] = env['CLICKHOUSE_URL'];
   if (env['CATALYST_LOG_LEVEL']) section('log')['level'] = env['CATALYST_LOG_LEVEL'];
   if (env['CATALYST_INSTANCE_ID']) out['instanceId'] = env['CATALYST_INSTANCE_ID'];
+  const processes = num('CATALYST_PROCESSES');
+  if (processes !== undefined) out['processes'] = processes;
   return out;
 }
 

@@ -16,12 +16,14 @@ export const API_VERSION = '2.0.0';
 
 export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps {
   readonly registry: Registry;
-  readonly health: () => Promise<{ ok: boolean; checks: Record<string, unknown> }>;
+  readonly health: () => Promise<{ ok: boolean; instance: string; pid: number; checks: Record<string, unknown> }>;
 }
 
 const HealthSchema = z
   .object({
     status: z.enum(['ok', 'degraded']).describe('`degraded` when Redis or ClickHouse does not answer'),
+    instance: z.string().describe('The answering process: its consumer name in Redis (instanceId, or host-pid-random)'),
+    pid: z.number().int().describe('Its process id (with `processes` > 1, one worker of several)'),
     redis: z.string().describe('`ok`, or the error'),
     redisMs: z.number().describe('Round trip of a Redis PING, ms'),
     clickhouse: z.string().describe('`ok`, or the error'),
@@ -62,7 +64,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       docs: healthDocs,
       handle: async () => {
         const h = await deps.health();
-        return json(h.ok ? 200 : 503, { status: h.ok ? 'ok' : 'degraded', ...h.checks });
+        return json(h.ok ? 200 : 503, { status: h.ok ? 'ok' : 'degraded', instance: h.instance, pid: h.pid, ...h.checks });
       },
     },
     {

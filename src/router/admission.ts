@@ -67,6 +67,8 @@ interface Waiting {
 export interface AdmissionOptions {
   readonly batchSize: number;
   readonly defaultValiditySeconds: number;
+  /** Longest a message may stay unfinished (router.retentionSeconds): a later validity end is brought forward to it. */
+  readonly retentionSeconds: number;
   /** Requests waiting for a round trip beyond which new ones are refused as overloaded. */
   readonly maxPending: number;
   /** Round trips in flight at once (Redis pipelines them on one connection). */
@@ -83,6 +85,8 @@ export class Admission {
   private readonly accounts: ReadonlyMap<string, AccountConfig>;
   private readonly pricing: Pricing;
   private readonly platformLimits: ReadonlyMap<string, RateLimit>;
+  /** Labelled counters resolved once per label set: prom-client hashes the labels on every inc otherwise. */
+  private readonly counters = new Map<string, { inc: (n?: number) => void }>();
 
   constructor(
     private readonly store: MessageStore,
@@ -100,7 +104,7 @@ export class Admission {
   }
 
   static optionsFrom(cfg: Config['router']): AdmissionOptions {
-    return { batchSize: cfg.batchSize, defaultValiditySeconds: cfg.defaultValiditySeconds, maxPending: cfg.batchSize * 50, maxConcurrent: 4 };
+    return { batchSize: cfg.batchSize, defaultValiditySeconds: cfg.defaultValiditySeconds, retentionSeconds: cfg.retentionSeconds, maxPending: cfg.batchSize * 50, maxConcurrent: 4 };
   }
 
   get pending(): number {
@@ -132,7 +136,7 @@ export class Admission {
       channelLimit: account.rateLimits[channel] ?? SEED_RATE_LIMITS[channel],
       ...(this.platformLimits.has(channel) ? { platformChannelLimit: this.platformLimits.get(channel) as RateLimit } : {}),
       registeredDelivery: req.registeredDelivery,
-      expireAt: m.expireAt ?? m.createdAt + this.opts.defaultValiditySeconds * 1000,
+      expireAt: Math.min(m.expireAt ?? m.createdAt + this.opts.defaultValiditySeconds * 1000, m.createdAt + this.opts.retentionSeconds * 1000),
       ...(account.webhookUrl !== undefined ? { webhookUrl: account.webhookUrl } : {}),
     };
     return { ok: true, item, rateCardId: price.rateCardId };
@@ -239,13 +243,26 @@ export class Admission {
   private resultFor(item: AdmitItem, code: AdmitCode, retryAfterMs: number): AdmissionResult {
     const r = item.routed;
     if (code === 'accepted') {
-      this.metrics?.messagesAccepted.inc({ account: r.message.accountId, ingress: r.message.ingress });
-      this.metrics?.messagesState.inc({ state: r.message.scheduleAt !== undefined && r.message.scheduleAt > Date.now() ? 'scheduled' : 'queued' });
+      if (this.metrics) {
+        const m = this.metrics;
+        const state = r.message.scheduleAt !== undefined && r.message.scheduleAt > Date.now() ? 'scheduled' : 'queued';
+        this.counter(`a\t${r.message.accountId}\t${r.message.ingress}`, () => m.messagesAccepted.labels({ account: r.message.accountId, ingress: r.message.ingress })).inc();
+        this.counter(`s\t${state}`, () => m.messagesState.labels({ state })).inc();
+      }
       return { ok: true, id: r.message.id, priceMicros: r.priceMicros, currency: r.currency, parts: r.parts, upstream: r.upstream, rateCardId: r.message.rateCardId };
     }
     if (code === 'insufficient_balance') this.log.warn({ account: r.message.accountId, price: r.priceMicros }, 'message refused: balance too low');
     const refusal = this.refused(r.message.accountId, code);
     return code === 'throttled' || code === 'platform_throttled' ? { ...refusal, retryAfterMs } : refusal;
+  }
+
+  private counter(key: string, make: () => { inc: (n?: number) => void }): { inc: (n?: number) => void } {
+    let c = this.counters.get(key);
+    if (!c) {
+      c = make();
+      this.counters.set(key, c);
+    }
+    return c;
   }
 
   private refused(account: string, reason: AdmissionRefusal): AdmissionResult & { ok: false } {

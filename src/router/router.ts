@@ -153,7 +153,8 @@ export class Router implements UpstreamSink {
   /** The message an upstream's id belongs to (what submitted.lua mapped), for channel read receipts. */
   async messageForUpstreamId(upstream: string, upstreamMessageId: string): Promise<string | undefined> {
     const ref = await this.deps.store.redis.get(this.deps.store.keys.upstreamId(upstream, upstreamMessageId));
-    return ref === null ? undefined : ref.replace(/\|[0-9]+$/, '');
+    // "id|part|parts" (or "id|part", written before the parts count was added).
+    return ref === null ? undefined : ref.replace(/\|[0-9]+(\|[0-9]*)?$/, '');
   }
 
   // UpstreamSink

@@ -73,6 +73,8 @@ export class SmppSession implements DeliverySink {
   private mref = Math.floor(Math.random() * 256);
   private closing: Promise<void> | undefined;
   private readonly idleWaiters = new Set<() => void>();
+  /** smpp_window_inflight of this session's system_id, resolved once (it changes only at bind). */
+  private windowGauge: { inc: () => void; dec: () => void } | undefined;
 
   constructor(
     socket: Socket,
@@ -213,7 +215,8 @@ export class SmppSession implements DeliverySink {
 
   private track(work: Promise<void>, pdu: RequestPdu): void {
     this.pendingIn++;
-    this.deps.metrics?.smppWindow.inc({ system_id: this.systemId });
+    const gauge = this.windowGauge;
+    gauge?.inc();
     work
       .catch((err: unknown) => {
         this.log.error({ err, command: pdu.command }, 'request failed');
@@ -221,7 +224,7 @@ export class SmppSession implements DeliverySink {
       })
       .finally(() => {
         this.pendingIn--;
-        this.deps.metrics?.smppWindow.dec({ system_id: this.systemId });
+        gauge?.dec();
         if (this.pendingIn === 0) {
           for (const w of this.idleWaiters) w();
           this.idleWaiters.clear();
@@ -250,6 +253,7 @@ export class SmppSession implements DeliverySink {
     }
     this.account = check.account;
     this.systemId = pdu.systemId;
+    this.windowGauge = this.deps.metrics?.smppWindow.labels({ system_id: this.systemId });
     this.bindType = pdu.command === 'bind_transmitter' ? 'transmitter' : pdu.command === 'bind_receiver' ? 'receiver' : 'transceiver';
     this.state = this.bindType === 'transmitter' ? 'bound_tx' : this.bindType === 'receiver' ? 'bound_rx' : 'bound_trx';
     this.log = this.log.child({ systemId: this.systemId, account: this.account.id, bindType: this.bindType });
@@ -286,7 +290,11 @@ export class SmppSession implements DeliverySink {
     }
     const s = parsed.value;
     const admitted = await this.admit(s, now);
-    if (admitted.ok) this.answer(pdu, Status.ESME_ROK, { messageId: admitted.id });
+    if (admitted.ok && pdu.command === 'submit_sm') {
+      // The hot path: encoded straight from the id, without building a response PDU object.
+      this.conn.write(encodeSubmitSmResp(pdu.sequenceNumber, Status.ESME_ROK, admitted.id));
+      if (!this.conn.writable) this.conn.pause();
+    } else if (admitted.ok) this.answer(pdu, Status.ESME_ROK, { messageId: admitted.id });
     else this.answer(pdu, admitted.status);
     this.deps.metrics?.smppSubmitSeconds.observe((performance.now() - started) / 1000);
   }

@@ -90,7 +90,8 @@ export class RcsConnector implements UpstreamConnector {
         await new Promise((r) => setTimeout(r, 10));
       }
       const pipe = redis.pipeline();
-      ids.forEach((u, i) => pipe.set(keys.upstreamId(smsUpstream, u), `${messageId}|${i + 1}`, 'EX', this.deps.mappingTtlSeconds));
+      // The value submitted.lua writes: id|part|parts.
+      ids.forEach((u, i) => pipe.set(keys.upstreamId(smsUpstream, u), `${messageId}|${i + 1}|${ids.length}`, 'EX', this.deps.mappingTtlSeconds));
       for (const u of ids) pipe.getdel(keys.early(smsUpstream, u));
       const res = (await pipe.exec()) ?? [];
       const early: { upstreamMessageId: string; stat: string; err: string }[] = [];

@@ -17,6 +17,7 @@ import type { AccountConfig } from '../../core/config.js';
 import type { Channel, Message } from '../../core/message.js';
 import type { Metrics } from '../../core/metrics.js';
 import type { InboundMessage, UpstreamReceipt } from '../../router/upstream.js';
+import { toInsertRow } from '../../store/clickhouse/rows.js';
 import type { MessageStore } from '../../store/redis/message-store.js';
 import { Conversations } from './conversations.js';
 import type { EnqueueResult, WebhookEventInput } from '../../store/redis/webhook-store.js';
@@ -107,7 +108,8 @@ export class ChannelEvents {
         event_time: s.at,
         created_at: m.createdAt,
       };
-      await this.store.redis.xadd(this.store.keys.events(), '*', 'e', JSON.stringify(row));
+      // As ClickHouse takes it (the writer sends the stream's rows as they are).
+      await this.store.redis.xadd(this.store.keys.events(), '*', 'e', JSON.stringify(toInsertRow(row)));
     }
     await this.router.enqueueWebhookEvent(id, { eventType: 'read', timestamp: s.at });
   }

@@ -11,10 +11,13 @@ import type { EventRow } from '../../core/events.js';
  *   EventRow.created_at     -> created_at_ms  UInt64
  *   every other field       -> the column of the same name (strings made well-formed UTF-16)
  *
- * A stream value holds one JSON row or several, one per line. A line that fails `parseEventRow` can
- * never be inserted, so the writer counts it and acks its entry (with the entry's good lines) instead
- * of retrying it forever. Fields the row does not know are ignored: the router may ship a new field
- * before the migration that stores it.
+ * A stream value holds one JSON row or several, one per line. The router writes them already in the
+ * InsertRow shape (`eventRowBase` here at admission, the rest by the Lua scripts), so the writer's
+ * fast path sends the stream's text to ClickHouse untouched. When ClickHouse refuses such a batch,
+ * the writer parses every line with `parseEventRow` (which also reads the EventRow shape written
+ * before that), and a line that fails can never be inserted, so it is counted and its entry acked
+ * (with the entry's good lines) instead of retried forever. Fields the row does not know are
+ * ignored: the router may ship a new field before the migration that stores it.
  */
 
 /**
@@ -51,12 +54,44 @@ const PRICE_MICROS_LIMIT = 1e15;
 /** DateTime is seconds in a UInt32; stay well inside it (2100-01-01T00:00:00Z). */
 const EVENT_TIME_MAX_MS = 4_102_444_800_000;
 
+/** What an event row is built from at admission: the fields no later state change alters. */
+export type EventBaseFields = Pick<
+  EventRow,
+  'message_id' | 'account_id' | 'channel' | 'direction' | 'source' | 'destination' | 'upstream_id' | 'parts' | 'price_micros' | 'currency' | 'cost_center' | 'ingress' | 'created_at'
+>;
+
+/**
+ * The fixed part of a message's event rows in the InsertRow shape: JSON without its closing brace,
+ * to which the Lua scripts append event_id, status, error_code, upstream_message_id,
+ * event_time_ms and event_date_time (lua/common.lua `event_suffix`).
+ */
+export function eventRowBase(f: EventBaseFields): string {
+  const w = wellFormed;
+  const json = JSON.stringify({
+    message_id: w(f.message_id),
+    account_id: w(f.account_id),
+    channel: w(f.channel),
+    direction: w(f.direction),
+    source: w(f.source),
+    destination: w(f.destination),
+    upstream_id: w(f.upstream_id),
+    parts: f.parts,
+    price: f.price_micros / 1e6,
+    currency: w(f.currency),
+    cost_center: w(f.cost_center),
+    ingress: w(f.ingress),
+    created_at_ms: f.created_at,
+  });
+  return json.slice(0, -1);
+}
+
 export type ParseResult = { readonly ok: true; readonly row: EventRow } | { readonly ok: false; readonly reason: string };
 
 /**
- * Parses and checks one JSON row. Never throws. Times and price may arrive as non-integers (float
- * arithmetic upstream); they are rounded, since neither column holds less than a unit. Unknown
- * fields are dropped.
+ * Parses and checks one JSON row, in the InsertRow shape (price, event_time_ms, created_at_ms) or
+ * the EventRow shape (price_micros, event_time, created_at). Never throws. Times and price may
+ * arrive as non-integers (float arithmetic upstream); they are rounded, since neither column holds
+ * less than a unit. Unknown fields are dropped.
  */
 export function parseEventRow(json: string): ParseResult {
   let value: unknown;
@@ -76,12 +111,14 @@ export function parseEventRow(json: string): ParseResult {
   if (v.event_id === '') return { ok: false, reason: 'event_id is empty' };
   const parts = v.parts;
   if (typeof parts !== 'number' || !Number.isInteger(parts) || parts < 0 || parts > UINT32_MAX) return { ok: false, reason: 'parts is not a UInt32' };
-  const price = rounded(v.price_micros, -PRICE_MICROS_LIMIT + 1, PRICE_MICROS_LIMIT - 1);
-  if (price === undefined) return { ok: false, reason: 'price_micros out of range' };
-  const eventTime = rounded(v.event_time, 1000, EVENT_TIME_MAX_MS);
-  if (eventTime === undefined) return { ok: false, reason: 'event_time out of range' };
-  const createdAt = rounded(v.created_at, 0, Number.MAX_SAFE_INTEGER);
-  if (createdAt === undefined) return { ok: false, reason: 'created_at out of range' };
+  const insertShape = 'event_time_ms' in v;
+  const priceIn = insertShape ? (typeof v.price === 'number' ? v.price * 1e6 : v.price) : v.price_micros;
+  const price = rounded(priceIn, -PRICE_MICROS_LIMIT + 1, PRICE_MICROS_LIMIT - 1);
+  if (price === undefined) return { ok: false, reason: `${insertShape ? 'price' : 'price_micros'} out of range` };
+  const eventTime = rounded(insertShape ? v.event_time_ms : v.event_time, 1000, EVENT_TIME_MAX_MS);
+  if (eventTime === undefined) return { ok: false, reason: `${insertShape ? 'event_time_ms' : 'event_time'} out of range` };
+  const createdAt = rounded(insertShape ? v.created_at_ms : v.created_at, 0, Number.MAX_SAFE_INTEGER);
+  if (createdAt === undefined) return { ok: false, reason: `${insertShape ? 'created_at_ms' : 'created_at'} out of range` };
   // Every string field was set by the loop above.
   const s = str as Record<(typeof STRING_FIELDS)[number], string>;
   return { ok: true, row: { ...s, parts, price_micros: price, event_time: eventTime, created_at: createdAt } };

@@ -4,10 +4,13 @@
  *
  *   {p}m:{id}                 hash    message state (status, account, upstream, payload, event base…)
  *   {p}q:{upstream}           stream  send queue of one upstream, one entry per message; group "dispatch"
- *   {p}u:{upstream}:{smscId}  string  upstream message id → "{id}|{part}" for receipt correlation
+ *   {p}u:{upstream}:{smscId}  string  upstream message id → "{id}|{part}|{parts}" for receipt correlation
  *   {p}early:{upstream}:{smscId} string a receipt that arrived before its submit_sm_resp
- *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end,
- *                                     "w|id" webhook retry of whq:{id}'s head
+ *   {p}early:{upstream}       string  receipts held early lately (exists while any may be held)
+ *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end
+ *                                     of one message, "X|gid" of a validity group, "w|id" webhook
+ *                                     retry of whq:{id}'s head
+ *   {p}xg:{gid}               hash    validity group of one admission batch: n messages in it, i their ids
  *   {p}ev                     stream  event rows for ClickHouse (field e: JSON rows, one per line)
  *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver"
  *   {p}wh                     stream  webhook tickets "i=<id>": the head of whq:{id} is due now; group "webhook"

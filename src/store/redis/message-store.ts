@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Message, MessageStatus, Routed } from '../../core/message.js';
+import { eventRowBase } from '../clickhouse/rows.js';
 import { Keys } from './keys.js';
 import { defineScripts, run as runScript, type ScriptName } from './scripts.js';
 
@@ -116,7 +117,7 @@ export function cleanUpstreamId(id: string): string {
 
 export function eventBase(r: Routed): string {
   const m = r.message;
-  const json = JSON.stringify({
+  return eventRowBase({
     message_id: m.id,
     account_id: m.accountId,
     channel: m.channel,
@@ -131,7 +132,6 @@ export function eventBase(r: Routed): string {
     ingress: m.ingress,
     created_at: m.createdAt,
   });
-  return json.slice(0, -1);
 }
 
 export function receiptAddressing(m: Message): string {
@@ -180,21 +180,25 @@ export class MessageStore {
       opts.batch?.maxConcurrent ?? 0,
       this.opts.maxQueueDepth ?? 0,
     ];
+    // Each bucket's limits once per batch (the script looks them up by name), not once per message.
+    const limits = new Map<string, Limit>();
+    for (const it of items) {
+      const m = it.routed.message;
+      if (!limits.has(m.accountId)) limits.set(m.accountId, { tps: it.tps, burst: it.burst });
+      const accountChannel = `${m.accountId}:${m.channel}`;
+      if (!limits.has(accountChannel)) limits.set(accountChannel, it.channelLimit ?? UNLIMITED);
+      const platformChannel = `platform:${m.channel}`;
+      if (!limits.has(platformChannel)) limits.set(platformChannel, it.platformChannelLimit ?? UNLIMITED);
+    }
+    args.push(limits.size);
+    for (const [name, l] of limits) args.push(name, l.tps, l.burst);
     for (const it of items) {
       const r = it.routed;
       const m = r.message;
-      const ch = it.channelLimit ?? UNLIMITED;
-      const pch = it.platformChannelLimit ?? UNLIMITED;
       args.push(
         m.id,
         m.accountId,
         m.channel,
-        it.tps,
-        it.burst,
-        ch.tps,
-        ch.burst,
-        pch.tps,
-        pch.burst,
         r.upstream,
         r.priceMicros,
         it.registeredDelivery,
@@ -202,7 +206,7 @@ export class MessageStore {
         it.expireAt,
         JSON.stringify(m),
         eventBase(r),
-        receiptAddressing(m),
+        it.registeredDelivery === 0 ? '' : receiptAddressing(m),
         m.webhookUrl ?? it.webhookUrl ?? '',
         r.currency,
       );

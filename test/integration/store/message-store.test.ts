@@ -5,6 +5,7 @@ import type { Message } from '../../../src/core/message.js';
 import { newMessageId } from '../../../src/core/ids.js';
 import { ensureGroup, readGroup } from '../../../src/store/redis/streams.js';
 import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
+import { parseEventRow, toDateTimeString } from '../../../src/store/clickhouse/rows.js';
 import { dropPrefix, redisClient, testPrefix } from '../../helpers/env.js';
 
 const redis: Redis = redisClient();
@@ -152,6 +153,50 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect((await store.get(short.id))?.status).toBe('expired');
     expect((await store.get(soon.id))?.status).toBe('queued');
     expect((await queued()).map((q) => q.messageId)).toContain(soon.id);
+  });
+
+  it('keeps one validity timer per batch expiry: counted down as messages finish, cut to the run limit, left by a replaced validity', async () => {
+    const exp = Date.now() + 40;
+    const ms = Array.from({ length: 5 }, () => msg());
+    await store.admit(ms.map((m) => item(m, { expireAt: exp })));
+    const timers = async (): Promise<string[]> => redis.zrange(`${prefix}timers`, 0, -1);
+    const gid = ms[0]!.id;
+    expect(await timers()).toEqual([`X|${gid}`]);
+    expect(await redis.hget(`${prefix}xg:${gid}`, 'n')).toBe('5');
+    // One finishes (cancelled), one gets a validity of its own (replace_sm): both leave the group.
+    expect(await store.cancel('acme', ms[0]!.id)).toBe('cancelled');
+    expect(await store.replace('acme', ms[1]!, { expireAt: Date.now() + 60_000 })).toBe('replaced');
+    expect(await redis.hget(`${prefix}xg:${gid}`, 'n')).toBe('3');
+    expect((await timers()).sort()).toEqual([`X|${gid}`, `x|${ms[1]!.id}`].sort());
+    await new Promise((r) => setTimeout(r, 60));
+    // A run limit of 2 expires two members and leaves the rest due at once.
+    expect(await store.runTimers(2)).toBe(2);
+    expect(await store.runTimers(100)).toBeGreaterThan(0);
+    const states = await Promise.all(ms.map(async (m) => (await store.get(m.id))?.status));
+    expect(states).toEqual(['cancelled', 'queued', 'expired', 'expired', 'expired']);
+    // The group is gone with its last member; the replaced message keeps its own timer.
+    expect(await redis.exists(`${prefix}xg:${gid}`)).toBe(0);
+    expect(await timers()).toEqual([`x|${ms[1]!.id}`]);
+  });
+
+  it('drops a validity group when its last message is final, so finished messages hold no timer', async () => {
+    const ms = [msg(), msg()];
+    await store.admit(ms.map((m) => item(m, { expireAt: Date.now() + 3_600_000 })));
+    const taken = await store.take('up1', await queued());
+    await store.submitted('up1', taken.map((t, i) => ({ entryId: t.entryId, messageId: t.message.id, upstreamIds: [`G${i}`] })));
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'G0', stat: 'DELIVRD', err: '000' }, { upstreamMessageId: 'G1', stat: 'UNDELIV', err: '011' }])).toEqual(['delivered', 'failed']);
+    expect(await redis.zcard(`${prefix}timers`)).toBe(0);
+    expect(await redis.exists(`${prefix}xg:${ms[0]!.id}`)).toBe(0);
+    expect((await store.get(ms[1]!.id))?.dlrErr).toBe('011');
+  });
+
+  it('writes event rows in the shape ClickHouse takes, with the UTC date-time computed in Lua', async () => {
+    const times = [Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(2000, 0, 1), Date.UTC(2099, 11, 31, 12, 0, 1), Date.UTC(2026, 10, 21, 7, 30, 5, 42), Date.UTC(1970, 0, 1, 0, 0, 1)];
+    for (const t of times) await store.admit([item(msg({ createdAt: t }), { expireAt: t + 3_600_000 })], {}, t);
+    const rows = (await redis.xrange(store.keys.events(), '-', '+')).map(([, f]) => JSON.parse(f[1] ?? '') as Record<string, unknown>);
+    expect(rows.map((r) => r['event_date_time'])).toEqual(times.map((t) => toDateTimeString(t)));
+    expect(rows[0]).toMatchObject({ price: 0.005, event_time_ms: times[0], created_at_ms: times[0], status: 'queued', parts: 1 });
+    for (const r of rows) expect(parseEventRow(JSON.stringify(r)).ok).toBe(true);
   });
 
   it('holds a channel to its own limit, with a retry hint', async () => {

@@ -69,6 +69,13 @@ describe('config', () => {
     expect(cfg.sim.port).toBe(12776);
     expect(cfg.upstreams[0]?.port).toBe(12776);
     expect(cfg.redis.url).toBe('redis://x:1');
+    expect(cfg.processes).toBe(1);
+  });
+
+  it('takes the number of processes from CATALYST_PROCESSES, within 1..64', () => {
+    expect(loadConfig({ CATALYST_PROCESSES: '4' }).processes).toBe(4);
+    expect(() => loadConfig({ CATALYST_PROCESSES: '0' })).toThrow(/processes/);
+    expect(() => loadConfig({ CATALYST_PROCESSES: 'two' })).toThrow(/CATALYST_PROCESSES/);
   });
 
   it('reports unreadable and non-JSON files', () => {

@@ -1,22 +1,39 @@
 -- admit: accept a batch of messages in one round trip.
--- in:  ARGV[4] platform total tps, [5] its burst, [6] retention seconds, [7] count,
+-- in:  ARGV[4] platform total tps, [5] its burst, [6] retention seconds (TTL of a batch's waiting
+--      list; the caller caps each message's validity to it), [7] count,
 --      [8] idempotency key ('' none), [9] idempotency record (stored with the codes), [10] its TTL,
 --      [11] batch id ('' none), [12] the batch's maxConcurrent (0 none),
 --      [13] most messages an upstream's queue may hold (waiting and in flight; 0 no cap),
---      then per message (stride 19): id, account, channel, account tps, account burst,
---      account-channel tps, account-channel burst, platform-channel tps, platform-channel burst,
---      upstream, price micros, registered_delivery (0/1/2), scheduleAt ms (0 none), expireAt ms,
---      payload JSON, event base, receipt addressing JSON, webhook url, currency
+--      [14] number of limit rows L, then L rows (stride 3): bucket name (account, account:channel
+--      or platform:channel), tps, burst — each row once per batch, not once per message;
+--      then per message (stride 13): id, account, channel, upstream, price micros,
+--      registered_delivery (0/1/2), scheduleAt ms (0 none), expireAt ms, payload JSON, event base,
+--      receipt addressing JSON ('' when no receipt is owed), webhook url ('' none), currency
 -- out: { 'dup', record, codes } when the idempotency key was seen before (nothing admitted);
 --      else per message a code and a retry hint in ms: 0 accepted, 1 account throttled,
 --      2 platform throttled, 3 balance too low
+--
+-- Per message this writes one hash (only the fields that are set), one queue entry and one event
+-- row (one stream entry for the whole batch). It sets no TTL: every message gets a validity timer,
+-- and finalize() gives the hash its final-retention TTL. Validity timers are written one per
+-- distinct expiry time of the batch, not one per message (a batch is what one tick received, so
+-- its default validities fall on a few milliseconds): timer "X|gid" and the group's hash
+-- {p}xg:gid { n = messages not final yet, i = their ids joined with ',' }, where gid is the
+-- group's first message id. Each message records its gid in field xg; finalize() counts the group
+-- down and drops it at zero.
 local PTPS, PBURST = tonumber(ARGV[4]), tonumber(ARGV[5])
 local RET, N = tonumber(ARGV[6]), tonumber(ARGV[7])
 local IDEM, IDEM_RECORD, IDEM_TTL = ARGV[8], ARGV[9], tonumber(ARGV[10])
 local BATCH, BATCH_MAX = ARGV[11], tonumber(ARGV[12])
 local MAX_QUEUE = tonumber(ARGV[13])
-local STRIDE = 19
-local FIRST = 13
+local NL = tonumber(ARGV[14])
+local LIMITS = {}
+for i = 0, NL - 1 do
+  local o = 14 + i * 3
+  LIMITS[ARGV[o + 1]] = { tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]) }
+end
+local STRIDE = 13
+local FIRST = 14 + NL * 3
 -- Queue lengths (XLEN: entries not yet settled) read once per upstream per batch.
 local queued = {}
 
@@ -28,15 +45,20 @@ end
 
 local buckets = {}
 -- Token bucket: `rate` tokens a second up to `burst`, refilled from the time of the last use.
-local function bucket(key, rate, burst)
-  local b = buckets[key]
+local function bucket(name, rate, burst)
+  local b = buckets[name]
   if b then return b end
+  if not rate then
+    local l = LIMITS[name]
+    rate, burst = l[1], l[2]
+  end
+  local key = P .. 'tb:' .. name
   local v = redis.call('HMGET', key, 't', 'ts')
   local t = tonumber(v[1]) or burst
   local ts = tonumber(v[2]) or NOW
   if NOW > ts then t = math.min(burst, t + (NOW - ts) * rate / 1000) end
-  b = { t = t, rate = rate }
-  buckets[key] = b
+  b = { t = t, rate = rate, key = key }
+  buckets[name] = b
   return b
 end
 -- How long until the bucket has a whole token again.
@@ -55,7 +77,9 @@ local function balance(acct)
   return b
 end
 
-local platform = bucket(P .. 'tb:platform', PTPS, PBURST)
+local platform = bucket('platform', PTPS, PBURST)
+-- Validity groups of this batch, by expiry time: { ids }.
+local expiring = {}
 local out = {}
 local codes = {}
 local accepted = 0
@@ -65,12 +89,12 @@ local CAPPED = BATCH ~= '' and BATCH_MAX > 0
 local WAITING = P .. 'btw:' .. BATCH
 for i = 0, N - 1 do
   local o = FIRST + i * STRIDE
-  local id, acct, channel = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
+  local id, acct, channel, up = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
   -- Every limit the message passes: the account's total and channel rows, the platform's channel and total rows.
-  local acc = bucket(P .. 'tb:' .. acct, tonumber(ARGV[o + 4]), tonumber(ARGV[o + 5]))
-  local accc = bucket(P .. 'tb:' .. acct .. ':' .. channel, tonumber(ARGV[o + 6]), tonumber(ARGV[o + 7]))
-  local platc = bucket(P .. 'tb:platform:' .. channel, tonumber(ARGV[o + 8]), tonumber(ARGV[o + 9]))
-  local price = tonumber(ARGV[o + 11])
+  local acc = bucket(acct)
+  local accc = bucket(acct .. ':' .. channel)
+  local platc = bucket('platform:' .. channel)
+  local price = tonumber(ARGV[o + 5])
   local code, retry = 0, 0
   if acc.t < 1 then
     code, retry = 1, wait_ms(acc)
@@ -82,7 +106,6 @@ for i = 0, N - 1 do
     code, retry = 2, wait_ms(platform)
   elseif MAX_QUEUE > 0 then
     -- Backpressure: when sending falls behind, new messages are refused rather than piled up.
-    local up = ARGV[o + 10]
     if not queued[up] then queued[up] = redis.call('XLEN', P .. 'q:' .. up) end
     if queued[up] >= MAX_QUEUE then code, retry = 2, 1000 end
   end
@@ -97,46 +120,53 @@ for i = 0, N - 1 do
   end
   if code == 0 then
     accepted = accepted + 1
-    if queued[ARGV[o + 10]] then queued[ARGV[o + 10]] = queued[ARGV[o + 10]] + 1 end
+    if queued[up] then queued[up] = queued[up] + 1 end
     acc.t, accc.t, platc.t, platform.t = acc.t - 1, accc.t - 1, platc.t - 1, platform.t - 1
-    local up, sched, exp = ARGV[o + 10], tonumber(ARGV[o + 13]), tonumber(ARGV[o + 14])
+    local sched, exp = tonumber(ARGV[o + 7]), ARGV[o + 8]
     local k = mkey(id)
     local st = 'queued'
     local waits = CAPPED and accepted > BATCH_MAX
     if sched > NOW or waits then st = 'scheduled' end
-    redis.call('HSET', k, 'st', st, 'a', acct, 'up', up, 'pr', ARGV[o + 11], 'rd', ARGV[o + 12],
-      'exp', ARGV[o + 14], 'j', ARGV[o + 15], 'eb', ARGV[o + 16], 'ra', ARGV[o + 17], 'wh', ARGV[o + 18],
-      'cur', ARGV[o + 19], 't0', NOW, 'att', 0, 'seq', 1)
-    redis.call('EXPIRE', k, RET)
+    -- Absent fields read as their defaults: att 0, seq (events after the first) 0, no receipt
+    -- addressing, no webhook.
+    -- Validity end: a message not final by then becomes expired (timers.lua).
+    local group = expiring[exp]
+    if group then group[#group + 1] = id else group = { id }; expiring[exp] = group end
+    local f = { 'st', st, 'a', acct, 'up', up, 'pr', ARGV[o + 5], 'rd', ARGV[o + 6], 'exp', exp,
+      'j', ARGV[o + 9], 'eb', ARGV[o + 10], 'cur', ARGV[o + 13], 't0', NOW, 'xg', group[1] }
+    if ARGV[o + 11] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 11] end
+    if ARGV[o + 12] ~= '' then f[#f + 1] = 'wh'; f[#f + 1] = ARGV[o + 12] end
     if waits then
-      redis.call('HSET', k, 'bt', BATCH, 'sa', sched)
-      redis.call('RPUSH', WAITING, id)
-      redis.call('EXPIRE', WAITING, RET)
+      f[#f + 1] = 'bt'; f[#f + 1] = BATCH; f[#f + 1] = 'sa'; f[#f + 1] = sched
     elseif CAPPED then
-      redis.call('HSET', k, 'bt', BATCH, 'btn', 1)
+      f[#f + 1] = 'bt'; f[#f + 1] = BATCH; f[#f + 1] = 'btn'; f[#f + 1] = 1
     end
+    redis.call('HSET', k, unpack(f))
     if waits then
       -- released by finalize() of an earlier message of the batch
+      redis.call('RPUSH', WAITING, id)
+      redis.call('EXPIRE', WAITING, RET)
     elseif st == 'scheduled' then
       redis.call('ZADD', P .. 'timers', math.max(sched, NOW), 's|' .. id)
     else
       redis.call('XADD', P .. 'q:' .. up, '*', 'i', id)
     end
-    -- Validity end: a message not final by then becomes expired (timers.lua).
-    redis.call('ZADD', P .. 'timers', exp, 'x|' .. id)
-    EVBUF[#EVBUF + 1] = ARGV[o + 16] .. ',"event_id":"' .. id .. ':1","status":"' .. st ..
-      '","error_code":"","upstream_message_id":"","event_time":' .. NOW .. '}'
+    EVBUF[#EVBUF + 1] = ARGV[o + 10] .. event_suffix(id .. ':1', st, '', '')
   end
   out[#out + 1] = code
   out[#out + 1] = retry
   codes[#codes + 1] = code
 end
+for exp, ids in pairs(expiring) do
+  redis.call('HSET', P .. 'xg:' .. ids[1], 'n', #ids, 'i', table.concat(ids, ','))
+  redis.call('ZADD', P .. 'timers', exp, 'X|' .. ids[1])
+end
 for acct, b in pairs(balances) do
   if b.spent > 0 then redis.call('DECRBY', P .. 'bal:' .. acct, b.spent) end
 end
-for key, b in pairs(buckets) do
-  redis.call('HSET', key, 't', tostring(b.t), 'ts', NOW)
-  redis.call('PEXPIRE', key, 60000)
+for _, b in pairs(buckets) do
+  redis.call('HSET', b.key, 't', tostring(b.t), 'ts', NOW)
+  redis.call('PEXPIRE', b.key, 60000)
 end
 -- The first answer is kept only when something was accepted: a request refused whole may be retried with its key.
 if IDEM ~= '' and accepted > 0 then

@@ -6,6 +6,34 @@ local NOW = tonumber(ARGV[2])
 local FINAL_RET = tonumber(ARGV[3])
 local EVBUF = {}
 
+-- Epoch ms -> 'YYYY-MM-DD hh:mm:ss' UTC (days to civil date: H. Hinnant's algorithm).
+local function utc_datetime(ms)
+  local s = math.floor(ms / 1000)
+  local days = math.floor(s / 86400)
+  local rem = s - days * 86400
+  local z = days + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp + 3
+  if mp >= 10 then m = mp - 9 end
+  local y = yoe + era * 400
+  if m <= 2 then y = y + 1 end
+  return string.format('%04d-%02d-%02d %02d:%02d:%02d', y, m, d, math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60)
+end
+
+-- Event rows are `message_events` rows as ClickHouse takes them (JSONEachRow, see
+-- store/clickhouse/rows.ts): the base the caller wrote at admission (hash field eb, JSON without
+-- its closing brace), the event's own fields, and this tail with the time of the run.
+local EV_TAIL = '","event_time_ms":' .. NOW .. ',"event_date_time":"' .. utc_datetime(NOW) .. '"}'
+local function event_suffix(event_id, status, err, umid)
+  return ',"event_id":"' .. event_id .. '","status":"' .. status .. '","error_code":"' .. (err or '') ..
+    '","upstream_message_id":"' .. (umid or '') .. EV_TAIL
+end
+
 local FINAL = { delivered = true, failed = true, expired = true, rejected = true, cancelled = true }
 -- SMPP 3.4 Appendix B stat for each final status.
 local STAT_OF = { delivered = 'DELIVRD', failed = 'UNDELIV', expired = 'EXPIRED', rejected = 'REJECTD', cancelled = 'DELETED' }
@@ -24,14 +52,21 @@ local function ack_queue(upstream, ids)
 end
 
 -- One event row per state change, appended to EVBUF and written as one stream entry per script run.
--- The hash field eb holds the row's fixed part as JSON without its closing brace.
+-- The hash field seq counts the events after admission's (event id ':1'), so admission need not
+-- write it. A caller that has already read eb and seq (HMGET) appends with event_row and writes
+-- the returned seq in its own HSET; event() does both reads and the write itself.
+local function event_row(id, base, seq, status, err, umid)
+  seq = (tonumber(seq) or 0) + 1
+  EVBUF[#EVBUF + 1] = base .. event_suffix(id .. ':' .. (seq + 1), status, err, umid)
+  return seq
+end
+
 local function event(id, status, err, umid)
   local k = mkey(id)
   local base = redis.call('HGET', k, 'eb')
   if not base then return end
   local seq = redis.call('HINCRBY', k, 'seq', 1)
-  EVBUF[#EVBUF + 1] = base .. ',"event_id":"' .. id .. ':' .. seq .. '","status":"' .. status ..
-    '","error_code":"' .. (err or '') .. '","upstream_message_id":"' .. (umid or '') .. '","event_time":' .. NOW .. '}'
+  event_row(id, base, seq - 1, status, err, umid)
 end
 
 local function flush_events()
@@ -65,21 +100,33 @@ local function release_next(batch)
   end
 end
 
+-- A message leaves its admission batch's validity group (admit.lua) when it is final or gets a
+-- validity of its own; the group and its timer go when no message is left in it. The caller
+-- deletes the message's xg field.
+local function leave_validity_group(gid)
+  local gk = P .. 'xg:' .. gid
+  if redis.call('HINCRBY', gk, 'n', -1) <= 0 then
+    redis.call('DEL', gk)
+    redis.call('ZREM', P .. 'timers', 'X|' .. gid)
+  end
+end
+
 -- Move a message to a final status once: state, event, receipt owed to the ESME, webhook, refund.
 -- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
 local function finalize(id, status, err, stat, derr, umid)
   local k = mkey(id)
-  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt')
+  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq')
   local st = cur[1]
   if not st or FINAL[st] then return false end
   stat = stat or STAT_OF[status]
   derr = derr or '000'
-  redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr)
-  redis.call('ZREM', P .. 'timers', 'x|' .. id)
-  event(id, status, err, umid)
+  local seq = cur[12]
+  if cur[11] then seq = event_row(id, cur[11], seq, status, err, umid) end
+  redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or 0)
   -- Hot state only: a final message keeps what status queries need, for FINAL_RET; its history
   -- is in ClickHouse. (The receipt addressing travels in the delivery entry below.)
-  redis.call('HDEL', k, 'eb')
+  redis.call('HDEL', k, 'eb', 'xg')
+  if cur[10] then leave_validity_group(cur[10]) else redis.call('ZREM', P .. 'timers', 'x|' .. id) end
   redis.call('EXPIRE', k, FINAL_RET)
   -- Money goes back for a message that never left us.
   if status ~= 'delivered' and st ~= 'submitted' and cur[6] and tonumber(cur[6]) > 0 then
@@ -117,8 +164,16 @@ end
 -- DELIVRD, otherwise the first failing part's stat decides. Duplicate receipts change nothing.
 -- Returns the final status when this receipt made the message final, else nil.
 local PF_STATUS = { EXPIRED = 'expired', REJECTD = 'rejected', DELETED = 'cancelled' }
-local function apply_receipt(id, part, stat, derr)
+-- np: the message's parts count when the caller knows it ('' or nil when not).
+local function apply_receipt(id, part, stat, derr, np)
   local k = mkey(id)
+  if np == '1' then
+    -- One part: its receipt is the message's, and finalize() ignores a duplicate.
+    local status, err = 'delivered', ''
+    if stat ~= 'DELIVRD' then status, err = PF_STATUS[stat] or 'failed', 'DLR_' .. stat else derr = '000' end
+    if not finalize(id, status, err, stat, derr, nil) then return nil end
+    return status
+  end
   if redis.call('HSETNX', k, 'p' .. part, stat) == 0 then return nil end
   -- The first failing part decides the outcome: HSETNX keeps the first one.
   if stat ~= 'DELIVRD' and redis.call('HSETNX', k, 'pf', stat) == 1 then redis.call('HSET', k, 'pfe', derr) end

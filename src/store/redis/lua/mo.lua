@@ -11,7 +11,7 @@ for i = 0, N - 1 do
   redis.call('HSET', k, 'st', 'delivered', 'a', acct, 'j', j, 't0', NOW, 'td', NOW)
   redis.call('EXPIRE', k, FINAL_RET)
   redis.call('XADD', P .. 'd:' .. acct, '*', 'k', 'm', 'i', id, 'j', j)
-  EVBUF[#EVBUF + 1] = eb .. ',"event_id":"' .. id .. ':1","status":"received","error_code":"","upstream_message_id":"","event_time":' .. NOW .. '}'
+  EVBUF[#EVBUF + 1] = eb .. event_suffix(id .. ':1', 'received', '', '')
 end
 flush_events()
 return N

@@ -10,12 +10,17 @@ for i = 0, N - 1 do
   local umid, stat, derr = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
   local ref = redis.call('GET', P .. 'u:' .. UP .. ':' .. umid)
   if ref then
-    local id, part = string.match(ref, '^(.*)|(%d+)$')
-    out[i + 1] = apply_receipt(id, part, stat, derr) or 1
+    -- 'id|part|parts' ('id|part' written before the parts count was added)
+    local id, part, np = string.match(ref, '^([^|]*)|(%d+)|?(%d*)$')
+    out[i + 1] = apply_receipt(id, part, stat, derr, np) or 1
   else
     -- SMPP gives no order between a submit_sm_resp and the receipt for it: hold the receipt
     -- until submitted.lua maps the id.
     redis.call('SET', P .. 'early:' .. UP .. ':' .. umid, stat .. '|' .. derr, 'EX', 3600)
+    -- How many may be held (submitted.lua looks for them only while this exists): it outlives
+    -- every held receipt, since each one sets it to expire after itself.
+    redis.call('INCR', P .. 'early:' .. UP)
+    redis.call('EXPIRE', P .. 'early:' .. UP, 3600)
     out[i + 1] = 0
   end
 end

@@ -4,7 +4,7 @@
 -- out: 1 replaced, 0 not replaceable, -1 unknown to this account
 local ACCT, ID = ARGV[4], ARGV[5]
 local k = mkey(ID)
-local v = redis.call('HMGET', k, 'st', 'a', 'up')
+local v = redis.call('HMGET', k, 'st', 'a', 'up', 'xg')
 if not v[1] or v[2] ~= ACCT then return -1 end
 if v[1] ~= 'queued' and v[1] ~= 'scheduled' then return 0 end
 redis.call('HSET', k, 'j', ARGV[6], 'ra', ARGV[7])
@@ -12,6 +12,10 @@ if ARGV[10] ~= '' then redis.call('HSET', k, 'rd', ARGV[10]) end
 local sched, exp = tonumber(ARGV[8]), tonumber(ARGV[9])
 if exp > 0 then
   redis.call('HSET', k, 'exp', exp)
+  if v[4] then
+    redis.call('HDEL', k, 'xg')
+    leave_validity_group(v[4])
+  end
   redis.call('ZADD', P .. 'timers', exp, 'x|' .. ID)
 end
 if sched > 0 and v[1] == 'scheduled' then

@@ -18,10 +18,8 @@ for i = 0, N - 1 do
       finalize(id, 'expired', 'VALIDITY_EXPIRED', 'EXPIRED', '000', nil)
       acks[#acks + 1] = eid
     else
-      local att = redis.call('HINCRBY', k, 'att', 1)
-      if st ~= 'sending' then
-        redis.call('HSET', k, 'st', 'sending')
-      end
+      local att = (tonumber(v[4]) or 0) + 1
+      redis.call('HSET', k, 'st', 'sending', 'att', att)
       out[#out + 1] = { eid, id, v[3], att, v[5] or '0', v[2] or '0' }
     end
   else

@@ -1,14 +1,38 @@
 -- timers: act on what is due. "s|id" scheduled and "r|id" retry go into their upstream's queue,
--- "x|id" validity end expires a message not yet final, "w|id" makes the head of the message's
+-- "x|id" validity end expires a message not yet final ("X|gid" the same for the messages of one
+-- admission batch's validity group still in it, see admit.lua), "w|id" makes the head of the message's
 -- webhook list due again (a ticket in the webhook stream).
 -- in:  ARGV[4] limit
--- out: number of timers handled (the caller runs again at once when it equals the limit)
+-- out: number of timers handled, where each message of an "X|" group counts as one (the caller
+--      runs again at once when it reaches the limit); a group cut short goes back, due now
 local LIMIT = tonumber(ARGV[4])
 local T = P .. 'timers'
+-- A message taken by a dispatcher right now is left to it: take.lua expires it, and a submitted
+-- message gets the upstream's own receipt or this one (looked at again in 30 s).
+-- gid: the validity group the timer belongs to (a message that left it has a timer of its own).
+local function expire_at_validity(id, gid)
+  local v = redis.call('HMGET', mkey(id), 'st', 'xg')
+  local st = v[1]
+  if gid and v[2] ~= gid then return end
+  if gid and st == 'sending' then
+    redis.call('HDEL', mkey(id), 'xg')
+    leave_validity_group(gid)
+  end
+  if st and not FINAL[st] and st ~= 'sending' then
+    finalize(id, 'expired', 'VALIDITY_EXPIRED', 'EXPIRED', '000', nil)
+  elseif st == 'sending' then
+    redis.call('ZADD', T, NOW + 30000, 'x|' .. id)
+  end
+end
+
 local due = redis.call('ZRANGEBYSCORE', T, '-inf', NOW, 'LIMIT', 0, LIMIT)
+local handled = 0
 for _, member in ipairs(due) do
+  if handled >= LIMIT then break end
   redis.call('ZREM', T, member)
   local kind, id = string.match(member, '^(%a)|([^|]+)')
+  -- (for X, id is the validity group's id, and each of its messages counts as one)
+  if kind ~= 'X' then handled = handled + 1 end
   if kind == 's' or kind == 'r' then
     local k = mkey(id)
     local v = redis.call('HMGET', k, 'st', 'up')
@@ -20,17 +44,29 @@ for _, member in ipairs(due) do
       redis.call('XADD', P .. 'q:' .. v[2], '*', 'i', id)
     end
   elseif kind == 'x' then
-    local st = redis.call('HGET', mkey(id), 'st')
-    -- A message taken by a dispatcher right now is left to it: take.lua expires it, and a
-    -- submitted message gets the upstream's own receipt or this one.
-    if st and not FINAL[st] and st ~= 'sending' then
-      finalize(id, 'expired', 'VALIDITY_EXPIRED', 'EXPIRED', '000', nil)
-    elseif st == 'sending' then
-      redis.call('ZADD', T, NOW + 30000, member)
+    expire_at_validity(id)
+  elseif kind == 'X' then
+    local gk = P .. 'xg:' .. id
+    local ids = redis.call('HGET', gk, 'i') or ''
+    local rest = {}
+    for one in string.gmatch(ids, '[^,]+') do
+      if handled < LIMIT then
+        expire_at_validity(one, id)
+        handled = handled + 1
+      else
+        rest[#rest + 1] = one
+      end
+    end
+    -- Cut short: the rest is due again at once. Done: every member is final or has its own timer.
+    if #rest > 0 then
+      redis.call('HSET', gk, 'i', table.concat(rest, ','))
+      redis.call('ZADD', T, NOW, member)
+    else
+      redis.call('DEL', gk)
     end
   elseif kind == 'w' then
     redis.call('XADD', P .. 'wh', '*', 'i', id)
   end
 end
 flush_events()
-return #due
+return handled
