@@ -54,6 +54,8 @@ export interface Message {
   readonly fallback?: { readonly channel: 'sms'; readonly body: string };
   /** SMPP registered_delivery asked for a receipt (SMPP ingress) or the request wants one (HTTP). */
   readonly receipt: boolean;
+  /** Channels with read receipts: false when the request said `tracking.readReceipt: false` (no `read` webhook). */
+  readonly readReceipt?: boolean;
   readonly esmClass?: number;
   readonly protocolId?: number;
   readonly priority?: number;

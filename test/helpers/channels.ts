@@ -23,6 +23,8 @@ export const CREDS = {
 export const RBM_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 export const RBM = { agentId: 'catalyst_sandbox_agent', clientEmail: 'rbm-agent@catalyst-sandbox.iam.gserviceaccount.com', clientToken: 'rbm-client-token-0123' };
 
+export const LIMITED = { id: 'limited', apiKey: 'sk_test_limited_0123456789' };
+
 export interface ChannelsHarness {
   readonly app: Appliance;
   readonly smsc: SmscSimulator;
@@ -59,7 +61,14 @@ export async function startChannels(over: { channels?: Record<string, unknown>; 
           { account: E2E_ACCOUNT.id, from: '/bot_slow', botToken: '654321:AAH-slow_bot_for_tests', rateLimit: { tps: 1, burst: 2 } },
         ],
       },
-      viber: { ...common, price: 0.004, senders: [{ account: E2E_ACCOUNT.id, from: 'bot_account_id', authToken: CREDS.viber.authToken, name: CREDS.viber.name }] },
+      viber: {
+        ...common,
+        price: 0.004,
+        senders: [
+          { account: E2E_ACCOUNT.id, from: 'bot_account_id', authToken: CREDS.viber.authToken, name: CREDS.viber.name },
+          { account: LIMITED.id, from: 'bot_account_id', authToken: CREDS.viber.authToken, name: CREDS.viber.name },
+        ],
+      },
       messenger: { ...common, price: 0.001, appSecret: CREDS.messenger.appSecret, verifyToken: CREDS.messenger.verifyToken, senders: [{ account: E2E_ACCOUNT.id, from: 'page_id', pageId: CREDS.messenger.pageId, accessToken: CREDS.messenger.accessToken }] },
       instagram: { ...common, price: 0.001, appSecret: CREDS.instagram.appSecret, verifyToken: CREDS.instagram.verifyToken, senders: [{ account: E2E_ACCOUNT.id, from: 'business_account_id', pageId: CREDS.instagram.pageId, accessToken: CREDS.instagram.accessToken }] },
       rcs: {
@@ -73,6 +82,8 @@ export async function startChannels(over: { channels?: Record<string, unknown>; 
   });
   const accounts = raw['accounts'] as Record<string, unknown>[];
   accounts[0] = { ...accounts[0], webhookSecret: WEBHOOK_SECRET, webhookUrl: rx.url('/account'), rateCards: ['RC-WHATSAPP-2024'] };
+  // An account whose own Viber row is small, for the per-account channel limit.
+  accounts.push({ id: LIMITED.id, apiKeys: [LIMITED.apiKey], balance: 100, tps: 1000, rateLimits: { viber: { tps: 1, burst: 2 } } });
   const started = await startAppliance(raw);
   const base = `http://127.0.0.1:${started.httpPort}`;
   return {

@@ -111,6 +111,8 @@ export class ChannelEvents {
       // As ClickHouse takes it (the writer sends the stream's rows as they are).
       await this.store.redis.xadd(this.store.keys.events(), '*', 'e', JSON.stringify(toInsertRow(row)));
     }
+    // The request asked for no read receipts (tracking.readReceipt: false): the row, but no webhook.
+    if (m?.message?.readReceipt === false) return;
     await this.router.enqueueWebhookEvent(id, { eventType: 'read', timestamp: s.at });
   }
 

@@ -112,6 +112,7 @@ export function channelEnvelope(
     source: { addr: from, ton: 0, npi: 0 },
     destination: { addr: to, ton: 0, npi: 0 },
     receipt: r.tracking?.deliveryReport ?? true,
+    ...(r.tracking?.readReceipt === false ? { readReceipt: false } : {}),
     ...(r.tracking?.webhookUrl !== undefined ? { webhookUrl: r.tracking.webhookUrl } : {}),
     ...(r.billing?.costCenter !== undefined ? { costCenter: r.billing.costCenter } : {}),
     createdAt: now,

@@ -9,7 +9,7 @@ import { viberSignature } from '../../../src/connectors/viber/index.js';
 import type { ViberSimulator } from '../../../src/sim/viber/viber-sim.js';
 import { SEED } from '../../fixtures/seed-channels.js';
 import { clickhouseQuery } from '../../helpers/appliance.js';
-import { CREDS, startChannels, type ChannelsHarness } from '../../helpers/channels.js';
+import { CREDS, LIMITED, startChannels, type ChannelsHarness } from '../../helpers/channels.js';
 import { until } from '../../helpers/env.js';
 
 let h: ChannelsHarness;
@@ -119,6 +119,35 @@ describe('callbacks and errors', () => {
     // Retried by the router until its attempts run out (router.maxAttempts), then failed with the same code.
     expect(s['error_code']).toBe('RATE_LIMIT_EXCEEDED|viber:12');
     expect(['queued', 'failed']).toContain(s['status']);
+  });
+
+  it("the account's own Viber row (accounts[].rateLimits.viber) limits its sends: 429 past it", async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await h.post('/api/v2/messages/viber', SEED.viberText, { authorization: `Bearer ${LIMITED.apiKey}` });
+      codes.push(res.status);
+      if (res.status === 429) expect(res.json).toMatchObject({ error: { code: 'RATE_LIMIT_EXCEEDED' } });
+    }
+    expect(codes).toEqual([202, 202, 429]);
+  });
+
+  it('an Idempotency-Key makes a repeat send nothing and answer the first response', async () => {
+    const before = sim.requests.length;
+    const a = await h.post('/api/v2/messages/viber', SEED.viberText, { 'idempotency-key': 'viber-once-1' });
+    const b = await h.post('/api/v2/messages/viber', SEED.viberText, { 'idempotency-key': 'viber-once-1' });
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    expect(b.json['message_id']).toBe(a.json['message_id']);
+    expect(sim.requests.length).toBe(before + 1);
+  });
+
+  it('tracking.readReceipt false: delivered, but no read webhook', async () => {
+    const r = await h.post('/api/v2/messages/viber', { ...SEED.viberText, to: 'user0077', tracking: { webhookUrl: h.rx.url('/vb'), readReceipt: false } });
+    const id = String(r.json['message_id']);
+    await until('delivery webhook', () => h.rx.accepted().find((x) => x.json['messageId'] === id && x.event === 'delivery'));
+    await until('the seen callback', () => sim.callbacks.some((c) => c.callback.body.includes('"seen"') && c.callback.body.includes(String(r.json['external_id']))));
+    await new Promise((res) => setTimeout(res, 300));
+    expect(h.rx.accepted().filter((x) => x.json['messageId'] === id && x.event === 'read')).toEqual([]);
   });
 
   it('refuses a grid Viber would refuse, before sending', async () => {
