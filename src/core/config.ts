@@ -124,7 +124,7 @@ const breaker = z.strictObject({
 /** Retries inside one send, for the provider's retryable errors, before the router requeues the message. */
 const retry = z.strictObject({
   /** Attempts per send (1 = no retry here: the router's own retry applies). */
-  attempts: z.number().int().min(1).max(10).default(3),
+  attempts: z.number().int().min(1).max(10).default(2),
   /** Wait before the second attempt; doubled each time, capped at maxDelayMs (seed best practice 2). */
   baseDelayMs: z.number().int().min(0).default(200),
   maxDelayMs: z.number().int().min(0).default(5000),
@@ -538,6 +538,16 @@ function crossCheck(cfg: Config): void {
     senders.forEach((x, i) => {
       if (!cfg.accounts.some((a) => a.id === x.account)) problems.push(`  channels.${p}.senders[${i}].account: no account has id "${x.account}"`);
     });
+  }
+  for (const p of CHANNEL_PROVIDERS) {
+    const c = cfg.channels[p];
+    if (c === undefined) continue;
+    // A send still in flight when claimIdleMs passes is claimed and sent again: every attempt of
+    // one send, with its waits, must end before that.
+    const longest = c.retry.attempts * c.timeoutMs + (c.retry.attempts - 1) * c.retry.maxDelayMs;
+    if (longest >= cfg.router.claimIdleMs) {
+      problems.push(`  channels.${p}.timeoutMs: retry.attempts × timeoutMs + the waits between (${longest} ms) must stay under router.claimIdleMs (${cfg.router.claimIdleMs} ms), or a slow send is sent twice`);
+    }
   }
   const fb = cfg.channels.rcs?.fallbackUpstream;
   if (fb !== undefined && !cfg.upstreams.some((u) => u.id === fb)) problems.push(`  channels.rcs.fallbackUpstream: no SMPP upstream has id "${fb}"`);

@@ -40,6 +40,8 @@ export async function startChannels(over: { channels?: Record<string, unknown>; 
   const common = { breaker: { failureThreshold: 3, openMs: 1500 }, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50 }, timeoutMs: 2000 };
   const raw = await e2eConfig(s.port, {
     webhooks: { allowLoopback: true, backoffBaseSeconds: 0.2 },
+    // Above every channel send's longest time (2 attempts × 2 s): see config's claimIdleMs check.
+    router: { claimIdleMs: 10_000 },
     rateCards: [{ id: 'RC-WHATSAPP-2024', currency: 'USD', rates: [{ channel: 'whatsapp', prefix: '', price: 0.035 }] }],
     channelSims: { enabled: true, deliveredDelayMs: 30, readDelayMs: 30, ...(over.channelSims ?? {}) },
     channels: {

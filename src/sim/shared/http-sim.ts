@@ -20,6 +20,8 @@ export interface SimRequest {
   readonly body: string;
   /** The parsed JSON body, when it was JSON. */
   readonly json: unknown;
+  /** Epoch ms it arrived. */
+  readonly at: number;
 }
 
 export interface SimAnswer {
@@ -46,7 +48,7 @@ export type SimOptions = Pick<ChannelSimsConfig, 'host' | 'deliveredDelayMs' | '
 export abstract class HttpSimulator {
   private server: Server | undefined;
   private readonly due: DueQueue<DueCallback>;
-  private faults: SimAnswer[] = [];
+  private faults: { readonly answer: SimAnswer | 'hang'; readonly match: ((req: SimRequest) => boolean) | undefined }[] = [];
   private port = 0;
   /** Where callbacks go (the appliance's callback endpoint); none → none sent. */
   callbackUrl: string | undefined;
@@ -87,9 +89,14 @@ export abstract class HttpSimulator {
     return `http://${this.opts.host}:${this.port}`;
   }
 
-  /** The next `count` requests get this answer instead of the provider's (after auth is not even checked). */
-  failNext(count: number, answer: SimAnswer): void {
-    for (let i = 0; i < count; i++) this.faults.push(answer);
+  /** The next `count` requests (that `match`, when given) get this answer instead of the provider's, unchecked. */
+  failNext(count: number, answer: SimAnswer, match?: (req: SimRequest) => boolean): void {
+    for (let i = 0; i < count; i++) this.faults.push({ answer, match });
+  }
+
+  /** The next `count` requests (that `match`) get no answer at all: a provider that hangs, the client's timeout decides. */
+  hangNext(count: number, match?: (req: SimRequest) => boolean): void {
+    for (let i = 0; i < count; i++) this.faults.push({ answer: 'hang', match });
   }
 
   clearFaults(): void {
@@ -158,10 +165,12 @@ export abstract class HttpSimulator {
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      const r: SimRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers, body, json };
+      const r: SimRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers, body, json, at: Date.now() };
       this.requests.push(r);
       if (this.requests.length > KEEP_REQUESTS) this.requests.shift();
-      const fault = this.faults.shift();
+      const i = this.faults.findIndex((f) => f.match === undefined || f.match(r));
+      const fault = i >= 0 ? this.faults.splice(i, 1)[0]?.answer : undefined;
+      if (fault === 'hang') return;
       void Promise.resolve(fault ?? this.handle(r)).then(
         (a) => {
           const text = typeof a.body === 'string' ? a.body : JSON.stringify(a.body);

@@ -140,6 +140,25 @@ describe('outcomes', () => {
     expect((await h.post('/api/v2/messages/telegram', SEED.telegramText)).status).toBe(202);
   });
 
+  it('a Bot API that does not answer: the send times out (timeoutMs), is retried, and goes once it answers', async () => {
+    const mine = (req: { body: string }): boolean => req.body.includes('5550003');
+    sim.hangNext(2, mine);
+    const started = Date.now();
+    const r = await h.post('/api/v2/messages/telegram', { ...SEED.telegramText, to: '5550003' });
+    expect(r.status).toBe(202);
+    const id = String(r.json['message_id']);
+    const m = await until('sent after the timeouts', async () => {
+      const j = (await (await fetch(`${h.base}/api/v2/messages/${id}`, { headers: { authorization: 'Bearer sk_test_acme_0123456789' } })).json()) as Record<string, unknown>;
+      return j['external_id'] !== null ? j : undefined;
+    }, 15_000);
+    // Two attempts timed out (2 s each, timeoutMs in the harness), one after the other, before the third went through.
+    const sends = sim.requests.filter(mine).map((x) => x.at - started);
+    expect(sends).toHaveLength(3);
+    expect(sends[1]! - sends[0]!).toBeGreaterThanOrEqual(1990);
+    expect(sends[2]! - sends[1]!).toBeGreaterThanOrEqual(1990);
+    expect(m['external_id']).toBe('5550003:101');
+  }, 30_000);
+
   it('the simulator checks calls against bot-api.json: a wrong token, a missing field, a wrong type', async () => {
     const post = (path: string, body: unknown): Promise<Response> => fetch(`${sim.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const unauthorized = await post('/bot1:wrong/sendMessage', { chat_id: 1, text: 'x' });

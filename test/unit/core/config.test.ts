@@ -39,6 +39,9 @@ describe('config', () => {
     const wrong = structuredClone(example) as { routes: { channel: string; prefix: string; upstream: string }[] };
     wrong.routes.push({ channel: 'telegram', prefix: '', upstream: 'carrier-a' });
     expect(errorOf(() => parseConfig(wrong))).toContain('a telegram route goes to the "telegram" connector');
+    const slow = structuredClone(example) as { channels: { viber: Record<string, unknown> } };
+    slow.channels.viber['timeoutMs'] = 20_000;
+    expect(errorOf(() => parseConfig(slow))).toContain('channels.viber.timeoutMs');
     const token = structuredClone(example) as { channels: { telegram: { senders: { botToken: string }[] } } };
     token.channels.telegram.senders[0]!.botToken = 'no-colon';
     expect(errorOf(() => parseConfig(token))).toContain('channels.telegram.senders[0].botToken');
