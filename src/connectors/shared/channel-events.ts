@@ -28,6 +28,8 @@ export interface ChannelStatus {
   readonly state: 'sent' | 'delivered' | 'read' | 'failed';
   /** For failed: the provider's own error code. */
   readonly providerCode?: string;
+  /** For failed, when the provider's code maps to one: the event row's code (`SEED_CODE|provider:code`). */
+  readonly errorCode?: string;
   /** Epoch ms, from the provider when it says. */
   readonly at: number;
 }
@@ -69,12 +71,23 @@ export class ChannelEvents {
   async statuses(upstream: string, items: readonly ChannelStatus[]): Promise<void> {
     const receipts: UpstreamReceipt[] = [];
     const reads: ChannelStatus[] = [];
+    const failures: { messageId: string; status: 'failed'; errorCode: string; dlrErr: string }[] = [];
     for (const s of items) {
       this.metrics?.channelCallbacks.inc({ upstream, kind: s.state, result: 'ok' });
+      if (s.state === 'failed' && s.errorCode !== undefined) {
+        // A failure the provider explained: the message ends with the seed's code for it (an
+        // `error` webhook), unless its send is not recorded yet (then as a receipt, held till it is).
+        const id = await this.router.messageForUpstreamId(upstream, s.externalId);
+        if (id !== undefined) {
+          failures.push({ messageId: id, status: 'failed', errorCode: s.errorCode, dlrErr: (s.providerCode ?? '000').slice(0, 12) });
+          continue;
+        }
+      }
       if (s.state === 'delivered' || s.state === 'read') receipts.push({ upstreamMessageId: s.externalId, stat: 'DELIVRD', err: '000' });
       else if (s.state === 'failed') receipts.push({ upstreamMessageId: s.externalId, stat: 'UNDELIV', err: (s.providerCode ?? '000').slice(0, 32) });
       if (s.state === 'read') reads.push(s);
     }
+    if (failures.length > 0) await this.store.fail(upstream, failures);
     // A duplicate receipt changes nothing, so a read's implied delivery is harmless when delivered came first.
     if (receipts.length > 0) await this.router.receipts(upstream, receipts);
     for (const r of reads) await this.read(upstream, r);

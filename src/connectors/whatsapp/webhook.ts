@@ -11,6 +11,7 @@
  */
 import type { ChannelMo, ChannelStatus } from '../shared/channel-events.js';
 import type { WhatsAppSender } from './cloud-api.js';
+import { statusErrorCode } from './errors.js';
 
 export interface ParsedWebhook {
   readonly statuses: ChannelStatus[];
@@ -46,7 +47,12 @@ export function parseWhatsAppWebhook(json: unknown, senders: readonly WhatsAppSe
       for (const s of v.statuses ?? []) {
         if (typeof s.id !== 'string' || (s.status !== 'sent' && s.status !== 'delivered' && s.status !== 'read' && s.status !== 'failed')) continue;
         const code = s.errors?.[0]?.code;
-        out.statuses.push({ externalId: s.id, state: s.status, at: time(s.timestamp), ...(code !== undefined ? { providerCode: String(code) } : {}) });
+        out.statuses.push({
+          externalId: s.id,
+          state: s.status,
+          at: time(s.timestamp),
+          ...(code !== undefined ? { providerCode: String(code), ...(s.status === 'failed' ? { errorCode: `${statusErrorCode(code)}|whatsapp:${code}` } : {}) } : {}),
+        });
       }
       const sender = senders.find((x) => x.phoneNumberId === v.metadata?.phone_number_id);
       if (!sender) continue;

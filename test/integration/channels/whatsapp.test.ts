@@ -130,11 +130,15 @@ describe('statuses back through the signed webhook', () => {
     expect(await status.json()).toMatchObject({ status: 'delivered', channel: 'whatsapp', external_id: r.json['external_id'] });
   });
 
-  it('a failed status (131026) ends the message failed with the provider code in the receipt', async () => {
+  it("a failed status (131026) ends the message failed with the seed's code for it: an error webhook and the event row", async () => {
     const r = await h.post('/api/v2/messages/whatsapp', { ...withHook(SEED.whatsappText), to: '+14155559991' });
     const id = String(r.json['message_id']);
-    const hook = await until('delivery webhook', () => h.rx.accepted().find((x) => x.json['messageId'] === id));
-    expect(hook.json).toMatchObject({ eventType: 'delivery', status: 'failed', dlr: { code: '131026' } });
+    const hook = await until('error webhook', () => h.rx.accepted().find((x) => x.json['messageId'] === id));
+    expect(hook.json).toMatchObject({ eventType: 'error', channel: 'whatsapp', error: { code: 'INVALID_DESTINATION', retryable: false } });
+    expect((hook.json['error'] as { description: string }).description).toContain('whatsapp:131026');
+    const db = h.app.config.clickhouse.database;
+    const row = await until('failed row', async () => (await clickhouseQuery<{ error_code: string }>(`SELECT error_code FROM ${db}.message_events WHERE message_id = '${id}' AND status = 'failed'`))[0]);
+    expect(row.error_code).toBe('INVALID_DESTINATION|whatsapp:131026');
   });
 
   it('refuses callbacks with a missing or wrong X-Hub-Signature-256, and applies nothing', async () => {
@@ -222,8 +226,8 @@ describe("Meta's limits and errors", () => {
     expect(r.json).toMatchObject({ status: 'failed', error: { code: 'INVALID_DESTINATION' } });
     const m = await h.post('/api/v2/messages/whatsapp/media', withHook({ ...SEED.whatsappMedia, message: { ...SEED.whatsappMedia.message, mediaUrl: 'https://unreachable.example.com/a.jpg' } }));
     const id = String(m.json['message_id']);
-    const hook = await until('delivery webhook', () => h.rx.accepted().find((x) => x.json['messageId'] === id));
-    expect(hook.json).toMatchObject({ status: 'failed', dlr: { code: '131053' } });
+    const hook = await until('error webhook', () => h.rx.accepted().find((x) => x.json['messageId'] === id));
+    expect(hook.json).toMatchObject({ eventType: 'error', error: { code: 'MEDIA_DOWNLOAD_FAILED', retryable: true } });
   });
 });
 

@@ -35,7 +35,7 @@ describe('WhatsApp webhook', () => {
       },
       [wa],
     );
-    expect(p?.statuses).toEqual([{ externalId: 'wamid.1', state: 'failed', at: 1_700_000_000_000, providerCode: '131026' }]);
+    expect(p?.statuses).toEqual([{ externalId: 'wamid.1', state: 'failed', at: 1_700_000_000_000, providerCode: '131026', errorCode: 'INVALID_DESTINATION|whatsapp:131026' }]);
     expect(p?.mo).toEqual([{ accountId: 'acme', channel: 'whatsapp', from: '165', to: '+1234567890', text: 'hi', at: 1_700_000_001_000 }]);
     expect(parseWhatsAppWebhook({ object: 'page', entry: [] }, [wa])).toBeUndefined();
   });
