@@ -37,7 +37,8 @@ export function parseViberCallback(raw: string, sender: ViberSender): { statuses
     case 'seen':
     case 'failed':
       if (typeof token !== 'string') return undefined;
-      return { statuses: [{ externalId: token, state: e.event === 'seen' ? 'read' : e.event, at, ...(e.event === 'failed' ? { providerCode: 'failed' } : {}) }], mo: [] };
+      // Viber's failed event gives a description, no code: the seed's DELIVERY_FAILED.
+      return { statuses: [{ externalId: token, state: e.event === 'seen' ? 'read' : e.event, at, ...(e.event === 'failed' ? { providerCode: 'failed', errorCode: 'DELIVERY_FAILED|viber:failed' } : {}) }], mo: [] };
     case 'message':
       if (typeof e.sender?.id !== 'string') return undefined;
       return { statuses: [], mo: [{ accountId: sender.account, channel: 'viber', from: e.sender.id, to: sender.from, text: e.message?.text ?? `[${e.message?.type ?? 'message'}]`, at }] };

@@ -84,8 +84,8 @@ describe('callbacks and errors', () => {
 
   it('a failed event ends the message failed', async () => {
     const r = await h.post('/api/v2/messages/viber', hooked({ ...SEED.viberText, to: 'user9992' }));
-    const hook = await until('delivery webhook', () => h.rx.accepted().find((x) => x.json['messageId'] === r.json['message_id']));
-    expect(hook.json).toMatchObject({ eventType: 'delivery', status: 'failed', dlr: { code: 'failed' } });
+    const hook = await until('error webhook', () => h.rx.accepted().find((x) => x.json['messageId'] === r.json['message_id']));
+    expect(hook.json).toMatchObject({ eventType: 'error', channel: 'viber', error: { code: 'DELIVERY_FAILED', retryable: false } });
   });
 
   it('refuses callbacks signed with anything but the bot’s auth token', async () => {
