@@ -19,8 +19,12 @@ export const CREDS = {
   instagram: { appSecret: 'ig-app-secret-0123', verifyToken: 'ig-verify-token', pageId: '17841400000000001', accessToken: 'IGAATokenForTests' },
 };
 
-/** An RSA key for the RBM agent's service account, made once per test process. */
-export const RBM_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+/** An RSA key for the RBM agent's service account, made once per test process (on first use). */
+let rbmKey: string | undefined;
+function rbmKeyPem(): string {
+  rbmKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return rbmKey;
+}
 export const RBM = { agentId: 'catalyst_sandbox_agent', clientEmail: 'rbm-agent@catalyst-sandbox.iam.gserviceaccount.com', clientToken: 'rbm-client-token-0123' };
 
 export const LIMITED = { id: 'limited', apiKey: 'sk_test_limited_0123456789' };
@@ -34,7 +38,17 @@ export interface ChannelsHarness {
   close(): Promise<void>;
 }
 
-export async function startChannels(over: { channels?: Record<string, unknown>; channelSims?: Record<string, unknown> } = {}): Promise<ChannelsHarness> {
+function pick(only: readonly Provider[], all: Record<Provider, Record<string, unknown>>): Record<string, unknown> {
+  return { answerWaitMs: 2000, ...Object.fromEntries(only.map((p) => [p, all[p]])) };
+}
+
+type Provider = 'whatsapp' | 'telegram' | 'viber' | 'messenger' | 'instagram' | 'rcs';
+
+/**
+ * Only the providers a test file needs are configured (and their simulators started): fewer
+ * listeners on ephemeral ports for the other test files' processes to collide with, less CPU.
+ */
+export async function startChannels(only: readonly Provider[], over: { channelSims?: Record<string, unknown> } = {}): Promise<ChannelsHarness> {
   const s = await startSim();
   const rx = await Receiver.start(WEBHOOK_SECRET);
   const common = { breaker: { failureThreshold: 3, openMs: 1500 }, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50 }, timeoutMs: 2000 };
@@ -44,8 +58,7 @@ export async function startChannels(over: { channels?: Record<string, unknown>; 
     router: { claimIdleMs: 10_000 },
     rateCards: [{ id: 'RC-WHATSAPP-2024', currency: 'USD', rates: [{ channel: 'whatsapp', prefix: '', price: 0.035 }] }],
     channelSims: { enabled: true, deliveredDelayMs: 30, readDelayMs: 30, ...(over.channelSims ?? {}) },
-    channels: {
-      answerWaitMs: 2000,
+    channels: pick(only, {
       whatsapp: {
         ...common,
         price: 0.03,
@@ -77,10 +90,9 @@ export async function startChannels(over: { channels?: Record<string, unknown>; 
         ...common,
         price: 0.01,
         clientToken: RBM.clientToken,
-        senders: [{ account: E2E_ACCOUNT.id, from: 'rcs_bot_id', agentId: RBM.agentId, serviceAccount: { clientEmail: RBM.clientEmail, privateKey: RBM_KEY }, smsFrom: 'ACME' }],
+        senders: [{ account: E2E_ACCOUNT.id, from: 'rcs_bot_id', agentId: RBM.agentId, serviceAccount: { clientEmail: RBM.clientEmail, privateKey: only.includes('rcs') ? rbmKeyPem() : 'unused' }, smsFrom: 'ACME' }],
       },
-      ...(over.channels ?? {}),
-    },
+    }),
   });
   const accounts = raw['accounts'] as Record<string, unknown>[];
   accounts[0] = { ...accounts[0], webhookSecret: WEBHOOK_SECRET, webhookUrl: rx.url('/account'), rateCards: ['RC-WHATSAPP-2024'] };

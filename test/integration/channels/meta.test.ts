@@ -16,7 +16,7 @@ let fb: MetaSendSimulator;
 let ig: MetaSendSimulator;
 
 beforeAll(async () => {
-  h = await startChannels();
+  h = await startChannels(['messenger', 'instagram']);
   const sims = h.app.channelSims;
   if (!sims?.messenger || !sims.instagram) throw new Error('no Meta simulators');
   fb = sims.messenger;

@@ -18,7 +18,7 @@ let h: ChannelsHarness;
 let sim: RbmSimulator;
 
 beforeAll(async () => {
-  h = await startChannels();
+  h = await startChannels(['rcs']);
   const s = h.app.channelSims?.rcs;
   if (!s) throw new Error('no RBM simulator');
   sim = s;

@@ -17,7 +17,7 @@ let sim: TelegramSimulator;
 const BOT = `/bot${CREDS.telegram.botToken}`;
 
 beforeAll(async () => {
-  h = await startChannels();
+  h = await startChannels(['telegram']);
   const s = h.app.channelSims?.telegram;
   if (!s) throw new Error('no Telegram simulator');
   sim = s;

@@ -16,7 +16,7 @@ let h: ChannelsHarness;
 let sim: ViberSimulator;
 
 beforeAll(async () => {
-  h = await startChannels();
+  h = await startChannels(['viber']);
   const s = h.app.channelSims?.viber;
   if (!s) throw new Error('no Viber simulator');
   sim = s;

@@ -19,7 +19,7 @@ let sim: WhatsAppSimulator;
 const PATH = `/v23.0/${CREDS.whatsapp.phoneNumberId}/messages`;
 
 beforeAll(async () => {
-  h = await startChannels();
+  h = await startChannels(['whatsapp']);
   const s = h.app.channelSims?.whatsapp;
   if (!s) throw new Error('no WhatsApp simulator');
   sim = s;
