@@ -65,7 +65,11 @@ export function channelSendDocs(channel: Channel, summary: string, body: ZodType
     body,
     headers: [IDEMPOTENCY_HEADER_DOCS],
     responses: {
-      202: { description: 'Accepted and stored; `external_id` is the provider’s id when it answered in time', schema: channelResponseSchema(channel) },
+      202: {
+        description:
+          'Accepted and stored; `external_id` is the provider’s id when it answered in time. When the provider refused it in that time, `status` is `failed` or `rejected` and `error.code` is the seed’s code for the provider’s (`INVALID_TEMPLATE`, `MEDIA_DOWNLOAD_FAILED`, `INVALID_DESTINATION`, `VALIDATION_ERROR` …); the same arrives as an `error` webhook.',
+        schema: channelResponseSchema(channel),
+      },
       400: { description: '`VALIDATION_ERROR` (a field is invalid or over the provider’s limits, or `from` is not a sender of the account on this channel; with `details`) or `INVALID_DESTINATION`' },
       402: { description: '`INSUFFICIENT_BALANCE`' },
       422: { description: '`VALIDATION_ERROR`: the Idempotency-Key was used before with another body' },
