@@ -31,8 +31,10 @@ redis_up() {
   log "starting redis-server on 127.0.0.1:$redis_port (AOF on, data in var/redis)"
   # appendfsync everysec: an acknowledged message is in the AOF within a second even if Redis dies;
   # a killed appliance process loses nothing because the write reached Redis before the ack left.
+  # A rewrite forks Redis and rewrites the dataset: under load the default 64 MB floor made one
+  # every few seconds (docs/scaling.md), so the floor is 512 MB.
   redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$var/redis" \
-    --appendonly yes --appendfsync everysec --save '' --daemonize yes \
+    --appendonly yes --appendfsync everysec --auto-aof-rewrite-min-size 512mb --save '' --daemonize yes \
     --pidfile "$var/redis/redis.pid" --logfile "$var/redis/redis.log" >/dev/null
   for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
   log "redis-server did not answer; see var/redis/redis.log"; exit 1

@@ -87,6 +87,11 @@ export interface StartOptions {
   readonly smppWindow?: number;
   /** false: the upstream is a closed port, so accepted messages only queue (ingress-only benches). */
   readonly upstreamReachable?: boolean;
+  /**
+   * No router.maxQueueDepth (always so when the upstream is unreachable): an admission bench offers
+   * more than the simulator takes, and would otherwise measure the backpressure instead.
+   */
+  readonly uncappedQueue?: boolean;
   /** ClickHouse database for the appliance's events ('catalyst_bench' unless given); see dropDatabase. */
   readonly clickhouseDatabase?: string;
   /** More config (channels, channelSims …), merged over the bench's own. */
@@ -117,8 +122,8 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
     accounts: [{ id: 'bench', apiKeys: [BENCH_API_KEY], smpp: [{ systemId: 'bench', password: 'bench' }], balance: 1e9, ...high, rateLimits: { sms: high } }],
     upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: opts.upstreamReachable === false ? await freePort() : simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
     routes: [{ prefix: '', upstream: 'sim', price: 0.0001 }],
-    // Ingress-only benches never dispatch: no queue cap, or admission would start refusing as throttled.
-    router: { platformTps: high.tps, platformBurst: high.burst, ...(opts.upstreamReachable === false ? { maxQueueDepth: 0 } : {}) },
+    // Admission benches: no queue cap, or admission would start refusing as throttled (see uncappedQueue).
+    router: { platformTps: high.tps, platformBurst: high.burst, ...(opts.upstreamReachable === false || opts.uncappedQueue === true ? { maxQueueDepth: 0 } : {}) },
     platformRateLimits: { sms: high },
     sim: { enabled: false },
     ...(opts.extraConfig ?? {}),

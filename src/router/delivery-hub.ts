@@ -72,6 +72,9 @@ export class DeliveryHub {
   private loopDone: Promise<void> = Promise.resolve();
   private lastClaim = 0;
   private inflight = 0;
+  /** Delivered entries not acked yet, by stream key; flushed once per tick. */
+  private acks = new Map<string, string[]>();
+  private acking = false;
 
   constructor(
     private readonly redis: Redis,
@@ -104,6 +107,8 @@ export class DeliveryHub {
     this.running = false;
     this.abort.abort();
     await this.loopDone;
+    // What was delivered is acked before the connection goes (else it would be sent again).
+    await this.flushAcks();
   }
 
   private capacity(account: string): number {
@@ -178,7 +183,7 @@ export class DeliveryHub {
     const key = this.keys.deliveries(account);
     if (!d) {
       this.log.warn({ account, entry: e.id }, 'unreadable delivery entry dropped');
-      void this.ack(key, e.id);
+      this.ack(key, e.id);
       return;
     }
     const sink = this.pick(account);
@@ -187,15 +192,44 @@ export class DeliveryHub {
     this.inflight++;
     void sink.deliver(d).then((ok) => {
       this.inflight--;
-      if (ok) void this.ack(key, e.id);
+      if (ok) this.ack(key, e.id);
     });
   }
 
-  private async ack(key: string, id: string): Promise<void> {
+  /**
+   * Acks wait for the end of the tick and go as one XACK and one XDEL per stream: one command per
+   * delivered receipt cost Redis more than the receipt's own script.
+   */
+  private ack(key: string, id: string): void {
+    let ids = this.acks.get(key);
+    if (!ids) {
+      ids = [];
+      this.acks.set(key, ids);
+    }
+    ids.push(id);
+    if (this.acking) return;
+    this.acking = true;
+    setImmediate(() => {
+      this.acking = false;
+      void this.flushAcks();
+    });
+  }
+
+  private async flushAcks(): Promise<void> {
+    if (this.acks.size === 0) return;
+    const batch = this.acks;
+    this.acks = new Map();
+    const pipe = this.redis.pipeline();
+    for (const [key, ids] of batch) {
+      for (let i = 0; i < ids.length; i += 1000) {
+        const chunk = ids.slice(i, i + 1000);
+        pipe.xack(key, GROUP_DELIVER, ...chunk).xdel(key, ...chunk);
+      }
+    }
     try {
-      await this.redis.pipeline().xack(key, GROUP_DELIVER, id).xdel(key, id).exec();
+      await pipe.exec();
     } catch (err) {
-      this.log.warn({ err }, 'could not acknowledge a delivery; it will be sent again');
+      this.log.warn({ err }, 'could not acknowledge deliveries; they will be sent again');
     }
   }
 

@@ -115,8 +115,9 @@ export interface SmsDeps {
 /** E.164 digits without '+', or undefined when the numbering plan says no such number can exist. */
 export function normaliseMsisdn(to: string): string | undefined {
   const p = parsePhoneNumberFromString(to.startsWith('+') ? to : `+${to}`);
-  // isPossible as well as isValid: the library's range metadata lags newly opened ranges.
-  if (!p || !(p.isValid() || p.isPossible())) return undefined;
+  // isPossible as well as isValid: the library's range metadata lags newly opened ranges. The
+  // length check first: isValid matches every number type's pattern, twice the cost of the parse.
+  if (!p || !(p.isPossible() || p.isValid())) return undefined;
   return p.number.slice(1);
 }
 

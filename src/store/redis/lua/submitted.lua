@@ -32,7 +32,7 @@ for i = 0, N - 1 do
       if early then
         redis.call('DEL', ek)
         local stat, derr = string.match(early, '^([^|]*)|([^|]*)')
-        apply_receipt(id, n, stat, derr)
+        apply_receipt(id, n, stat, derr, tostring(#parts))
         applied = applied + 1
       end
     end
