@@ -15,7 +15,7 @@ import { ChannelEvents } from './connectors/shared/channel-events.js';
 import { SenderLimiter } from './connectors/shared/sender-limit.js';
 import { buildChannelConnectors, type AnyChannelConnector } from './connectors/shared/channels.js';
 import type { ChannelProvider } from './core/config.js';
-import { startChannelSims, type ChannelSims } from './sim/channels.js';
+import type { ChannelSims } from './sim/channels.js';
 import { HttpApp } from './http-bridge/app.js';
 import { ApiKeyAuth } from './http-bridge/auth.js';
 import { buildRoutes } from './http-bridge/routes.js';
@@ -102,7 +102,11 @@ export class Appliance {
     }
 
     this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics });
-    if (cfg.channelSims.enabled) this.channelSims = await startChannelSims(cfg.channels, cfg.channelSims, this.log);
+    if (cfg.channelSims.enabled) {
+      // Loaded only when wanted: the simulators bring the providers' specifications and a validator.
+      const { startChannelSims } = await import('./sim/channels.js');
+      this.channelSims = await startChannelSims(cfg.channels, cfg.channelSims, this.log);
+    }
     const channelEvents = new ChannelEvents(this.router, store, this.log.child({ component: 'channel-callbacks' }), this.metrics, undefined, cfg.accounts);
     const router = this.router;
     this.channels = buildChannelConnectors(cfg.channels, {
