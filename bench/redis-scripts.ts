@@ -32,14 +32,23 @@ async function main(): Promise<void> {
     const info = await redis.info('cpu');
     return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
   };
+  const aofBytes = async (): Promise<number | undefined> => {
+    const m = /aof_current_size:(\d+)/.exec(await redis.info('persistence'));
+    return m ? Number(m[1]) : undefined;
+  };
+  const aofPerScript: Record<string, number[]> = { admit: [], take: [], submitted: [], receipts: [] };
   const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const a0 = await aofBytes();
     const c0 = await redisCpuSeconds();
     const s = performance.now();
     const r = await fn();
     times[name]?.push(((performance.now() - s) * 1000) / N);
     serverCpu[name]?.push((((await redisCpuSeconds()) - c0) * 1e6) / N);
+    const a1 = await aofBytes();
+    if (a0 !== undefined && a1 !== undefined && a1 >= a0) aofPerScript[name]?.push((a1 - a0) / N);
     return r;
   };
+  const aof0 = await aofBytes();
   for (let round = 0; round < ROUNDS; round++) {
     const items: AdmitItem[] = Array.from({ length: N }, (): AdmitItem => {
       const m: Message = {
@@ -62,18 +71,22 @@ async function main(): Promise<void> {
     await timed('submitted', () => store.submitted('u', taken.map((t, i) => ({ entryId: t.entryId, messageId: t.message.id, upstreamIds: [`U${round}x${i}`] }))));
     await timed('receipts', () => store.receipts('u', taken.map((_, i) => ({ upstreamMessageId: `U${round}x${i}`, stat: 'DELIVRD', err: '000' }))));
   }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const aof1 = await aofBytes();
+  // What the AOF grew by per message over its life (undefined when AOF is off or was rewritten meanwhile).
+  const aofBytesPerMessage = aof0 !== undefined && aof1 !== undefined && aof1 >= aof0 ? Math.round((aof1 - aof0) / (ROUNDS * N)) : undefined;
+  const aofBytesPerScript = Object.fromEntries(Object.entries(aofPerScript).map(([k, v]) => [k, Math.round(median(v))]));
   await dropPrefix(prefix);
   redis.disconnect();
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   const perScript = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]));
   const total = Math.round(Object.values(perScript).reduce((a, b) => a + b, 0) * 10) / 10;
   const cpuPerScript = Object.fromEntries(Object.entries(serverCpu).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]));
   const cpuTotal = Math.round(Object.values(cpuPerScript).reduce((a, b) => a + b, 0) * 10) / 10;
-  const result = { bench: 'redis-scripts', ...environment(), batch: N, microsPerMessage: perScript, totalMicrosPerMessage: total, redisCpuMicrosPerMessage: cpuPerScript, totalRedisCpuMicrosPerMessage: cpuTotal, command: `BENCH_BATCH=${N} npm run bench:redis-scripts` };
+  const result = { bench: 'redis-scripts', ...environment(), batch: N, microsPerMessage: perScript, totalMicrosPerMessage: total, redisCpuMicrosPerMessage: cpuPerScript, totalRedisCpuMicrosPerMessage: cpuTotal, aofBytesPerMessage, aofBytesPerScript, command: `BENCH_BATCH=${N} npm run bench:redis-scripts` };
   const path = writeResult('redis-scripts', result);
   console.log(JSON.stringify(result, null, 2));
   const list = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ');
-  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${list(perScript)}); Redis server CPU ${cpuTotal} µs (${list(cpuPerScript)}) → ${path}`);
+  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${list(perScript)}); Redis server CPU ${cpuTotal} µs (${list(cpuPerScript)}); AOF ${aofBytesPerMessage ?? '?'} bytes (${list(aofBytesPerScript)}) → ${path}`);
 }
 
 main().catch((err: unknown) => {

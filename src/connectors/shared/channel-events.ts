@@ -17,7 +17,7 @@ import type { AccountConfig } from '../../core/config.js';
 import type { Channel, Message } from '../../core/message.js';
 import type { Metrics } from '../../core/metrics.js';
 import type { InboundMessage, UpstreamReceipt } from '../../router/upstream.js';
-import { toInsertRow } from '../../store/clickhouse/rows.js';
+import { toStreamRow } from '../../store/clickhouse/rows.js';
 import type { MessageStore } from '../../store/redis/message-store.js';
 import { Conversations } from './conversations.js';
 import type { EnqueueResult, WebhookEventInput } from '../../store/redis/webhook-store.js';
@@ -121,8 +121,8 @@ export class ChannelEvents {
         event_time: s.at,
         created_at: m.createdAt,
       };
-      // As ClickHouse takes it (the writer sends the stream's rows as they are).
-      await this.store.redis.xadd(this.store.keys.events(), '*', 'e', JSON.stringify(toInsertRow(row)));
+      // As the router's scripts write rows (the writer sends the stream's rows to ClickHouse as they are).
+      await this.store.redis.xadd(this.store.keys.events(), '*', 'e', toStreamRow(row));
     }
     // The request asked for no read receipts (tracking.readReceipt: false): the row, but no webhook.
     if (m?.message?.readReceipt === false) return;

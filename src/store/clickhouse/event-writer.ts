@@ -7,7 +7,7 @@ import { CatalystError } from '../../core/errors.js';
 import { ackAndDelete, backlog, ensureGroup, removeConsumerIfIdle, unblockClientNamed } from './consumer-group.js';
 import { writerMetrics } from './metrics.js';
 import type { WriterMetrics } from './metrics.js';
-import { countLines, parseEventValue, toInsertRow } from './rows.js';
+import { EVENT_ROW_COLUMNS, countLines, parseEventValue, toInsertRow } from './rows.js';
 import type { InsertRow } from './rows.js';
 import { EVENT_FIELD, parseAutoClaimReply, parseReadReply } from './stream-replies.js';
 import type { StreamEntry } from './stream-replies.js';
@@ -277,7 +277,7 @@ export class EventWriter {
   }
 
   /**
-   * One attempt at inserting the entries' text untouched (JSONEachRow). False when an entry has no
+   * One attempt at inserting the entries' text untouched (TabSeparated). False when an entry has no
    * value or ClickHouse refused or could not be reached: the caller then parses every row, drops
    * the ones that can never be inserted, and retries the rest until they go in.
    */
@@ -293,7 +293,10 @@ export class EventWriter {
     if (values.length === 0) return true;
     const end = this.metrics.insertSeconds.startTimer();
     try {
-      const res = await this.clickhouse.exec({ query: `INSERT INTO ${this.c.table} FORMAT JSONEachRow`, values: Readable.from([values.join('\n')], { objectMode: false }) });
+      const res = await this.clickhouse.exec({
+        query: `INSERT INTO ${this.c.table} (${EVENT_ROW_COLUMNS.join(', ')}) FORMAT TabSeparated`,
+        values: Readable.from([`${values.join('\n')}\n`], { objectMode: false }),
+      });
       res.stream.destroy();
     } catch (err) {
       end({ result: 'error' });

@@ -11,13 +11,15 @@ import type { EventRow } from '../../core/events.js';
  *   EventRow.created_at     -> created_at_ms  UInt64
  *   every other field       -> the column of the same name (strings made well-formed UTF-16)
  *
- * A stream value holds one JSON row or several, one per line. The router writes them already in the
- * InsertRow shape (`eventRowBase` here at admission, the rest by the Lua scripts), so the writer's
- * fast path sends the stream's text to ClickHouse untouched. When ClickHouse refuses such a batch,
- * the writer parses every line with `parseEventRow` (which also reads the EventRow shape written
- * before that), and a line that fails can never be inserted, so it is counted and its entry acked
- * (with the entry's good lines) instead of retried forever. Fields the row does not know are
- * ignored: the router may ship a new field before the migration that stores it.
+ * A stream value holds one row or several, one per line. The router writes them as ClickHouse
+ * takes them: TabSeparated, in the column order of EVENT_ROW_COLUMNS (`eventRowBase` here at
+ * admission, the rest by the Lua scripts, lua/common.lua `event_suffix`), so the writer's fast path
+ * sends the stream's text untouched. TSV because the rows are what Redis writes most (three a
+ * message, each into the AOF): without JSON's field names a row is about 200 bytes, not 480.
+ * When ClickHouse refuses such a batch, the writer parses every line with `parseEventRow` (which
+ * also reads the JSON rows written before: the InsertRow and EventRow shapes), and a line that
+ * fails can never be inserted, so it is counted and its entry acked (with the entry's good lines)
+ * instead of retried forever.
  */
 
 /**
@@ -54,6 +56,49 @@ const PRICE_MICROS_LIMIT = 1e15;
 /** DateTime is seconds in a UInt32; stay well inside it (2100-01-01T00:00:00Z). */
 const EVENT_TIME_MAX_MS = 4_102_444_800_000;
 
+/** The columns of a stream row, in order: the message's (eventRowBase), then the event's (Lua). */
+export const EVENT_ROW_COLUMNS = [
+  'message_id',
+  'account_id',
+  'channel',
+  'direction',
+  'source',
+  'destination',
+  'upstream_id',
+  'parts',
+  'price',
+  'currency',
+  'cost_center',
+  'ingress',
+  'created_at_ms',
+  'event_id',
+  'status',
+  'error_code',
+  'upstream_message_id',
+  'event_time_ms',
+  'event_date_time',
+] as const;
+
+const TSV_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const TSV_UNESCAPES: Record<string, string> = { '\\': '\\', t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', '0': '\0', "'": "'" };
+
+/** A string as a TabSeparated value (ClickHouse's escaping), made well-formed UTF-16 first. */
+export function tsvEscape(s: string): string {
+  const w = wellFormed(s);
+  return /[\\\t\n\r]/.test(w) ? w.replace(/[\\\t\n\r]/g, (c) => TSV_ESCAPES[c] ?? c) : w;
+}
+
+export function tsvUnescape(s: string): string {
+  return s.includes('\\') ? s.replace(/\\(.)/g, (_, c: string) => TSV_UNESCAPES[c] ?? c) : s;
+}
+
+/** Micro-units as an exact decimal with six places ('-0.000001', '12.500000'). */
+export function microsToDecimal(micros: number): string {
+  const neg = micros < 0;
+  const abs = String(Math.abs(Math.round(micros))).padStart(7, '0');
+  return `${neg ? '-' : ''}${abs.slice(0, -6)}.${abs.slice(-6)}`;
+}
+
 /** What an event row is built from at admission: the fields no later state change alters. */
 export type EventBaseFields = Pick<
   EventRow,
@@ -61,44 +106,70 @@ export type EventBaseFields = Pick<
 >;
 
 /**
- * The fixed part of a message's event rows in the InsertRow shape: JSON without its closing brace,
- * to which the Lua scripts append event_id, status, error_code, upstream_message_id,
+ * The fixed part of a message's event rows: its first 13 TabSeparated columns (EVENT_ROW_COLUMNS),
+ * to which the Lua scripts append a tab and event_id, status, error_code, upstream_message_id,
  * event_time_ms and event_date_time (lua/common.lua `event_suffix`).
  */
 export function eventRowBase(f: EventBaseFields): string {
-  const w = wellFormed;
-  const json = JSON.stringify({
-    message_id: w(f.message_id),
-    account_id: w(f.account_id),
-    channel: w(f.channel),
-    direction: w(f.direction),
-    source: w(f.source),
-    destination: w(f.destination),
-    upstream_id: w(f.upstream_id),
-    parts: f.parts,
-    price: f.price_micros / 1e6,
-    currency: w(f.currency),
-    cost_center: w(f.cost_center),
-    ingress: w(f.ingress),
-    created_at_ms: f.created_at,
-  });
-  return json.slice(0, -1);
+  const e = tsvEscape;
+  return [
+    e(f.message_id),
+    e(f.account_id),
+    e(f.channel),
+    e(f.direction),
+    e(f.source),
+    e(f.destination),
+    e(f.upstream_id),
+    String(f.parts),
+    microsToDecimal(f.price_micros),
+    e(f.currency),
+    e(f.cost_center),
+    e(f.ingress),
+    String(f.created_at),
+  ].join('\t');
 }
 
 export type ParseResult = { readonly ok: true; readonly row: EventRow } | { readonly ok: false; readonly reason: string };
 
 /**
- * Parses and checks one JSON row, in the InsertRow shape (price, event_time_ms, created_at_ms) or
- * the EventRow shape (price_micros, event_time, created_at). Never throws. Times and price may
- * arrive as non-integers (float arithmetic upstream); they are rounded, since neither column holds
- * less than a unit. Unknown fields are dropped.
+ * A whole stream row for an EventRow, as eventRowBase and the Lua scripts' event_suffix write it
+ * together (for tools and tests that append rows the way the router does).
  */
-export function parseEventRow(json: string): ParseResult {
+export function toStreamRow(e: EventRow): string {
+  return [eventRowBase(e), tsvEscape(e.event_id), tsvEscape(e.status), tsvEscape(e.error_code), tsvEscape(e.upstream_message_id), String(e.event_time), toDateTimeString(e.event_time)].join('\t');
+}
+
+/** A TabSeparated stream row (EVENT_ROW_COLUMNS) as the object parseEventRow checks. */
+function fromTsv(line: string): Record<string, unknown> | undefined {
+  const cells = line.split('\t');
+  if (cells.length !== EVENT_ROW_COLUMNS.length) return undefined;
+  const v: Record<string, unknown> = {};
+  EVENT_ROW_COLUMNS.forEach((c, i) => {
+    const cell = cells[i] ?? '';
+    v[c] = c === 'parts' || c === 'created_at_ms' || c === 'event_time_ms' ? (/^-?\d+$/.test(cell) ? Number(cell) : cell) : c === 'price' ? (/^-?\d+(\.\d{1,6})?$/.test(cell) ? decimalToMicros(cell) / 1e6 : cell) : tsvUnescape(cell);
+  });
+  return v;
+}
+
+/**
+ * Parses and checks one row: TabSeparated (EVENT_ROW_COLUMNS), or JSON in the InsertRow shape
+ * (price, event_time_ms, created_at_ms) or the EventRow shape (price_micros, event_time,
+ * created_at). Never throws. Times and price may arrive as non-integers (float arithmetic
+ * upstream); they are rounded, since neither column holds less than a unit. Unknown JSON fields
+ * are dropped.
+ */
+export function parseEventRow(line: string): ParseResult {
   let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return { ok: false, reason: 'not JSON' };
+  // A TSV row has tabs; JSON.stringify never writes a raw one.
+  if (line.includes('\t')) {
+    value = fromTsv(line);
+    if (value === undefined) return { ok: false, reason: `not ${EVENT_ROW_COLUMNS.length} tab-separated columns` };
+  } else {
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return { ok: false, reason: 'not JSON' };
+    }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not an object' };
   const v = value as Record<string, unknown>;
@@ -138,8 +209,9 @@ export interface ParsedValue {
 }
 
 /**
- * One stream value: a JSON row, or several separated by '\n' (the router's Lua scripts write all the
- * rows of one script run as one entry). JSON.stringify never emits a raw newline, so splitting is safe.
+ * One stream value: a row, or several separated by '\n' (the router's Lua scripts write all the
+ * rows of one script run as one entry). Neither a TSV row (newlines are escaped) nor
+ * JSON.stringify's output holds a raw newline, so splitting is safe.
  */
 export function parseEventValue(value: string): ParsedValue {
   const rows: EventRow[] = [];

@@ -115,6 +115,14 @@ export function cleanUpstreamId(id: string): string {
   return id.replace(/[^\x21-\x7e]|["\\,|]/g, '').slice(0, 64);
 }
 
+/**
+ * Error codes end up in event rows the Lua scripts build (TabSeparated) and in webhook JSON: keep
+ * them to printable ASCII without backslashes (a provider's code may carry anything).
+ */
+export function cleanCode(code: string): string {
+  return code.replace(/[^\x20-\x7e]|\\/g, '').slice(0, 128);
+}
+
 export function eventBase(r: Routed): string {
   const m = r.message;
   return eventRowBase({
@@ -267,14 +275,14 @@ export class MessageStore {
   ): Promise<number> {
     if (items.length === 0) return 0;
     const args: (string | number)[] = [...this.head(now), upstream, items.length];
-    for (const it of items) args.push(it.entryId ?? '', it.messageId, it.status, it.errorCode, it.dlrErr);
+    for (const it of items) args.push(it.entryId ?? '', it.messageId, it.status, cleanCode(it.errorCode), cleanCode(it.dlrErr));
     return (await this.run('fail', args)) as number;
   }
 
   async retry(upstream: string, items: readonly { entryId: string; messageId: string; dueAt: number; errorCode: string }[], now = Date.now()): Promise<number> {
     if (items.length === 0) return 0;
     const args: (string | number)[] = [...this.head(now), upstream, this.opts.maxAttempts, items.length];
-    for (const it of items) args.push(it.entryId, it.messageId, it.dueAt, it.errorCode);
+    for (const it of items) args.push(it.entryId, it.messageId, it.dueAt, cleanCode(it.errorCode));
     return (await this.run('retry', args)) as number;
   }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EventRow } from '../../../src/core/events.js';
-import { countLines, decimalToMicros, fromSelectRow, parseEventRow, parseEventValue, quoteString, toDateTimeString, toInsertRow, wellFormed } from '../../../src/store/clickhouse/rows.js';
+import { countLines, decimalToMicros, fromSelectRow, microsToDecimal, parseEventRow, parseEventValue, quoteString, toDateTimeString, toInsertRow, toStreamRow, tsvEscape, tsvUnescape, wellFormed } from '../../../src/store/clickhouse/rows.js';
 import { parseAutoClaimReply, parsePendingCount, parseReadReply } from '../../../src/store/clickhouse/stream-replies.js';
 
 // The pure halves of the store (row conversion, Redis reply parsing). They need no server; they live
@@ -61,6 +61,31 @@ describe('parseEventRow', () => {
     ['negative created_at', JSON.stringify({ ...row, created_at: -1 }), 'created_at out of range'],
   ])('rejects %s', (_name, json, reason) => {
     expect(parseEventRow(json)).toEqual({ ok: false, reason });
+  });
+});
+
+describe('TabSeparated stream rows', () => {
+  it('round-trips every field, escapes included, through toStreamRow and parseEventRow', () => {
+    const odd = { ...row, source: 'a\tb\\c\nd\re', cost_center: "O'Brien 😀", price_micros: -1, error_code: 'DLR_UNDELIV' };
+    expect(parseEventRow(toStreamRow(odd))).toEqual({ ok: true, row: odd });
+    expect(parseEventValue([toStreamRow(row), toStreamRow({ ...row, event_id: 'M1:2' })].join('\n'))).toEqual({ rows: [row, { ...row, event_id: 'M1:2' }], bad: [] });
+    // A lone surrogate would make ClickHouse refuse the batch: it is written as U+FFFD.
+    expect(parseEventRow(toStreamRow({ ...row, destination: '+41\ud800' }))).toMatchObject({ ok: true, row: { destination: '+41\ufffd' } });
+  });
+
+  it('writes money as an exact six-place decimal', () => {
+    fc.assert(fc.property(fc.integer({ min: -(1e15 - 1), max: 1e15 - 1 }), (m) => decimalToMicros(microsToDecimal(m)) === m && microsToDecimal(m).split('.')[1]?.length === 6));
+    expect(microsToDecimal(5000)).toBe('0.005000');
+    expect(microsToDecimal(-1)).toBe('-0.000001');
+  });
+
+  it('escapes and unescapes as ClickHouse does, and refuses a row of the wrong width', () => {
+    expect(tsvEscape('a\\b\tc')).toBe('a\\\\b\\tc');
+    expect(tsvUnescape('a\\\\b\\tc\\n')).toBe('a\\b\tc\n');
+    expect(parseEventRow('a\tb')).toEqual({ ok: false, reason: 'not 19 tab-separated columns' });
+    const cells = toStreamRow(row).split('\t');
+    cells[7] = 'two';
+    expect(parseEventRow(cells.join('\t'))).toEqual({ ok: false, reason: 'parts is not a UInt32' });
   });
 });
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRow } from '../../../src/core/events.js';
 import { createClickHouse, EventWriter, migrate, queryEvents, STORE_METRICS } from '../../../src/store/clickhouse/index.js';
 import type { EventWriterOptions } from '../../../src/store/clickhouse/index.js';
-import { toInsertRow } from '../../../src/store/clickhouse/rows.js';
+import { toInsertRow, toStreamRow } from '../../../src/store/clickhouse/rows.js';
 
 // Real Redis and ClickHouse (scripts/services.sh up; `make test` sets both URLs). One random database
 // and one random key prefix for this file; every test writes its own stream and its own account_id.
@@ -209,16 +209,16 @@ describe('EventWriter', () => {
     await w.close();
   });
 
-  it('inserts rows the router wrote in the table shape as they are, and parses a batch ClickHouse refuses', async () => {
+  it('inserts rows the router wrote (TabSeparated) as they are, and parses a batch ClickHouse refuses', async () => {
     const key = `${PREFIX}shaped`;
     const rows = Array.from({ length: 300 }, (_, i) => event('shaped', i, { source: i === 7 ? "O'Brien \\ \"q\" é 😀" : 'Catalyst' }));
-    await append(key, [0, 100, 200].map((o) => rows.slice(o, o + 100).map((r) => JSON.stringify(toInsertRow(r))).join('\n')));
+    await append(key, [0, 100, 200].map((o) => rows.slice(o, o + 100).map((r) => toStreamRow(r)).join('\n')));
     const { w, registry } = writer({ streamKey: key, maxWaitMs: 20 });
     await w.start();
     await until('300 rows', () => counts('shaped'), (v) => v.rows >= 300);
     expect(await queryEvents(ch, DB, 'shaped-m7')).toEqual([rows[7]]);
     // One line ClickHouse cannot take: the batch is parsed, the line dropped and counted, the rest written.
-    await append(key, [[JSON.stringify(toInsertRow(event('shaped', 300))), 'not json', JSON.stringify(toInsertRow(event('shaped', 301)))].join('\n')]);
+    await append(key, [[toStreamRow(event('shaped', 300)), 'not json', JSON.stringify(toInsertRow(event('shaped', 301)))].join('\n')]);
     await until('302 rows', () => counts('shaped'), (v) => v.rows >= 302);
     expect(await counts('shaped')).toEqual({ rows: 302, distinct: 302 });
     expect(await metric(registry, STORE_METRICS.malformed)).toBe(1);

@@ -5,7 +5,7 @@ import type { Message } from '../../../src/core/message.js';
 import { newMessageId } from '../../../src/core/ids.js';
 import { ensureGroup, readGroup } from '../../../src/store/redis/streams.js';
 import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
-import { parseEventRow, toDateTimeString } from '../../../src/store/clickhouse/rows.js';
+import { EVENT_ROW_COLUMNS, parseEventRow, parseEventValue, toDateTimeString } from '../../../src/store/clickhouse/rows.js';
 import { dropPrefix, redisClient, testPrefix } from '../../helpers/env.js';
 
 const redis: Redis = redisClient();
@@ -45,7 +45,7 @@ async function codes(p: Promise<AdmitResult>): Promise<string[]> {
 
 async function events(): Promise<{ message_id: string; status: string }[]> {
   const entries = await redis.xrange(store.keys.events(), '-', '+');
-  return entries.flatMap(([, f]) => (f[1] ?? '').split('\n').map((l) => JSON.parse(l) as { message_id: string; status: string }));
+  return entries.flatMap(([, f]) => parseEventValue(f[1] ?? '').rows);
 }
 
 beforeEach(async () => {
@@ -190,13 +190,14 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect((await store.get(ms[1]!.id))?.dlrErr).toBe('011');
   });
 
-  it('writes event rows in the shape ClickHouse takes, with the UTC date-time computed in Lua', async () => {
+  it('writes event rows as ClickHouse takes them (TabSeparated), with the UTC date-time computed in Lua', async () => {
     const times = [Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(2000, 0, 1), Date.UTC(2099, 11, 31, 12, 0, 1), Date.UTC(2026, 10, 21, 7, 30, 5, 42), Date.UTC(1970, 0, 1, 0, 0, 1)];
     for (const t of times) await store.admit([item(msg({ createdAt: t }), { expireAt: t + 3_600_000 })], {}, t);
-    const rows = (await redis.xrange(store.keys.events(), '-', '+')).map(([, f]) => JSON.parse(f[1] ?? '') as Record<string, unknown>);
+    const lines = (await redis.xrange(store.keys.events(), '-', '+')).map(([, f]) => f[1] ?? '');
+    const rows = lines.map((l) => Object.fromEntries(l.split('\t').map((cell, i) => [EVENT_ROW_COLUMNS[i] ?? `extra${i}`, cell])));
     expect(rows.map((r) => r['event_date_time'])).toEqual(times.map((t) => toDateTimeString(t)));
-    expect(rows[0]).toMatchObject({ price: 0.005, event_time_ms: times[0], created_at_ms: times[0], status: 'queued', parts: 1 });
-    for (const r of rows) expect(parseEventRow(JSON.stringify(r)).ok).toBe(true);
+    expect(rows[0]).toMatchObject({ price: '0.005000', event_time_ms: String(times[0]), created_at_ms: String(times[0]), status: 'queued', parts: '1' });
+    for (const l of lines) expect(parseEventRow(l)).toMatchObject({ ok: true, row: { price_micros: 5000, status: 'queued' } });
   });
 
   it('holds a channel to its own limit, with a retry hint', async () => {

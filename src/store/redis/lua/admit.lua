@@ -127,11 +127,11 @@ for i = 0, N - 1 do
     local st = 'queued'
     local waits = CAPPED and accepted > BATCH_MAX
     if sched > NOW or waits then st = 'scheduled' end
-    -- Absent fields read as their defaults: att 0, seq (events after the first) 0, no receipt
-    -- addressing, no webhook.
     -- Validity end: a message not final by then becomes expired (timers.lua).
     local group = expiring[exp]
     if group then group[#group + 1] = id else group = { id }; expiring[exp] = group end
+    -- Absent fields read as their defaults: att 0, seq (events after the first) 0, no receipt
+    -- addressing, no webhook.
     local f = { 'st', st, 'a', acct, 'up', up, 'pr', ARGV[o + 5], 'rd', ARGV[o + 6], 'exp', exp,
       'j', ARGV[o + 9], 'eb', ARGV[o + 10], 'cur', ARGV[o + 13], 't0', NOW, 'xg', group[1] }
     if ARGV[o + 11] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 11] end

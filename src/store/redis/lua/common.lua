@@ -25,13 +25,14 @@ local function utc_datetime(ms)
   return string.format('%04d-%02d-%02d %02d:%02d:%02d', y, m, d, math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60)
 end
 
--- Event rows are `message_events` rows as ClickHouse takes them (JSONEachRow, see
--- store/clickhouse/rows.ts): the base the caller wrote at admission (hash field eb, JSON without
--- its closing brace), the event's own fields, and this tail with the time of the run.
-local EV_TAIL = '","event_time_ms":' .. NOW .. ',"event_date_time":"' .. utc_datetime(NOW) .. '"}'
+-- Event rows are `message_events` rows as ClickHouse takes them (TabSeparated in the column
+-- order of EVENT_ROW_COLUMNS, store/clickhouse/rows.ts): the message's columns the caller wrote at
+-- admission (hash field eb), then the event's own, ending with the time of the run. What is added
+-- here never holds a tab, newline or backslash (status and codes are ours; upstream ids are
+-- cleaned by the caller).
+local EV_TAIL = '\t' .. NOW .. '\t' .. utc_datetime(NOW)
 local function event_suffix(event_id, status, err, umid)
-  return ',"event_id":"' .. event_id .. '","status":"' .. status .. '","error_code":"' .. (err or '') ..
-    '","upstream_message_id":"' .. (umid or '') .. EV_TAIL
+  return '\t' .. event_id .. '\t' .. status .. '\t' .. (err or '') .. '\t' .. (umid or '') .. EV_TAIL
 end
 
 local FINAL = { delivered = true, failed = true, expired = true, rejected = true, cancelled = true }
