@@ -11,6 +11,11 @@ import type { Config } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { createMetrics, type Metrics } from './core/metrics.js';
 import { SmppUpstream } from './connectors/smpp/index.js';
+import { ChannelEvents } from './connectors/shared/channel-events.js';
+import { SenderLimiter } from './connectors/shared/sender-limit.js';
+import { buildChannelConnectors, type AnyChannelConnector } from './connectors/shared/channels.js';
+import type { ChannelProvider } from './core/config.js';
+import type { ChannelSims } from './sim/channels.js';
 import { HttpApp } from './http-bridge/app.js';
 import { ApiKeyAuth } from './http-bridge/auth.js';
 import { buildRoutes } from './http-bridge/routes.js';
@@ -40,6 +45,9 @@ export class Appliance {
   private clickhouse: ClickHouseClient | undefined;
   private writer: EventWriter | undefined;
   private sim: SmscSimulator | undefined;
+  /** The channel providers' simulators (channelSims.enabled), for sandbox mode and tests. */
+  channelSims: ChannelSims | undefined;
+  channels: ReadonlyMap<ChannelProvider, AnyChannelConnector> = new Map();
   private upstreams: UpstreamConnector[] = [];
   private router: Router | undefined;
   private smpp: SmppServer | undefined;
@@ -96,9 +104,31 @@ export class Appliance {
       simPort = (await this.sim.listen()).port;
     }
 
-    const router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics });
-    this.router = router;
-    this.upstreams = cfg.upstreams.map((u) => new SmppUpstream(u, router, { logger: this.log, metrics: this.metrics }));
+    this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics });
+    if (cfg.channelSims.enabled) {
+      // Loaded only when wanted: the simulators bring the providers' specifications and a validator.
+      const { startChannelSims } = await import('./sim/channels.js');
+      this.channelSims = await startChannelSims(cfg.channels, cfg.channelSims, this.log);
+    }
+    const channelEvents = new ChannelEvents(this.router, store, this.log.child({ component: 'channel-callbacks' }), this.metrics, undefined, cfg.accounts);
+    const router = this.router;
+    this.channels = buildChannelConnectors(cfg.channels, {
+      baseUrls: this.channelSims?.baseUrls ?? {},
+      tokenUris: this.channelSims?.tokenUris ?? {},
+      sink: router,
+      conversations: channelEvents.conversations,
+      // RCS fallback: the SMS upstream of the destination (or channels.rcs.fallbackUpstream).
+      smsUpstream: (destination) => {
+        const id = cfg.channels.rcs?.fallbackUpstream ?? router.routes.lookup('sms', destination)?.upstream;
+        return this.upstreams.find((u) => u.id === id);
+      },
+      redis: this.redis,
+      keys: store.keys,
+      mappingTtlSeconds: cfg.router.retentionSeconds,
+      log: this.log,
+      metrics: this.metrics,
+    });
+    this.upstreams = [...cfg.upstreams.map((u) => new SmppUpstream(u, router, { logger: this.log, metrics: this.metrics })), ...this.channels.values()];
     if (cfg.xmpp.enabled) {
       // The XMPP door: an ingress (chat → SMS), a destination for MO and receipts, and the connector of channel xmpp.
       const log = this.log.child({ component: 'xmpp' });
@@ -129,9 +159,27 @@ export class Appliance {
 
     const history = new MessageHistory(store, this.clickhouse, cfg.clickhouse.database);
     const checkWebhookUrl = webhookUrlGuard({ allowPrivateTargets: cfg.webhooks.allowPrivateTargets, allowLoopback: cfg.webhooks.allowLoopback ?? false });
-    const routes = buildRoutes({ admission: this.router.admission, history, keys: store.keys, requestTimeoutMs: cfg.http.requestTimeoutMs, checkWebhookUrl, clickhouse: this.clickhouse, database: cfg.clickhouse.database, xmpp: this.xmpp, registry: this.metrics.registry, health: () => this.health() });
+    const senderLimiter = new SenderLimiter(this.redis, store.keys, cfg.channels);
+    const routes = buildRoutes({
+      admission: this.router.admission,
+      history,
+      keys: store.keys,
+      requestTimeoutMs: cfg.http.requestTimeoutMs,
+      checkWebhookUrl,
+      clickhouse: this.clickhouse,
+      database: cfg.clickhouse.database,
+      xmpp: this.xmpp,
+      registry: this.metrics.registry,
+      health: () => this.health(),
+      channels: this.channels,
+      channelsConfig: cfg.channels,
+      channelEvents,
+      answerWaitMs: cfg.channels.answerWaitMs,
+      senderLimit: (channel, account, from) => senderLimiter.take(channel, account, from),
+    });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);
+    this.channelSims?.setCallbackBase(`http://127.0.0.1:${httpPort}/api/v2/callbacks`);
     this.log.info({ http: httpPort, smpp: smppPort, sim: simPort, consumer: this.consumer }, 'Catalyst is up');
     return { http: httpPort, smpp: smppPort, sim: simPort };
   }
@@ -191,6 +239,7 @@ export class Appliance {
       await this.xmpp?.component.close();
       await this.xmpp?.archive.close();
       await this.sim?.close();
+      await this.channelSims?.close();
       await this.writer?.close();
       await this.clickhouse?.close();
       await this.redis?.quit();

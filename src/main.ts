@@ -20,6 +20,8 @@ function printSandbox(config: Readonly<Config>, ports: { http: number; smpp: num
     `  HTTP  http://127.0.0.1:${ports.http}/api/v2    API key: ${demo?.apiKeys[0] ?? '-'}`,
     `  SMPP  127.0.0.1:${ports.smpp}    system_id: ${demo?.smpp[0]?.systemId ?? '-'}    password: ${demo?.smpp[0]?.password ?? '-'}`,
     `  Simulator SMSC on port ${ports.sim ?? '-'}; metrics at /metrics, health at /health.`,
+    '  Channels (WhatsApp, Telegram, Viber, Instagram, Messenger, RCS) go to their built-in simulators;',
+    '  the seed’s example requests work as they are (senders +1234567890, /bot_token, bot_account_id, …).',
     ...(config.xmpp.enabled
       ? [`  XMPP  log in as ${config.xmpp.users[0]?.jid ?? '-'} (password "demo" on the local Prosody) and write to +14155550100@${config.xmpp.domain}`]
       : []),

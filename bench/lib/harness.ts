@@ -94,6 +94,8 @@ export interface StartOptions {
   readonly uncappedQueue?: boolean;
   /** ClickHouse database for the appliance's events ('catalyst_bench' unless given); see dropDatabase. */
   readonly clickhouseDatabase?: string;
+  /** More config (channels, channelSims …), merged over the bench's own. */
+  readonly extraConfig?: Record<string, unknown>;
 }
 
 /**
@@ -124,6 +126,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
     router: { platformTps: high.tps, platformBurst: high.burst, ...(opts.upstreamReachable === false || opts.uncappedQueue === true ? { maxQueueDepth: 0 } : {}) },
     platformRateLimits: { sms: high },
     sim: { enabled: false },
+    ...(opts.extraConfig ?? {}),
   };
   const dir = mkdtempSync(join(tmpdir(), 'catalyst-bench-'));
   const cfgPath = join(dir, 'config.json');

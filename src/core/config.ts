@@ -4,7 +4,7 @@
  * a frozen object; each module is handed only its slice. Nothing else reads process.env.
  */
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { CatalystError } from './errors.js';
 
@@ -106,13 +106,134 @@ const upstream = z.strictObject({
 });
 
 const route = z.strictObject({
-  channel: z.literal('sms').default('sms'),
+  /** A channel's route names its connector: the provider's name (`whatsapp`, `telegram` …) is its upstream id. */
+  channel: z.enum(CHANNELS).default('sms'),
   /** Destination prefix in international digits (no +); the longest match wins, "" matches all. */
   prefix: z.string().regex(/^[0-9]*$/, 'digits only'),
   upstream: id,
   /** Price of one SMS part on this route, in the account's currency. */
   price: z.number().min(0).default(0),
 });
+
+/** Circuit breaker of one connector and sender (house style: explicit states; seed best practice 6). */
+const breaker = z.strictObject({
+  /** Consecutive failed sends (network errors, 5xx, timeouts) that open the breaker. */
+  failureThreshold: z.number().int().min(1).default(5),
+  /** How long it stays open (sends fail fast with CHANNEL_UNAVAILABLE) before one probe is let through. */
+  openMs: z.number().int().min(1).default(30_000),
+});
+
+/** Retries inside one send, for the provider's retryable errors, before the router requeues the message. */
+const retry = z.strictObject({
+  /** Attempts per send (1 = no retry here: the router's own retry applies). */
+  attempts: z.number().int().min(1).max(10).default(2),
+  /** Wait before the second attempt; doubled each time, capped at maxDelayMs (seed best practice 2). */
+  baseDelayMs: z.number().int().min(0).default(200),
+  maxDelayMs: z.number().int().min(0).default(5000),
+});
+
+/** What every channel provider section has. */
+const providerCommon = {
+  /** The provider's API root; sandbox mode points it at the built-in simulator. */
+  baseUrl: z.string().url().optional(),
+  /** Price of one message on this channel (the route's price), in the account's currency. */
+  price: z.number().min(0).default(0),
+  /** Requests in flight to the provider from each process. */
+  maxInflight: z.number().int().min(1).max(10_000).default(200),
+  timeoutMs: z.number().int().positive().default(10_000),
+  breaker: breaker.default({}),
+  retry: retry.default({}),
+  /**
+   * Messages a second per sender (phone number, bot, page, agent) across every process, on top of
+   * the account's and platform's limits; unset: the seed's row for the channel ("per bot", "per page" …).
+   */
+  senderRateLimit: limit.optional(),
+};
+
+/** A sender of an account: the request's `from` selects it. Credentials are never logged. */
+const senderBase = { account: id, from: z.string().min(1).max(128), /** This sender's own limit (else the channel's senderRateLimit). */ rateLimit: limit.optional() };
+
+const whatsapp = z.strictObject({
+  ...providerCommon,
+  apiVersion: z.string().regex(/^v[0-9]+\.[0-9]+$/).default('v23.0'),
+  /** App secret: X-Hub-Signature-256 of every callback is checked with it. */
+  appSecret: z.string().min(1),
+  /** hub.verify_token Meta sends when the callback URL is registered. */
+  verifyToken: z.string().min(1),
+  senders: z.array(z.strictObject({ ...senderBase, phoneNumberId: z.string().regex(/^[0-9]+$/, 'digits only'), accessToken: z.string().min(1) })).default([]),
+});
+
+const telegram = z.strictObject({
+  ...providerCommon,
+  /** secret_token given to setWebhook: every update carries it in X-Telegram-Bot-Api-Secret-Token. */
+  secretToken: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'Telegram allows 1-256 characters A-Z a-z 0-9 _ -'),
+  senders: z.array(z.strictObject({ ...senderBase, botToken: z.string().regex(/^[0-9]+:[A-Za-z0-9_-]+$/, 'a bot token is <bot id>:<secret>') })).default([]),
+});
+
+const viber = z.strictObject({
+  ...providerCommon,
+  senders: z
+    .array(z.strictObject({ ...senderBase, authToken: z.string().min(1), name: z.string().min(1).max(28), avatar: z.string().url().optional() }))
+    .default([]),
+});
+
+const metaPage = z.strictObject({
+  ...providerCommon,
+  apiVersion: z.string().regex(/^v[0-9]+\.[0-9]+$/).default('v23.0'),
+  appSecret: z.string().min(1),
+  verifyToken: z.string().min(1),
+  /** pageId: the Facebook Page (Messenger) or the Instagram professional account id (Instagram). */
+  senders: z.array(z.strictObject({ ...senderBase, pageId: z.string().regex(/^[0-9]+$/, 'digits only'), accessToken: z.string().min(1) })).default([]),
+});
+
+const rcs = z.strictObject({
+  ...providerCommon,
+  /** OAuth 2.0 token endpoint for the service account's JWT grant (RFC 7523). */
+  tokenUri: z.string().url().optional(),
+  /** The webhook's client token: RBM signs every callback with it (X-Goog-Signature, HMAC-SHA512). */
+  clientToken: z.string().min(1),
+  senders: z
+    .array(
+      z.strictObject({
+        ...senderBase,
+        agentId: z.string().min(1),
+        /** The service account key (the JSON Google gives: client_email, private_key in PEM). */
+        serviceAccount: z.strictObject({ clientEmail: z.string().min(1), privateKey: z.string().min(1) }),
+        /** Sender id of the SMS fallback (an alphanumeric id of at most 11 characters, or a number); default `from`. */
+        smsFrom: z.string().min(1).max(15).optional(),
+      }),
+    )
+    .default([]),
+  /** SMS upstream for `fallback` (an SMPP upstream id); unset: the SMS route of the destination. */
+  fallbackUpstream: id.optional(),
+});
+
+const channels = z
+  .strictObject({
+    /** How long a channel send's HTTP answer waits for the provider's id (`external_id`); 0 answers at once with null. */
+    answerWaitMs: z.number().int().min(0).max(30_000).default(2000),
+    whatsapp: whatsapp.optional(),
+    telegram: telegram.optional(),
+    viber: viber.optional(),
+    messenger: metaPage.optional(),
+    instagram: metaPage.optional(),
+    rcs: rcs.optional(),
+  })
+  .default({});
+
+/** The channel providers' simulators (src/sim): one HTTP server each, in sandbox mode and tests. */
+const channelSims = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    host: z.string().default('127.0.0.1'),
+    /** Delay before each delivered (or failed) callback, and before each read callback after it. */
+    deliveredDelayMs: z.number().int().min(0).default(300),
+    readDelayMs: z.number().int().min(0).default(700),
+    /** Share of messages whose callback says failed; share of delivered ones later read. */
+    failedShare: z.number().min(0).max(1).default(0),
+    readShare: z.number().min(0).max(1).default(1),
+  })
+  .default({});
 
 const sim = z.strictObject({
   enabled: z.boolean().default(false),
@@ -266,6 +387,8 @@ const schema = z.strictObject({
   upstreams: z.array(upstream).default([]),
   routes: z.array(route).default([]),
   sim: sim.default({}),
+  channels,
+  channelSims,
   xmpp: xmpp.default({}),
 });
 
@@ -279,6 +402,18 @@ export type RouterConfig = Config['router'];
 export type WebhookConfig = Config['webhooks'];
 export type RateCardConfig = Config['rateCards'][number];
 export type XmppConfig = Config['xmpp'];
+export type ChannelsConfig = Config['channels'];
+export type ChannelSimsConfig = Config['channelSims'];
+export type BreakerConfig = z.infer<typeof breaker>;
+export type RetryConfig = z.infer<typeof retry>;
+export type WhatsAppConfig = z.infer<typeof whatsapp>;
+export type TelegramConfig = z.infer<typeof telegram>;
+export type ViberConfig = z.infer<typeof viber>;
+export type MetaPageConfig = z.infer<typeof metaPage>;
+export type RcsConfig = z.infer<typeof rcs>;
+/** The channel connectors: each is an upstream of the router whose id is the provider's name. */
+export const CHANNEL_PROVIDERS = ['whatsapp', 'telegram', 'viber', 'messenger', 'instagram', 'rcs'] as const;
+export type ChannelProvider = (typeof CHANNEL_PROVIDERS)[number];
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -303,8 +438,29 @@ function sandboxDefaults(): Record<string, unknown> {
     routes: [{ channel: 'sms', prefix: '', upstream: 'sim', price: 0.005 }],
     sim: { enabled: true },
     webhooks: { allowLoopback: true },
+    // Every channel, pointed at its built-in simulator, with the seed's example senders, so the
+    // seed's example requests work as they are.
+    channelSims: { enabled: true },
+    channels: sandboxChannels(),
     // Enabled by applyEnv when XMPP_SERVICE names a server (make start sets it to the local Prosody).
     xmpp: { users: [{ jid: 'demo@localhost', account: 'demo', number: '15550000000' }] },
+  };
+}
+
+function sandboxChannels(): Record<string, unknown> {
+  const secret = (): string => randomBytes(12).toString('hex');
+  const rbmKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return {
+    whatsapp: { price: 0.035, appSecret: secret(), verifyToken: secret(), senders: [{ account: 'demo', from: '+1234567890', phoneNumberId: '100000000000001', accessToken: `EAAG${secret()}` }] },
+    telegram: { price: 0.002, secretToken: secret(), senders: [{ account: 'demo', from: '/bot_token', botToken: `100000001:${secret()}` }] },
+    viber: { price: 0.004, senders: [{ account: 'demo', from: 'bot_account_id', authToken: secret(), name: 'Catalyst Sandbox' }] },
+    instagram: { price: 0.001, appSecret: secret(), verifyToken: secret(), senders: [{ account: 'demo', from: 'business_account_id', pageId: '17841400000000001', accessToken: `IGAA${secret()}` }] },
+    messenger: { price: 0.001, appSecret: secret(), verifyToken: secret(), senders: [{ account: 'demo', from: 'page_id', pageId: '100000000000002', accessToken: `EAAP${secret()}` }] },
+    rcs: {
+      price: 0.01,
+      clientToken: secret(),
+      senders: [{ account: 'demo', from: 'rcs_bot_id', agentId: 'catalyst_sandbox_agent', serviceAccount: { clientEmail: 'rbm-agent@catalyst-sandbox.iam.gserviceaccount.com', privateKey: rbmKey }, smsFrom: 'Catalyst' }],
+    },
   };
 }
 
@@ -382,9 +538,19 @@ export function parseConfig(raw: unknown): Readonly<Config> {
     const lines = parsed.error.issues.map((i) => `  ${formatPath(i.path)}: ${i.message}`);
     throw new CatalystError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }
-  const cfg = parsed.data;
+  const cfg = withChannelRoutes(parsed.data);
   crossCheck(cfg);
   return deepFreeze(cfg);
+}
+
+/** A configured channel without a route of its own gets one: every destination, at the provider's price. */
+function withChannelRoutes(cfg: Config): Config {
+  const added: RouteConfig[] = [];
+  for (const p of CHANNEL_PROVIDERS) {
+    const c = cfg.channels[p];
+    if (c !== undefined && !cfg.routes.some((r) => r.channel === p)) added.push({ channel: p, prefix: '', upstream: p, price: c.price });
+  }
+  return added.length === 0 ? cfg : { ...cfg, routes: [...cfg.routes, ...added] };
 }
 
 function formatPath(path: readonly (string | number)[]): string {
@@ -412,11 +578,39 @@ function crossCheck(cfg: Config): void {
   dup(keys, (x) => x.k, (i) => keys[i]?.at ?? '?');
   const numbers = cfg.accounts.flatMap((a, i) => a.numbers.map((n, j) => ({ n, at: `accounts[${i}].numbers[${j}]` })));
   dup(numbers, (x) => x.n, (i) => numbers[i]?.at ?? '?');
-  const upstreamIds = new Set(cfg.upstreams.map((u) => u.id));
+  const upstreamIds = new Set<string>(cfg.upstreams.map((u) => u.id));
+  for (const p of CHANNEL_PROVIDERS) {
+    if (cfg.channels[p] === undefined) continue;
+    if (upstreamIds.has(p)) problems.push(`  channels.${p}: an SMPP upstream already has the id "${p}"`);
+    upstreamIds.add(p);
+    const senders = (cfg.channels[p]?.senders ?? []) as readonly { account: string; from: string }[];
+    dup(senders, (x) => `${x.account}|${x.from}`, (i) => `channels.${p}.senders[${i}].from`);
+    senders.forEach((x, i) => {
+      if (!cfg.accounts.some((a) => a.id === x.account)) problems.push(`  channels.${p}.senders[${i}].account: no account has id "${x.account}"`);
+    });
+  }
+  for (const p of CHANNEL_PROVIDERS) {
+    const c = cfg.channels[p];
+    if (c === undefined) continue;
+    // A send still in flight when claimIdleMs passes is claimed and sent again: every attempt of
+    // one send, with its waits, must end before that.
+    const longest = c.retry.attempts * c.timeoutMs + (c.retry.attempts - 1) * c.retry.maxDelayMs;
+    if (longest >= cfg.router.claimIdleMs) {
+      problems.push(`  channels.${p}.timeoutMs: retry.attempts × timeoutMs + the waits between (${longest} ms) must stay under router.claimIdleMs (${cfg.router.claimIdleMs} ms), or a slow send is sent twice`);
+    }
+  }
+  const fb = cfg.channels.rcs?.fallbackUpstream;
+  if (fb !== undefined && !cfg.upstreams.some((u) => u.id === fb)) problems.push(`  channels.rcs.fallbackUpstream: no SMPP upstream has id "${fb}"`);
   cfg.routes.forEach((r, i) => {
     if (!upstreamIds.has(r.upstream)) problems.push(`  routes[${i}].upstream: no upstream has id "${r.upstream}"`);
   });
   dup(cfg.routes, (r) => `${r.channel}:${r.prefix}`, (i) => `routes[${i}].prefix`);
+  cfg.routes.forEach((r, i) => {
+    const provider = (CHANNEL_PROVIDERS as readonly string[]).includes(r.channel);
+    if (provider && r.upstream !== r.channel) problems.push(`  routes[${i}].upstream: a ${r.channel} route goes to the "${r.channel}" connector`);
+    if (!provider && r.channel !== 'sms') problems.push(`  routes[${i}].channel: no connector serves ${r.channel} yet`);
+    if (r.channel === 'sms' && (CHANNEL_PROVIDERS as readonly string[]).includes(r.upstream)) problems.push(`  routes[${i}].upstream: "${r.upstream}" is a channel connector, not an SMS upstream`);
+  });
   dup(cfg.rateCards, (c) => c.id, (i) => `rateCards[${i}].id`);
   const cards = new Map(cfg.rateCards.map((c) => [c.id, c]));
   cfg.accounts.forEach((a, i) => {

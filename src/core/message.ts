@@ -2,7 +2,10 @@
  * The core Message: what every ingress (SMPP, HTTP, XMPP) turns its wire format into, and what
  * every connector turns back into its own. Nothing here knows a wire format.
  */
-export type Channel = 'sms' | 'xmpp';
+import type { ChannelContent } from './channel-content.js';
+
+/** The seed's channels (000_efc21bb1ba94fac5.txt, "Rate Limits"); config.ts CHANNELS lists the same. */
+export type Channel = 'sms' | 'whatsapp' | 'telegram' | 'viber' | 'instagram' | 'messenger' | 'rcs' | 'xmpp';
 export type Direction = 'mt' | 'mo';
 export type Ingress = 'smpp' | 'http' | 'xmpp';
 
@@ -62,9 +65,16 @@ export interface Message {
   readonly ingress: Ingress;
   readonly source: Address;
   readonly destination: Address;
+  /** For SMS the text; for the other channels a plain-text summary (logs, receipts, the SMS fallback). */
   readonly body: Body;
+  /** What a channel other than SMS sends: the typed content its connector turns into the provider's request. */
+  readonly content?: ChannelContent;
+  /** RCS: send this as an SMS when the device cannot take RCS or the send fails (seed: `fallback`). */
+  readonly fallback?: { readonly channel: 'sms'; readonly body: string };
   /** SMPP registered_delivery asked for a receipt (SMPP ingress) or the request wants one (HTTP). */
   readonly receipt: boolean;
+  /** Channels with read receipts: false when the request said `tracking.readReceipt: false` (no `read` webhook). */
+  readonly readReceipt?: boolean;
   readonly esmClass?: number;
   readonly protocolId?: number;
   readonly priority?: number;

@@ -37,6 +37,12 @@ export function createMetrics(registry: Registry = new Registry()) {
     upstreamSessions: new Gauge({ name: 'upstream_sessions_bound', help: 'Bound sessions per upstream', labelNames: ['upstream'], registers: r }),
     upstreamSubmitSeconds: new Histogram({ name: 'upstream_submit_seconds', help: 'submit_sm to submit_sm_resp toward an upstream', labelNames: ['upstream'], buckets: LATENCY_BUCKETS, registers: r }),
     upstreamErrors: new Counter({ name: 'upstream_errors_total', help: 'Non-OK responses and failures per upstream', labelNames: ['upstream', 'status'], registers: r }),
+    // Channel connectors (WhatsApp, Telegram, Viber, Messenger, Instagram, RCS)
+    channelBreakerState: new Gauge({ name: 'upstream_channel_breaker_state', help: 'Circuit breaker per channel connector and sender: 0 closed, 1 half-open, 2 open', labelNames: ['upstream', 'sender'], registers: r }),
+    channelBreakerTransitions: new Counter({ name: 'upstream_channel_breaker_transitions_total', help: 'Circuit breaker state changes', labelNames: ['upstream', 'state'], registers: r }),
+    channelRequests: new Counter({ name: 'upstream_channel_requests_total', help: 'Requests to channel providers by outcome: ok, or the seed error code', labelNames: ['upstream', 'result'], registers: r }),
+    channelRequestSeconds: new Histogram({ name: 'upstream_channel_request_seconds', help: 'Round trip of one request to a channel provider', labelNames: ['upstream'], buckets: LATENCY_BUCKETS, registers: r }),
+    channelCallbacks: new Counter({ name: 'upstream_channel_callbacks_total', help: 'Provider callbacks by kind (status, read, mo, handshake) and result (ok, bad_signature, invalid)', labelNames: ['upstream', 'kind', 'result'], registers: r }),
     // HTTP
     httpRequests: new Counter({ name: 'http_requests_total', help: 'HTTP requests', labelNames: ['route', 'status'], registers: r }),
     httpSeconds: new Histogram({ name: 'http_request_seconds', help: 'HTTP request handling', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: r }),

@@ -7,6 +7,7 @@ import { sendSmsBatch, sendSmsBatchDocs } from './catalyst-v2/sms-batch.js';
 import { getMessage, getMessageDocs } from './catalyst-v2/messages.js';
 import { eventsRoutes, type EventsDeps } from './catalyst-v2/events.js';
 import { archiveDocs, presenceDocs, sendMuc, sendMucDocs, sendPresence, sendXmpp, sendXmppDocs, xmppArchive, type XmppDeps } from './catalyst-v2/xmpp.js';
+import { channelRoutes, type ChannelRouteDeps } from './catalyst-v2/channel-routes.js';
 import type { AccountConfig } from '../core/config.js';
 import { errorResponse, json, type HttpRequest, type HttpResponse, type RouteDocs } from './http.js';
 import { openApiRoute } from './openapi.js';
@@ -14,7 +15,7 @@ import { openApiRoute } from './openapi.js';
 /** The version of the HTTP API the OpenAPI document states (Catalyst v2). */
 export const API_VERSION = '2.0.0';
 
-export interface RouteDeps extends SmsDeps, EventsDeps, XmppDeps {
+export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps {
   readonly registry: Registry;
   readonly health: () => Promise<{ ok: boolean; instance: string; pid: number; checks: Record<string, unknown> }>;
 }
@@ -56,6 +57,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     { method: 'GET', pattern: '/api/v2/messages/sms/{messageId}/status', auth: true, docs: smsStatusDocs, handle: authed((req, account) => smsStatus(req, account, deps)) },
     { method: 'GET', pattern: '/api/v2/messages/{messageId}', auth: true, docs: getMessageDocs, handle: authed((req, account) => getMessage(req, account, deps)) },
     ...eventsRoutes(deps),
+    ...channelRoutes(deps),
     { method: 'POST', pattern: '/api/v2/messages/xmpp', auth: true, docs: sendXmppDocs, handle: authed((req, account) => sendXmpp(req, account, deps)) },
     { method: 'POST', pattern: '/api/v2/messages/xmpp/muc', auth: true, docs: sendMucDocs, handle: authed((req, account) => sendMuc(req, account, deps)) },
     { method: 'POST', pattern: '/api/v2/messages/xmpp/presence', auth: true, docs: presenceDocs, handle: authed((req, account) => sendPresence(req, account, deps)) },

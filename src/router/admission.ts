@@ -125,9 +125,9 @@ export class Admission {
     if (req.requireAvailable === true && !this.upstreamAvailable(route.upstream)) return { ok: false, reason: 'channel_unavailable' };
     const price = this.pricing.partPrice(account, m.channel, m.destination.addr, route.partPriceMicros, req.rateCardId);
     if (!price.ok) return { ok: false, reason: price.reason };
-    // An XMPP message is one stanza whatever its length.
+    // A channel message (an XMPP stanza, a provider request) is one part, whatever its length.
     const parts = m.channel === 'sms' ? countSmsParts(m.body) : 1;
-    const channel = m.channel as ChannelName;
+    const channel: ChannelName = m.channel;
     const message: Message = price.rateCardId !== undefined && m.rateCardId !== price.rateCardId ? { ...m, rateCardId: price.rateCardId } : m;
     const item: AdmitItem = {
       routed: { message, upstream: route.upstream, priceMicros: price.partPriceMicros * parts, currency: account.currency, parts },

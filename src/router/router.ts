@@ -155,6 +155,13 @@ export class Router implements UpstreamSink {
     return this.webhookQueue.enqueue(messageId, event);
   }
 
+  /** The message an upstream's id belongs to (what submitted.lua mapped), for channel read receipts. */
+  async messageForUpstreamId(upstream: string, upstreamMessageId: string): Promise<string | undefined> {
+    const ref = await this.deps.store.redis.get(this.deps.store.keys.upstreamId(upstream, upstreamMessageId));
+    // "id|part|parts" (or "id|part", written before the parts count was added).
+    return ref === null ? undefined : ref.replace(/\|[0-9]+(\|[0-9]*)?$/, '');
+  }
+
   // UpstreamSink
 
   async receipts(upstream: string, items: readonly UpstreamReceipt[]): Promise<void> {
@@ -166,23 +173,28 @@ export class Router implements UpstreamSink {
   }
 
   async inbound(upstream: string, items: readonly InboundMessage[]): Promise<void> {
+    await this.storeInbound(upstream, items);
+  }
+
+  /** Stores MO messages; resolves with the ones stored (those whose account was found), for their webhooks. */
+  async storeInbound(upstream: string, items: readonly InboundMessage[]): Promise<Message[]> {
     const now = Date.now();
     const owned: { message: Message; upstream: string; xmpp: boolean }[] = [];
     for (const it of items) {
-      const owner = this.numberOwners.get(it.destination.addr.replace(/^\+/, ''));
+      const owner = it.accountId !== undefined ? this.admission.account(it.accountId) : this.numberOwners.get(it.destination.addr.replace(/^\+/, ''));
       if (!owner) {
         this.deps.log.warn({ upstream, to: it.destination.addr.slice(0, 4) + '…' }, 'inbound message for a number no account owns; dropped');
         continue;
       }
       owned.push({
         upstream,
-        xmpp: this.xmppNumbers.has(it.destination.addr.replace(/^\+/, '')),
+        xmpp: (it.channel === undefined || it.channel === 'sms') && this.xmppNumbers.has(it.destination.addr.replace(/^\+/, '')),
         message: {
           id: newMessageId(now),
           accountId: owner.id,
-          channel: 'sms',
+          channel: it.channel ?? 'sms',
           direction: 'mo',
-          ingress: 'smpp',
+          ingress: it.channel === undefined || it.channel === 'sms' ? 'smpp' : 'http',
           source: it.source,
           destination: it.destination,
           body: it.body,
@@ -192,5 +204,6 @@ export class Router implements UpstreamSink {
       });
     }
     await this.deps.store.storeMo(owned);
+    return owned.map((o) => o.message);
   }
 }

@@ -2,7 +2,7 @@
  * What the router needs from an outbound connector, and what a connector hands back. The SMPP
  * ESME (connectors/smpp) is the first; the channel connectors implement the same.
  */
-import type { Message } from '../core/message.js';
+import type { Channel, Message } from '../core/message.js';
 
 export type SendResult =
   /** The upstream took every part; one id per part, in order. */
@@ -27,6 +27,9 @@ export interface InboundMessage {
   readonly destination: { addr: string; ton: number; npi: number };
   readonly body: Message['body'];
   readonly receivedAt: number;
+  /** A channel connector's MO: its channel, and the account owning the sender it came to (SMS: by number). */
+  readonly channel?: Channel;
+  readonly accountId?: string;
 }
 
 /** Callbacks a connector calls; the router batches them into Redis. */

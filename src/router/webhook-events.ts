@@ -7,6 +7,7 @@
  *   error     the message ended without a receipt: refused at submit, expired in the queue, attempts
  *             exhausted, cancelled; its error code mapped to the seed's "Error Codes & Handling" table
  *   read      a read receipt from a channel that has them (none for SMS yet)
+ *   mo        a message a user sent on a channel, to the account's webhook (Catalyst's own)
  *
  * The body is rebuilt from the same record on every attempt, so it is byte-identical across retries.
  */
@@ -19,7 +20,7 @@ import { dlrDescription } from './dlr.js';
 export const WebhookRecordSchema = z.object({
   /** Delivery id: unique per event, the same on every attempt (X-Catalyst-Delivery). */
   d: z.string().min(1),
-  k: z.enum(['final', 'read']),
+  k: z.enum(['final', 'read', 'mo']),
   /** Account and URL, copied when the event was queued: the message's state may expire before the last retry. */
   a: z.string(),
   u: z.string(),
@@ -37,6 +38,10 @@ export const WebhookRecordSchema = z.object({
   up: z.string().optional(),
   rc: z.string().optional(),
   oid: z.string().optional(),
+  // MO only: from, to, text.
+  fr: z.string().optional(),
+  to: z.string().optional(),
+  tx: z.string().optional(),
 });
 export type WebhookRecord = z.infer<typeof WebhookRecordSchema>;
 
@@ -76,7 +81,18 @@ export interface ReadWebhook {
   readonly timestamp: string;
 }
 
-export type WebhookBody = DeliveryWebhook | ErrorWebhook | ReadWebhook;
+/** A message a user sent to one of the account's senders (Catalyst's own: the seed has no MO format). */
+export interface MoWebhook {
+  readonly eventType: 'mo';
+  readonly messageId: string;
+  readonly channel: string;
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly timestamp: string;
+}
+
+export type WebhookBody = DeliveryWebhook | ErrorWebhook | ReadWebhook | MoWebhook;
 export type WebhookEventType = WebhookBody['eventType'];
 
 /**
@@ -89,6 +105,8 @@ export type WebhookErrorCode =
   | 'INSUFFICIENT_BALANCE'
   | 'RATE_LIMIT_EXCEEDED'
   | 'CHANNEL_UNAVAILABLE'
+  | 'INVALID_TEMPLATE'
+  | 'MEDIA_DOWNLOAD_FAILED'
   | 'NETWORK_ERROR'
   | 'TIMEOUT'
   | 'VALIDATION_ERROR'
@@ -101,6 +119,8 @@ const RETRY: Readonly<Record<WebhookErrorCode, { readonly retryable: boolean; re
   INSUFFICIENT_BALANCE: { retryable: RETRIABLE.INSUFFICIENT_BALANCE },
   RATE_LIMIT_EXCEEDED: { retryable: RETRIABLE.RATE_LIMIT_EXCEEDED, retryAfter: 60 },
   CHANNEL_UNAVAILABLE: { retryable: RETRIABLE.CHANNEL_UNAVAILABLE, retryAfter: 60 },
+  INVALID_TEMPLATE: { retryable: RETRIABLE.INVALID_TEMPLATE },
+  MEDIA_DOWNLOAD_FAILED: { retryable: RETRIABLE.MEDIA_DOWNLOAD_FAILED, retryAfter: 60 },
   NETWORK_ERROR: { retryable: RETRIABLE.NETWORK_ERROR, retryAfter: 30 },
   // The seed's best practice 2: exponential backoff from 5 s.
   TIMEOUT: { retryable: RETRIABLE.TIMEOUT, retryAfter: 5 },
@@ -117,10 +137,20 @@ const UNAVAILABLE = new Set(['NO_BIND', 'ESME_RMSGQFUL', 'ESME_RSYSERR', 'ESME_R
 /** A final message's error code (StoredMessage.errorCode) as a webhook error code and description. */
 export function webhookError(errorCode: string, status: string): { code: WebhookErrorCode; description: string } {
   const raw = errorCode === '' ? 'unknown' : errorCode;
+  // A channel connector's code: the seed's code it mapped the provider's error to, then `|provider:code`.
+  const bar = errorCode.indexOf('|');
+  if (bar > 0) {
+    const mapped = webhookError(errorCode.slice(0, bar), status);
+    return { code: mapped.code, description: `${mapped.description.replace(/ \(.*\)$/, '')} (${raw})` };
+  }
   const why = (text: string): string => (raw === text ? text : `${text} (${raw})`);
   if (DESTINATION.has(errorCode)) return { code: 'INVALID_DESTINATION', description: why('Invalid destination address') };
   if (UNAVAILABLE.has(errorCode)) return { code: 'CHANNEL_UNAVAILABLE', description: why('The upstream channel was unavailable until the message gave up') };
   switch (errorCode) {
+    case 'INVALID_TEMPLATE':
+      return { code: 'INVALID_TEMPLATE', description: why('The WhatsApp template is not approved or does not match') };
+    case 'MEDIA_DOWNLOAD_FAILED':
+      return { code: 'MEDIA_DOWNLOAD_FAILED', description: why('The provider could not download the media URL') };
     case 'ESME_RTHROTTLED':
     case 'RATE_LIMIT_EXCEEDED':
       return { code: 'RATE_LIMIT_EXCEEDED', description: why('The upstream throttled the message until its attempts ran out') };
@@ -150,6 +180,7 @@ export function webhookBody(messageId: string, rec: WebhookRecord): WebhookBody 
   const timestamp = new Date(rec.t).toISOString();
   const channel = rec.ch ?? 'sms';
   if (rec.k === 'read') return { eventType: 'read', messageId, channel, status: 'read', timestamp };
+  if (rec.k === 'mo') return { eventType: 'mo', messageId, channel, from: rec.fr ?? '', to: rec.to ?? '', text: rec.tx ?? '', timestamp };
   const status = rec.st ?? 'failed';
   if (hasReceipt(rec)) {
     return {

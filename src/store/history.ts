@@ -30,7 +30,8 @@ export class MessageHistory {
 
 /** The state the event rows add up to (the last status that is a state, not 'replaced'). */
 export function fromEvents(id: string, rows: readonly EventRow[]): StoredMessage | undefined {
-  const states = rows.filter((r) => r.status !== 'replaced' && r.status !== 'received');
+  // A channel's 'read' row follows the final one without changing the state.
+  const states = rows.filter((r) => r.status !== 'replaced' && r.status !== 'received' && r.status !== 'read');
   const last = states[states.length - 1] ?? rows[rows.length - 1];
   if (!last) return undefined;
   const status = (last.status === 'received' ? 'delivered' : last.status) as MessageStatus;

@@ -7,12 +7,14 @@ import { z } from 'zod';
 import type { AccountConfig } from '../../core/config.js';
 import { errorResponse, json, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
 import { SmsStatusResponseSchema, statusBody, type SmsDeps } from './sms.js';
+import { fallbackChannelOf } from './channel-send.js';
 
 export const MessageResponseSchema = SmsStatusResponseSchema.extend({
   direction: z.enum(['mt', 'mo']).describe('mt: sent by the account; mo: received from a phone'),
   from: z.string().nullable().describe('Sender id or number, when known'),
   created_at: z.string(),
   done_at: z.string().nullable().describe('When it reached its final state'),
+  fallbackChannel: z.enum(['sms']).nullable().optional().describe('RCS only: `sms` when the message went out as its SMS fallback'),
 });
 
 export async function getMessage(req: HttpRequest, account: AccountConfig, deps: Pick<SmsDeps, 'history'>): Promise<HttpResponse> {
@@ -26,6 +28,7 @@ export async function getMessage(req: HttpRequest, account: AccountConfig, deps:
     from: s.message?.source.addr ?? null,
     created_at: new Date(s.createdAt).toISOString(),
     done_at: s.doneAt !== undefined ? new Date(s.doneAt).toISOString() : null,
+    ...(s.channel === 'rcs' ? { fallbackChannel: fallbackChannelOf(s) } : {}),
   });
 }
 

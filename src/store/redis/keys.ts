@@ -27,6 +27,9 @@
  *   {p}asm:{account}:{src}:{dst}:{ref} hash parts of a long message from an ESME, until complete
  *   {p}idem:{account}:{sha256(key)} hash  an Idempotency-Key's first answer (r) and codes (c), 24 h
  *   {p}btw:{batch}            list    messages of a batch waiting for a maxConcurrent slot
+ *   {p}tbs:{channel}:{account}:{sender} hash token bucket of one channel sender (t tokens, ts last refill)
+ *   {p}cv:{upstream}:{sender}:{user} zset a channel conversation's sent provider ids by send time (ms),
+ *                                     for read receipts that only give a watermark (Messenger), 7 days
  *
  * Not Redis Cluster ready: scripts touch keys they compute. Cluster needs a hash tag per account
  * and per upstream (docs/architecture.md, "Scale-out").
@@ -41,6 +44,10 @@ export class Keys {
   }
   upstreamId(upstream: string, smscId: string): string {
     return `${this.prefix}u:${upstream}:${smscId}`;
+  }
+  /** A receipt held until its send is recorded (receipts.lua writes it; the RCS fallback reads it). */
+  early(upstream: string, smscId: string): string {
+    return `${this.prefix}early:${upstream}:${smscId}`;
   }
   timers(): string {
     return `${this.prefix}timers`;
@@ -74,6 +81,12 @@ export class Keys {
   }
   idempotency(account: string, keyHash: string): string {
     return `${this.prefix}idem:${account}:${keyHash}`;
+  }
+  senderBucket(channel: string, account: string, sender: string): string {
+    return `${this.prefix}tbs:${channel}:${account}:${sender}`;
+  }
+  conversation(upstream: string, sender: string, user: string): string {
+    return `${this.prefix}cv:${upstream}:${sender}:${user}`;
   }
   bucket(account: string): string {
     return `${this.prefix}tb:${account}`;

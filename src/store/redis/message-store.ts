@@ -268,7 +268,7 @@ export class MessageStore {
     for (const it of items) {
       // stat and err come from the upstream and end up in keys and Lua-built JSON: keep them to their alphabets.
       const stat = /^[A-Z]{5,7}$/.test(it.stat) ? it.stat : 'UNKNOWN';
-      args.push(cleanUpstreamId(it.upstreamMessageId), stat, it.err.replace(/[^0-9A-Za-z]/g, '').slice(0, 3).padStart(3, '0'));
+      args.push(cleanUpstreamId(it.upstreamMessageId), stat, it.err.replace(/[^0-9A-Za-z]/g, '').slice(0, 12).padStart(3, '0'));
     }
     const out = (await this.run('receipts', args)) as (number | string)[];
     return out.map((v) => (v === 0 ? 'early' : v === 1 ? 'applied' : (v as MessageStatus)));

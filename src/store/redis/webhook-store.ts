@@ -16,11 +16,16 @@ export const DEAD_LETTER_MAX = 100_000;
 
 /** An event a channel connector reports for a message, delivered to its webhook in order. */
 export interface WebhookEventInput {
-  readonly eventType: 'read';
+  /** read: a read receipt; mo: a mobile-originated message, to its account's webhook. */
+  readonly eventType: 'read' | 'mo';
   /** When it happened (epoch ms); default now. */
   readonly timestamp?: number;
   /** The channel it happened on; default the message's. */
   readonly channel?: string;
+  /** An MO's sender, our address it came to, and its text (record fields fr, to, tx). */
+  readonly mo?: { readonly from: string; readonly to: string; readonly text: string };
+  /** Where to post when the message has no URL of its own (an MO: the account's). */
+  readonly url?: string;
 }
 
 export type EnqueueResult = 'queued' | 'no_webhook' | 'unknown_message';
@@ -87,7 +92,8 @@ export class WebhookStore {
    */
   async enqueue(messageId: string, event: WebhookEventInput, now = Date.now()): Promise<EnqueueResult> {
     const deliveryId = `${messageId}:${event.eventType}:${randomBytes(6).toString('hex')}`;
-    const r = (await this.run('webhook_enqueue', now, [messageId, event.eventType, deliveryId, event.timestamp ?? now, event.channel ?? ''])) as number;
+    const more = event.mo ? JSON.stringify({ fr: event.mo.from, to: event.mo.to, tx: event.mo.text }) : '';
+    const r = (await this.run('webhook_enqueue', now, [messageId, event.eventType, deliveryId, event.timestamp ?? now, event.channel ?? '', more, event.url ?? ''])) as number;
     return r === 1 ? 'queued' : r === 0 ? 'no_webhook' : 'unknown_message';
   }
 

@@ -29,6 +29,24 @@ describe('config', () => {
     expect(errorOf(() => parseConfig(bad))).toContain('accounts[0].tps');
   });
 
+  it('channels: a provider without a route of its own gets one; a sender of an unknown account, or a channel route to another connector, is refused', () => {
+    const cfg = parseConfig(example);
+    expect(cfg.routes.filter((r) => r.channel === 'telegram')).toEqual([{ channel: 'telegram', prefix: '', upstream: 'telegram', price: 0.002 }]);
+    expect(cfg.routes.filter((r) => r.channel === 'whatsapp')).toHaveLength(2);
+    const bad = structuredClone(example) as { channels: { viber: { senders: { account: string }[] } }; routes: { channel: string; upstream: string }[] };
+    bad.channels.viber.senders[0]!.account = 'nobody';
+    expect(errorOf(() => parseConfig(bad))).toContain('channels.viber.senders[0].account');
+    const wrong = structuredClone(example) as { routes: { channel: string; prefix: string; upstream: string }[] };
+    wrong.routes.push({ channel: 'telegram', prefix: '', upstream: 'carrier-a' });
+    expect(errorOf(() => parseConfig(wrong))).toContain('a telegram route goes to the "telegram" connector');
+    const slow = structuredClone(example) as { channels: { viber: Record<string, unknown> } };
+    slow.channels.viber['timeoutMs'] = 20_000;
+    expect(errorOf(() => parseConfig(slow))).toContain('channels.viber.timeoutMs');
+    const token = structuredClone(example) as { channels: { telegram: { senders: { botToken: string }[] } } };
+    token.channels.telegram.senders[0]!.botToken = 'no-colon';
+    expect(errorOf(() => parseConfig(token))).toContain('channels.telegram.senders[0].botToken');
+  });
+
   it('refuses unknown keys, naming them', () => {
     expect(errorOf(() => parseConfig({ ...example, colour: 'blue' }))).toContain('colour');
   });

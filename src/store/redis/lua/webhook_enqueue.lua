@@ -1,10 +1,12 @@
 -- webhook_enqueue: append an event (a read receipt…) to a message's ordered webhook list. The
 -- final-state event is appended by finalize() in common.lua the same way.
--- in:  ARGV[4] message id, [5] kind (read), [6] delivery id, [7] event time ms, [8] channel ('' = the message's)
+-- in:  ARGV[4] message id, [5] kind (read, mo), [6] delivery id, [7] event time ms, [8] channel ('' = the message's),
+--      [9] more record fields as a JSON object ('' none), [10] URL when the message has none ('' none: an MO's is the account's)
 -- out: 1 queued, 0 the message has no webhook URL, -1 unknown message (or its hot state has expired)
 local ID, KIND, DID, T, CH = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
 local v = redis.call('HMGET', mkey(ID), 'a', 'wh', 'j')
 if not v[1] then return -1 end
+if (not v[2] or v[2] == '') and ARGV[10] and ARGV[10] ~= '' then v[2] = ARGV[10] end
 if not v[2] or v[2] == '' then return 0 end
 if CH == '' then
   local ok, m = pcall(cjson.decode, v[3] or '')
@@ -13,7 +15,14 @@ end
 local q = P .. 'whq:' .. ID
 -- Only the head of the list is ever in flight: a ticket is written when the list was empty, and
 -- webhook_settle writes the next one when the head is delivered or dead-lettered.
-if redis.call('RPUSH', q, cjson.encode({ d = DID, k = KIND, a = v[1], u = v[2], t = T, ch = CH })) == 1 then
+local rec = { d = DID, k = KIND, a = v[1], u = v[2], t = T, ch = CH }
+if ARGV[9] and ARGV[9] ~= '' then
+  local ok, more = pcall(cjson.decode, ARGV[9])
+  if ok and type(more) == 'table' then
+    for f, x in pairs(more) do if rec[f] == nil then rec[f] = x end end
+  end
+end
+if redis.call('RPUSH', q, cjson.encode(rec)) == 1 then
   redis.call('XADD', P .. 'wh', '*', 'i', ID)
 end
 redis.call('INCR', P .. 'whn')
