@@ -4,7 +4,7 @@
  *   +14155550100@sms.localhost   ⇄ 14155550100 (E.164 digits, the router's form)
  *   ACME@sms.localhost           ⇄ ACME        (an alphanumeric sender id, XEP-0106 escaped)
  */
-import { normaliseMsisdn } from '../http-bridge/catalyst-v2/sms.js';
+import { normaliseMsisdn } from '../core/msisdn.js';
 
 export interface Jid {
   readonly local: string;

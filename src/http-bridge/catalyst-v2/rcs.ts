@@ -15,7 +15,7 @@ import { newMessageId } from '../../core/ids.js';
 import { rcsLimitProblems } from '../../connectors/rcs/index.js';
 import type { HttpRequest, HttpResponse, RouteDocs } from '../http.js';
 import { billingSchema, channelEnvelope, channelSendDocs, sendChannel, trackingSchema, type BuildResult, type ChannelDeps } from './channel-send.js';
-import { normaliseMsisdn } from './sms.js';
+import { normaliseMsisdn } from '../../core/msisdn.js';
 
 const fallback = z
   .strictObject({ enabled: z.boolean(), channel: z.literal('sms').default('sms'), body: z.string().min(1).max(1600).optional() })

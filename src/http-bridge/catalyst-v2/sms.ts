@@ -4,10 +4,10 @@
  *   GET  /api/v2/messages/sms/{messageId}/status   → status with dlr and billing blocks
  * Translates JSON to the core Message and back; every rule lives in the router.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import type { AccountConfig } from '../../core/config.js';
 import { newMessageId } from '../../core/ids.js';
+import { normaliseMsisdn } from '../../core/msisdn.js';
 import { fromMicros, type Message } from '../../core/message.js';
 import type { Admission, AdmissionRefusal } from '../../router/admission.js';
 import { dlrDescription } from '../../router/dlr.js';
@@ -112,14 +112,6 @@ export interface SmsDeps {
   readonly checkWebhookUrl: (url: string | undefined, field: string) => Promise<HttpResponse | undefined>;
 }
 
-/** E.164 digits without '+', or undefined when the numbering plan says no such number can exist. */
-export function normaliseMsisdn(to: string): string | undefined {
-  const p = parsePhoneNumberFromString(to.startsWith('+') ? to : `+${to}`);
-  // isPossible as well as isValid: the library's range metadata lags newly opened ranges. The
-  // length check first: isValid matches every number type's pattern, twice the cost of the parse.
-  if (!p || !(p.isPossible() || p.isValid())) return undefined;
-  return p.number.slice(1);
-}
 
 export function parseJson(req: HttpRequest): { ok: true; value: unknown } | { ok: false; response: HttpResponse } {
   const ct = req.headers['content-type'] ?? '';

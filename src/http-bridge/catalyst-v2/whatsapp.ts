@@ -14,7 +14,7 @@ import { newMessageId } from '../../core/ids.js';
 import { whatsappLimitProblems } from '../../connectors/whatsapp/limits.js';
 import type { HttpRequest, HttpResponse, RouteDocs } from '../http.js';
 import { billingSchema, channelEnvelope, channelSendDocs, sendChannel, trackingSchema, type BuildResult, type ChannelDeps } from './channel-send.js';
-import { normaliseMsisdn } from './sms.js';
+import { normaliseMsisdn } from '../../core/msisdn.js';
 
 const to = z.string().min(1).max(32).refine((v) => normaliseMsisdn(v) !== undefined, 'not a valid phone number (WhatsApp ids are E.164 numbers)');
 const from = z.string().min(1).max(128).describe('One of the account’s WhatsApp senders (channels.whatsapp.senders[].from), e.g. its phone number');
