@@ -28,7 +28,10 @@ export function workerConfig(config: Readonly<Config>, index: number): Readonly<
   return { ...config, sim: { ...config.sim, enabled: false }, ...(config.instanceId !== undefined ? { instanceId: `${config.instanceId}-w${index}` } : {}) };
 }
 
+/** A worker that dies is started again after 1 s, doubled each time it dies within a minute of its start, up to 30 s. */
 const RESTART_DELAY_MS = 1000;
+const RESTART_DELAY_MAX_MS = 30_000;
+const STABLE_MS = 60_000;
 const STOP_TIMEOUT_MS = 35_000;
 
 export async function runPrimary(config: Readonly<Config>, log: Logger, onFirstUp: (ports: WorkerUp['ports'], simPort: number | undefined) => void): Promise<void> {
@@ -39,11 +42,14 @@ export async function runPrimary(config: Readonly<Config>, log: Logger, onFirstU
     simPort = (await sim.listen()).port;
   }
   const workers = new Map<Worker, number>();
+  const started = new Map<number, number>();
+  const delays = new Map<number, number>();
   let stopping = false;
   let announced = false;
   const fork = (index: number): void => {
     const w = cluster.fork({ CATALYST_WORKER_INDEX: String(index) });
     workers.set(w, index);
+    started.set(index, Date.now());
     w.on('message', (m: unknown) => {
       if (isWorkerUp(m) && !announced) {
         announced = true;
@@ -55,10 +61,13 @@ export async function runPrimary(config: Readonly<Config>, log: Logger, onFirstU
     const index = workers.get(w);
     workers.delete(w);
     if (stopping || index === undefined) return;
-    log.error({ worker: index, workerPid: w.process.pid, code, signal }, 'worker died; starting it again');
+    const quick = Date.now() - (started.get(index) ?? 0) < STABLE_MS;
+    const delay = quick ? Math.min(RESTART_DELAY_MAX_MS, (delays.get(index) ?? RESTART_DELAY_MS / 2) * 2) : RESTART_DELAY_MS;
+    delays.set(index, delay);
+    log.error({ worker: index, workerPid: w.process.pid, code, signal, restartInMs: delay }, 'worker died; starting it again');
     setTimeout(() => {
       if (!stopping) fork(index);
-    }, RESTART_DELAY_MS);
+    }, delay);
   });
   for (let i = 0; i < config.processes; i++) fork(i);
   log.info({ processes: config.processes, sim: simPort }, 'Catalyst primary is up');
