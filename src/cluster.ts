@@ -83,11 +83,16 @@ export async function runPrimary(config: Readonly<Config>, log: Logger, onFirstU
     force.unref();
     const left = [...workers.keys()].map((w) => new Promise<number>((r) => w.once('exit', (code: number | null) => { r(code ?? 1); })));
     for (const w of workers.keys()) w.process.kill('SIGTERM');
-    void Promise.all(left).then(async (codes) => {
-      await sim?.close();
-      log.info('stopped');
-      process.exit(codes.every((c) => c === 0) ? 0 : 1);
-    });
+    void Promise.all(left)
+      .then(async (codes) => {
+        await sim?.close();
+        log.info('stopped');
+        process.exit(codes.every((c) => c === 0) ? 0 : 1);
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'stopping the simulator failed');
+        process.exit(1);
+      });
   };
   process.on('SIGTERM', () => { stop('SIGTERM'); });
   process.on('SIGINT', () => { stop('SIGINT'); });

@@ -146,7 +146,10 @@ function fromTsv(line: string): Record<string, unknown> | undefined {
   const v: Record<string, unknown> = {};
   EVENT_ROW_COLUMNS.forEach((c, i) => {
     const cell = cells[i] ?? '';
-    v[c] = c === 'parts' || c === 'created_at_ms' || c === 'event_time_ms' ? (/^-?\d+$/.test(cell) ? Number(cell) : cell) : c === 'price' ? (/^-?\d+(\.\d{1,6})?$/.test(cell) ? decimalToMicros(cell) / 1e6 : cell) : tsvUnescape(cell);
+    // A cell that is not the number its column needs stays a string, and the checks name it.
+    if (c === 'parts' || c === 'created_at_ms' || c === 'event_time_ms') v[c] = /^-?\d+$/.test(cell) ? Number(cell) : cell;
+    else if (c === 'price') v[c] = /^-?\d+(\.\d{1,6})?$/.test(cell) ? decimalToMicros(cell) / 1e6 : cell;
+    else v[c] = tsvUnescape(cell);
   });
   return v;
 }
