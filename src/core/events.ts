@@ -1,6 +1,7 @@
 /**
  * One row per state change of a message: what the router's Lua scripts append to the Redis events
- * stream (field `e`, JSON) and the ClickHouse writer inserts into `message_events`.
+ * stream (field `e`, TabSeparated: store/clickhouse/rows.ts) and the ClickHouse writer inserts into
+ * `message_events`.
  * Times are epoch milliseconds. Money is micro-units of `currency`.
  */
 export interface EventRow {

@@ -11,7 +11,7 @@
  *                                     of one message, "X|gid" of a validity group, "w|id" webhook
  *                                     retry of whq:{id}'s head
  *   {p}xg:{gid}               hash    validity group of one admission batch: n messages in it, i their ids
- *   {p}ev                     stream  event rows for ClickHouse (field e: JSON rows, one per line)
+ *   {p}ev                     stream  event rows for ClickHouse (field e: TabSeparated rows, one per line; clickhouse/rows.ts)
  *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver"
  *   {p}d:{account}/xmpp       stream  the same for the account's XMPP users: receipts of SMS that came in
  *                                     by XMPP (receipt addressing has "x"), MO to numbers mapped to them
