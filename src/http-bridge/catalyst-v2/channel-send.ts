@@ -15,9 +15,9 @@ import type { Keys } from '../../store/redis/keys.js';
 import type { StoredMessage } from '../../store/redis/message-store.js';
 import { webhookError } from '../../router/webhook-events.js';
 import { FALLBACK_PREFIX } from '../../connectors/rcs/fallback.js';
-import { IDEMPOTENCY_HEADER_DOCS, IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed } from '../idempotency.js';
+import { IDEMPOTENCY_HEADER_DOCS, idempotencyOf } from '../idempotency.js';
 import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
-import { parseJson, problemsOf, refusalResponse, withTimeout } from './sms.js';
+import { admitOne, parseJson, problemsOf } from './sms.js';
 
 /** What the HTTP door needs of a channel connector. */
 export interface ChannelDoor {
@@ -182,23 +182,12 @@ export async function sendChannel<T extends CommonFields & { from: string }>(
       ...(err ? { error: { code: err.code, description: err.description } } : {}),
     };
   };
-  if (idem.value) {
+  const admitted = await admitOne(deps, request, idem.value, () => {
     const quote = deps.admission.quote(request);
-    const record = recordFor(idem.value, 202, quote ? answer({ id: message.id, ...quote }) : {});
-    const many = await withTimeout(deps.admission.submitMany([request], { idempotency: { key: idem.value.redisKey, record, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } }), deps.requestTimeoutMs);
-    if (many === 'timeout') return errorResponse('TIMEOUT', 'the gateway did not answer in time; retry with the same Idempotency-Key', { retryAfter: 1 });
-    if (many.kind === 'duplicate') {
-      const rec = readRecord<Record<string, unknown>>(idem.value, many.record);
-      return rec.ok ? replayed(json(rec.record.status, rec.record.body)) : rec.response;
-    }
-    const res = many.results[0];
-    if (!res?.ok) return refusalResponse(res?.reason ?? 'store_error', res?.ok === false ? res.retryAfterMs : undefined);
-    return json(202, answer(res, await awaitSent(deps, account.id, res.id)));
-  }
-  const res = await withTimeout(deps.admission.submit(request), deps.requestTimeoutMs);
-  if (res === 'timeout') return errorResponse('TIMEOUT', 'the gateway did not answer in time; use an Idempotency-Key to retry safely', { retryAfter: 1 });
-  if (!res.ok) return refusalResponse(res.reason, res.retryAfterMs);
-  return json(202, answer(res, await awaitSent(deps, account.id, res.id)));
+    return quote ? answer({ id: message.id, ...quote }) : {};
+  });
+  if (!admitted.ok) return admitted.response;
+  return json(202, answer(admitted.result, await awaitSent(deps, account.id, admitted.result.id)));
 }
 
 /** `sms` when an RCS message went out as its SMS fallback (its provider id is then `sms:<SMSC id>`). */

@@ -9,12 +9,12 @@ import type { AccountConfig } from '../../core/config.js';
 import { newMessageId } from '../../core/ids.js';
 import { normaliseMsisdn } from '../../core/msisdn.js';
 import { fromMicros, type Message } from '../../core/message.js';
-import type { Admission, AdmissionRefusal } from '../../router/admission.js';
+import type { Admission, AdmissionRefusal, AdmissionRequest, AdmissionResult } from '../../router/admission.js';
 import { dlrDescription } from '../../router/dlr.js';
 import type { MessageHistory } from '../../store/history.js';
 import type { StoredMessage } from '../../store/redis/message-store.js';
 import type { Keys } from '../../store/redis/keys.js';
-import { IDEMPOTENCY_HEADER_DOCS, IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed } from '../idempotency.js';
+import { IDEMPOTENCY_HEADER_DOCS, IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed, type Idempotency } from '../idempotency.js';
 import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
 
 export const SendSmsSchema = z.strictObject({
@@ -234,24 +234,41 @@ export async function sendSms(req: HttpRequest, account: AccountConfig, deps: Sm
     currency: res.currency,
     parts: res.parts,
   });
-  if (idem.value) {
-    // The answer is known before the round trip (the id is ours); the script keeps it only if the message is accepted.
+  const admitted = await admitOne(deps, request, idem.value, () => {
     const quote = deps.admission.quote(request);
-    const record = recordFor(idem.value, 202, quote ? answer({ id: message.id, ...quote }) : {});
-    const many = await withTimeout(deps.admission.submitMany([request], { idempotency: { key: idem.value.redisKey, record, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } }), deps.requestTimeoutMs);
-    if (many === 'timeout') return errorResponse('TIMEOUT', 'the gateway did not answer in time; retry with the same Idempotency-Key', { retryAfter: 1 });
+    return quote ? answer({ id: message.id, ...quote }) : {};
+  });
+  return admitted.ok ? json(202, answer(admitted.result)) : admitted.response;
+}
+
+/**
+ * One message into admission as every send endpoint does it. With an Idempotency-Key, the first
+ * answer (known before the round trip, the id being ours) is stored by the admission script with
+ * the message, and a repeated key is answered from it. A timeout, a refusal or a replay comes back
+ * as the response to send; an admitted message as its result.
+ */
+export async function admitOne(
+  deps: Pick<SmsDeps, 'admission' | 'requestTimeoutMs'>,
+  request: AdmissionRequest,
+  idem: Idempotency | undefined,
+  firstAnswer: () => Record<string, unknown>,
+): Promise<{ ok: true; result: AdmissionResult & { ok: true } } | { ok: false; response: HttpResponse }> {
+  if (idem) {
+    const record = recordFor(idem, 202, firstAnswer());
+    const many = await withTimeout(deps.admission.submitMany([request], { idempotency: { key: idem.redisKey, record, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } }), deps.requestTimeoutMs);
+    if (many === 'timeout') return { ok: false, response: errorResponse('TIMEOUT', 'the gateway did not answer in time; retry with the same Idempotency-Key', { retryAfter: 1 }) };
     if (many.kind === 'duplicate') {
-      const rec = readRecord<Record<string, unknown>>(idem.value, many.record);
-      return rec.ok ? replayed(json(rec.record.status, rec.record.body)) : rec.response;
+      const rec = readRecord<Record<string, unknown>>(idem, many.record);
+      return { ok: false, response: rec.ok ? replayed(json(rec.record.status, rec.record.body)) : rec.response };
     }
     const res = many.results[0];
-    if (!res?.ok) return refusalResponse(res?.reason ?? 'store_error', res?.ok === false ? res.retryAfterMs : undefined);
-    return json(202, answer(res));
+    if (!res?.ok) return { ok: false, response: refusalResponse(res?.reason ?? 'store_error', res?.ok === false ? res.retryAfterMs : undefined) };
+    return { ok: true, result: res };
   }
   const res = await withTimeout(deps.admission.submit(request), deps.requestTimeoutMs);
-  if (res === 'timeout') return errorResponse('TIMEOUT', 'the gateway did not answer in time; use an Idempotency-Key to retry safely', { retryAfter: 1 });
-  if (!res.ok) return refusalResponse(res.reason, res.retryAfterMs);
-  return json(202, answer(res));
+  if (res === 'timeout') return { ok: false, response: errorResponse('TIMEOUT', 'the gateway did not answer in time; use an Idempotency-Key to retry safely', { retryAfter: 1 }) };
+  if (!res.ok) return { ok: false, response: refusalResponse(res.reason, res.retryAfterMs) };
+  return { ok: true, result: res };
 }
 
 export async function smsStatus(req: HttpRequest, account: AccountConfig, deps: SmsDeps): Promise<HttpResponse> {

@@ -16,9 +16,9 @@ import { bareJid, parseJid } from '../../xmpp/addresses.js';
 import type { XmppArchive } from '../../xmpp/archive.js';
 import type { XmppComponent } from '../../xmpp/component.js';
 import { presenceStanza } from '../../xmpp/stanzas.js';
-import { IDEMPOTENCY_HEADER_DOCS, IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed } from '../idempotency.js';
+import { IDEMPOTENCY_HEADER_DOCS, idempotencyOf } from '../idempotency.js';
 import { errorResponse, json, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
-import { parseJson, problemsOf, refusalResponse, withTimeout, type SmsDeps } from './sms.js';
+import { admitOne as admitThrough, parseJson, problemsOf, type SmsDeps } from './sms.js';
 
 export interface XmppDeps extends SmsDeps {
   /** Undefined when XMPP is not enabled: every XMPP route answers CHANNEL_UNAVAILABLE. */
@@ -188,22 +188,8 @@ async function admitOne(req: HttpRequest, account: AccountConfig, deps: XmppDeps
   if (!idem.ok) return idem.response;
   const m = request.message;
   const body = { message_id: m.id, status: 'submitted', channel: 'xmpp', timestamp: new Date(m.createdAt).toISOString(), archiveId: archived ? m.id : null, deliveryExpected: 'immediate' };
-  if (idem.value) {
-    const record = recordFor(idem.value, 202, body);
-    const many = await withTimeout(deps.admission.submitMany([request], { idempotency: { key: idem.value.redisKey, record, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } }), deps.requestTimeoutMs);
-    if (many === 'timeout') return errorResponse('TIMEOUT', 'the gateway did not answer in time; retry with the same Idempotency-Key', { retryAfter: 1 });
-    if (many.kind === 'duplicate') {
-      const rec = readRecord<Record<string, unknown>>(idem.value, many.record);
-      return rec.ok ? replayed(json(rec.record.status, rec.record.body)) : rec.response;
-    }
-    const res = many.results[0];
-    if (!res?.ok) return refusalResponse(res?.reason ?? 'store_error', res?.ok === false ? res.retryAfterMs : undefined);
-    return json(202, body);
-  }
-  const res = await withTimeout(deps.admission.submit(request), deps.requestTimeoutMs);
-  if (res === 'timeout') return errorResponse('TIMEOUT', 'the gateway did not answer in time; use an Idempotency-Key to retry safely', { retryAfter: 1 });
-  if (!res.ok) return refusalResponse(res.reason, res.retryAfterMs);
-  return json(202, body);
+  const admitted = await admitThrough(deps, request, idem.value, () => body);
+  return admitted.ok ? json(202, body) : admitted.response;
 }
 
 function xmppMessage(account: AccountConfig, from: string, to: string, body: string, now: number, extra: Pick<Message, 'xmpp'> & { webhookUrl?: string | undefined; costCenter?: string | undefined }): Message {
