@@ -28,6 +28,7 @@ import { SmppServer } from './smpp-server/server.js';
 import { EventWriter, createClickHouse, migrate } from './store/clickhouse/index.js';
 import { MessageHistory } from './store/history.js';
 import { MessageStore } from './store/redis/message-store.js';
+import { ContactStore, seedContacts } from './store/redis/contact-store.js';
 import { XmppConnector } from './connectors/xmpp/index.js';
 import { XmppArchive, XmppComponent, XmppGateway } from './xmpp/index.js';
 
@@ -160,6 +161,8 @@ export class Appliance {
     const history = new MessageHistory(store, this.clickhouse, cfg.clickhouse.database);
     const checkWebhookUrl = webhookUrlGuard({ allowPrivateTargets: cfg.webhooks.allowPrivateTargets, allowLoopback: cfg.webhooks.allowLoopback ?? false });
     const senderLimiter = new SenderLimiter(this.redis, store.keys, cfg.channels);
+    const contacts = new ContactStore(this.redis, store.keys);
+    await seedContacts(contacts, cfg.contacts);
     const routes = buildRoutes({
       admission: this.router.admission,
       history,
@@ -176,6 +179,7 @@ export class Appliance {
       channelEvents,
       answerWaitMs: cfg.channels.answerWaitMs,
       senderLimit: (channel, account, from) => senderLimiter.take(channel, account, from),
+      contacts,
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);

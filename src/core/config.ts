@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { CONTACT_CHANNELS, type ContactChannel } from './contact.js';
 import { CatalystError } from './errors.js';
 
 const port = z.number().int().min(0).max(65535);
@@ -307,6 +308,22 @@ const webhooks = z.strictObject({
   concurrency: z.number().int().min(1).max(10_000).default(50),
 });
 
+/**
+ * Contacts seeded into the contact store at start (core/contact.ts): a contact named here is
+ * written as given on every start; the API keeps the rest. Phones are E.164 digits (no '+').
+ */
+const contact = z.strictObject({
+  account: id,
+  id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:@+-]+$/, 'letters, digits and _ . : @ + - only'),
+  name: z.string().max(256).optional(),
+  phone: z.string().regex(/^[1-9][0-9]{6,14}$/, 'E.164 digits without +').optional(),
+  channels: z.strictObject(Object.fromEntries(CONTACT_CHANNELS.map((c) => [c, z.string().min(1).max(256).optional()])) as Record<ContactChannel, z.ZodOptional<z.ZodString>>).default({}),
+  attributes: z.record(z.string()).default({}),
+  optedIn: z.boolean().default(true),
+  blocked: z.boolean().default(false),
+  timeZone: z.string().optional(),
+});
+
 const schema = z.strictObject({
   sandbox: z.boolean().default(false),
   instanceId: z.string().optional(),
@@ -384,6 +401,7 @@ const schema = z.strictObject({
   platformRateLimits: rateLimits.default({}),
   rateCards: z.array(rateCard).default([]),
   accounts: z.array(account).default([]),
+  contacts: z.array(contact).default([]),
   upstreams: z.array(upstream).default([]),
   routes: z.array(route).default([]),
   sim: sim.default({}),
@@ -578,6 +596,11 @@ function crossCheck(cfg: Config): void {
   dup(keys, (x) => x.k, (i) => keys[i]?.at ?? '?');
   const numbers = cfg.accounts.flatMap((a, i) => a.numbers.map((n, j) => ({ n, at: `accounts[${i}].numbers[${j}]` })));
   dup(numbers, (x) => x.n, (i) => numbers[i]?.at ?? '?');
+  dup(cfg.contacts, (c) => `${c.account}/${c.id}`, (i) => `contacts[${i}].id`);
+  cfg.contacts.forEach((c, i) => {
+    if (!cfg.accounts.some((a) => a.id === c.account)) problems.push(`  contacts[${i}].account: no account has id "${c.account}"`);
+    if (c.timeZone !== undefined && !isTimeZone(c.timeZone)) problems.push(`  contacts[${i}].timeZone: "${c.timeZone}" is not an IANA time zone`);
+  });
   const upstreamIds = new Set<string>(cfg.upstreams.map((u) => u.id));
   for (const p of CHANNEL_PROVIDERS) {
     if (cfg.channels[p] === undefined) continue;
@@ -650,4 +673,13 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'VALIDATION_ERROR'
   | 'NO_ROUTE'
   | 'NOT_FOUND'
+  | 'CONFLICT'
   | 'CONFIG_INVALID'
   | 'OVERLOADED'
   | 'SHUTTING_DOWN'
@@ -51,6 +52,7 @@ export const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   VALIDATION_ERROR: false,
   NO_ROUTE: false,
   NOT_FOUND: false,
+  CONFLICT: false,
   CONFIG_INVALID: false,
   OVERLOADED: true,
   SHUTTING_DOWN: true,

@@ -34,6 +34,7 @@ export const ERROR_DOCS: Readonly<Record<ErrorCode, ErrorDoc>> = {
   },
   NO_ROUTE: { description: 'No upstream route serves this destination', action: 'Check the destination, or ask for a route to it', contract: false },
   NOT_FOUND: { description: 'No such path, or no such message for this account (another account’s message answers the same)', action: 'Check the path or the message id', contract: false },
+  CONFLICT: { description: 'The resource exists already, or a phone or channel id given belongs to another contact', action: 'Use the existing one, or change the conflicting field', contract: false },
   CONFIG_INVALID: { description: 'The gateway’s configuration is invalid; reported at start-up, never by a running gateway', action: 'Fix the configuration', contract: false },
   OVERLOADED: { description: 'The gateway is at capacity and accepted nothing', action: 'Retry after `Retry-After` seconds', contract: false },
   SHUTTING_DOWN: { description: 'The gateway is shutting down and takes no new requests', action: 'Retry after `Retry-After` seconds (another instance will answer)', contract: false },

@@ -44,6 +44,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   VALIDATION_ERROR: 400,
   NO_ROUTE: 400,
   NOT_FOUND: 404,
+  CONFLICT: 409,
   CONFIG_INVALID: 500,
   OVERLOADED: 503,
   SHUTTING_DOWN: 503,

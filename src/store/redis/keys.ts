@@ -30,6 +30,9 @@
  *   {p}tbs:{channel}:{account}:{sender} hash token bucket of one channel sender (t tokens, ts last refill)
  *   {p}cv:{upstream}:{sender}:{user} zset a channel conversation's sent provider ids by send time (ms),
  *                                     for read receipts that only give a watermark (Messenger), 7 days
+ *   {p}ct:{account}:{id}      hash    a contact: j its JSON (core/contact.ts), x its index entries, one per line
+ *   {p}cti:{account}          hash    the account's contact index: "phone:<digits>" or "<channel>:<id>" → contact id
+ *   {p}ctl:{account}          zset    the account's contact ids by creation time (ms), for paging
  *
  * Not Redis Cluster ready: scripts touch keys they compute. Cluster needs a hash tag per account
  * and per upstream (docs/architecture.md, "Scale-out").
@@ -87,6 +90,15 @@ export class Keys {
   }
   conversation(upstream: string, sender: string, user: string): string {
     return `${this.prefix}cv:${upstream}:${sender}:${user}`;
+  }
+  contact(account: string, id: string): string {
+    return `${this.prefix}ct:${account}:${id}`;
+  }
+  contactIndex(account: string): string {
+    return `${this.prefix}cti:${account}`;
+  }
+  contactList(account: string): string {
+    return `${this.prefix}ctl:${account}`;
   }
   bucket(account: string): string {
     return `${this.prefix}tb:${account}`;
