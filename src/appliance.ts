@@ -19,6 +19,7 @@ import type { ChannelSims } from './sim/channels.js';
 import { HttpApp } from './http-bridge/app.js';
 import { ApiKeyAuth } from './http-bridge/auth.js';
 import { buildRoutes } from './http-bridge/routes.js';
+import { WEBHOOK_FORMATS } from './http-bridge/webhook-formats.js';
 import { webhookUrlGuard } from './http-bridge/webhook-url.js';
 import { Router } from './router/router.js';
 import type { UpstreamConnector } from './router/upstream.js';
@@ -105,7 +106,7 @@ export class Appliance {
       simPort = (await this.sim.listen()).port;
     }
 
-    this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics });
+    this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics, webhookFormats: WEBHOOK_FORMATS });
     if (cfg.channelSims.enabled) {
       // Loaded only when wanted: the simulators bring the providers' specifications and a validator.
       const { startChannelSims } = await import('./sim/channels.js');

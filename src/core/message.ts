@@ -90,6 +90,17 @@ export interface Message {
   /** The system_id of the SMPP bind it came in on, for logs and receipts. */
   readonly systemId?: string;
   readonly xmpp?: XmppMeta;
+  /** The orchestration chain this message is one attempt of (router/orchestrator); webhooks carry it. */
+  readonly orchestrationId?: string;
+  /** The bulk campaign this message was sent for; its event rows and analytics are grouped by it. */
+  readonly campaignId?: string;
+  /**
+   * Whose webhook shape its events are posted in: a compatible API's name (http-bridge/webhook-formats.ts),
+   * or absent for Catalyst v2's own.
+   */
+  readonly webhookFormat?: string;
+  /** The client's own references (a compatible API's ref fields), given back in its webhooks. */
+  readonly clientRef?: Readonly<Record<string, string>>;
   readonly createdAt: number;
 }
 

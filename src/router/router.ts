@@ -16,6 +16,7 @@ import { Dispatcher, sleep } from './dispatcher.js';
 import { RoutingTable } from './routing-table.js';
 import type { InboundMessage, UpstreamConnector, UpstreamReceipt, UpstreamSink } from './upstream.js';
 import { WebhookSender, webhookOptions } from './webhooks.js';
+import type { WebhookFormat } from './webhook-events.js';
 import { WebhookStore, type EnqueueResult, type WebhookEventInput } from '../store/redis/webhook-store.js';
 
 const FINAL_STATS = new Set(['DELIVRD', 'UNDELIV', 'EXPIRED', 'REJECTD', 'DELETED', 'UNKNOWN']);
@@ -28,6 +29,8 @@ export interface RouterDeps {
   readonly consumer: string;
   readonly log: Logger;
   readonly metrics?: Metrics;
+  /** The compatible APIs' webhook shapes (http-bridge/webhook-formats.ts). */
+  readonly webhookFormats?: ReadonlyMap<string, WebhookFormat>;
 }
 
 export class Router implements UpstreamSink {
@@ -93,7 +96,7 @@ export class Router implements UpstreamSink {
     }
     const whReader = this.deps.connect();
     this.readers.push(whReader);
-    this.webhooks = new WebhookSender(store, whReader, config.accounts, webhookOptions(config.webhooks, config.router, this.deps.consumer), this.deps.log.child({ component: 'webhooks' }), this.deps.metrics);
+    this.webhooks = new WebhookSender(store, whReader, config.accounts, { ...webhookOptions(config.webhooks, config.router, this.deps.consumer), ...(this.deps.webhookFormats ? { formats: this.deps.webhookFormats } : {}) }, this.deps.log.child({ component: 'webhooks' }), this.deps.metrics);
     await this.webhooks.start();
     this.deliveries.start();
     this.timersRunning = true;

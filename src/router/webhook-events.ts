@@ -38,6 +38,9 @@ export const WebhookRecordSchema = z.object({
   up: z.string().optional(),
   rc: z.string().optional(),
   oid: z.string().optional(),
+  // Any event: the compatible API whose shape it is posted in, and the client's references.
+  fmt: z.string().optional(),
+  ref: z.record(z.string()).optional(),
   // MO only: from, to, text.
   fr: z.string().optional(),
   to: z.string().optional(),
@@ -93,6 +96,14 @@ export interface MoWebhook {
 }
 
 export type WebhookBody = DeliveryWebhook | ErrorWebhook | ReadWebhook | MoWebhook;
+
+/**
+ * A compatible API's webhook shape (http-bridge/webhook-formats.ts registers them by name; a
+ * message names its shape in `webhookFormat`). Given the record and Catalyst's own body for it,
+ * the body to post and any headers of that API, or undefined when that API posts nothing for
+ * this event (it is then settled as done without a request).
+ */
+export type WebhookFormat = (messageId: string, rec: WebhookRecord, catalyst: WebhookBody) => { readonly body: unknown; readonly headers?: Readonly<Record<string, string>> } | undefined;
 export type WebhookEventType = WebhookBody['eventType'];
 
 /**

@@ -31,7 +31,7 @@ import { ensureGroup, readGroup, claimIdle, toEntries, type StreamEntry } from '
 import { WebhookStore, type EnqueueResult, type Settlement, type WebhookEventInput, type WebhookHead } from '../store/redis/webhook-store.js';
 import { sleep } from './dispatcher.js';
 import { resolveWebhookTarget, type ResolveOptions, type WebhookPolicy } from './ssrf.js';
-import { parseRecord, webhookBody } from './webhook-events.js';
+import { parseRecord, webhookBody, type WebhookFormat } from './webhook-events.js';
 import { WebhookTransport, signWebhook } from './webhook-transport.js';
 
 export interface WebhookSenderOptions {
@@ -49,6 +49,8 @@ export interface WebhookSenderOptions {
   readonly policy: WebhookPolicy;
   /** How long a read waits for new tickets. */
   readonly blockMs?: number;
+  /** The compatible APIs' webhook shapes by name (a record's `fmt`); absent or unknown → Catalyst v2's. */
+  readonly formats?: ReadonlyMap<string, WebhookFormat>;
 }
 
 /** The sender's options from the frozen config. */
@@ -304,11 +306,16 @@ export class WebhookSender {
     if (!target.ok) return target.transient ? failed(target.reason) : dead('refused', `refused: ${target.reason}`);
 
     const body = webhookBody(t.messageId, rec);
-    const json = JSON.stringify(body);
+    const format = rec.fmt !== undefined ? this.opts.formats?.get(rec.fmt) : undefined;
+    const shaped = format ? format(t.messageId, rec, body) : { body };
+    // That API has no webhook for this event: done, nothing to post.
+    if (!shaped) return { settlement: { ...base, outcome: { kind: 'ok' } }, deliveryId: rec.d };
+    const json = JSON.stringify(shaped.body);
     const ts = Math.floor(Date.now() / 1000);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'Catalyst-Webhooks/2.0',
+      ...shaped.headers,
       'x-catalyst-event': body.eventType,
       'x-catalyst-delivery': rec.d,
       'x-catalyst-timestamp': String(ts),

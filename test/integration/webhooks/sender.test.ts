@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseConfig, type AccountConfig } from '../../../src/core/config.js';
 import { createMetrics, type Metrics } from '../../../src/core/metrics.js';
 import { WebhookSender, type WebhookSenderOptions } from '../../../src/router/webhooks.js';
+import type { WebhookFormat } from '../../../src/router/webhook-events.js';
 import type { ResolvedAddress } from '../../../src/router/ssrf.js';
 import { GROUP_WEBHOOK } from '../../../src/store/redis/keys.js';
 import { MessageStore } from '../../../src/store/redis/message-store.js';
@@ -80,7 +81,7 @@ async function sender(
 }
 
 /** A message as admission leaves it, already submitted upstream, with a webhook URL. */
-async function message(store: MessageStore, url: string): Promise<string> {
+async function message(store: MessageStore, url: string, extra: Record<string, unknown> = {}): Promise<string> {
   const id = `01WH${randomBytes(6).toString('hex').toUpperCase()}`;
   await redis.hset(store.keys.message(id), {
     st: 'submitted',
@@ -90,7 +91,7 @@ async function message(store: MessageStore, url: string): Promise<string> {
     pr: 5000,
     cur: 'USD',
     t0: Date.now(),
-    j: JSON.stringify({ id, accountId: 'acme', channel: 'sms', direction: 'mt', webhookUrl: url }),
+    j: JSON.stringify({ id, accountId: 'acme', channel: 'sms', direction: 'mt', webhookUrl: url, ...extra }),
   });
   return id;
 }
@@ -101,6 +102,22 @@ async function refuse(store: MessageStore, id: string): Promise<void> {
 }
 
 describe('WebhookSender', () => {
+  it("posts a message's events in its compatible API's shape, with the client's references, or nothing when that API has no such event", async () => {
+    const store = world();
+    const rx = await receiver();
+    const echo: WebhookFormat = (messageId, rec, catalyst) => (rec.k === 'read' ? undefined : { body: { id: messageId, kind: catalyst.eventType, ref: rec.ref }, headers: { 'x-echo': '1' } });
+    const formats = new Map([['echo', echo]]);
+    const s = await sender(store, { formats });
+    const id = await message(store, rx.url(), { webhookFormat: 'echo', clientRef: { ref: 'customer1' } });
+    expect(await s.store.enqueue(id, { eventType: 'read' })).toBe('queued');
+    await refuse(store, id);
+    await until('delivered', () => rx.accepted().length === 1, 5000);
+    await new Promise((r) => setTimeout(r, 200));
+    // The read event posted nothing; the final one went in the API's shape, Catalyst's headers kept.
+    expect(rx.hooks.map((h) => h.json)).toEqual([{ id, kind: 'error', ref: { ref: 'customer1' } }]);
+    expect(rx.hooks[0]?.verified).toBe(true);
+  });
+
   it('retries with exponential backoff, then delivers the same signed body once', async () => {
     const store = world();
     const rx = await receiver();

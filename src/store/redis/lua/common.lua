@@ -157,7 +157,7 @@ local function finalize(id, status, err, stat, derr, umid)
     if status == 'delivered' or st == 'submitted' then billed = tonumber(cur[6]) or 0 end
     if redis.call('RPUSH', P .. 'whq:' .. id, cjson.encode({ d = id .. ':final', k = 'final', a = cur[2], u = cur[4], t = NOW,
         ch = m.channel, st = status, err = err or '', dlr = stat, dle = derr, pr = billed, cur = w[2], up = w[3],
-        rc = m.rateCardId, oid = m.orchestrationId })) == 1 then
+        rc = m.rateCardId, oid = m.orchestrationId, fmt = m.webhookFormat, ref = m.clientRef })) == 1 then
       redis.call('XADD', P .. 'wh', '*', 'i', id)
     end
     redis.call('INCR', P .. 'whn')

@@ -8,14 +8,14 @@ local v = redis.call('HMGET', mkey(ID), 'a', 'wh', 'j')
 if not v[1] then return -1 end
 if (not v[2] or v[2] == '') and ARGV[10] and ARGV[10] ~= '' then v[2] = ARGV[10] end
 if not v[2] or v[2] == '' then return 0 end
-if CH == '' then
-  local ok, m = pcall(cjson.decode, v[3] or '')
-  CH = (ok and type(m) == 'table' and m.channel) or 'sms'
-end
+local ok, m = pcall(cjson.decode, v[3] or '')
+if not ok or type(m) ~= 'table' then m = {} end
+if CH == '' then CH = m.channel or 'sms' end
 local q = P .. 'whq:' .. ID
 -- Only the head of the list is ever in flight: a ticket is written when the list was empty, and
--- webhook_settle writes the next one when the head is delivered or dead-lettered.
-local rec = { d = DID, k = KIND, a = v[1], u = v[2], t = T, ch = CH }
+-- webhook_settle writes the next one when the head is delivered or dead-lettered. The webhook
+-- shape (fmt) and the client's references (ref) travel with each event, as in finalize().
+local rec = { d = DID, k = KIND, a = v[1], u = v[2], t = T, ch = CH, oid = m.orchestrationId, fmt = m.webhookFormat, ref = m.clientRef }
 if ARGV[9] and ARGV[9] ~= '' then
   local ok, more = pcall(cjson.decode, ARGV[9])
   if ok and type(more) == 'table' then

@@ -1,0 +1,9 @@
+/**
+ * The webhook shapes of the compatible APIs, by the name a message carries in `webhookFormat`
+ * (core/message.ts). Each API folder exports its WebhookFormat (router/webhook-events.ts) and is
+ * listed here once; the appliance hands this map to the router's webhook sender. A message
+ * without a format, or with one not listed, is posted in Catalyst v2's own shape.
+ */
+import type { WebhookFormat } from '../router/webhook-events.js';
+
+export const WEBHOOK_FORMATS: ReadonlyMap<string, WebhookFormat> = new Map<string, WebhookFormat>([]);
