@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis, ChainableCommander } from 'ioredis';
 
-const NAMES = ['admit', 'take', 'submitted', 'receipts', 'fail', 'retry', 'timers', 'cancel', 'replace', 'mo', 'assemble', 'webhook_enqueue', 'webhook_settle', 'contact_put', 'contact_delete'] as const;
+const NAMES = ['admit', 'take', 'submitted', 'receipts', 'fail', 'retry', 'timers', 'cancel', 'replace', 'mo', 'assemble', 'webhook_enqueue', 'webhook_settle', 'contact_put', 'contact_delete', 'campaign_claim', 'campaign_done', 'campaign_control'] as const;
 export type ScriptName = (typeof NAMES)[number];
 
 type Arg = string | number;
