@@ -25,4 +25,6 @@ export interface EventRow {
   readonly ingress: string;
   readonly event_time: number;
   readonly created_at: number;
+  /** The bulk campaign the message was sent for (absent: none; rows written before the column read as none). */
+  readonly campaign_id?: string;
 }

@@ -120,6 +120,7 @@ export class ChannelEvents {
         ingress: m.message?.ingress ?? 'http',
         event_time: s.at,
         created_at: m.createdAt,
+        ...(m.message?.campaignId !== undefined ? { campaign_id: m.message.campaignId } : {}),
       };
       // As the router's scripts write rows (the writer sends the stream's rows to ClickHouse as they are).
       await this.store.redis.xadd(this.store.keys.events(), '*', 'e', toStreamRow(row));

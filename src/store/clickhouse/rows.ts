@@ -26,7 +26,8 @@ import type { EventRow } from '../../core/events.js';
  * A row of `message_events` as sent in JSONEachRow: the EventRow, with money as a decimal and the
  * times as the table keeps them.
  */
-export type InsertRow = Omit<EventRow, 'price_micros' | 'event_time' | 'created_at'> & {
+export type InsertRow = Omit<EventRow, 'price_micros' | 'event_time' | 'created_at' | 'campaign_id'> & {
+  readonly campaign_id: string;
   readonly price: number;
   readonly event_time_ms: number;
   readonly event_date_time: string;
@@ -56,6 +57,32 @@ const PRICE_MICROS_LIMIT = 1e15;
 /** DateTime is seconds in a UInt32; stay well inside it (2100-01-01T00:00:00Z). */
 const EVENT_TIME_MAX_MS = 4_102_444_800_000;
 
+/**
+ * The columns of a stream row before campaign_id (schema migration 3): rows of that width may still
+ * be in the stream after an upgrade, and are read (parseEventRow) and inserted through the fallback.
+ */
+const LEGACY_ROW_COLUMNS = [
+  'message_id',
+  'account_id',
+  'channel',
+  'direction',
+  'source',
+  'destination',
+  'upstream_id',
+  'parts',
+  'price',
+  'currency',
+  'cost_center',
+  'ingress',
+  'created_at_ms',
+  'event_id',
+  'status',
+  'error_code',
+  'upstream_message_id',
+  'event_time_ms',
+  'event_date_time',
+] as const;
+
 /** The columns of a stream row, in order: the message's (eventRowBase), then the event's (Lua). */
 export const EVENT_ROW_COLUMNS = [
   'message_id',
@@ -71,6 +98,7 @@ export const EVENT_ROW_COLUMNS = [
   'cost_center',
   'ingress',
   'created_at_ms',
+  'campaign_id',
   'event_id',
   'status',
   'error_code',
@@ -102,11 +130,11 @@ export function microsToDecimal(micros: number): string {
 /** What an event row is built from at admission: the fields no later state change alters. */
 export type EventBaseFields = Pick<
   EventRow,
-  'message_id' | 'account_id' | 'channel' | 'direction' | 'source' | 'destination' | 'upstream_id' | 'parts' | 'price_micros' | 'currency' | 'cost_center' | 'ingress' | 'created_at'
+  'message_id' | 'account_id' | 'channel' | 'direction' | 'source' | 'destination' | 'upstream_id' | 'parts' | 'price_micros' | 'currency' | 'cost_center' | 'ingress' | 'created_at' | 'campaign_id'
 >;
 
 /**
- * The fixed part of a message's event rows: its first 13 TabSeparated columns (EVENT_ROW_COLUMNS),
+ * The fixed part of a message's event rows: its first 14 TabSeparated columns (EVENT_ROW_COLUMNS),
  * to which the Lua scripts append a tab and event_id, status, error_code, upstream_message_id,
  * event_time_ms and event_date_time (lua/common.lua `event_suffix`).
  */
@@ -126,6 +154,7 @@ export function eventRowBase(f: EventBaseFields): string {
     e(f.cost_center),
     e(f.ingress),
     String(f.created_at),
+    e(f.campaign_id ?? ''),
   ].join('\t');
 }
 
@@ -136,15 +165,17 @@ export type ParseResult = { readonly ok: true; readonly row: EventRow } | { read
  * together (for tools and tests that append rows the way the router does).
  */
 export function toStreamRow(e: EventRow): string {
+  // eventRowBase writes campaign_id ('' when none) as its last column.
   return [eventRowBase(e), tsvEscape(e.event_id), tsvEscape(e.status), tsvEscape(e.error_code), tsvEscape(e.upstream_message_id), String(e.event_time), toDateTimeString(e.event_time)].join('\t');
 }
 
 /** A TabSeparated stream row (EVENT_ROW_COLUMNS) as the object parseEventRow checks. */
 function fromTsv(line: string): Record<string, unknown> | undefined {
   const cells = line.split('\t');
-  if (cells.length !== EVENT_ROW_COLUMNS.length) return undefined;
+  const columns: readonly string[] | undefined = cells.length === EVENT_ROW_COLUMNS.length ? EVENT_ROW_COLUMNS : cells.length === LEGACY_ROW_COLUMNS.length ? LEGACY_ROW_COLUMNS : undefined;
+  if (columns === undefined) return undefined;
   const v: Record<string, unknown> = {};
-  EVENT_ROW_COLUMNS.forEach((c, i) => {
+  columns.forEach((c, i) => {
     const cell = cells[i] ?? '';
     // A cell that is not the number its column needs stays a string, and the checks name it.
     if (c === 'parts' || c === 'created_at_ms' || c === 'event_time_ms') v[c] = /^-?\d+$/.test(cell) ? Number(cell) : cell;
@@ -195,7 +226,9 @@ export function parseEventRow(line: string): ParseResult {
   if (createdAt === undefined) return { ok: false, reason: `${insertShape ? 'created_at_ms' : 'created_at'} out of range` };
   // Every string field was set by the loop above.
   const s = str as Record<(typeof STRING_FIELDS)[number], string>;
-  return { ok: true, row: { ...s, parts, price_micros: price, event_time: eventTime, created_at: createdAt } };
+  // Optional: rows written before the column have none.
+  const campaign = typeof v.campaign_id === 'string' && v.campaign_id !== '' ? { campaign_id: v.campaign_id } : {};
+  return { ok: true, row: { ...s, parts, price_micros: price, event_time: eventTime, created_at: createdAt, ...campaign } };
 }
 
 /** A finite number rounded to an integer in [min, max], else undefined. */
@@ -259,6 +292,7 @@ export function toInsertRow(e: EventRow): InsertRow {
     event_time_ms: e.event_time,
     event_date_time: toDateTimeString(e.event_time),
     created_at_ms: e.created_at,
+    campaign_id: w(e.campaign_id ?? ''),
   };
 }
 

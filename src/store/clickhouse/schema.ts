@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { CatalystError } from '../../core/errors.js';
+import { quoteString } from './rows.js';
 
 /**
  * The ClickHouse schema of the event store, as an ordered list of migrations applied by `migrate` at
@@ -22,16 +23,24 @@ import { CatalystError } from '../../core/errors.js';
  * crash between a statement and its schema_migrations row runs the statement again.
  */
 
+/** An ALTER … ADD COLUMN, run only when the column is missing (18.16 has no IF NOT EXISTS for columns). */
+export interface AddColumn {
+  readonly sql: string;
+  readonly table: string;
+  readonly column: string;
+}
+
 export interface Migration {
   readonly version: number;
   readonly description: string;
   /** `{db}` stands for the quoted database name. */
-  readonly statements: readonly string[];
+  readonly statements: readonly (string | AddColumn)[];
 }
 
 export const EVENTS_TABLE = 'message_events';
 export const MIGRATIONS_TABLE = 'schema_migrations';
 export const XMPP_ARCHIVE_TABLE = 'xmpp_archive';
+export const CAMPAIGN_ACTIONS_TABLE = 'campaign_actions';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -84,6 +93,31 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (account_id, jid, ts_ms, id)`,
     ],
   },
+  {
+    version: 3,
+    description: 'message_events.campaign_id (campaign analytics); campaign_actions: tracked-link clicks and reported conversions',
+    statements: [
+      // After created_at_ms: the end of the part eventRowBase writes (rows.ts EVENT_ROW_COLUMNS).
+      { sql: `ALTER TABLE {db}.${EVENTS_TABLE} ADD COLUMN campaign_id String DEFAULT '' AFTER created_at_ms`, table: EVENTS_TABLE, column: 'campaign_id' },
+      `CREATE TABLE IF NOT EXISTS {db}.${CAMPAIGN_ACTIONS_TABLE} (
+  id String,
+  account_id String,
+  campaign_id String,
+  kind String,
+  message_id String,
+  recipient String,
+  url String,
+  event String,
+  value Decimal64(6),
+  currency String,
+  sent_at_ms UInt64,
+  ts_ms UInt64,
+  ts DateTime('UTC')
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(ts)
+ORDER BY (account_id, campaign_id, kind, id)`,
+    ],
+  },
 ];
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -122,13 +156,24 @@ export async function migrate(client: ClickHouseClient, database: string, migrat
   const applied: number[] = [];
   for (const m of migrations) {
     if (done.has(m.version)) continue;
-    for (const sql of m.statements) {
-      await client.command({ query: sql.replaceAll('{db}', db) });
+    for (const st of m.statements) {
+      if (typeof st !== 'string' && (await hasColumn(client, database, st.table, st.column))) continue;
+      await client.command({ query: (typeof st === 'string' ? st : st.sql).replaceAll('{db}', db) });
     }
     await client.command({ query: `INSERT INTO ${db}.${MIGRATIONS_TABLE} (version, applied_at) VALUES (${m.version}, now())` });
     applied.push(m.version);
   }
   return { applied };
+}
+
+/** Whether a table has a column (what guards an AddColumn statement). */
+async function hasColumn(client: ClickHouseClient, database: string, table: string, column: string): Promise<boolean> {
+  const rs = await client.query({
+    query: `SELECT count() AS n FROM system.columns WHERE database = ${quoteString(database)} AND table = ${quoteString(table)} AND name = ${quoteString(column)}`,
+    format: 'JSONEachRow',
+  });
+  const rows = await rs.json<{ n: number | string }>();
+  return Number(rows[0]?.n ?? 0) > 0;
 }
 
 /** The versions recorded in schema_migrations. */

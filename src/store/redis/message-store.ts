@@ -146,6 +146,7 @@ export function eventBase(r: Routed): string {
     cost_center: m.costCenter ?? '',
     ingress: m.ingress,
     created_at: m.createdAt,
+    ...(m.campaignId !== undefined ? { campaign_id: m.campaignId } : {}),
   });
 }
 

@@ -38,6 +38,9 @@ beforeAll(async () => {
     ],
     campaigns: { pollMs: 20, claimBatch: 1000 },
   });
+  // Wider pipes to the simulator than the default test upstream: 100,000 messages stay well under a minute.
+  (raw['upstreams'] as Record<string, unknown>[])[0]!['binds'] = 4;
+  (raw['upstreams'] as Record<string, unknown>[])[0]!['window'] = 1000;
   (raw['accounts'] as Record<string, unknown>[])[0]!['balance'] = 1_000_000;
   const started = await startAppliance(raw);
   app = started.app;
@@ -120,7 +123,7 @@ describe('campaigns', () => {
         const p = await progress('big');
         return p['status'] === 'completed' ? p : undefined;
       },
-      50_000,
+      110_000,
       100,
     );
     const sendingMs = Date.now() - started - (resumedAt - pausedAt);
@@ -130,7 +133,7 @@ describe('campaigns', () => {
     const mine = submitted.slice(before);
     expect(mine).toHaveLength(N);
     expect(new Set(mine).size).toBe(N);
-  }, 90_000);
+  }, 150_000);
 
   it('records missing parameters, invalid recipients, blocked and opted-out contacts per recipient; auto picks by contact', async () => {
     const body = {

@@ -73,6 +73,16 @@ describe('TabSeparated stream rows', () => {
     expect(parseEventRow(toStreamRow({ ...row, destination: '+41\ud800' }))).toMatchObject({ ok: true, row: { destination: '+41\ufffd' } });
   });
 
+  it('carries campaign_id, and reads rows of the width written before that column (migration 3)', () => {
+    const withCampaign = { ...row, campaign_id: 'CAMP-1' };
+    expect(parseEventRow(toStreamRow(withCampaign))).toEqual({ ok: true, row: withCampaign });
+    expect(toInsertRow(withCampaign).campaign_id).toBe('CAMP-1');
+    const cells = toStreamRow(row).split('\t');
+    expect(cells[13]).toBe('');
+    cells.splice(13, 1);
+    expect(parseEventRow(cells.join('\t'))).toEqual({ ok: true, row });
+  });
+
   it('writes money as an exact six-place decimal', () => {
     fc.assert(fc.property(fc.integer({ min: -(1e15 - 1), max: 1e15 - 1 }), (m) => decimalToMicros(microsToDecimal(m)) === m && microsToDecimal(m).split('.')[1]?.length === 6));
     expect(microsToDecimal(5000)).toBe('0.005000');
@@ -82,7 +92,7 @@ describe('TabSeparated stream rows', () => {
   it('escapes and unescapes as ClickHouse does, and refuses a row of the wrong width', () => {
     expect(tsvEscape('a\\b\tc')).toBe('a\\\\b\\tc');
     expect(tsvUnescape('a\\\\b\\tc\\n')).toBe('a\\b\tc\n');
-    expect(parseEventRow('a\tb')).toEqual({ ok: false, reason: 'not 19 tab-separated columns' });
+    expect(parseEventRow('a\tb')).toEqual({ ok: false, reason: 'not 20 tab-separated columns' });
     const cells = toStreamRow(row).split('\t');
     cells[7] = 'two';
     expect(parseEventRow(cells.join('\t'))).toEqual({ ok: false, reason: 'parts is not a UInt32' });
