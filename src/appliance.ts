@@ -28,6 +28,7 @@ import { SmppAuth } from './smpp-server/auth.js';
 import { SmppServer } from './smpp-server/server.js';
 import { EventWriter, createClickHouse, migrate } from './store/clickhouse/index.js';
 import { MessageHistory } from './store/history.js';
+import { CampaignAnalytics } from './store/clickhouse/campaign-analytics.js';
 import { MessageStore } from './store/redis/message-store.js';
 import { ContactStore, seedContacts } from './store/redis/contact-store.js';
 import { XmppConnector } from './connectors/xmpp/index.js';
@@ -56,6 +57,8 @@ export class Appliance {
   private xmpp: { component: XmppComponent; archive: XmppArchive; gateway: XmppGateway } | undefined;
   private http: HttpApp | undefined;
   private closing: Promise<void> | undefined;
+  /** Where campaigns' tracked links point when campaigns.publicBaseUrl is unset: this listener. */
+  private linkBase: string | undefined;
   store: MessageStore | undefined;
 
   constructor(readonly config: Readonly<Config>, log?: Logger) {
@@ -106,7 +109,7 @@ export class Appliance {
       simPort = (await this.sim.listen()).port;
     }
 
-    this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics, webhookFormats: WEBHOOK_FORMATS });
+    this.router = new Router({ config: cfg, store, connect, consumer: this.consumer, log: this.log.child({ component: 'router' }), metrics: this.metrics, webhookFormats: WEBHOOK_FORMATS, linkBase: () => this.linkBase });
     if (cfg.channelSims.enabled) {
       // Loaded only when wanted: the simulators bring the providers' specifications and a validator.
       const { startChannelSims } = await import('./sim/channels.js');
@@ -183,9 +186,11 @@ export class Appliance {
       contacts,
       campaigns: this.router.campaigns,
       campaignsConfig: cfg.campaigns,
+      campaignAnalytics: new CampaignAnalytics(this.clickhouse, cfg.clickhouse.database),
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);
+    this.linkBase = `http://${cfg.http.host}:${httpPort}`;
     this.channelSims?.setCallbackBase(`http://127.0.0.1:${httpPort}/api/v2/callbacks`);
     this.log.info({ http: httpPort, smpp: smppPort, sim: simPort, consumer: this.consumer }, 'Catalyst is up');
     return { http: httpPort, smpp: smppPort, sim: simPort };

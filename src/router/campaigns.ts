@@ -64,6 +64,15 @@ export interface CampaignEngineDeps {
   readonly linkBase?: () => string | undefined;
 }
 
+/** A tracked link's target and the message it was sent in. */
+export interface TrackedLink {
+  readonly accountId: string;
+  readonly campaignId: string;
+  readonly messageId: string;
+  readonly url: string;
+  readonly sentAt: number;
+}
+
 /** A recipient error as recorded and reported (GET …/campaign/{id}). */
 export interface RecipientError {
   /** Position in the uploaded list, from 0. */
@@ -247,6 +256,15 @@ export class CampaignEngine {
 
   list(accountId: string, limit = 100): Promise<string[]> {
     return this.deps.store.list(accountId, limit);
+  }
+
+  /** What a tracked link (GET /t/{code}) stands for, while its attribution window lasts. */
+  async trackedLink(code: string): Promise<TrackedLink | undefined> {
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(code)) return undefined;
+    const j = await this.deps.store.redis.get(this.deps.store.keys.trackedLink(code));
+    if (j === null) return undefined;
+    const v = JSON.parse(j) as { a: string; c: string; m: string; u: string; t: number };
+    return { accountId: v.a, campaignId: v.c, messageId: v.m, url: v.u, sentAt: v.t };
   }
 
   // ---- sending ----

@@ -18,6 +18,9 @@ import { z } from 'zod';
 import { CAMPAIGN_CHANNELS, parseClock, RecipientSchema, type CampaignChannel, type CampaignDefinition, type ChannelTemplate } from '../../core/campaign.js';
 import type { AccountConfig, CampaignsConfig } from '../../core/config.js';
 import type { CampaignEngine, CampaignUpload, RecipientError } from '../../router/campaigns.js';
+import type { CampaignAnalytics } from '../../store/clickhouse/campaign-analytics.js';
+import { fromMicros, toMicros } from '../../core/message.js';
+import { messageIdTime } from '../../core/ids.js';
 import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
 import type { Route } from '../app.js';
 import { problemsOf } from './sms.js';
@@ -25,6 +28,7 @@ import { problemsOf } from './sms.js';
 export interface CampaignDeps {
   readonly campaigns: CampaignEngine;
   readonly campaignsConfig: CampaignsConfig;
+  readonly campaignAnalytics: CampaignAnalytics;
   readonly checkWebhookUrl: (url: string | undefined, field: string) => Promise<HttpResponse | undefined>;
 }
 
@@ -299,6 +303,113 @@ export async function controlCampaign(req: HttpRequest, account: AccountConfig, 
   return errorResponse('CONFLICT', `cannot ${action} a campaign that is ${r.status}`);
 }
 
+const CountsSchema = z.strictObject({ sent: z.number().int(), delivered: z.number().int(), read: z.number().int(), failed: z.number().int(), cost: z.number() });
+
+export const CampaignAnalyticsSchema = z.strictObject({
+  campaignId: z.string(),
+  currency: z.string(),
+  trackingEnabled: z.boolean(),
+  sent: z.number().int().describe('Messages the campaign sent'),
+  delivered: z.number().int(),
+  read: z.number().int().describe('With a read receipt (channels that give them)'),
+  failed: z.number().int(),
+  cost: z.number().describe('What the billed messages cost'),
+  deliveryRate: z.number().describe('delivered / sent'),
+  readRate: z.number().describe('read / delivered'),
+  clicks: z.number().int().describe('Tracked-link clicks within the attribution window'),
+  uniqueClicks: z.number().int().describe('Messages with at least one click'),
+  clickRate: z.number().describe('uniqueClicks / delivered'),
+  conversions: z.number().int().describe('Conversions reported within the attribution window'),
+  conversionValue: z.number(),
+  attributionWindow: z.number().int().describe('Days'),
+  byChannel: z.record(CountsSchema),
+  byHour: z.array(CountsSchema.extend({ hour: z.string().describe('Start of the hour (UTC) the messages were sent') })),
+});
+
+const ratio = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 10_000) / 10_000 : 0);
+
+export async function campaignAnalytics(req: HttpRequest, account: AccountConfig, deps: CampaignDeps): Promise<HttpResponse> {
+  const id = req.params['campaignId'] ?? '';
+  const s = campaignId.safeParse(id).success ? await deps.campaigns.state(account.id, id) : undefined;
+  if (!s) return errorResponse('NOT_FOUND', `campaign ${id} not found`);
+  const d = s.definition;
+  const r = await deps.campaignAnalytics.report(account.id, id, d.attributionWindowDays);
+  const counts = (c: { sent: number; delivered: number; read: number; failed: number; costMicros: number }): z.infer<typeof CountsSchema> => ({ sent: c.sent, delivered: c.delivered, read: c.read, failed: c.failed, cost: fromMicros(c.costMicros) });
+  const t = r.totals;
+  return json(200, {
+    campaignId: id,
+    currency: account.currency,
+    trackingEnabled: d.trackingEnabled,
+    ...counts(t),
+    deliveryRate: ratio(t.delivered, t.sent),
+    readRate: ratio(t.read, t.delivered),
+    clicks: r.clicks,
+    uniqueClicks: r.uniqueClicks,
+    clickRate: ratio(r.uniqueClicks, t.delivered),
+    conversions: r.conversions,
+    conversionValue: fromMicros(r.conversionValueMicros),
+    attributionWindow: d.attributionWindowDays,
+    byChannel: Object.fromEntries(Object.entries(r.byChannel).map(([k, v]) => [k, counts(v)])),
+    byHour: r.byHour.map((h) => ({ hour: `${h.hour.replace(' ', 'T')}Z`, ...counts(h) })),
+  });
+}
+
+/** POST …/campaign/{id}/conversions: a conversion the client saw, attributed to a message or recipient. */
+export async function recordConversion(req: HttpRequest, account: AccountConfig, deps: CampaignDeps): Promise<HttpResponse> {
+  const id = req.params['campaignId'] ?? '';
+  const s = campaignId.safeParse(id).success ? await deps.campaigns.state(account.id, id) : undefined;
+  if (!s) return errorResponse('NOT_FOUND', `campaign ${id} not found`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(req.body.toString('utf8'));
+  } catch (err) {
+    return errorResponse('VALIDATION_ERROR', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  const p = ConversionSchema.safeParse(raw);
+  if (!p.success) return errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: problemsOf(p.error) });
+  const c = p.data;
+  if (c.messageId === undefined && c.recipient === undefined) return errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: [{ field: 'messageId', message: 'messageId or recipient is required' }] });
+  const now = deps.campaigns.now();
+  const at = c.timestamp !== undefined ? Date.parse(c.timestamp) : now;
+  // Attribution counts from the message's send (its id says when), else from the campaign's start.
+  const sentAt = (c.messageId !== undefined ? messageIdTime(c.messageId) : undefined) ?? s.definition.startAt ?? s.createdAt;
+  const inWindow = at >= sentAt && at <= sentAt + s.definition.attributionWindowDays * 86_400_000;
+  await deps.campaignAnalytics.record({
+    accountId: account.id,
+    campaignId: id,
+    kind: 'conversion',
+    messageId: c.messageId ?? '',
+    recipient: c.recipient ?? '',
+    url: '',
+    event: c.event,
+    valueMicros: toMicros(c.value),
+    currency: c.currency ?? account.currency,
+    sentAt,
+    at,
+  });
+  return json(202, { campaignId: id, recorded: true, attributed: inWindow });
+}
+
+/** GET /t/{code}: a tracked link; the click is recorded, then a 302 to its URL. */
+export async function followLink(req: HttpRequest, deps: CampaignDeps): Promise<HttpResponse> {
+  const link = await deps.campaigns.trackedLink(req.params['code'] ?? '');
+  if (!link) return errorResponse('NOT_FOUND', 'no such link (or its attribution window is over)');
+  await deps.campaignAnalytics.record({
+    accountId: link.accountId,
+    campaignId: link.campaignId,
+    kind: 'click',
+    messageId: link.messageId,
+    recipient: '',
+    url: link.url,
+    event: 'click',
+    valueMicros: 0,
+    currency: '',
+    sentAt: link.sentAt,
+    at: deps.campaigns.now(),
+  });
+  return { status: 302, headers: { location: link.url, 'cache-control': 'no-store' }, body: '' };
+}
+
 const controlDocs = (action: string, what: string): RouteDocs => ({
   summary: `${action[0]?.toUpperCase() ?? ''}${action.slice(1)} a campaign`,
   description: what,
@@ -334,6 +445,29 @@ export const campaignDocs = {
     query: z.strictObject({ errorsOffset: z.number().int().min(0).optional() }),
     responses: { 200: { description: 'The campaign', schema: CampaignProgressSchema }, 404: { description: '`NOT_FOUND`' } },
   } satisfies RouteDocs,
+  analytics: {
+    summary: 'Analytics of a campaign',
+    description: 'Computed in ClickHouse from the campaign’s event rows: sent, delivered, read, failed, cost, by channel and by hour; tracked-link clicks and reported conversions within the attribution window.',
+    tags: ['campaigns'],
+    responses: { 200: { description: 'The figures', schema: CampaignAnalyticsSchema }, 404: { description: '`NOT_FOUND`' } },
+  } satisfies RouteDocs,
+  conversions: {
+    summary: 'Report a conversion',
+    description: 'A purchase, sign-up … that a campaign message led to, by `messageId` (or `recipient`). Counted in analytics when it falls within the attribution window after the message was sent.',
+    tags: ['campaigns'],
+    body: ConversionSchema,
+    responses: {
+      202: { description: 'Recorded; `attributed` says whether it falls within the window', schema: z.strictObject({ campaignId: z.string(), recorded: z.literal(true), attributed: z.boolean() }) },
+      400: { description: '`VALIDATION_ERROR`' },
+      404: { description: '`NOT_FOUND`' },
+    },
+  } satisfies RouteDocs,
+  link: {
+    summary: 'Follow a tracked link',
+    description: 'Where a campaign’s rewritten URLs point (analytics.conversionTracking): records the click and redirects.',
+    tags: ['campaigns'],
+    responses: { 302: { description: 'To the original URL (Location)', schema: z.string(), contentType: 'text/plain' }, 404: { description: '`NOT_FOUND`: unknown code, or past the attribution window' } },
+  } satisfies RouteDocs,
   pause: controlDocs('pause', 'Stops handing out recipients (every process sees it at its next claim); messages already sent go on.'),
   resume: controlDocs('resume', 'Goes on from where it paused (or waits for its start time).'),
   cancel: controlDocs('cancel', 'Stops the campaign for good: recipients not sent yet are counted `cancelled`; messages already sent go on.'),
@@ -346,5 +480,8 @@ export function campaignRoutes(deps: CampaignDeps, authed: (fn: (req: HttpReques
     { method: 'POST', pattern: '/api/v2/messages/campaign/{campaignId}/pause', auth: true, docs: campaignDocs.pause, handle: authed((req, account) => controlCampaign(req, account, deps, 'pause')) },
     { method: 'POST', pattern: '/api/v2/messages/campaign/{campaignId}/resume', auth: true, docs: campaignDocs.resume, handle: authed((req, account) => controlCampaign(req, account, deps, 'resume')) },
     { method: 'POST', pattern: '/api/v2/messages/campaign/{campaignId}/cancel', auth: true, docs: campaignDocs.cancel, handle: authed((req, account) => controlCampaign(req, account, deps, 'cancel')) },
+    { method: 'GET', pattern: '/api/v2/messages/campaign/{campaignId}/analytics', auth: true, docs: campaignDocs.analytics, handle: authed((req, account) => campaignAnalytics(req, account, deps)) },
+    { method: 'POST', pattern: '/api/v2/messages/campaign/{campaignId}/conversions', auth: true, docs: campaignDocs.conversions, handle: authed((req, account) => recordConversion(req, account, deps)) },
+    { method: 'GET', pattern: '/t/{code}', auth: false, docs: campaignDocs.link, handle: (req) => followLink(req, deps) },
   ];
 }

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import type { Appliance } from '../../../src/appliance.js';
 import { parseConfig } from '../../../src/core/config.js';
 import { SmscSimulator } from '../../../src/sim/index.js';
+import { decodeText } from '../../../src/smpp/index.js';
 import { until } from '../../helpers/env.js';
 import { E2E_ACCOUNT, dropDatabase, e2eConfig, freePort, startAppliance } from '../../helpers/appliance.js';
 
@@ -17,6 +18,8 @@ let base = '';
 let database = '';
 /** Destination of every submit_sm the simulator accepted, in order. */
 const submitted: string[] = [];
+/** The text of each, by destination. */
+const texts = new Map<string, string>();
 
 beforeAll(async () => {
   const port = await freePort();
@@ -26,6 +29,7 @@ beforeAll(async () => {
     responseTimeoutMs: 1000,
     onSubmit: (pdu) => {
       submitted.push(pdu.destinationAddr);
+      if (pdu.command === 'submit_sm') texts.set(pdu.destinationAddr, decodeText(pdu.shortMessage, pdu.dataCoding));
     },
   });
   await sim.listen();
@@ -234,6 +238,43 @@ describe('campaigns', () => {
     });
     expect(p['total']).toBe(1);
     expect((await post('/messages/campaign', seed)).status).toBe(409);
+  });
+
+  it('reports analytics from ClickHouse: counts and cost by channel and hour, tracked-link clicks and conversions', async () => {
+    const recipients = [0, 1, 2, 3].map((k) => ({ phoneOrId: `+1415${4_000_000 + k}`, channel: 'sms', parameters: { k: String(k) } }));
+    recipients.push({ phoneOrId: '+14155550104', channel: 'sms', parameters: {} }); // fails: no {{k}}
+    const r = await post('/messages/campaign', {
+      campaignId: 'stats',
+      template: { channels: { sms: { body: 'Offer {{k}}: https://shop.example.com/p?k={{k}}', from: 'ACME' } } },
+      recipients,
+      scheduling: { rateLimit: 1000 },
+      analytics: { trackingEnabled: true, conversionTracking: true, attributionWindow: 7 },
+    });
+    expect(r.status).toBe(201);
+    await until('done', async () => ((await progress('stats'))['status'] === 'completed' ? true : undefined));
+    // The URL went out as a tracked link; following it records a click and redirects.
+    const text = texts.get('14154000001') ?? '';
+    const link = /http:\/\/\S+\/t\/[A-Za-z0-9_-]+/.exec(text)?.[0];
+    expect(link, text).toBeDefined();
+    const hop = await fetch(link ?? '', { redirect: 'manual' });
+    expect(hop.status).toBe(302);
+    expect(hop.headers.get('location')).toBe('https://shop.example.com/p?k=1');
+    expect((await fetch(`${base.replace('/api/v2', '')}/t/nope`, { redirect: 'manual' })).status).toBe(404);
+    const conv = await post('/messages/campaign/stats/conversions', { recipient: '+14154000001', value: 19.99, event: 'purchase' });
+    expect(conv).toEqual({ status: 202, body: { campaignId: 'stats', recorded: true, attributed: true } });
+    expect((await post('/messages/campaign/stats/conversions', { value: 1 })).status).toBe(400);
+    const a = await until('events in ClickHouse', async () => {
+      const res = await fetch(`${base}/messages/campaign/stats/analytics`, { headers: auth });
+      const body = (await res.json()) as Record<string, unknown>;
+      return body['delivered'] === 4 ? body : undefined;
+    });
+    expect(a).toMatchObject({ campaignId: 'stats', currency: 'USD', sent: 4, delivered: 4, failed: 0, read: 0, cost: 0.02, deliveryRate: 1, clicks: 1, uniqueClicks: 1, conversions: 1, conversionValue: 19.99, attributionWindow: 7 });
+    expect(a['byChannel']).toEqual({ sms: { sent: 4, delivered: 4, read: 0, failed: 0, cost: 0.02 } });
+    const hours = a['byHour'] as { hour: string; sent: number }[];
+    expect(hours.reduce((n, h) => n + h.sent, 0)).toBe(4);
+    expect(hours[0]?.hour).toMatch(/^\d{4}-\d\d-\d\dT\d\d:00:00Z$/);
+    // The analytics agree with the progress counts (Redis) for what was sent.
+    expect(await progress('stats')).toMatchObject({ sent: 4, delivered: 4, failed: 1 });
   });
 
   it('answers 400 naming the field for a body that is not JSON or lacks the template or recipients', async () => {
