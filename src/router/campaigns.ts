@@ -16,6 +16,7 @@
  *   process at its next claim; `progress` reads the counts.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import {
   decodeRecipient,
@@ -198,6 +199,8 @@ export class CampaignEngine {
 
   constructor(readonly deps: CampaignEngineDeps) {
     this.now = deps.now ?? Date.now;
+    // Every sleeping worker listens on it (campaigns × campaigns.concurrency).
+    setMaxListeners(0, this.abort.signal);
     this.accounts = new Map(deps.accounts.map((a) => [a.id, a]));
   }
 

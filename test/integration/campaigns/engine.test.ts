@@ -1,0 +1,176 @@
+/**
+ * The campaign engine against real Redis, with the clock fixed: time-zone windows (a recipient
+ * outside its local daytime waits and goes when its window opens), and exactly-once across two
+ * engines and a lease whose holder died. No sending here: what matters is what reached admission
+ * (the messages in Redis), so there is no upstream.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import type { Redis } from 'ioredis';
+import { parseConfig, type Config } from '../../../src/core/config.js';
+import type { CampaignDefinition } from '../../../src/core/campaign.js';
+import { Admission } from '../../../src/router/admission.js';
+import { CampaignEngine } from '../../../src/router/campaigns.js';
+import { RoutingTable } from '../../../src/router/routing-table.js';
+import { CampaignStore } from '../../../src/store/redis/campaign-store.js';
+import { ContactStore } from '../../../src/store/redis/contact-store.js';
+import { MessageStore, campaignRef } from '../../../src/store/redis/message-store.js';
+import { dropPrefix, redisClient, testPrefix, until } from '../../helpers/env.js';
+
+let redis: Redis;
+const prefix = testPrefix();
+let config: Config;
+let store: MessageStore;
+let admission: Admission;
+const log = pino({ level: 'silent' });
+
+beforeAll(async () => {
+  redis = redisClient();
+  config = parseConfig({
+    accounts: [{ id: 'acme', apiKeys: ['sk_test_engine_0123456789'], balance: 1000, tps: 100_000 }],
+    // Never connected (no router here): it only names the route's queue.
+    upstreams: [{ id: 'up', type: 'smpp', host: '127.0.0.1', port: 9, systemId: 'x', password: 'y' }],
+    routes: [{ prefix: '', upstream: 'up', price: 0.01 }],
+    contacts: [],
+    campaigns: { pollMs: 10, claimBatch: 50, leaseMs: 1000 },
+  });
+  store = new MessageStore(redis, { prefix, platformTps: 1e9, platformBurst: 1e9, retentionSeconds: 86_400, finalRetentionSeconds: 3600, maxAttempts: 3 });
+  await store.seedBalance('acme', 1000 * 1_000_000);
+  admission = new Admission(store, new RoutingTable(config.routes.map((r) => ({ ...r, channel: r.channel }))), config, Admission.optionsFrom(config.router), log);
+  await new ContactStore(redis, store.keys).put({ id: 'kenji', accountId: 'acme', phone: '14155550199', channels: {}, attributes: {}, optedIn: true, blocked: false, timeZone: 'Asia/Tokyo', createdAt: 0, updatedAt: 0 });
+});
+
+afterAll(async () => {
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+function engine(now: () => number, options: Partial<Config['campaigns']> = {}): CampaignEngine {
+  return new CampaignEngine({
+    store: new CampaignStore(redis, store.keys),
+    contacts: new ContactStore(redis, store.keys),
+    admission,
+    accounts: config.accounts,
+    channels: config.channels,
+    options: { ...config.campaigns, ...options },
+    log,
+    now,
+  });
+}
+
+function definition(id: string, over: Partial<CampaignDefinition> = {}): CampaignDefinition {
+  return {
+    id,
+    accountId: 'acme',
+    templates: { sms: { channel: 'sms', body: 'Hello {{n}}' } },
+    rateLimit: 10_000,
+    maxConcurrent: 0,
+    timeZoneOptimization: false,
+    window: { startMinute: 9 * 60, endMinute: 20 * 60 },
+    trackingEnabled: true,
+    conversionTracking: false,
+    attributionWindowDays: 30,
+    channelPreference: ['sms'],
+    createdAt: 0,
+    ...over,
+  };
+}
+
+/** Destinations of the campaign's messages admitted so far. */
+async function admitted(campaignId: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}m:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const k of keys) {
+      const j = await redis.hget(k, 'j');
+      const m = j ? (JSON.parse(j) as { campaignId?: string; destination: { addr: string } }) : undefined;
+      if (m?.campaignId === campaignId) out.push(m.destination.addr);
+    }
+  } while (cursor !== '0');
+  return out.sort();
+}
+
+describe('campaign engine', () => {
+  it('sends each recipient inside its local window only (fixed clock)', async () => {
+    // 2024-12-20 12:00 UTC: London 12:00 (open), Caracas 08:00 (opens in 1 h), Tokyo 21:00 (opens in 12 h).
+    let now = Date.parse('2024-12-20T12:00:00Z');
+    const e = engine(() => now);
+    const recipients = [
+      { phoneOrId: '+447911123456', channel: 'sms', parameters: { n: 'uk' } },
+      { phoneOrId: '+584121234567', channel: 'sms', parameters: { n: 've' } },
+      { phoneOrId: 'kenji', channel: 'sms', parameters: { n: 'jp' } }, // the contact's own zone, Asia/Tokyo
+    ];
+    const created = await e.create(definition('tz', { timeZoneOptimization: true }), recipients);
+    expect(created).toMatchObject({ ok: true, accepted: 3, status: 'running' });
+    e.start();
+    try {
+      await until('London sent', async () => ((await e.progress('acme', 'tz'))?.sent === 1 ? true : undefined));
+      expect(await admitted('tz')).toEqual(['447911123456']);
+      expect(await e.progress('acme', 'tz')).toMatchObject({ sent: 1, deferred: 2, pending: 2, status: 'running' });
+      now += 3600_000 - 1000; // 08:59:59 in Caracas: still closed
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await e.progress('acme', 'tz'))?.sent).toBe(1);
+      now += 1000; // 09:00 in Caracas
+      await until('Caracas sent', async () => ((await e.progress('acme', 'tz'))?.sent === 2 ? true : undefined));
+      expect(await admitted('tz')).toEqual(['447911123456', '584121234567']);
+      now = Date.parse('2024-12-21T00:00:00Z'); // 09:00 in Tokyo
+      await until('Tokyo sent', async () => ((await e.progress('acme', 'tz'))?.sent === 3 ? true : undefined));
+      expect(await admitted('tz')).toEqual(['14155550199', '447911123456', '584121234567']);
+      expect(await e.progress('acme', 'tz')).toMatchObject({ deferred: 0, pending: 0 });
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('sends every recipient once across two engines, and a lease whose holder died is finished by another', async () => {
+    const N = 2000;
+    const a = engine(Date.now);
+    const recipients = Array.from({ length: N }, (_, k) => ({ phoneOrId: `+1415${5_000_000 + k}`, channel: 'sms', parameters: { n: String(k) } }));
+    expect(await a.create(definition('two', { rateLimit: 5000 }), recipients)).toMatchObject({ ok: true, accepted: N });
+    // A process that claimed a lease and died before settling it.
+    const ref = campaignRef('acme', 'two');
+    const dead = await new CampaignStore(redis, store.keys).claim(ref, 50, 1000, Date.now());
+    expect(dead.kind).toBe('claim');
+    const b = engine(Date.now);
+    a.start();
+    b.start();
+    try {
+      await until('all sent', async () => ((await a.progress('acme', 'two'))?.sent === N ? true : undefined), 20_000);
+      const dests = await admitted('two');
+      expect(dests).toHaveLength(N);
+      expect(new Set(dests).size).toBe(N);
+      expect(await a.progress('acme', 'two')).toMatchObject({ total: N, sent: N, pending: 0, failed: 0 });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('holds maxConcurrent: no more in flight than allowed until messages end', async () => {
+    const e = engine(Date.now);
+    const recipients = Array.from({ length: 300 }, (_, k) => ({ phoneOrId: `+1415${6_000_000 + k}`, channel: 'sms', parameters: { n: 'x' } }));
+    await e.create(definition('cap', { maxConcurrent: 120 }), recipients);
+    e.start();
+    try {
+      await until('the cap reached', async () => ((await e.progress('acme', 'cap'))?.sent === 120 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 200));
+      // Nothing is delivered here (no upstream): the cap holds.
+      expect((await e.progress('acme', 'cap'))?.queued).toBe(120);
+      expect((await e.progress('acme', 'cap'))?.sent).toBe(120);
+      // Ten end (cancelled): ten more go.
+      const ids: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}m:*`, 'COUNT', 1000);
+        cursor = next;
+        for (const k of keys) if ((await redis.hget(k, 'cp')) === campaignRef('acme', 'cap')) ids.push(k.slice(`${prefix}m:`.length));
+      } while (cursor !== '0');
+      for (const id of ids.slice(0, 10)) expect(await store.cancel('acme', id)).toBe('cancelled');
+      await until('ten more', async () => ((await e.progress('acme', 'cap'))?.sent === 130 ? true : undefined));
+      expect(await e.progress('acme', 'cap')).toMatchObject({ queued: 120, failed: 10 });
+    } finally {
+      await e.close();
+    }
+  });
+});
