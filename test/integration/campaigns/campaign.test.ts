@@ -241,7 +241,7 @@ describe('campaigns', () => {
   });
 
   it('reports analytics from ClickHouse: counts and cost by channel and hour, tracked-link clicks and conversions', async () => {
-    const recipients = [0, 1, 2, 3].map((k) => ({ phoneOrId: `+1415${4_000_000 + k}`, channel: 'sms', parameters: { k: String(k) } }));
+    const recipients: { phoneOrId: string; channel: string; parameters: Record<string, string> }[] = [0, 1, 2, 3].map((k) => ({ phoneOrId: `+1415${4_000_000 + k}`, channel: 'sms', parameters: { k: String(k) } }));
     recipients.push({ phoneOrId: '+14155550104', channel: 'sms', parameters: {} }); // fails: no {{k}}
     const r = await post('/messages/campaign', {
       campaignId: 'stats',
