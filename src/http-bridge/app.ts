@@ -60,9 +60,19 @@ class BodyStream implements AsyncIterable<Buffer> {
     this.signal();
   }
 
-  /** The response went out: nothing may touch the socket's flow any more. */
+  /**
+   * The answer goes out (maybe before the whole body was read): what is buffered is dropped and a
+   * paused socket resumed, so the rest of the body is read and discarded, never held.
+   */
   detach(): void {
-    this.paused = false;
+    this.chunks.length = 0;
+    this.buffered = 0;
+    this.ended = true;
+    if (this.paused) {
+      this.paused = false;
+      this.resume();
+    }
+    this.signal();
   }
 
   private signal(): void {
@@ -171,8 +181,10 @@ export class HttpApp {
       aborted = true;
     });
     let answered = false;
+    let beforeAnswer: (() => void) | undefined;
     const send = (r: HttpResponse, routeName: string): void => {
       if (aborted || answered) return;
+      beforeAnswer?.();
       answered = true;
       const payload = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
       res.cork(() => {
@@ -251,12 +263,15 @@ export class HttpApp {
           if (!aborted && !answered) res.resume();
         },
       );
+      beforeAnswer = () => {
+        stream.detach();
+      };
       res.onAborted(() => {
         aborted = true;
         stream.fail(new Error('client went away'));
       });
       res.onData((ab, isLast) => {
-        if (tooLarge) return;
+        if (tooLarge || answered) return;
         size += ab.byteLength;
         if (size > maxBody) {
           tooLarge = true;

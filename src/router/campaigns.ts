@@ -163,7 +163,7 @@ export class CampaignUpload {
     const store = this.engine.deps.store;
     if (def.id !== this.campaignId) {
       const to = campaignRef(this.accountId, def.id);
-      if (!(await store.rename(this.ref, to, this.engine.now()))) {
+      if (!(await store.rename(this.ref, to, def.id, this.engine.now()))) {
         await this.abort();
         return 'exists';
       }
@@ -557,8 +557,8 @@ export function progressOf(s: CampaignState): CampaignProgress {
   const f = (k: string): number => s.finals[k] ?? 0;
   const undelivered = f('failed') + f('expired') + f('rejected') + f('cancelled');
   return {
-    campaignId: s.definition.id,
-    name: s.definition.name,
+    campaignId: s.campaignId,
+    name: s.definition?.name,
     status: s.status,
     total: s.total,
     rejected: s.rejected,
@@ -571,7 +571,7 @@ export function progressOf(s: CampaignState): CampaignProgress {
     skipped: s.skipped,
     cancelled: s.cancelled,
     createdAt: s.createdAt,
-    startAt: s.definition.startAt,
+    startAt: s.definition?.startAt,
     finishedAt: s.finishedAt,
   };
 }

@@ -235,7 +235,11 @@ export async function createCampaign(req: HttpRequest, account: AccountConfig, d
       }
     }
   } catch (err) {
-    if (err instanceof BadBody || (err instanceof Error && /JSON|Unexpected|token|parse/i.test(err.message) && !(err.message === 'client went away'))) {
+    // The body stopped (too large: app.ts answered 413; or the client went away): nothing is sent.
+    if (err instanceof Error && /^(request body over|client went away)/.test(err.message)) {
+      return await fail(errorResponse('VALIDATION_ERROR', err.message, { status: 413 }));
+    }
+    if (err instanceof BadBody || (err instanceof Error && /JSON|Unexpected|token|parse/i.test(err.message))) {
       return await fail(errorResponse('VALIDATION_ERROR', `request body is not valid JSON: ${err.message}`));
     }
     await upload?.abort().catch(() => undefined);
@@ -333,6 +337,7 @@ export async function campaignAnalytics(req: HttpRequest, account: AccountConfig
   const s = campaignId.safeParse(id).success ? await deps.campaigns.state(account.id, id) : undefined;
   if (!s) return errorResponse('NOT_FOUND', `campaign ${id} not found`);
   const d = s.definition;
+  if (!d) return errorResponse('CONFLICT', `campaign ${id} is ${s.status}: it has no analytics`);
   const r = await deps.campaignAnalytics.report(account.id, id, d.attributionWindowDays);
   const counts = (c: { sent: number; delivered: number; read: number; failed: number; costMicros: number }): z.infer<typeof CountsSchema> => ({ sent: c.sent, delivered: c.delivered, read: c.read, failed: c.failed, cost: fromMicros(c.costMicros) });
   const t = r.totals;
@@ -372,8 +377,10 @@ export async function recordConversion(req: HttpRequest, account: AccountConfig,
   const now = deps.campaigns.now();
   const at = c.timestamp !== undefined ? Date.parse(c.timestamp) : now;
   // Attribution counts from the message's send (its id says when), else from the campaign's start.
-  const sentAt = (c.messageId !== undefined ? messageIdTime(c.messageId) : undefined) ?? s.definition.startAt ?? s.createdAt;
-  const inWindow = at >= sentAt && at <= sentAt + s.definition.attributionWindowDays * 86_400_000;
+  const d = s.definition;
+  if (!d) return errorResponse('CONFLICT', `campaign ${id} is ${s.status}: it takes no conversions`);
+  const sentAt = (c.messageId !== undefined ? messageIdTime(c.messageId) : undefined) ?? d.startAt ?? s.createdAt;
+  const inWindow = at >= sentAt && at <= sentAt + d.attributionWindowDays * 86_400_000;
   await deps.campaignAnalytics.record({
     accountId: account.id,
     campaignId: id,
@@ -449,7 +456,7 @@ export const campaignDocs = {
     summary: 'Analytics of a campaign',
     description: 'Computed in ClickHouse from the campaign’s event rows: sent, delivered, read, failed, cost, by channel and by hour; tracked-link clicks and reported conversions within the attribution window.',
     tags: ['campaigns'],
-    responses: { 200: { description: 'The figures', schema: CampaignAnalyticsSchema }, 404: { description: '`NOT_FOUND`' } },
+    responses: { 200: { description: 'The figures', schema: CampaignAnalyticsSchema }, 404: { description: '`NOT_FOUND`' }, 409: { description: '`CONFLICT`: the campaign’s upload never finished' } },
   } satisfies RouteDocs,
   conversions: {
     summary: 'Report a conversion',
@@ -460,6 +467,7 @@ export const campaignDocs = {
       202: { description: 'Recorded; `attributed` says whether it falls within the window', schema: z.strictObject({ campaignId: z.string(), recorded: z.literal(true), attributed: z.boolean() }) },
       400: { description: '`VALIDATION_ERROR`' },
       404: { description: '`NOT_FOUND`' },
+      409: { description: '`CONFLICT`: the campaign’s upload never finished' },
     },
   } satisfies RouteDocs,
   link: {

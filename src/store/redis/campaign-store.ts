@@ -31,7 +31,9 @@ export interface Settlement {
 
 /** What Redis holds of a campaign, counts as numbers. */
 export interface CampaignState {
-  readonly definition: CampaignDefinition;
+  readonly campaignId: string;
+  /** Undefined while the upload runs, and for an upload that was aborted (the body is read to its end first). */
+  readonly definition: CampaignDefinition | undefined;
   readonly status: CampaignStatus;
   /** Recipients stored (valid ones). */
   readonly total: number;
@@ -82,7 +84,7 @@ export class CampaignStore {
       await this.redis.del(k, this.keys.campaignRecipients(ref), this.keys.campaignLeases(ref), this.keys.campaignDeferred(ref), this.keys.campaignErrors(ref));
       if ((await this.redis.hsetnx(k, 'st', 'ingesting')) === 0) return 'exists';
     }
-    await this.redis.multi().hset(k, 'a', accountId, 'ing', 1, 'n', 0, 'cur', 0, 't0', now, 'hb', now).zadd(this.keys.campaignsActive(), now, ref).exec();
+    await this.redis.multi().hset(k, 'a', accountId, 'id', ref.slice(accountId.length + 1), 'ing', 1, 'n', 0, 'cur', 0, 't0', now, 'hb', now).zadd(this.keys.campaignsActive(), now, ref).exec();
     return 'created';
   }
 
@@ -99,11 +101,12 @@ export class CampaignStore {
    * An upload that began before its campaignId was read (the body named it after the recipients)
    * takes its name: false when that name is taken.
    */
-  async rename(from: string, to: string, now: number): Promise<boolean> {
+  async rename(from: string, to: string, campaignId: string, now: number): Promise<boolean> {
     if ((await this.redis.hsetnx(this.keys.campaign(to), 'st', 'ingesting')) === 0) return false;
     const pipe = this.redis.multi();
     pipe.del(this.keys.campaign(to));
     pipe.rename(this.keys.campaign(from), this.keys.campaign(to));
+    pipe.hset(this.keys.campaign(to), 'id', campaignId);
     if ((await this.redis.exists(this.keys.campaignRecipients(from))) === 1) pipe.rename(this.keys.campaignRecipients(from), this.keys.campaignRecipients(to));
     if ((await this.redis.exists(this.keys.campaignErrors(from))) === 1) pipe.rename(this.keys.campaignErrors(from), this.keys.campaignErrors(to));
     pipe.zrem(this.keys.campaignsActive(), from).zadd(this.keys.campaignsActive(), now, to);
@@ -156,12 +159,13 @@ export class CampaignStore {
   async get(ref: string): Promise<CampaignState | undefined> {
     const k = this.keys.campaign(ref);
     const [h, deferred] = await Promise.all([this.redis.hgetall(k), this.redis.zcard(this.keys.campaignDeferred(ref))]);
-    if (h['j'] === undefined || h['st'] === undefined) return undefined;
+    if (h['st'] === undefined || h['id'] === undefined) return undefined;
     const n = (f: string): number => Number(h[f] ?? 0) || 0;
     const finals: Record<string, number> = {};
     for (const [f, v] of Object.entries(h)) if (f.startsWith('f_')) finals[f.slice(2)] = Number(v);
     return {
-      definition: JSON.parse(h['j']) as CampaignDefinition,
+      campaignId: h['id'],
+      definition: h['j'] !== undefined ? (JSON.parse(h['j']) as CampaignDefinition) : undefined,
       status: h['st'] as CampaignStatus,
       total: n('n'),
       rejected: n('rej'),

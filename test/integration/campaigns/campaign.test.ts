@@ -4,6 +4,7 @@
  * per-recipient errors, `auto` channels by contact, and the seed's example body as is.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
 import { pino } from 'pino';
 import type { Appliance } from '../../../src/appliance.js';
 import { parseConfig } from '../../../src/core/config.js';
@@ -275,6 +276,43 @@ describe('campaigns', () => {
     expect(hours[0]?.hour).toMatch(/^\d{4}-\d\d-\d\dT\d\d:00:00Z$/);
     // The analytics agree with the progress counts (Redis) for what was sent.
     expect(await progress('stats')).toMatchObject({ sent: 4, delivered: 4, failed: 1 });
+  });
+
+  it('answers a taken campaignId at once, without reading the rest of a large body; a client gone mid-upload sends nothing', async () => {
+    const head = `{"campaignId":"mixed","template":${JSON.stringify(SMS)},"recipients":[`;
+    let chunks = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (chunks++ === 200) {
+          c.enqueue(new TextEncoder().encode(']}'));
+          c.close();
+          return;
+        }
+        c.enqueue(new TextEncoder().encode((chunks > 1 ? ',' : head) + Array.from({ length: 1000 }, () => '{"phoneOrId":"+14155550101"}').join(',')));
+      },
+    });
+    const r = await fetch(`${base}/messages/campaign`, { method: 'POST', headers: auth, body: stream, duplex: 'half' });
+    expect(r.status).toBe(409);
+
+    // Half a body, then the socket closes.
+    const url = new URL(`${base}/messages/campaign`);
+    await new Promise<void>((resolve) => {
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...auth, 'transfer-encoding': 'chunked' } });
+      req.on('error', () => {
+        resolve();
+      });
+      req.write(`{"campaignId":"gone","template":${JSON.stringify(SMS)},"recipients":[` + Array.from({ length: 3000 }, (_, k) => `{"phoneOrId":"+1415${7_000_000 + k}","parameters":{"name":"a","code":"b"}}`).join(','));
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 300);
+    });
+    const p = await until('the upload aborted', async () => {
+      const res = await fetch(`${base}/messages/campaign/gone`, { headers: auth });
+      const b = res.status === 200 ? ((await res.json()) as Record<string, unknown>) : undefined;
+      return b?.['status'] === 'aborted' ? b : undefined;
+    });
+    expect(p['sent']).toBe(0);
   });
 
   it('answers 400 naming the field for a body that is not JSON or lacks the template or recipients', async () => {
