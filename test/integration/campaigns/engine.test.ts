@@ -147,6 +147,30 @@ describe('campaign engine', () => {
     }
   });
 
+  it('starts a scheduled campaign through the one scheduler ({p}timers, "c|")', async () => {
+    const now = Date.now();
+    const e = engine(() => now);
+    const startAt = now + 60_000;
+    expect(await e.create(definition('later', { startAt }), [{ phoneOrId: '+14155550111', channel: 'sms', parameters: { n: 'x' } }])).toMatchObject({ ok: true, status: 'scheduled' });
+    expect(await redis.zscore(store.keys.timers(), `c|${campaignRef('acme', 'later')}`)).toBe(String(startAt));
+    e.start();
+    try {
+      await new Promise((r) => setTimeout(r, 150));
+      expect(await e.progress('acme', 'later')).toMatchObject({ status: 'scheduled', sent: 0 });
+      // Pause and resume before the start keep it scheduled, with its timer.
+      expect(await e.control('acme', 'later', 'pause')).toEqual({ ok: true, status: 'paused' });
+      expect(await redis.zscore(store.keys.timers(), `c|${campaignRef('acme', 'later')}`)).toBeNull();
+      expect(await e.control('acme', 'later', 'resume')).toEqual({ ok: true, status: 'scheduled' });
+      await store.runTimers(1000, startAt - 1);
+      expect((await e.progress('acme', 'later'))?.status).toBe('scheduled');
+      await store.runTimers(1000, startAt);
+      await until('sent', async () => ((await e.progress('acme', 'later'))?.sent === 1 ? true : undefined));
+      expect((await e.progress('acme', 'later'))?.status).toBe('running');
+    } finally {
+      await e.close();
+    }
+  });
+
   it('holds maxConcurrent: no more in flight than allowed until messages end', async () => {
     const e = engine(Date.now);
     const recipients = Array.from({ length: 300 }, (_, k) => ({ phoneOrId: `+1415${6_000_000 + k}`, channel: 'sms', parameters: { n: 'x' } }));
