@@ -70,7 +70,7 @@ async function kaleyra(body: unknown, opts: { sid?: string; number?: string; key
 async function sent(body: { messaging_object: Record<string, unknown> }, number = NUMBER, id = IDS.doc): Promise<{ res: { status: number; json: Record<string, unknown> }; request: Record<string, unknown> }> {
   const res = await kaleyra(body, { number });
   expect(res.status, JSON.stringify(res.json)).toBe(202);
-  const messageId = String((res.json['data'] as { message_id: string }).message_id);
+  const messageId = (res.json['data'] as { message_id: string }).message_id;
   const history = await until('sent to the provider', async () => {
     const m = await h.app.store?.get(messageId);
     return m && (m.upstreamMessageIds.length > 0 || m.doneAt !== undefined) ? m : undefined;
