@@ -105,6 +105,8 @@ const account = z.strictObject({
             /** The sender (`channels.<channel>.senders[].from` of this account) per channel. */
             senders: z.strictObject({ whatsapp: z.string().min(1).optional(), messenger: z.string().min(1).optional(), instagram: z.string().min(1).optional(), telegram: z.string().min(1).optional() }),
             costCenter: z.string().max(64).optional(),
+            /** The language of the WhatsApp templates sent by name (the request names none). */
+            templateLanguage: z.string().regex(/^[a-z]{2,3}(_[A-Za-z]{2,4})?$/, 'a WhatsApp language code such as en_US').default('en_US'),
           }),
         )
         .min(1),
