@@ -60,7 +60,8 @@ const fieldError = (problems: readonly FieldProblem[]): HttpResponse => whautoEr
 
 /** A Catalyst error answer of the shared helpers (admission, idempotency) in WhautoChat's shape. */
 function fromCatalyst(r: HttpResponse): HttpResponse {
-  if (r.headers?.['idempotent-replayed'] === 'true') return r;
+  // A replay of our own first answer: admitOne keeps it under Catalyst's 202; WhautoChat answers 200.
+  if (r.headers?.['idempotent-replayed'] === 'true') return r.status === 202 ? { ...r, status: 200 } : r;
   const e = (r.body as { error?: { code?: string; message?: string; details?: FieldProblem[] } }).error;
   const details = e?.details?.map((d) => `${d.field}: ${d.message}`).join('; ');
   return { status: r.status, headers: r.headers ?? {}, body: { id: '', status: 'failed', error: `${e?.code ?? 'INTERNAL'}: ${e?.message ?? 'error'}${details ? ` (${details})` : ''}` } };
