@@ -64,7 +64,7 @@ export const KaleyraAcceptedSchema = KaleyraBody(
 );
 
 export const KaleyraErrorSchema = KaleyraBody(
-  z.union([z.strictObject({}), z.array(z.never())]).describe('`[]` for RBC001, else `{}`'),
+  z.union([z.strictObject({}), z.array(z.string()).max(0)]).describe('`[]` for RBC001, else `{}`'),
   z.record(z.string()).describe('What failed, by field: `error`, `payload`, `phone_number`, `balance`, `account`; a WA400 adds each invalid field by its path'),
 ).describe('Kaleyra’s failure body');
 

@@ -70,10 +70,16 @@ function fromCatalyst(r: HttpResponse): HttpResponse {
 const digest = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** x-api-key → its account, by hash (a lookup's timing says nothing about a key's prefix). */
-export function whautoKeys(accounts: readonly AccountConfig[]): (key: string | undefined) => AccountConfig | undefined {
-  const byKey = new Map<string, AccountConfig>();
-  for (const a of accounts) for (const k of a.whautochat?.apiKeys ?? []) byKey.set(digest(k), a);
-  return (key) => (key === undefined || key === '' ? undefined : byKey.get(digest(key)));
+export function whautoKeys(accounts: () => readonly AccountConfig[]): (key: string | undefined) => AccountConfig | undefined {
+  // Built on the first request: building the route list touches no deps.
+  let byKey: Map<string, AccountConfig> | undefined;
+  return (key) => {
+    if (!byKey) {
+      byKey = new Map();
+      for (const a of accounts()) for (const k of a.whautochat?.apiKeys ?? []) byKey.set(digest(k), a);
+    }
+    return key === undefined || key === '' ? undefined : byKey.get(digest(key));
+  };
 }
 
 /** Epoch ms of scheduleDateTime (UTC when it names no offset). */
@@ -212,7 +218,7 @@ function docsFor(channel: WhautoChannel, op: WhautoOp): RouteDocs {
 }
 
 export function whautochatRoutes(deps: WhautoChatDeps): Route[] {
-  const accountOf = whautoKeys(deps.accounts);
+  const accountOf = whautoKeys(() => deps.accounts);
   return WHAUTOCHAT_CHANNELS.flatMap((channel) =>
     WHAUTOCHAT_OPS.map((op): Route => ({ method: 'POST', pattern: `/v1/messages/${channel}/${op}`, auth: false, docs: docsFor(channel, op), handle: (req) => sendWhauto(req, deps, accountOf, channel, op) })),
   );
