@@ -126,6 +126,8 @@ export type ChannelContent =
   | { readonly kind: 'viber.text'; readonly text: string; readonly trackingData?: string }
   | { readonly kind: 'viber.rich_media'; readonly altText: string; readonly columns: number; readonly rows: number; readonly buttons: readonly ViberButton[]; readonly trackingData?: string }
   | { readonly kind: 'meta.text'; readonly text: string }
+  /** Messenger and Instagram: an attachment by URL (Meta's Send API `attachment.type`; Instagram takes no `file`). */
+  | { readonly kind: 'meta.media'; readonly mediaType: 'image' | 'video' | 'audio' | 'file'; readonly url: string }
   | { readonly kind: 'instagram.story_reply'; readonly storyId: string; readonly text: string }
   | { readonly kind: 'messenger.generic'; readonly elements: readonly GenericElement[] }
   | { readonly kind: 'rcs.text'; readonly text: string; readonly suggestions?: readonly RcsSuggestion[] }

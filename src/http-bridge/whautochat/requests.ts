@@ -4,7 +4,7 @@
  *
  *   every body   { contact: { id } | recepient: { phoneNumber }, workspace: { id }, scheduleDateTime? }
  *   sendtext     + textMessage                       (WhatsApp, Messenger, Instagram, Telegram)
- *   sendmedia    + mediaUrl, mimeType                (WhatsApp)
+ *   sendmedia    + mediaUrl, mimeType                (WhatsApp, Messenger, Instagram)
  *   sendtemplate + template (WhatsApp: an approved template's name)
  *                + elements [{ title, buttons[] }]   (Messenger, Instagram: a generic template)
  *                + textMessage, buttons[]            (Telegram: text with an inline keyboard)
@@ -24,11 +24,11 @@ export type WhautoChannel = (typeof WHAUTOCHAT_CHANNELS)[number];
 export const WHAUTOCHAT_OPS = ['sendtext', 'sendmedia', 'sendtemplate'] as const;
 export type WhautoOp = (typeof WHAUTOCHAT_OPS)[number];
 
-/** What this gateway sends on each channel (Catalyst's channel content has no Messenger, Instagram or Telegram media). */
+/** What this gateway sends on each channel (Catalyst's channel content has no Telegram media). */
 export const SUPPORTED: Readonly<Record<WhautoChannel, readonly WhautoOp[]>> = {
   whatsapp: ['sendtext', 'sendmedia', 'sendtemplate'],
-  messenger: ['sendtext', 'sendtemplate'],
-  instagram: ['sendtext', 'sendtemplate'],
+  messenger: ['sendtext', 'sendmedia', 'sendtemplate'],
+  instagram: ['sendtext', 'sendmedia', 'sendtemplate'],
   telegram: ['sendtext', 'sendtemplate'],
 };
 
@@ -128,6 +128,10 @@ export function buildContent(channel: WhautoChannel, op: WhautoOp, body: Record<
   if (op === 'sendmedia') {
     const m = body as z.infer<typeof MediaSchema>;
     const type = mediaType(m.mimeType);
+    if (channel === 'messenger' || channel === 'instagram') {
+      const c = { kind: 'meta.media', mediaType: type === 'document' ? 'file' : type, url: m.mediaUrl } as const;
+      return checked(c, `[${c.mediaType}]`, false, metaLimitProblems(channel, c), 'mimeType');
+    }
     // Meta's document messages show a file name: the URL's last segment.
     const name = decodeURIComponent(new URL(m.mediaUrl).pathname.split('/').pop() ?? '');
     const c: ChannelContent = { kind: 'whatsapp.media', mediaType: type, url: m.mediaUrl, ...(type === 'document' && name !== '' ? { filename: name.slice(0, 240) } : {}) };

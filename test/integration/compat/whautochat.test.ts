@@ -90,19 +90,22 @@ describe('each documented endpoint, with its schema’s body', () => {
     expect(t.request).toMatchObject({ type: 'template', template: { name: 'hello_world', language: { policy: 'deterministic', code: 'pt_BR' } } });
   });
 
-  it('4-6. Messenger text and template; its media is refused clearly', async () => {
+  it('4-6. Messenger text, media and template', async () => {
     const text = await sent('messenger', 'messenger/sendtext', { contact: { id: 'c-ana' }, workspace: WS, textMessage: 'Hi on Messenger' });
     expect(text.url).toBe(`/v23.0/${CREDS.messenger.pageId}/messages`);
     expect(text.request).toMatchObject({ recipient: { id: '2468013579' }, message: { text: 'Hi on Messenger' } });
     const elements = [{ title: 'Red shoes', buttons: [{ type: 'web_url', url: 'https://shop.example.com/red', title: 'View' }] }];
     const tpl = await sent('messenger', 'messenger/sendtemplate', { contact: { id: 'c-ana' }, workspace: WS, elements });
     expect(tpl.request).toMatchObject({ recipient: { id: '2468013579' }, message: { attachment: { type: 'template', payload: { template_type: 'generic', elements: [{ title: 'Red shoes', buttons: elements[0]?.buttons }] } } } });
-    const media = await whauto('messenger/sendmedia', { contact: { id: 'c-ana' }, workspace: WS, mediaUrl: 'https://cdn.example.com/p.jpg', mimeType: 'image/jpeg' });
-    expect(media.status).toBe(400);
-    expect(media.json).toEqual({ id: '', status: 'failed', error: 'sendmedia is not supported on messenger by this gateway (supported: sendtext, sendtemplate)' });
+    const media = await sent('messenger', 'messenger/sendmedia', { contact: { id: 'c-ana' }, workspace: WS, mediaUrl: 'https://cdn.example.com/p.jpg', mimeType: 'image/jpeg' });
+    expect(media.request).toMatchObject({ recipient: { id: '2468013579' }, message: { attachment: { type: 'image', payload: { url: 'https://cdn.example.com/p.jpg', is_reusable: true } } } });
+    const file = await sent('messenger', 'messenger/sendmedia', { contact: { id: 'c-ana' }, workspace: WS, mediaUrl: 'https://cdn.example.com/a.pdf', mimeType: 'application/pdf' });
+    expect(file.request).toMatchObject({ message: { attachment: { type: 'file', payload: { url: 'https://cdn.example.com/a.pdf' } } } });
   });
 
-  it('7-8. Instagram text and template', async () => {
+  it('7-8. Instagram text, template and media', async () => {
+    const media = await sent('instagram', 'instagram/sendmedia', { contact: { id: 'c-ana' }, workspace: WS, mediaUrl: 'https://cdn.example.com/v.mp4', mimeType: 'video/mp4' });
+    expect(media.request).toMatchObject({ recipient: { id: '1357924680' }, message: { attachment: { type: 'video', payload: { url: 'https://cdn.example.com/v.mp4' } } } });
     const text = await sent('instagram', 'instagram/sendtext', { contact: { id: 'c-ana' }, workspace: WS, textMessage: 'Hi on Instagram' });
     expect(text.url).toBe(`/v23.0/${CREDS.instagram.pageId}/messages`);
     expect(text.request).toMatchObject({ recipient: { id: '1357924680' }, message: { text: 'Hi on Instagram' } });
@@ -154,7 +157,8 @@ describe('errors, each as a MessageResponse naming the field', () => {
     await err('whatsapp/sendtext', { recipient: { phoneNumber: '+14155550177' }, workspace: WS, textMessage: 'x' }, 400, /Unrecognized key\(s\) in object: 'recipient'/);
     await err('whatsapp/sendtext', { recepient: { phoneNumber: '12' }, workspace: WS, textMessage: 'x' }, 400, 'recepient.phoneNumber: not a valid phone number (E.164, with its country code)');
     await err('whatsapp/sendtext', '{', 400, /^\(body\): not valid JSON/);
-    await err('instagram/sendmedia', { contact: { id: 'c-ana' }, workspace: WS, mediaUrl: 'https://cdn.example.com/p.jpg', mimeType: 'image/jpeg' }, 400, /^sendmedia is not supported on instagram/);
+    await err('telegram/sendmedia', { contact: { id: 'c-ana' }, workspace: WS, mediaUrl: 'https://cdn.example.com/p.jpg', mimeType: 'image/jpeg' }, 400, 'sendmedia is not supported on telegram by this gateway (supported: sendtext, sendtemplate)');
+    await err('instagram/sendmedia', { contact: { id: 'c-ana' }, workspace: WS, mediaUrl: 'https://cdn.example.com/a.pdf', mimeType: 'application/pdf' }, 400, 'mimeType: Instagram takes image, video and audio attachments only');
   });
 
   it('contacts: unknown, blocked (also by phone), opted out of templates, without the channel’s id', async () => {
