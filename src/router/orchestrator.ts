@@ -135,13 +135,27 @@ export interface OrchestrationStatus {
   readonly plan: OrchestrationPlan;
 }
 
+/** What begin() answers for a chain it stored. */
+export interface Started {
+  readonly kind: 'started';
+  readonly id: string;
+  /** The id the first attempt's message will have (the seed's `messages[0].message_id`). */
+  readonly firstMessageId: string;
+  /** The most the chain can spend (each usable channel priced once, within the budget), micros. */
+  readonly estimatedMicros: number;
+  readonly currency: string;
+}
+
 export interface StartOptions {
-  /** A door's idempotency record (store/redis/keys.ts idempotency key), written with the chain. */
-  readonly idempotency?: { readonly key: string; readonly record: string; readonly ttlSeconds: number };
+  /**
+   * A door's Idempotency-Key (its Redis key, keys.ts idempotency) and the record to keep under it,
+   * made from the chain's answer: written in the same script as the chain, so a repeat stores nothing.
+   */
+  readonly idempotency?: { readonly key: string; readonly ttlSeconds: number; readonly record: (s: Started) => string };
 }
 
 export type StartResult =
-  | { readonly kind: 'started'; readonly id: string; readonly firstMessageId: string; readonly estimatedMicros: number; readonly currency: string }
+  | Started
   | { readonly kind: 'duplicate'; readonly record: string }
   | { readonly kind: 'invalid'; readonly field: string; readonly message: string };
 
@@ -260,6 +274,8 @@ export class Orchestrator {
     const firstMessageId = newMessageId(now);
     const stored: StoredPlan = { p: plan, cur: account.currency };
     const usable = f.enabled === false ? 1 : plan.steps.length;
+    const started: Started = { kind: 'started', id, firstMessageId, estimatedMicros: this.estimate(id, plan, usable, now), currency: account.currency };
+    const idem = opts.idempotency;
     const res = await this.deps.store.create(
       {
         id,
@@ -274,12 +290,11 @@ export class Orchestrator {
         receiptWindowMs: f.receiptWindowMs ?? Math.round(cfg.receiptWindowSeconds * 1000),
         steps: usable,
         firstMessageId,
-        ...(opts.idempotency ? { idempotency: opts.idempotency } : {}),
+        ...(idem ? { idempotency: { key: idem.key, ttlSeconds: idem.ttlSeconds, record: idem.record(started) } } : {}),
       },
       now,
     );
-    if (res.kind === 'duplicate') return res;
-    return { kind: 'started', id, firstMessageId, estimatedMicros: this.estimate(id, plan, usable, now), currency: account.currency };
+    return res.kind === 'duplicate' ? res : started;
   }
 
   /**
@@ -410,7 +425,8 @@ export class Orchestrator {
       const skip = (why: string): void => {
         skipped.push({ ch: step.channel, st: 'skipped', why });
       };
-      if (step.from === undefined || step.from === '') {
+      // An SMS may go without a sender id (the upstream's default), as /messages/sms allows.
+      if (step.from === undefined || (step.from === '' && step.channel !== 'sms')) {
         skip('no_sender: the account has no sender on this channel');
         continue;
       }
