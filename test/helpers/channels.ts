@@ -48,19 +48,7 @@ type Provider = 'whatsapp' | 'telegram' | 'viber' | 'messenger' | 'instagram' | 
  * Only the providers a test file needs are configured (and their simulators started): fewer
  * listeners on ephemeral ports for the other test files' processes to collide with, less CPU.
  */
-export async function startChannels(
-  only: readonly Provider[],
-  over: {
-    channelSims?: Record<string, unknown>;
-    /** Fields merged into the test account (acme). */
-    account?: Record<string, unknown>;
-    /** More accounts, and more WhatsApp senders (of any account). */
-    accounts?: readonly Record<string, unknown>[];
-    whatsappSenders?: readonly Record<string, unknown>[];
-    /** Top-level config fields (contacts …). */
-    config?: Record<string, unknown>;
-  } = {},
-): Promise<ChannelsHarness> {
+export async function startChannels(only: readonly Provider[], over: { channelSims?: Record<string, unknown>; mutate?: (raw: Record<string, unknown>) => void } = {}): Promise<ChannelsHarness> {
   const s = await startSim();
   const rx = await Receiver.start(WEBHOOK_SECRET);
   const common = { breaker: { failureThreshold: 3, openMs: 1500 }, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50 }, timeoutMs: 2000 };
@@ -76,7 +64,7 @@ export async function startChannels(
         price: 0.03,
         appSecret: CREDS.whatsapp.appSecret,
         verifyToken: CREDS.whatsapp.verifyToken,
-        senders: [{ account: E2E_ACCOUNT.id, from: '+1234567890', phoneNumberId: CREDS.whatsapp.phoneNumberId, accessToken: CREDS.whatsapp.accessToken }, ...(over.whatsappSenders ?? [])],
+        senders: [{ account: E2E_ACCOUNT.id, from: '+1234567890', phoneNumberId: CREDS.whatsapp.phoneNumberId, accessToken: CREDS.whatsapp.accessToken }],
       },
       telegram: {
         ...common,
@@ -105,12 +93,12 @@ export async function startChannels(
         senders: [{ account: E2E_ACCOUNT.id, from: 'rcs_bot_id', agentId: RBM.agentId, serviceAccount: { clientEmail: RBM.clientEmail, privateKey: only.includes('rcs') ? rbmKeyPem() : 'unused' }, smsFrom: 'ACME' }],
       },
     }),
-    ...(over.config ?? {}),
   });
   const accounts = raw['accounts'] as Record<string, unknown>[];
-  accounts[0] = { ...accounts[0], webhookSecret: WEBHOOK_SECRET, webhookUrl: rx.url('/account'), rateCards: ['RC-WHATSAPP-2024'], ...(over.account ?? {}) };
+  accounts[0] = { ...accounts[0], webhookSecret: WEBHOOK_SECRET, webhookUrl: rx.url('/account'), rateCards: ['RC-WHATSAPP-2024'] };
   // An account whose own Viber row is small, for the per-account channel limit.
-  accounts.push({ id: LIMITED.id, apiKeys: [LIMITED.apiKey], balance: 100, tps: 1000, rateLimits: { viber: { tps: 1, burst: 2 } } }, ...(over.accounts ?? []));
+  accounts.push({ id: LIMITED.id, apiKeys: [LIMITED.apiKey], balance: 100, tps: 1000, rateLimits: { viber: { tps: 1, burst: 2 } } });
+  over.mutate?.(raw);
   const started = await startAppliance(raw);
   const base = `http://127.0.0.1:${started.httpPort}`;
   return {

@@ -23,12 +23,16 @@ let sim: WhatsAppSimulator;
 beforeAll(async () => {
   const sender = (account: string, from: string, phoneNumberId: string): Record<string, unknown> => ({ account, from, phoneNumberId, accessToken: CREDS.whatsapp.accessToken });
   h = await startChannels(['whatsapp'], {
-    account: { kaleyra: { sid: SID, apiKeys: [KEY], legacyNumbers: ['+14155550100'] } },
-    accounts: [
-      { id: 'poor', balance: 0, tps: 100, webhookUrl: 'http://127.0.0.1:9/none', kaleyra: { sid: 'POORSID1', apiKeys: ['poor-key-0123456789'] } },
-      { id: 'nowa', balance: 10, tps: 100, kaleyra: { sid: 'NOWASID1', apiKeys: ['nowa-key-0123456789'] } },
-    ],
-    whatsappSenders: [sender(E2E_ACCOUNT.id, NUMBER, IDS.doc), sender(E2E_ACCOUNT.id, '+14155550100', IDS.legacy), sender('poor', '+14155550122', IDS.poor), sender(E2E_ACCOUNT.id, '+14155550133', IDS.flaky)],
+    mutate: (raw) => {
+      const accounts = raw['accounts'] as Record<string, unknown>[];
+      accounts[0] = { ...accounts[0], kaleyra: { sid: SID, apiKeys: [KEY], legacyNumbers: ['+14155550100'] } };
+      accounts.push(
+        { id: 'poor', balance: 0, tps: 100, webhookUrl: 'http://127.0.0.1:9/none', kaleyra: { sid: 'POORSID1', apiKeys: ['poor-key-0123456789'] } },
+        { id: 'nowa', balance: 10, tps: 100, kaleyra: { sid: 'NOWASID1', apiKeys: ['nowa-key-0123456789'] } },
+      );
+      const wa = (raw['channels'] as { whatsapp: { senders: Record<string, unknown>[] } }).whatsapp;
+      wa.senders.push(sender(E2E_ACCOUNT.id, NUMBER, IDS.doc), sender(E2E_ACCOUNT.id, '+14155550100', IDS.legacy), sender('poor', '+14155550122', IDS.poor), sender(E2E_ACCOUNT.id, '+14155550133', IDS.flaky));
+    },
   });
   const s = h.app.channelSims?.whatsapp;
   if (!s) throw new Error('no WhatsApp simulator');

@@ -19,22 +19,22 @@ let sims: Record<'whatsapp' | 'messenger' | 'instagram' | 'telegram', HttpSimula
 
 beforeAll(async () => {
   const contact = (id: string, extra: Record<string, unknown>): Record<string, unknown> => ({ account: E2E_ACCOUNT.id, id, ...extra });
+  const whautochat = {
+    apiKeys: [KEY],
+    workspaces: [
+      { id: 'ws-main', senders: { whatsapp: '+1234567890', messenger: 'page_id', instagram: 'business_account_id', telegram: '/bot_token' }, costCenter: 'CC-WHAUTO' },
+      { id: 'ws-wa', senders: { whatsapp: '+1234567890' }, templateLanguage: 'pt_BR' },
+    ],
+  };
   h = await startChannels(['whatsapp', 'messenger', 'instagram', 'telegram'], {
-    account: {
-      whautochat: {
-        apiKeys: [KEY],
-        workspaces: [
-          { id: 'ws-main', senders: { whatsapp: '+1234567890', messenger: 'page_id', instagram: 'business_account_id', telegram: '/bot_token' }, costCenter: 'CC-WHAUTO' },
-          { id: 'ws-wa', senders: { whatsapp: '+1234567890' }, templateLanguage: 'pt_BR' },
-        ],
-      },
-    },
-    config: {
-      contacts: [
+    mutate: (raw) => {
+      const accounts = raw['accounts'] as Record<string, unknown>[];
+      accounts[0] = { ...accounts[0], whautochat };
+      raw['contacts'] = [
         contact('c-ana', { name: 'Ana', phone: '919812345678', channels: { telegram: '123456789', messenger: '2468013579', instagram: '1357924680' } }),
         contact('c-blocked', { phone: '919812340000', blocked: true }),
         contact('c-optout', { phone: '919812340001', optedIn: false }),
-      ],
+      ];
     },
   });
   const s = h.app.channelSims;
