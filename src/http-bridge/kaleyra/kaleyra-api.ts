@@ -146,9 +146,10 @@ export async function sendKaleyra(req: HttpRequest, deps: KaleyraDeps): Promise<
   const senders = (deps.channelsConfig?.whatsapp?.senders ?? []).filter((s) => s.account === account.id);
   // No WhatsApp number at all: the account has no WhatsApp plan here.
   if (!door || senders.length === 0) return kaleyraFailure('ACCOUNT_TYPE');
+  // A number of the account that runs on Kaleyra's other API version need not be a sender here.
+  if ((account.kaleyra?.legacyNumbers ?? []).some((n) => samePhone(n, phone))) return kaleyraFailure('VERSION');
   const sender = senders.find((s) => samePhone(s.from, phone));
   if (sender === undefined || !door.hasSender(account.id, sender.from)) return kaleyraFailure('WA401');
-  if ((account.kaleyra?.legacyNumbers ?? []).some((n) => samePhone(n, phone))) return kaleyraFailure('VERSION');
 
   if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return kaleyraFailure('WA400', { fields: [{ field: 'Content-Type', message: 'the only allowed value is application/json' }] });
   let raw: unknown;

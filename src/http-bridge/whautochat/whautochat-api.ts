@@ -211,6 +211,8 @@ function docsFor(channel: WhautoChannel, op: WhautoOp): RouteDocs {
       402: { description: 'INSUFFICIENT_BALANCE', schema: MessageResponseSchema },
       403: { description: 'The contact is blocked (or opted out, for a template)', schema: MessageResponseSchema },
       404: { description: 'No such contact in the account', schema: MessageResponseSchema },
+      415: { description: 'Content-Type is not application/json', schema: MessageResponseSchema },
+      422: { description: 'The Idempotency-Key was used before with another body', schema: MessageResponseSchema },
       429: { description: 'An account, channel or sender limit; retry after `Retry-After`', schema: MessageResponseSchema },
       503: { description: 'The channel is not configured or its provider is failing, or the store is unavailable', schema: MessageResponseSchema },
     },
