@@ -15,7 +15,7 @@ import { until } from '../../helpers/env.js';
 const SID = 'HXAP16XXXXXX97IN';
 const KEY = 'Axxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx3';
 const NUMBER = '91XXXXXXXXXX';
-const IDS = { doc: '106540352242923', poor: '106540352242925', flaky: '106540352242926' };
+const IDS = { doc: '106540352242923', poor: '106540352242925', flaky: '106540352242926', half: '106540352242927' };
 
 let h: ChannelsHarness;
 let sim: WhatsAppSimulator;
@@ -29,10 +29,12 @@ beforeAll(async () => {
       accounts.push(
         { id: 'poor', balance: 0, tps: 100, webhookUrl: 'http://127.0.0.1:9/none', kaleyra: { sid: 'POORSID1', apiKeys: ['poor-key-0123456789'] } },
         { id: 'nowa', balance: 10, tps: 100, kaleyra: { sid: 'NOWASID1', apiKeys: ['nowa-key-0123456789'] } },
+        // Enough for one WhatsApp message (0.03), not two.
+        { id: 'half', balance: 0.05, tps: 100, webhookUrl: 'http://127.0.0.1:9/none', kaleyra: { sid: 'HALFSID1', apiKeys: ['half-key-0123456789'] } },
       );
       const wa = (raw['channels'] as { whatsapp: { senders: Record<string, unknown>[] } }).whatsapp;
       // +14155550100 (legacy) is not a sender here: it runs on Kaleyra's other API version.
-      wa.senders.push(sender(E2E_ACCOUNT.id, NUMBER, IDS.doc), sender('poor', '+14155550122', IDS.poor), sender(E2E_ACCOUNT.id, '+14155550133', IDS.flaky));
+      wa.senders.push(sender(E2E_ACCOUNT.id, NUMBER, IDS.doc), sender('poor', '+14155550122', IDS.poor), sender(E2E_ACCOUNT.id, '+14155550133', IDS.flaky), sender('half', '+14155550155', IDS.half));
     },
   });
   const s = h.app.channelSims?.whatsapp;
@@ -289,6 +291,16 @@ describe('several recipients and extra_info', () => {
     // A bad number among them refuses the whole request, naming it.
     const bad = await kaleyra(withTo('+919812345621,12', { type: 'text', text: { body: 'x' } }));
     expect(bad.json).toMatchObject({ code: 'WA400', error: { 'messaging_object.to': '"12" is not a valid WhatsApp number (E.164, with its country code)' } });
+  });
+
+  it('the balance runs out part way: the first is accepted, the second answered E110 in `data.messages`', async () => {
+    const r = await kaleyra(withTo('+919812345641,+919812345642', { type: 'text', text: { body: 'x' } }), { sid: 'HALFSID1', key: 'half-key-0123456789', number: '+14155550155' });
+    expect(r.status).toBe(202);
+    const data = r.json['data'] as { message_id: string; messages: { to: string; message_id?: string }[] };
+    expect(data.messages).toEqual([
+      { to: '919812345641', message_id: data.message_id },
+      { to: '919812345642', error: { code: 'E110', message: 'Please check your balance, You have a low balance!' } },
+    ]);
   });
 
   it('refs over 255 characters are truncated; an unknown wa_source becomes "api"; a failure comes back as a failed callback', async () => {
