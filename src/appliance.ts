@@ -197,6 +197,8 @@ export class Appliance {
       senderLimit: (channel, account, from) => senderLimiter.take(channel, account, from),
       contacts,
       orchestrator: this.orchestrator,
+      campaigns: this.router.campaigns,
+      campaignsConfig: cfg.campaigns,
       accounts: cfg.accounts,
       scheduling: { defaultValiditySeconds: cfg.router.defaultValiditySeconds, retentionSeconds: cfg.router.retentionSeconds },
     });
