@@ -9,7 +9,8 @@
  *   {p}early:{upstream}       string  receipts held early lately (exists while any may be held)
  *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end
  *                                     of one message, "X|gid" of a validity group, "w|id" webhook
- *                                     retry of whq:{id}'s head, "c|ref" start of a scheduled campaign
+ *                                     retry of whq:{id}'s head, "o|chain|token" an orchestration chain's timer,
+ *                                     "c|ref" start of a scheduled campaign
  *   {p}xg:{gid}               hash    validity group of one admission batch: n messages in it, i their ids
  *   {p}ev                     stream  event rows for ClickHouse (field e: TabSeparated rows, one per line; clickhouse/rows.ts)
  *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver"
@@ -33,6 +34,10 @@
  *   {p}ct:{account}:{id}      hash    a contact: j its JSON (core/contact.ts), x its index entries, one per line
  *   {p}cti:{account}          hash    the account's contact index: "phone:<digits>" or "<channel>:<id>" → contact id
  *   {p}ctl:{account}          zset    the account's contact ids by creation time (ms), for paging
+ *   {p}oc:{id}                hash    an orchestration chain (lua/orch_common.lua lists its fields)
+ *   {p}orn                    stream  orchestration notices: k=f a chain's message is final (c chain, n attempt,
+ *                                     i message, s status, e error, p billed micros), k=t a chain's timer is
+ *                                     due (c chain, t token); group "orch" (router/orchestrator.ts)
  *   {p}cp:{ref}               hash    a campaign (ref = account:campaignId): j definition, st status, counts
  *                                     (n, cur, sent, fin, f_<status>, fail, skip, rej, lsd, cnl) and token bucket
  *   {p}cpr:{ref}              hash    its recipients: index → recipient JSON
@@ -109,6 +114,12 @@ export class Keys {
   contactList(account: string): string {
     return `${this.prefix}ctl:${account}`;
   }
+  orchestration(id: string): string {
+    return `${this.prefix}oc:${id}`;
+  }
+  orchestrationNotices(): string {
+    return `${this.prefix}orn`;
+  }
   campaign(ref: string): string {
     return `${this.prefix}cp:${ref}`;
   }
@@ -141,3 +152,4 @@ export class Keys {
 export const GROUP_DISPATCH = 'dispatch';
 export const GROUP_DELIVER = 'deliver';
 export const GROUP_WEBHOOK = 'webhook';
+export const GROUP_ORCH = 'orch';
