@@ -196,6 +196,7 @@ export class CampaignEngine {
   private readonly work = new Set<Promise<void>>();
   private readonly definitions = new Map<string, CampaignDefinition>();
   private readonly accounts: ReadonlyMap<string, AccountConfig>;
+  private lastPollWarning = 0;
 
   constructor(readonly deps: CampaignEngineDeps) {
     this.now = deps.now ?? Date.now;
@@ -300,7 +301,11 @@ export class CampaignEngine {
           }
         }
       } catch (err) {
-        this.deps.log.warn({ err }, 'campaign poll failed');
+        // Redis down: one line per 5 s, not one per poll.
+        if (Date.now() - this.lastPollWarning >= 5000) {
+          this.lastPollWarning = Date.now();
+          this.deps.log.warn({ err }, 'campaign poll failed');
+        }
       }
       await sleep(o.pollMs, this.abort.signal);
     }
