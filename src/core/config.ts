@@ -53,6 +53,30 @@ const rateCard = z.strictObject({
   rates: z.array(z.strictObject({ channel: z.enum(CHANNELS), prefix: z.string().regex(/^[0-9]*$/, 'digits only'), price: z.number().min(0) })).min(1),
 });
 
+/**
+ * The SMSBAT compatible API of one account (http-bridge/smsbat, seed 004_c2de673666e3c7d4.txt): the
+ * keys its X-Authorization-Key header may carry, and each `fromName` the account sends as, with the
+ * account's sender on each cascade channel (a `from` of channels.<channel>.senders; SMS: a sender id).
+ */
+const smsbat = z.strictObject({
+  /** X-Authorization-Key values (the SMSBAT API key). X-Viber-Auth-Token / X-Tg-Bot-Key authenticate as the account's Viber / Telegram bot token. */
+  apiKeys: z.array(z.string().min(16, 'an API key has at least 16 characters')).default([]),
+  senders: z
+    .array(
+      z.strictObject({
+        fromName: z.string().min(1).max(64),
+        telegram: z.string().min(1).max(128).optional(),
+        viber: z.string().min(1).max(128).optional(),
+        /** The "Viber Business" step: another Viber bot of the account (the brand's business account). */
+        viberBusiness: z.string().min(1).max(128).optional(),
+        rcs: z.string().min(1).max(128).optional(),
+        /** SMS sender id: a number or at most 11 letters and digits; default fromName when it is one. */
+        sms: z.string().regex(/^(\+?[0-9]{1,15}|[A-Za-z0-9 ._-]{1,11})$/, 'a number, or at most 11 letters and digits').optional(),
+      }),
+    )
+    .default([]),
+});
+
 const account = z.strictObject({
   id,
   name: z.string().optional(),
@@ -78,6 +102,8 @@ const account = z.strictObject({
   rateCardId: id.optional(),
   /** Rate cards a request may name in billing.rateCardId (the default one is always allowed). */
   rateCards: z.array(id).default([]),
+  /** The SMSBAT compatible API (README "SMSBAT"): its keys and sender names. */
+  smsbat: smsbat.optional(),
 });
 
 const upstream = z.strictObject({
@@ -594,6 +620,18 @@ function crossCheck(cfg: Config): void {
   dup(systemIds, (x) => x.s, (i) => systemIds[i]?.at ?? '?');
   const keys = cfg.accounts.flatMap((a, i) => a.apiKeys.map((k, j) => ({ k, at: `accounts[${i}].apiKeys[${j}]` })));
   dup(keys, (x) => x.k, (i) => keys[i]?.at ?? '?');
+  const smsbatKeys = cfg.accounts.flatMap((a, i) => (a.smsbat?.apiKeys ?? []).map((k, j) => ({ k, at: `accounts[${i}].smsbat.apiKeys[${j}]` })));
+  dup(smsbatKeys, (x) => x.k, (i) => smsbatKeys[i]?.at ?? '?');
+  cfg.accounts.forEach((a, i) => {
+    dup(a.smsbat?.senders ?? [], (x) => x.fromName, (j) => `accounts[${i}].smsbat.senders[${j}].fromName`);
+    a.smsbat?.senders.forEach((s, j) => {
+      for (const [field, channel] of [['telegram', 'telegram'], ['viber', 'viber'], ['viberBusiness', 'viber'], ['rcs', 'rcs']] as const) {
+        const from = s[field];
+        const senders = (cfg.channels[channel]?.senders ?? []) as readonly { account: string; from: string }[];
+        if (from !== undefined && !senders.some((x) => x.account === a.id && x.from === from)) problems.push(`  accounts[${i}].smsbat.senders[${j}].${field}: "${from}" is not a channels.${channel}.senders[].from of this account`);
+      }
+    });
+  });
   const numbers = cfg.accounts.flatMap((a, i) => a.numbers.map((n, j) => ({ n, at: `accounts[${i}].numbers[${j}]` })));
   dup(numbers, (x) => x.n, (i) => numbers[i]?.at ?? '?');
   dup(cfg.contacts, (c) => `${c.account}/${c.id}`, (i) => `contacts[${i}].id`);

@@ -5,5 +5,8 @@
  * without a format, or with one not listed, is posted in Catalyst v2's own shape.
  */
 import type { WebhookFormat } from '../router/webhook-events.js';
+import { SMSBAT_FORMAT, smsbatWebhook } from './smsbat/webhook.js';
 
-export const WEBHOOK_FORMATS: ReadonlyMap<string, WebhookFormat> = new Map<string, WebhookFormat>([]);
+export const WEBHOOK_FORMATS: ReadonlyMap<string, WebhookFormat> = new Map<string, WebhookFormat>([
+  [SMSBAT_FORMAT, smsbatWebhook],
+]);
