@@ -60,6 +60,9 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?
 export function parseScheduled(s: string): number | undefined {
   const m = ISO.exec(s);
   if (!m) return undefined;
+  // Date.parse rolls 30 February over into March: the fields must name a real date and time.
+  const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  if (new Date(Date.UTC(y, mo - 1, d)).getUTCDate() !== d || mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 59) return undefined;
   const frac = m[7] !== undefined ? `.${m[7].slice(0, 3).padEnd(3, '0')}` : '';
   let zone = m[8] ?? 'Z';
   if (zone !== 'Z' && !zone.includes(':')) zone = `${zone.slice(0, 3)}:${zone.slice(3)}`;
