@@ -3,11 +3,16 @@
  * and its clients may parse it as one (a .NET Guid, a uuid column). A Catalyst id (core/ids.ts) is
  * 128 bits in Crockford base32; the same 128 bits in hex, grouped 8-4-4-4-12, is a UUID. The two
  * forms convert both ways with nothing stored, so the id a client holds finds the message again.
+ * A cascade's id is the orchestration engine's `ORCH-<id>`: its UUID is that of the id after the prefix.
  */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-/** A 26-character Catalyst id as a UUID, or undefined when it is not one. */
+/** The prefix of the orchestration engine's chain ids (router/orchestrator.ts). */
+export const CHAIN_PREFIX = 'ORCH-';
+
+/** A 26-character Catalyst id (or a chain id) as a UUID, or undefined when it is not one. */
 export function idToUuid(id: string): string | undefined {
+  if (id.startsWith(CHAIN_PREFIX)) id = id.slice(CHAIN_PREFIX.length);
   if (!/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/.test(id)) return undefined;
   let n = 0n;
   for (const c of id) n = n * 32n + BigInt(ALPHABET.indexOf(c));

@@ -3,10 +3,12 @@
  * Status" page it does not include, so this shape is Catalyst's inference (docs/compat.md), built
  * from the document's own names: `messageId` (the UUID the send answered with: the cascade's) and
  * `trackinId` (the client's id, the document's spelling), plus what happened on which step:
- *   { "messageId", "trackinId", "attemptId", "channel": "telegram|viber|viber_business|rcs|sms",
+ *   { "messageId", "trackinId", "attemptId", "channel": "telegram|viber|rcs|sms",
  *     "status": "delivered|read|failed|expired|rejected|cancelled", "timestamp",
  *     "error": { "code", "message" } }   (failures only)
  * One post per step's outcome, so a client sees the cascade move on; `delivered` (or `read`) ends it.
+ * `channel` is Catalyst's: the Viber Business step is `viber` too (a plan's references are the
+ * same on every step).
  * Messages users send back (MO) are not posted in this shape.
  */
 import type { WebhookFormat } from '../../router/webhook-events.js';
@@ -17,8 +19,6 @@ export const SMSBAT_FORMAT = 'smsbat';
 /** The client's references every attempt of a cascade carries (Message.clientRef). */
 export interface SmsbatRef {
   readonly trackinId: string;
-  /** The cascade step (cascade.ts StepName). */
-  readonly step: string;
 }
 
 const uuidOf = (id: string): string => idToUuid(id) ?? id;
@@ -30,7 +30,7 @@ export const smsbatWebhook: WebhookFormat = (messageId, rec, catalyst) => {
     messageId: uuidOf(chain),
     trackinId: rec.ref?.['trackinId'] ?? null,
     attemptId: uuidOf(messageId),
-    channel: rec.ref?.['step'] ?? catalyst.channel,
+    channel: catalyst.channel,
   };
   switch (catalyst.eventType) {
     case 'read':

@@ -275,18 +275,18 @@ describe('message ids as UUIDs', () => {
 });
 
 describe('webhook: the cascade’s messageId and the client’s trackinId on every step’s outcome', () => {
-  const chain = newMessageId();
+  const chain = `ORCH-${newMessageId()}`;
   const attempt = newMessageId();
-  const rec = (over: Partial<WebhookRecord>): WebhookRecord => ({ d: `${attempt}:final`, k: 'final', a: 'acme', u: 'http://x', t: NOW, ch: 'viber', oid: chain, fmt: 'smsbat', ref: { trackinId: 'tx-001', step: 'viber_business' }, ...over });
+  const rec = (over: Partial<WebhookRecord>): WebhookRecord => ({ d: `${attempt}:final`, k: 'final', a: 'acme', u: 'http://x', t: NOW, ch: 'viber', oid: chain, fmt: 'smsbat', ref: { trackinId: 'tx-001' }, ...over });
   const post = (r: WebhookRecord): unknown => smsbatWebhook(attempt, r, webhookBody(attempt, r))?.body;
 
   it('delivered', () => {
-    expect(post(rec({ st: 'delivered', dlr: 'DELIVRD' }))).toEqual({ messageId: idToUuid(chain), trackinId: 'tx-001', attemptId: idToUuid(attempt), channel: 'viber_business', status: 'delivered', timestamp: new Date(NOW).toISOString() });
+    expect(post(rec({ st: 'delivered', dlr: 'DELIVRD' }))).toEqual({ messageId: idToUuid(chain), trackinId: 'tx-001', attemptId: idToUuid(attempt), channel: 'viber', status: 'delivered', timestamp: new Date(NOW).toISOString() });
   });
 
   it('failed with a receipt, and failed without one', () => {
     expect(post(rec({ st: 'failed', err: 'DLR_UNDELIV', dlr: 'UNDELIV', dle: '001' }))).toMatchObject({ status: 'failed', error: { code: 'UNDELIV' } });
-    expect(post(rec({ st: 'failed', err: 'INVALID_DESTINATION|viber:6' }))).toMatchObject({ status: 'failed', channel: 'viber_business', error: { code: 'INVALID_DESTINATION' } });
+    expect(post(rec({ st: 'failed', err: 'INVALID_DESTINATION|viber:6' }))).toMatchObject({ status: 'failed', channel: 'viber', error: { code: 'INVALID_DESTINATION' } });
     expect(post(rec({ st: 'expired', err: 'VALIDITY_EXPIRED' }))).toMatchObject({ status: 'expired', error: { code: 'TIMEOUT' } });
   });
 
