@@ -105,6 +105,12 @@ const account = z.strictObject({
   rateCards: z.array(id).default([]),
   /** The SMSBAT compatible API (README "SMSBAT"): its keys and sender names. */
   smsbat: smsbat.optional(),
+  /** The order in which a campaign recipient with `channel: "auto"` is tried (core/campaign.ts autoChannel). */
+  channelPreference: z
+    .array(z.enum(['sms', 'whatsapp', 'telegram', 'viber', 'messenger', 'instagram', 'rcs']))
+    .min(1)
+    .refine((l) => new Set(l).size === l.length, 'each channel at most once')
+    .default(['whatsapp', 'sms']),
 });
 
 const upstream = z.strictObject({
@@ -321,6 +327,18 @@ const xmpp = z.strictObject({
     .default([]),
 });
 
+/** Multi-channel orchestration (router/orchestrator.ts): the defaults a request does not set. */
+const orchestration = z.strictObject({
+  /** How long an attempt waits for its delivery receipt before the chain abandons it and fails over. */
+  receiptWindowSeconds: z.number().min(0.1).max(7 * 24 * 3600).default(120),
+  /** First wait of a retry on the same channel (doubling each time: 5 s, 10 s, 20 s, the seed's best practice 2). */
+  backoffBaseMs: z.number().int().min(0).default(5000),
+  /** Wait before the next channel when a request sets no failover.retryDelay. */
+  retryDelayMs: z.number().int().min(0).default(5000),
+  /** Retries of the same channel on a retryable error when a request sets no failover.maxRetries. */
+  maxRetries: z.number().int().min(0).max(10).default(3),
+});
+
 const webhooks = z.strictObject({
   /** Allow webhook URLs on private, loopback and link-local addresses (SSRF guard off). Sandbox mode allows loopback. */
   allowPrivateTargets: z.boolean().default(false),
@@ -333,6 +351,32 @@ const webhooks = z.strictObject({
   backoffCapSeconds: z.number().int().positive().default(3600),
   timeoutMs: z.number().int().positive().default(5000),
   concurrency: z.number().int().min(1).max(10_000).default(50),
+});
+
+/** Bulk campaigns (router/campaigns.ts). */
+const campaigns = z.strictObject({
+  /** Recipients one claim hands a process at once (one admission round trip). */
+  claimBatch: z.number().int().min(1).max(10_000).default(500),
+  /** Claims of one campaign a process works on at once. */
+  concurrency: z.number().int().min(1).max(64).default(4),
+  /** A claim not settled within this is handed to another process (its holder is presumed dead). */
+  leaseMs: z.number().int().min(1000).default(30_000),
+  /** How often an idle process looks for campaigns to work on. */
+  pollMs: z.number().int().min(5).max(10_000).default(100),
+  /** The default local window of timeZoneOptimization, "HH:MM" (end exclusive). */
+  windowStart: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'HH:MM').default('09:00'),
+  windowEnd: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'HH:MM').default('20:00'),
+  /** Per-recipient errors kept per campaign (the rest are counted only). */
+  keepErrors: z.number().int().min(0).max(1_000_000).default(10_000),
+  /** Bytes one campaign upload may have (its body is streamed, never held whole: http.maxBodyBytes does not apply). */
+  maxUploadBytes: z.number().int().min(1024).default(1024 * 1024 * 1024),
+  /** Recipients one upload may hold; past it the upload is refused (413). */
+  maxRecipients: z.number().int().min(1).default(5_000_000),
+  /**
+   * The public base URL tracked links point at (`<publicBaseUrl>/t/<code>`); unset → the HTTP
+   * listener's own address.
+   */
+  publicBaseUrl: z.string().url().optional(),
 });
 
 /**
@@ -424,6 +468,7 @@ const schema = z.strictObject({
     })
     .default({}),
   webhooks: webhooks.default({}),
+  campaigns: campaigns.default({}),
   /** Platform-wide limits across every account and process; unset ones follow the seed's table. */
   platformRateLimits: rateLimits.default({}),
   rateCards: z.array(rateCard).default([]),
@@ -435,6 +480,7 @@ const schema = z.strictObject({
   channels,
   channelSims,
   xmpp: xmpp.default({}),
+  orchestration: orchestration.default({}),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -445,8 +491,10 @@ export type SimConfig = Config['sim'];
 export type SmppServerConfig = Config['smpp'];
 export type RouterConfig = Config['router'];
 export type WebhookConfig = Config['webhooks'];
+export type CampaignsConfig = Config['campaigns'];
 export type RateCardConfig = Config['rateCards'][number];
 export type XmppConfig = Config['xmpp'];
+export type OrchestrationConfig = Config['orchestration'];
 export type ChannelsConfig = Config['channels'];
 export type ChannelSimsConfig = Config['channelSims'];
 export type BreakerConfig = z.infer<typeof breaker>;

@@ -8,6 +8,8 @@ import { getMessage, getMessageDocs } from './catalyst-v2/messages.js';
 import { eventsRoutes, type EventsDeps } from './catalyst-v2/events.js';
 import { archiveDocs, presenceDocs, sendMuc, sendMucDocs, sendPresence, sendXmpp, sendXmppDocs, xmppArchive, type XmppDeps } from './catalyst-v2/xmpp.js';
 import { channelRoutes, type ChannelRouteDeps } from './catalyst-v2/channel-routes.js';
+import { orchestrate, orchestrateDocs, orchestrationStatus, orchestrationStatusDocs, type OrchestrateDeps } from './catalyst-v2/orchestrate.js';
+import { campaignRoutes, type CampaignDeps } from './catalyst-v2/campaigns.js';
 import { contactDocs, createContact, deleteContact, getContact, listContacts, patchContact, type ContactDeps } from './catalyst-v2/contacts.js';
 import { smsbatRoutes, type SmsbatDeps } from './smsbat/routes.js';
 import type { AccountConfig } from '../core/config.js';
@@ -17,7 +19,7 @@ import { openApiRoute } from './openapi.js';
 /** The version of the HTTP API the OpenAPI document states (Catalyst v2). */
 export const API_VERSION = '2.0.0';
 
-export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps, SmsbatDeps {
+export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps, OrchestrateDeps, CampaignDeps, SmsbatDeps {
   readonly registry: Registry;
   readonly health: () => Promise<{ ok: boolean; instance: string; pid: number; checks: Record<string, unknown> }>;
 }
@@ -64,11 +66,14 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     { method: 'POST', pattern: '/api/v2/messages/xmpp/muc', auth: true, docs: sendMucDocs, handle: authed((req, account) => sendMuc(req, account, deps)) },
     { method: 'POST', pattern: '/api/v2/messages/xmpp/presence', auth: true, docs: presenceDocs, handle: authed((req, account) => sendPresence(req, account, deps)) },
     { method: 'GET', pattern: '/api/v2/messages/xmpp/archive', auth: true, docs: archiveDocs, handle: authed((req, account) => xmppArchive(req, account, deps)) },
+    { method: 'POST', pattern: '/api/v2/messages/orchestrate', auth: true, docs: orchestrateDocs, handle: authed((req, account) => orchestrate(req, account, deps)) },
+    { method: 'GET', pattern: '/api/v2/messages/orchestrate/{orchestrationId}', auth: true, docs: orchestrationStatusDocs, handle: authed((req, account) => orchestrationStatus(req, account, deps)) },
     { method: 'POST', pattern: '/api/v2/contacts', auth: true, docs: contactDocs.create, handle: authed((req, account) => createContact(req, account, deps)) },
     { method: 'GET', pattern: '/api/v2/contacts', auth: true, docs: contactDocs.list, handle: authed((req, account) => listContacts(req, account, deps)) },
     { method: 'GET', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.get, handle: authed((req, account) => getContact(req, account, deps)) },
     { method: 'PATCH', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.patch, handle: authed((req, account) => patchContact(req, account, deps)) },
     { method: 'DELETE', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.delete, handle: authed((req, account) => deleteContact(req, account, deps)) },
+    ...campaignRoutes(deps, authed),
     ...smsbatRoutes(deps),
     {
       method: 'GET',
