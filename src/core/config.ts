@@ -321,6 +321,18 @@ const xmpp = z.strictObject({
     .default([]),
 });
 
+/** Multi-channel orchestration (router/orchestrator.ts): the defaults a request does not set. */
+const orchestration = z.strictObject({
+  /** How long an attempt waits for its delivery receipt before the chain abandons it and fails over. */
+  receiptWindowSeconds: z.number().min(0.1).max(7 * 24 * 3600).default(120),
+  /** First wait of a retry on the same channel (doubling each time: 5 s, 10 s, 20 s, the seed's best practice 2). */
+  backoffBaseMs: z.number().int().min(0).default(5000),
+  /** Wait before the next channel when a request sets no failover.retryDelay. */
+  retryDelayMs: z.number().int().min(0).default(5000),
+  /** Retries of the same channel on a retryable error when a request sets no failover.maxRetries. */
+  maxRetries: z.number().int().min(0).max(10).default(3),
+});
+
 const webhooks = z.strictObject({
   /** Allow webhook URLs on private, loopback and link-local addresses (SSRF guard off). Sandbox mode allows loopback. */
   allowPrivateTargets: z.boolean().default(false),
@@ -435,6 +447,7 @@ const schema = z.strictObject({
   channels,
   channelSims,
   xmpp: xmpp.default({}),
+  orchestration: orchestration.default({}),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -447,6 +460,7 @@ export type RouterConfig = Config['router'];
 export type WebhookConfig = Config['webhooks'];
 export type RateCardConfig = Config['rateCards'][number];
 export type XmppConfig = Config['xmpp'];
+export type OrchestrationConfig = Config['orchestration'];
 export type ChannelsConfig = Config['channels'];
 export type ChannelSimsConfig = Config['channelSims'];
 export type BreakerConfig = z.infer<typeof breaker>;
