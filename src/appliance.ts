@@ -197,6 +197,7 @@ export class Appliance {
       senderLimit: (channel, account, from) => senderLimiter.take(channel, account, from),
       contacts,
       accounts: cfg.accounts,
+      cascadeEngine: this.orchestrator,
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);
