@@ -479,6 +479,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** The demo account sandbox mode creates when no CATALYST_CONFIG is given. */
 function sandboxDefaults(): Record<string, unknown> {
   const key = `sk_sandbox_${randomBytes(12).toString('hex')}`;
+  // The SMSBAT examples' sender names, each cascading over the sandbox's own bots and agent.
+  const smsbatSenders = ['YourBrand', 'YourStore', 'YourBank', 'YourApp'].map((fromName) => ({ fromName, telegram: '/bot_token', viber: 'bot_account_id', rcs: 'rcs_bot_id' }));
   return {
     sandbox: true,
     accounts: [
@@ -491,6 +493,7 @@ function sandboxDefaults(): Record<string, unknown> {
         currency: 'USD',
         tps: 1000,
         numbers: ['15550000000'],
+        smsbat: { apiKeys: [`sk_smsbat_${randomBytes(12).toString('hex')}`], senders: smsbatSenders },
       },
     ],
     upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: 2776, systemId: 'catalyst', password: 'sandbox', binds: 2, window: 100 }],
