@@ -11,6 +11,7 @@ import type { AccountConfig, ChannelsConfig } from '../../core/config.js';
 import type { OrchestrationPlan, Orchestrator } from '../../router/orchestrator.js';
 import type { Route } from '../app.js';
 import { json, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
+import { withTimeout } from '../catalyst-v2/sms.js';
 import { SmsbatAuth } from './auth.js';
 import { cascadePlan, cascadeSteps, type CascadePath, type HeaderBots } from './cascade.js';
 import { SMSBAT_ERRORS, smsbatError, type SmsbatError } from './errors.js';
@@ -22,6 +23,8 @@ export interface SmsbatDeps {
   readonly channelsConfig?: ChannelsConfig;
   /** The orchestration engine (router/orchestrator.ts); absent: sends answer 500. */
   readonly cascadeEngine?: Pick<Orchestrator, 'begin'>;
+  /** Past this the client hears 500 (http.requestTimeoutMs). */
+  readonly requestTimeoutMs: number;
 }
 
 /** One message's cascade started (the chain's id), or why not. */
@@ -68,7 +71,7 @@ function docs(path: CascadePath): RouteDocs {
       200: { description: 'One entry per message, in the request’s order', schema: AnswerSchema },
       400: { description: '`INVALID_PHONE`, `INVALID_PARAMETER`, `INVALID_REQUEST`, `INVALID_SENDER`, `UNSUPPORTED_MESSAGE_TYPE` (flashcall); nothing was sent', schema: SmsbatErrorSchema },
       401: { description: '`UNAUTHORIZED`: no auth header, or one that names no account (or not the same one)', schema: SmsbatErrorSchema },
-      500: { description: '`SERVER_ERROR`: the message store is unavailable; nothing was sent; retry after `Retry-After`', schema: SmsbatErrorSchema },
+      500: { description: '`SERVER_ERROR`: the message store is unavailable (nothing was sent), or it did not answer within http.requestTimeoutMs (some messages may have started); retry after `Retry-After`', schema: SmsbatErrorSchema },
     },
   };
 }
@@ -108,7 +111,8 @@ export async function sendCascade(req: HttpRequest, path: CascadePath, auth: Sms
   const engine = deps.cascadeEngine;
   if (!engine) return smsbatError({ code: 'SERVER_ERROR', message: 'The cascade engine is not running on this gateway' }, 60);
   // One Redis script per chain; ioredis pipelines the concurrent calls.
-  const started = await Promise.all(plans.map((p) => begin(engine, p.plan)));
+  const started = await withTimeout(Promise.all(plans.map((p) => begin(engine, p.plan))), deps.requestTimeoutMs);
+  if (started === 'timeout') return smsbatError({ code: 'SERVER_ERROR', message: 'The gateway did not answer in time; some messages may have been started' }, 1);
   const refused = started.filter((s): s is Extract<Started, { ok: false }> => !s.ok);
   // All refused: the request failed as a whole, with the first reason's status.
   const first = refused[0];
