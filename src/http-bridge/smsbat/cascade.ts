@@ -13,11 +13,13 @@
 import type { AccountConfig } from '../../core/config.js';
 import type { ChannelContent, InlineButton, RcsSuggestion, ViberButton } from '../../core/channel-content.js';
 import type { Channel } from '../../core/message.js';
+import type { OrchestrationPlan } from '../../router/orchestrator.js';
 import { telegramLimitProblems } from '../../connectors/telegram/bot-api.js';
 import { viberLimitProblems } from '../../connectors/viber/index.js';
 import { rcsLimitProblems } from '../../connectors/rcs/index.js';
 import type { SmsbatError } from './errors.js';
 import type { CascadeRequest } from './request.js';
+import { SMSBAT_FORMAT } from './webhook.js';
 
 /** The cascade's steps by SMSBAT's names, in its order. */
 export const STEP_NAMES = ['telegram', 'viber', 'viber_business', 'rcs', 'sms'] as const;
@@ -112,4 +114,23 @@ export function cascadeSteps(r: CascadeRequest, account: AccountConfig, path: Ca
   }
   if (steps.length === 0) return { ok: false, error: { code: 'INVALID_SENDER', message: `fromName "${r.fromName}" has no sender on the ${path === 'all' ? 'cascade' : 'Telegram or Viber'} channels`, field: 'fromName' } };
   return { ok: true, steps };
+}
+
+/**
+ * The orchestration plan of one message: its steps in order, to its phone (the engine finds the
+ * contact by it for Telegram and Viber), from `scheduledSent`, giving up at the end of `ttl`; its
+ * webhooks in SMSBAT's shape with the client's `trackinId`. Failover timings are the engine's
+ * defaults (config `orchestration.*`).
+ */
+export function cascadePlan(accountId: string, r: CascadeRequest, steps: readonly CascadeStep[]): OrchestrationPlan {
+  return {
+    accountId,
+    to: r.phone,
+    steps: steps.map((s) => ({ channel: s.channel, from: s.from, text: s.text, ...(s.content !== undefined ? { content: s.content } : {}) })),
+    ...(r.sendAt !== undefined ? { startAt: r.sendAt } : {}),
+    ...(r.giveUpAt !== undefined ? { deadline: r.giveUpAt } : {}),
+    webhookFormat: SMSBAT_FORMAT,
+    clientRef: { trackinId: r.trackinId },
+    ingress: 'http',
+  };
 }

@@ -8,36 +8,27 @@
  */
 import { z } from 'zod';
 import type { AccountConfig, ChannelsConfig } from '../../core/config.js';
-import type { AdmissionRefusal } from '../../router/admission.js';
+import type { OrchestrationPlan, Orchestrator } from '../../router/orchestrator.js';
 import type { Route } from '../app.js';
 import { json, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
+import { withTimeout } from '../catalyst-v2/sms.js';
 import { SmsbatAuth } from './auth.js';
-import { cascadeSteps, type CascadePath, type CascadeStep, type HeaderBots } from './cascade.js';
-import { SMSBAT_ERRORS, refusalError, smsbatError, type SmsbatError } from './errors.js';
+import { cascadePlan, cascadeSteps, type CascadePath, type HeaderBots } from './cascade.js';
+import { SMSBAT_ERRORS, smsbatError, type SmsbatError } from './errors.js';
 import { idToUuid } from './message-id.js';
-import { SmsbatRequestSchema, parseBatch, type CascadeRequest } from './request.js';
-
-/** One message's cascade, ready for the engine. */
-export interface CascadeOrder {
-  readonly account: AccountConfig;
-  readonly request: CascadeRequest;
-  readonly steps: readonly CascadeStep[];
-}
-
-/** A cascade started (its id: the orchestration's) or refused before anything was sent. */
-export type CascadeStart = { readonly ok: true; readonly id: string } | { readonly ok: false; readonly reason: AdmissionRefusal | 'timeout' };
-
-/** What this door needs of the orchestration engine (engine.ts adapts the router's). */
-export interface CascadeStarter {
-  start(orders: readonly CascadeOrder[]): Promise<readonly CascadeStart[]>;
-}
+import { SmsbatRequestSchema, parseBatch } from './request.js';
 
 export interface SmsbatDeps {
   readonly accounts: readonly AccountConfig[];
   readonly channelsConfig?: ChannelsConfig;
-  /** Absent until the orchestration engine runs in this process: sends answer 500. */
-  readonly cascades?: CascadeStarter;
+  /** The orchestration engine (router/orchestrator.ts); absent: sends answer 500. */
+  readonly cascadeEngine?: Pick<Orchestrator, 'begin'>;
+  /** Past this the client hears 500 (http.requestTimeoutMs). */
+  readonly requestTimeoutMs: number;
 }
+
+/** One message's cascade started (the chain's id), or why not. */
+type Started = { readonly ok: true; readonly id: string } | { readonly ok: false; readonly error: SmsbatError; readonly retryAfter?: number };
 
 export const PATHS: Readonly<Record<CascadePath, string>> = {
   all: '/api/CascadeMessage/send_message/async',
@@ -78,10 +69,9 @@ function docs(path: CascadePath): RouteDocs {
     ],
     responses: {
       200: { description: 'One entry per message, in the request’s order', schema: AnswerSchema },
-      400: { description: '`INVALID_PHONE`, `INVALID_PARAMETER`, `INVALID_REQUEST`, `INVALID_SENDER`, `UNSUPPORTED_MESSAGE_TYPE` (flashcall) or `INSUFFICIENT_BALANCE`; nothing was sent', schema: SmsbatErrorSchema },
+      400: { description: '`INVALID_PHONE`, `INVALID_PARAMETER`, `INVALID_REQUEST`, `INVALID_SENDER`, `UNSUPPORTED_MESSAGE_TYPE` (flashcall); nothing was sent', schema: SmsbatErrorSchema },
       401: { description: '`UNAUTHORIZED`: no auth header, or one that names no account (or not the same one)', schema: SmsbatErrorSchema },
-      429: { description: '`RATE_LIMIT_EXCEEDED`: retry after `Retry-After`', schema: SmsbatErrorSchema },
-      500: { description: '`SERVER_ERROR`: nothing was sent; retry after `Retry-After`', schema: SmsbatErrorSchema },
+      500: { description: '`SERVER_ERROR`: the message store is unavailable (nothing was sent), or it did not answer within http.requestTimeoutMs (some messages may have started); retry after `Retry-After`', schema: SmsbatErrorSchema },
     },
   };
 }
@@ -112,28 +102,42 @@ export async function sendCascade(req: HttpRequest, path: CascadePath, auth: Sms
   const batch = parseBatch(body.value, now);
   const total = Array.isArray(body.value) ? body.value.length : 0;
   if (!batch.ok) return smsbatError(at(batch.error, batch.index, total));
-  const orders: CascadeOrder[] = [];
+  const plans: { trackinId: string; plan: OrchestrationPlan }[] = [];
   for (const [index, r] of batch.value.entries()) {
     const steps = cascadeSteps(r, who.account, path, who.bots satisfies HeaderBots);
     if (!steps.ok) return smsbatError(at(steps.error, index, total));
-    orders.push({ account: who.account, request: r, steps: steps.steps });
+    plans.push({ trackinId: r.trackinId, plan: cascadePlan(who.account.id, r, steps.steps) });
   }
-  if (!deps.cascades) return smsbatError({ code: 'SERVER_ERROR', message: 'The cascade engine is not running on this gateway' }, 60);
-  const started = await deps.cascades.start(orders);
-  const refused = started.filter((s): s is Extract<CascadeStart, { ok: false }> => !s.ok);
-  // All refused: the request failed as a whole, with the first reason's status (429, 400, 500).
+  const engine = deps.cascadeEngine;
+  if (!engine) return smsbatError({ code: 'SERVER_ERROR', message: 'The cascade engine is not running on this gateway' }, 60);
+  // One Redis script per chain; ioredis pipelines the concurrent calls.
+  const started = await withTimeout(Promise.all(plans.map((p) => begin(engine, p.plan))), deps.requestTimeoutMs);
+  if (started === 'timeout') return smsbatError({ code: 'SERVER_ERROR', message: 'The gateway did not answer in time; some messages may have been started' }, 1);
+  const refused = started.filter((s): s is Extract<Started, { ok: false }> => !s.ok);
+  // All refused: the request failed as a whole, with the first reason's status.
   const first = refused[0];
-  if (first && refused.length === started.length) {
-    const e = refusalError(first.reason);
-    return smsbatError(e.error, e.retryAfter);
-  }
+  if (first && refused.length === started.length) return smsbatError(first.error, first.retryAfter);
   return json(
     200,
     started.map((s, i) => {
-      const trackinId = orders[i]?.request.trackinId ?? '';
-      return s.ok ? { messageId: idToUuid(s.id) ?? s.id, trackinId } : { messageId: null, trackinId, error: refusalError(s.reason).error };
+      const trackinId = plans[i]?.trackinId ?? '';
+      return s.ok ? { messageId: idToUuid(s.id) ?? s.id, trackinId } : { messageId: null, trackinId, error: s.error };
     }),
   );
+}
+
+/** The engine's fields, as this API names them. */
+const PLAN_FIELD: Readonly<Record<string, string>> = { to: 'toPhone', deadline: 'ttl', startAt: 'scheduledSent', steps: 'fromName' };
+
+async function begin(engine: Pick<Orchestrator, 'begin'>, plan: OrchestrationPlan): Promise<Started> {
+  try {
+    const r = await engine.begin(plan);
+    if (r.kind === 'started') return { ok: true, id: r.id };
+    if (r.kind === 'invalid') return { ok: false, error: { code: 'INVALID_PARAMETER', message: r.message, field: PLAN_FIELD[r.field] ?? r.field } };
+    return { ok: false, error: { code: 'SERVER_ERROR', message: 'The message was already started' } };
+  } catch {
+    return { ok: false, error: { code: 'SERVER_ERROR', message: 'The message store is unavailable; nothing was sent' }, retryAfter: 1 };
+  }
 }
 
 export function smsbatRoutes(deps: SmsbatDeps): Route[] {

@@ -9,9 +9,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../../src/appliance.js';
 import type { SmscSimulator } from '../../../src/sim/index.js';
+import { uuidToId } from '../../../src/http-bridge/smsbat/message-id.js';
+import type { OrchestrationStatus } from '../../../src/router/orchestrator.js';
 import { E2E_ACCOUNT, dropDatabase, e2eConfig, startAppliance, startSim } from '../../helpers/appliance.js';
 import { CREDS, RBM } from '../../helpers/channels.js';
-import { Receiver } from '../webhooks/receiver.js';
+import { until } from '../../helpers/env.js';
+import { Receiver, type Hook } from '../webhooks/receiver.js';
 
 const KEY = 'smsbat-key-acme-0123456789';
 const SECRET = 'whsec_smsbat_0123456789';
@@ -33,6 +36,8 @@ beforeAll(async () => {
   const raw = await e2eConfig(s.port, {
     webhooks: { allowLoopback: true, backoffBaseSeconds: 0.2 },
     router: { claimIdleMs: 10_000 },
+    // Fast failover for the tests; a long backoff so that a retryable error outlives a short ttl.
+    orchestration: { retryDelayMs: 50, backoffBaseMs: 3000, receiptWindowSeconds: 5, maxRetries: 1 },
     channelSims: { enabled: true, deliveredDelayMs: 30, readDelayMs: 30, readShare: 0 },
     channels: {
       answerWaitMs: 0,
@@ -55,11 +60,21 @@ beforeAll(async () => {
   });
   const accounts = raw['accounts'] as Record<string, unknown>[];
   const brands = ['YourBrand', 'YourStore', 'YourBank', 'YourApp'].map((fromName) => ({ fromName, telegram: '/bank_bot', viber: 'bank_viber', viberBusiness: 'bank_business', rcs: 'bank_rcs' }));
-  accounts[0] = { ...accounts[0], webhookSecret: SECRET, webhookUrl: rx.url('/smsbat'), smsbat: { apiKeys: [KEY], senders: [...brands, { fromName: 'SmsOnly' }] } };
+  accounts[0] = { ...accounts[0], webhookSecret: SECRET, webhookUrl: rx.url('/smsbat'), smsbat: { apiKeys: [KEY], senders: [...brands, { fromName: 'SmsOnly' }, { fromName: 'RcsThenSms', rcs: 'bank_rcs', sms: 'BANK' }] } };
   const started = await startAppliance(raw);
   app = started.app;
   database = started.config.clickhouse.database;
   base = `http://127.0.0.1:${started.httpPort}`;
+  // The people Telegram and Viber reach: contacts with those platforms' ids (Catalyst v2 contacts API).
+  for (const c of [
+    // Every messenger step fails: Telegram refuses (blocked), Viber's callback says failed (both bots), RBM: not RCS-capable.
+    { id: 'all-fail', phone: '+380501119991', channels: { telegram: '5550009991', viber: 'vb-user-9992' } },
+    { id: 'tg-ok', phone: '+380501110001', channels: { telegram: '5550000001', viber: 'vb-user-0001' } },
+    { id: 'viber-only', phone: '+380501110002', channels: { viber: 'vb-user-0002' } },
+  ]) {
+    const r = await fetch(`${base}/api/v2/contacts`, { method: 'POST', headers: { authorization: `Bearer ${E2E_ACCOUNT.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(c) });
+    if (r.status !== 201) throw new Error(`contact ${c.id}: ${r.status}`);
+  }
 });
 
 afterAll(async () => {
@@ -155,5 +170,165 @@ describe('the documented errors', () => {
     expect(await wrongType.json()).toEqual({ error: { code: 'INVALID_REQUEST', message: 'Content-Type must be application/json' } });
     await new Promise((r) => setTimeout(r, 200));
     expect(smsc.stats().submits).toBe(before);
+  });
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The cascade behind an answered messageId, once it ended. */
+function ended(messageId: string, timeoutMs = 20_000): Promise<OrchestrationStatus> {
+  const engine = app.orchestrator;
+  if (!engine) throw new Error('no orchestration engine');
+  const chain = `ORCH-${uuidToId(messageId) ?? ''}`;
+  return until(
+    `cascade ${messageId} to end`,
+    async () => {
+      const s = await engine.get(E2E_ACCOUNT.id, chain);
+      return s && (s.status === 'delivered' || s.status === 'failed' || s.status === 'expired') ? s : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** The SMSBAT-shaped webhooks of one trackinId. */
+const hooksOf = (trackinId: string): Hook[] => rx.accepted().filter((h) => h.json['trackinId'] === trackinId);
+
+function answered(r: { status: number; json: unknown }, trackinIds: readonly string[]): string[] {
+  expect(r.status).toBe(200);
+  const list = r.json as { messageId: string; trackinId: string }[];
+  expect(list.map((x) => x.trackinId)).toEqual(trackinIds);
+  for (const x of list) {
+    expect(Object.keys(x).sort()).toEqual(['messageId', 'trackinId']);
+    expect(x.messageId).toMatch(UUID);
+  }
+  return list.map((x) => x.messageId);
+}
+
+describe('cascades through the orchestration engine', () => {
+  it('the Bulk Messages example as is: three cascades, answered in order; no contact, so RCS delivers, and its receipt comes back in SMSBAT’s shape', async () => {
+    const rbm = app.channelSims?.rcs;
+    if (!rbm) throw new Error('no RBM simulator');
+    const before = rbm.requests.length;
+    const ids = answered(await post(SEND, DOC.bulk), ['bulk-001', 'bulk-002', 'bulk-003']);
+    expect(new Set(ids).size).toBe(3);
+    for (const [i, id] of ids.entries()) {
+      const s = await ended(id);
+      expect(s.status).toBe('delivered');
+      expect(s.finalChannel).toBe('rcs');
+      // Telegram and the two Viber steps had nobody to reach: skipped with the reason.
+      expect(s.attempts.map((a) => [a.channel, a.outcome])).toEqual([
+        ['telegram', 'skipped'],
+        ['viber', 'skipped'],
+        ['viber', 'skipped'],
+        ['rcs', 'delivered'],
+      ]);
+      const hook = await until('SMSBAT webhook', () => hooksOf(`bulk-00${i + 1}`).find((h) => h.json['status'] === 'delivered'));
+      expect(hook.verified).toBe(true);
+      expect(hook.json).toEqual({ messageId: id, trackinId: `bulk-00${i + 1}`, attemptId: expect.stringMatching(UUID) as string, channel: 'rcs', status: 'delivered', timestamp: expect.any(String) as string });
+    }
+    // RBM addresses the phone itself (the + percent-encoded in the path).
+    const sent = rbm.requests.slice(before).filter((r) => r.url.includes('/agentMessages'));
+    expect(sent.map((r) => decodeURIComponent(r.url.split('/')[3] ?? '')).sort()).toEqual(['+380111111111', '+380222222222', '+380333333333']);
+    expect((sent.find((r) => r.url.includes('380222222222'))?.json as Record<string, unknown> | undefined)?.['contentMessage']).toEqual({ text: 'Message 2' });
+  });
+
+  it('each failing step falls to the next: Telegram refused, Viber and Viber Business failed by callback, RCS not capable, SMS delivers; a webhook for every step', async () => {
+    const sms = smsc.stats().submits;
+    const [id] = answered(await post(SEND, [{ id: 'order-9991', fromName: 'YourBank', toPhone: '+380501119991', messageType: 'transaction', text: 'Your order #9991 has been confirmed', ttl: 3600 }]), ['order-9991']);
+    const s = await ended(id!);
+    expect(s.status).toBe('delivered');
+    expect(s.finalChannel).toBe('sms');
+    expect(s.attempts.map((a) => [a.channel, a.outcome])).toEqual([
+      ['telegram', 'failed'],
+      ['viber', 'failed'],
+      ['viber', 'failed'],
+      ['rcs', 'failed'],
+      ['sms', 'delivered'],
+    ]);
+    expect(smsc.stats().submits).toBe(sms + 1);
+    const hooks = await until('five webhooks', () => {
+      const h = hooksOf('order-9991');
+      return h.length >= 5 ? h : undefined;
+    });
+    // Each attempt is its own message, whose webhook may overtake the one before: order by event time.
+    hooks.sort((a, b) => String(a.json['timestamp']).localeCompare(String(b.json['timestamp'])));
+    expect(hooks.map((h) => [h.json['channel'], h.json['status']])).toEqual([
+      ['telegram', 'failed'],
+      ['viber', 'failed'],
+      ['viber', 'failed'],
+      ['rcs', 'failed'],
+      ['sms', 'delivered'],
+    ]);
+    expect(new Set(hooks.map((h) => h.json['messageId']))).toEqual(new Set([id]));
+    expect(new Set(hooks.map((h) => h.json['attemptId'])).size).toBe(5);
+    expect(hooks[0]?.json['error']).toMatchObject({ code: 'INVALID_DESTINATION' });
+  });
+
+  it('tg-viber with only a Telegram bot key: the key’s bot sends, and Telegram delivers first', async () => {
+    const tg = app.channelSims?.telegram;
+    if (!tg) throw new Error('no Telegram simulator');
+    const before = tg.requests.length;
+    const body = [{ id: 'tg-001', fromName: 'YourStore', toPhone: '+380501110001', messageType: 'promo', text: 'Sale starts now!' }];
+    const [id] = answered(await post(TG_VIBER, body, { 'x-tg-bot-key': CREDS.telegram.botToken }), ['tg-001']);
+    const s = await ended(id!);
+    expect([s.status, s.finalChannel, s.attempts.length]).toEqual(['delivered', 'telegram', 1]);
+    const req = tg.requests.slice(before).find((r) => r.url.endsWith('/sendMessage'));
+    expect(req?.url).toBe(`/bot${CREDS.telegram.botToken}/sendMessage`);
+    expect(req?.json).toMatchObject({ chat_id: 5550000001, text: 'Sale starts now!' });
+  });
+
+  it('tg-viber stops after Viber: nothing goes to RCS or SMS when both fail', async () => {
+    const sms = smsc.stats().submits;
+    const [id] = answered(await post(TG_VIBER, [{ id: 'tgv-9991', fromName: 'YourBank', toPhone: '+380501119991', messageType: 'transaction', text: 'Only messengers' }]), ['tgv-9991']);
+    const s = await ended(id!);
+    expect(s.status).toBe('failed');
+    expect(s.attempts.map((a) => a.channel)).toEqual(['telegram', 'viber']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(smsc.stats().submits).toBe(sms);
+  });
+
+  it('viber_survey (the document’s example, to a real phone): the Viber bot sends the question and the answers as reply buttons', async () => {
+    const vb = app.channelSims?.viber;
+    if (!vb) throw new Error('no Viber simulator');
+    const before = vb.requests.length;
+    const [id] = answered(await post(SEND, [{ ...DOC.survey, toPhone: '+380501110002' }]), ['survey-satisfaction']);
+    const s = await ended(id!);
+    expect([s.status, s.finalChannel]).toEqual(['delivered', 'viber']);
+    expect(s.attempts.map((a) => [a.channel, a.outcome])).toEqual([
+      ['telegram', 'skipped'],
+      ['viber', 'delivered'],
+    ]);
+    const req = vb.requests.slice(before).find((r) => r.url === '/pa/send_message');
+    const rich = (req?.json as { rich_media?: { ButtonsGroupRows: number; Buttons: { Text: string; ActionType: string; ActionBody: string }[] } } | undefined)?.rich_media;
+    expect(req?.json).toMatchObject({ receiver: 'vb-user-0002', type: 'rich_media', sender: { name: 'YourBank' }, tracking_data: 'survey-satisfaction' });
+    expect(rich?.ButtonsGroupRows).toBe(7);
+    expect(rich?.Buttons.map((b) => [b.Text, b.ActionType, b.ActionBody])).toEqual([
+      ['How satisfied are you with our service?', 'none', ''],
+      ['Very Satisfied', 'reply', 'survey:1'],
+      ['Satisfied', 'reply', 'survey:2'],
+      ['Neutral', 'reply', 'survey:3'],
+      ['Dissatisfied', 'reply', 'survey:4'],
+      ['Very Dissatisfied', 'reply', 'survey:5'],
+    ]);
+  });
+
+  it('ttl ends the cascade: RCS keeps failing retryably past a 1 s ttl, so the SMS step is never sent', async () => {
+    const sms = smsc.stats().submits;
+    const [id] = answered(await post(SEND, [{ id: 'otp-9994', fromName: 'RcsThenSms', toPhone: '+380501119994', messageType: 'transaction', text: 'Code 123456', ttl: 1 }]), ['otp-9994']);
+    const s = await ended(id!);
+    expect(s.status).toBe('expired');
+    expect(s.attempts.map((a) => a.channel)).toEqual(['rcs']);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(smsc.stats().submits).toBe(sms);
+  });
+
+  it('scheduledSent ahead waits, then sends', async () => {
+    const at = new Date(Date.now() + 1500).toISOString();
+    const [id] = answered(await post(SEND, [{ id: 'later-1', fromName: 'SmsOnly', toPhone: '+380501110003', messageType: 'transaction', text: 'Later', scheduledSent: at }]), ['later-1']);
+    const engine = app.orchestrator;
+    expect((await engine?.get(E2E_ACCOUNT.id, `ORCH-${uuidToId(id!) ?? ''}`))?.status).toBe('scheduled');
+    const s = await ended(id!);
+    expect(s.status).toBe('delivered');
+    expect(s.doneAt! - Date.parse(at)).toBeGreaterThanOrEqual(0);
   });
 });

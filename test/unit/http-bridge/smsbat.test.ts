@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../../../src/core/config.js';
 import { newMessageId } from '../../../src/core/ids.js';
 import { SmsbatAuth } from '../../../src/http-bridge/smsbat/auth.js';
-import { cascadeSteps } from '../../../src/http-bridge/smsbat/cascade.js';
+import { cascadePlan, cascadeSteps } from '../../../src/http-bridge/smsbat/cascade.js';
 import { idToUuid, uuidToId } from '../../../src/http-bridge/smsbat/message-id.js';
 import { parseBatch, parseMessage, parseScheduled, type CascadeRequest } from '../../../src/http-bridge/smsbat/request.js';
 import { smsbatWebhook } from '../../../src/http-bridge/smsbat/webhook.js';
@@ -213,6 +213,25 @@ describe('cascade: message types → each step’s channel, sender and content',
     });
     expect(rcs?.content).toEqual({ kind: 'rcs.text', text: 'How satisfied are you?', suggestions: [{ displayText: 'Yes', postbackData: 'survey:1' }, { displayText: 'No', postbackData: 'survey:2' }] });
     expect(sms).toEqual({ name: 'sms', channel: 'sms', from: 'YourBank', text: 'How satisfied are you?\n1. Yes\n2. No' });
+  });
+
+  it('the orchestration plan: steps in order, the phone, scheduledSent as the start, ttl as the give-up time, SMSBAT webhooks with trackinId', () => {
+    const r = parsed({ scheduledSent: '2026-11-21T12:00:00Z', ttl: 600 });
+    const steps = cascadeSteps(r, acme, 'tg-viber');
+    if (!steps.ok) throw new Error('refused');
+    expect(cascadePlan('acme', r, steps.steps)).toEqual({
+      accountId: 'acme',
+      to: '380501234567',
+      steps: [
+        { channel: 'telegram', from: '/bank_bot', text: ok.text, content: { kind: 'telegram.text', text: ok.text } },
+        { channel: 'viber', from: 'bank_viber', text: ok.text, content: { kind: 'viber.text', text: ok.text } },
+      ],
+      startAt: Date.parse('2026-11-21T12:00:00Z'),
+      deadline: Date.parse('2026-11-21T12:10:00Z'),
+      webhookFormat: 'smsbat',
+      clientRef: { trackinId: 'tx-001' },
+      ingress: 'http',
+    });
   });
 
   it('a five-option survey fits Viber’s 6 × 7 grid', () => {
