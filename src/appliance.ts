@@ -200,7 +200,6 @@ export class Appliance {
       campaigns: this.router.campaigns,
       campaignsConfig: cfg.campaigns,
       accounts: cfg.accounts,
-      cascadeEngine: this.orchestrator,
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);

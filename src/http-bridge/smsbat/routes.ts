@@ -21,8 +21,8 @@ import { SmsbatRequestSchema, parseBatch } from './request.js';
 export interface SmsbatDeps {
   readonly accounts: readonly AccountConfig[];
   readonly channelsConfig?: ChannelsConfig;
-  /** The orchestration engine (router/orchestrator.ts); absent: sends answer 500. */
-  readonly cascadeEngine?: Pick<Orchestrator, 'begin'>;
+  /** The orchestration engine (router/orchestrator.ts), shared with POST /api/v2/messages/orchestrate; absent: sends answer 500. */
+  readonly orchestrator?: Orchestrator | undefined;
   /** Past this the client hears 500 (http.requestTimeoutMs). */
   readonly requestTimeoutMs: number;
 }
@@ -108,7 +108,7 @@ export async function sendCascade(req: HttpRequest, path: CascadePath, auth: Sms
     if (!steps.ok) return smsbatError(at(steps.error, index, total));
     plans.push({ trackinId: r.trackinId, plan: cascadePlan(who.account.id, r, steps.steps) });
   }
-  const engine = deps.cascadeEngine;
+  const engine = deps.orchestrator;
   if (!engine) return smsbatError({ code: 'SERVER_ERROR', message: 'The cascade engine is not running on this gateway' }, 60);
   // One Redis script per chain; ioredis pipelines the concurrent calls.
   const started = await withTimeout(Promise.all(plans.map((p) => begin(engine, p.plan))), deps.requestTimeoutMs);
