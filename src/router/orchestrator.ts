@@ -181,6 +181,9 @@ export function retriesSameChannel(status: string, error: string): boolean {
   return RETRY_SAME.has(webhookError(error, status).code);
 }
 
+/** How long an attempt's admission key is kept: longer than any claim of its send can come late. */
+const ADMIT_KEY_TTL_SECONDS = 24 * 3600;
+
 const REFUSAL_CODE: Readonly<Record<AdmissionRefusal, string>> = {
   throttled: 'RATE_LIMIT_EXCEEDED',
   platform_throttled: 'RATE_LIMIT_EXCEEDED',
@@ -435,9 +438,6 @@ export class Orchestrator {
         skip(to.why);
         continue;
       }
-      // A send claimed again after its process died may have admitted the message already.
-      const existing = await this.deps.store.messageExists(c.messageId);
-      if (existing) return this.deps.store.sent(chain, token, skipped, { kind: 'admitted', step: idx, channel: existing.channel, messageId: c.messageId, priceMicros: existing.priceMicros });
       const req = this.request(chain, plan, step, to.to, c.messageId, now);
       const quote = this.deps.admission.quote(req);
       if (!quote) {
@@ -448,7 +448,16 @@ export class Orchestrator {
         skip(`budget: costs ${quote.priceMicros} micros, ${Math.max(0, budget - c.spentMicros)} left of the budget`);
         continue;
       }
-      const res = await this.deps.admission.submit(req);
+      // Admitted under a key of its own message id: a send claimed again (its process died, or
+      // was slower than router.claimIdleMs) finds the message stored and admits nothing twice.
+      const many = await this.deps.admission.submitMany([req], {
+        idempotency: { key: this.deps.store.keys.idempotency(plan.accountId, `orch:${c.messageId}`), record: `${step.channel}|${quote.priceMicros}`, ttlSeconds: ADMIT_KEY_TTL_SECONDS },
+      });
+      if (many.kind === 'duplicate') {
+        const [ch, price] = many.record.split('|');
+        return this.deps.store.sent(chain, token, skipped, { kind: 'admitted', step: idx, channel: ch ?? step.channel, messageId: c.messageId, priceMicros: Number(price ?? 0) });
+      }
+      const res = many.results[0] ?? { ok: false as const, reason: 'store_error' as const };
       if (res.ok) return this.deps.store.sent(chain, token, skipped, { kind: 'admitted', step: idx, channel: step.channel, messageId: res.id, priceMicros: res.priceMicros });
       const code = REFUSAL_CODE[res.reason];
       return this.deps.store.sent(chain, token, skipped, { kind: 'refused', step: idx, channel: step.channel, error: code, retryable: RETRY_SAME.has(code) });

@@ -162,18 +162,6 @@ export class OrchestrationStore {
     return (await run(this.redis, 'orch_outcome', [...this.head(now), n.chain, n.attempt, n.messageId, n.status, n.error, n.billedMicros, retryable ? 1 : 0])) as string;
   }
 
-  /** Whether a message was stored (a send claimed again after its process died may have admitted it). */
-  async messageExists(id: string): Promise<{ channel: string; priceMicros: number } | undefined> {
-    const [j, pr] = await this.redis.hmget(this.keys.message(id), 'j', 'pr');
-    if (j === null || j === undefined) return undefined;
-    try {
-      const m = JSON.parse(j) as { channel?: string };
-      return { channel: m.channel ?? '', priceMicros: Number(pr ?? 0) };
-    } catch {
-      return { channel: '', priceMicros: Number(pr ?? 0) };
-    }
-  }
-
   async get(id: string): Promise<StoredChain | undefined> {
     if (!/^[\x21-\x7e]{1,80}$/.test(id) || id.includes('|')) return undefined;
     const h = await this.redis.hgetall(this.keys.orchestration(id));
