@@ -181,6 +181,9 @@ export function retriesSameChannel(status: string, error: string): boolean {
   return RETRY_SAME.has(webhookError(error, status).code);
 }
 
+/** Notices handled at once per process; the reader waits past it (each is a few Redis round trips). */
+const MAX_INFLIGHT = 256;
+
 /** How long an attempt's admission key is kept: longer than any claim of its send can come late. */
 const ADMIT_KEY_TTL_SECONDS = 24 * 3600;
 
@@ -241,6 +244,8 @@ export class Orchestrator {
   private readonly abort = new AbortController();
   private readonly listeners: Finished[] = [];
   private readonly inflight = new Set<Promise<void>>();
+  /** Notice entry ids being handled here. */
+  private readonly handling = new Set<string>();
 
   constructor(private readonly deps: OrchestratorDeps) {}
 
@@ -356,12 +361,20 @@ export class Orchestrator {
   private async loop(): Promise<void> {
     const reader = this.reader;
     if (!reader) return;
-    let lastRecover = 0;
+    // First what this consumer had read before it was restarted (same consumer name), then, every
+    // few seconds, what another process left unacknowledged for longer than claimIdleMs.
+    let own = true;
+    let lastClaim = Date.now();
     while (this.running) {
       try {
-        if (Date.now() - lastRecover >= Math.min(this.deps.claimIdleMs, 5000)) {
-          lastRecover = Date.now();
-          this.handleAll(await this.deps.store.recover(this.deps.consumer, this.deps.claimIdleMs, 200));
+        while (this.inflight.size >= MAX_INFLIGHT) await Promise.race(this.inflight);
+        if (own) {
+          this.handleAll(await this.deps.store.pending(this.deps.consumer, 200));
+          own = false;
+        }
+        if (Date.now() - lastClaim >= Math.min(this.deps.claimIdleMs, 5000)) {
+          lastClaim = Date.now();
+          this.handleAll(await this.deps.store.claimIdle(this.deps.consumer, this.deps.claimIdleMs, 200));
         }
         this.handleAll(await this.deps.store.read(reader, this.deps.consumer, 200, 500));
       } catch (err) {
@@ -374,13 +387,19 @@ export class Orchestrator {
 
   private handleAll(notices: readonly Notice[]): void {
     for (const n of notices) {
+      // Claimed back while this process still works on it: once is enough.
+      if (this.handling.has(n.entryId)) continue;
+      this.handling.add(n.entryId);
       const p = this.handle(n)
         .then(() => this.deps.store.ack([n.entryId]))
         .catch((err: unknown) => {
           // Not acknowledged: claimed again after claimIdleMs, by this process or another.
           this.deps.log.warn({ err, chain: n.chain, kind: n.kind }, 'orchestration notice not handled; it will be retried');
         })
-        .finally(() => this.inflight.delete(p));
+        .finally(() => {
+          this.inflight.delete(p);
+          this.handling.delete(n.entryId);
+        });
       this.inflight.add(p);
     }
   }
@@ -388,7 +407,7 @@ export class Orchestrator {
   private async handle(n: Notice): Promise<void> {
     if (n.kind === 'final') {
       const r = await this.deps.store.outcome(n, retriesSameChannel(n.status, n.error));
-      if (FINAL_CHAIN.has(r as never) || r === 'late') await this.finished(n.chain);
+      if (FINAL_CHAIN.has(r as never)) await this.finished(n.chain);
       return;
     }
     const c = await this.deps.store.claim(n.chain, n.token, newMessageId());

@@ -204,12 +204,14 @@ export class OrchestrationStore {
     return this.toNotices(await readGroup(reader, this.keys.orchestrationNotices(), GROUP_ORCH, consumer, count, blockMs));
   }
 
-  /** Notices this consumer read before it died (same consumer name), or another consumer left idle. */
-  async recover(consumer: string, minIdleMs: number, count: number): Promise<Notice[]> {
-    const key = this.keys.orchestrationNotices();
-    const own = await readOwnPending(this.redis, key, GROUP_ORCH, consumer, count);
-    const idle = await claimIdle(this.redis, key, GROUP_ORCH, consumer, minIdleMs, count);
-    return this.toNotices([...own, ...idle]);
+  /** Notices this consumer read before it was restarted (a stable consumer name) and never acknowledged. */
+  async pending(consumer: string, count: number): Promise<Notice[]> {
+    return this.toNotices(await readOwnPending(this.redis, this.keys.orchestrationNotices(), GROUP_ORCH, consumer, count));
+  }
+
+  /** Notices another consumer left unacknowledged longer than minIdleMs (it died or hung). */
+  async claimIdle(consumer: string, minIdleMs: number, count: number): Promise<Notice[]> {
+    return this.toNotices(await claimIdle(this.redis, this.keys.orchestrationNotices(), GROUP_ORCH, consumer, minIdleMs, count));
   }
 
   /** Done with these notices: acknowledged and deleted (the stream holds only work not yet done). */
