@@ -39,8 +39,9 @@ import type { ChannelContent } from '../core/channel-content.js';
 import { contactAddress, type Contact } from '../core/contact.js';
 import { newMessageId } from '../core/ids.js';
 import type { Address, Channel, Ingress, Message, XmppMeta } from '../core/message.js';
+import type { Metrics } from '../core/metrics.js';
 import type { ContactStore } from '../store/redis/contact-store.js';
-import { FINAL_CHAIN, type ClaimResult, type Notice, type OrchestrationStore, type Skipped, type StoredAttempt, type StoredChain } from '../store/redis/orchestration-store.js';
+import { FINAL_CHAIN, type ClaimResult, type Notice, type OrchestrationStore, type SentResult, type Skipped, type StoredAttempt, type StoredChain } from '../store/redis/orchestration-store.js';
 import type { Admission, AdmissionRefusal, AdmissionRequest } from './admission.js';
 import { sleep } from './dispatcher.js';
 import { webhookError } from './webhook-events.js';
@@ -170,6 +171,7 @@ export interface OrchestratorDeps {
   /** A notice left by a dead process is taken over after this long (router.claimIdleMs). */
   readonly claimIdleMs: number;
   readonly log: Logger;
+  readonly metrics?: Metrics;
 }
 
 /** The seed's codes whose action is to try the same thing again (see the file header). */
@@ -302,7 +304,9 @@ export class Orchestrator {
       },
       now,
     );
-    return res.kind === 'duplicate' ? res : started;
+    if (res.kind === 'duplicate') return res;
+    this.count('started');
+    return started;
   }
 
   /**
@@ -316,6 +320,10 @@ export class Orchestrator {
       if (q) total += q.priceMicros;
     }
     return plan.budgetMicros !== undefined ? Math.min(total, plan.budgetMicros) : total;
+  }
+
+  private count(event: string, n = 1): void {
+    if (n > 0) this.deps.metrics?.orchestrations.inc({ event }, n);
   }
 
   /** The chain as it stands, for its account only. */
@@ -407,6 +415,7 @@ export class Orchestrator {
   private async handle(n: Notice): Promise<void> {
     if (n.kind === 'final') {
       const r = await this.deps.store.outcome(n, retriesSameChannel(n.status, n.error));
+      if (r === 'late') this.count('late');
       if (FINAL_CHAIN.has(r as never)) await this.finished(n.chain);
       return;
     }
@@ -420,9 +429,10 @@ export class Orchestrator {
   }
 
   private async finished(chain: string): Promise<void> {
-    if (this.listeners.length === 0) return;
+    if (this.listeners.length === 0 && !this.deps.metrics) return;
     const c = await this.deps.store.get(chain);
     if (!c || !FINAL_CHAIN.has(c.status)) return;
+    this.count(c.status);
     const s = this.view(c, Date.now());
     for (const l of this.listeners) {
       try {
@@ -433,9 +443,25 @@ export class Orchestrator {
     }
   }
 
+  /** What a send came to, recorded in the chain (orch_sent.lua), and counted. */
+  private async record(chain: string, token: string, skipped: readonly Skipped[], res: SentResult): Promise<string> {
+    const r = await this.deps.store.sent(chain, token, skipped, res);
+    if (r !== 'stale') {
+      this.count('skipped', skipped.length);
+      this.count(res.kind === 'admitted' ? 'attempt' : res.kind === 'refused' ? 'refused' : 'exhausted');
+    }
+    return r;
+  }
+
   /** The next send of a chain: the first usable step from the current one, admitted as a message. */
   private async send(chain: string, token: string, c: Extract<ClaimResult, { kind: 'send' }>): Promise<string> {
-    const { p: plan } = JSON.parse(c.plan) as StoredPlan;
+    let plan: OrchestrationPlan;
+    try {
+      plan = (JSON.parse(c.plan) as StoredPlan).p;
+    } catch {
+      // Only a hand-edited key gets here; ending the chain beats retrying it forever.
+      return this.record(chain, token, [], { kind: 'none', why: 'the stored plan is unreadable' });
+    }
     const now = Date.now();
     const skipped: Skipped[] = [];
     const contact = await this.contactOf(plan);
@@ -474,15 +500,15 @@ export class Orchestrator {
       });
       if (many.kind === 'duplicate') {
         const [ch, price] = many.record.split('|');
-        return this.deps.store.sent(chain, token, skipped, { kind: 'admitted', step: idx, channel: ch ?? step.channel, messageId: c.messageId, priceMicros: Number(price ?? 0) });
+        return this.record(chain, token, skipped, { kind: 'admitted', step: idx, channel: ch ?? step.channel, messageId: c.messageId, priceMicros: Number(price ?? 0) });
       }
       const res = many.results[0] ?? { ok: false as const, reason: 'store_error' as const };
-      if (res.ok) return this.deps.store.sent(chain, token, skipped, { kind: 'admitted', step: idx, channel: step.channel, messageId: res.id, priceMicros: res.priceMicros });
+      if (res.ok) return this.record(chain, token, skipped, { kind: 'admitted', step: idx, channel: step.channel, messageId: res.id, priceMicros: res.priceMicros });
       const code = REFUSAL_CODE[res.reason];
-      return this.deps.store.sent(chain, token, skipped, { kind: 'refused', step: idx, channel: step.channel, error: code, retryable: RETRY_SAME.has(code) });
+      return this.record(chain, token, skipped, { kind: 'refused', step: idx, channel: step.channel, error: code, retryable: RETRY_SAME.has(code) });
     }
     const last = skipped.at(-1);
-    return this.deps.store.sent(chain, token, skipped, { kind: 'none', why: last ? `no channel left (last: ${last.ch} ${last.why.split(':')[0] ?? ''})` : 'no channel left' });
+    return this.record(chain, token, skipped, { kind: 'none', why: last ? `no channel left (last: ${last.ch} ${last.why.split(':')[0] ?? ''})` : 'no channel left' });
   }
 
   private async contactOf(plan: OrchestrationPlan): Promise<Contact | undefined> {

@@ -76,6 +76,9 @@ describe('POST /api/v2/messages/orchestrate', () => {
     // The attempt is an ordinary message: its own status endpoint knows it.
     const m = await get(`/api/v2/messages/${String(attempts[0]?.['message_id'])}`);
     expect(m.status).toBe(200);
+    const metrics = await (await fetch(`${h.base}/metrics`)).text();
+    expect(metrics).toMatch(/router_orchestration_events_total\{event="started"\} [1-9]/);
+    expect(metrics).toMatch(/router_orchestration_events_total\{event="delivered"\} [1-9]/);
   });
 
   it('fails over from WhatsApp to SMS, each webhook carrying the orchestration id', async () => {
