@@ -120,6 +120,25 @@ describe('failover', () => {
     }
   });
 
+  it('a send refused at admission (balance too low for WhatsApp) fails over to the cheaper SMS', async () => {
+    const store = h.app.store;
+    if (!store) throw new Error('no store');
+    const key = store.keys.balance(E2E_ACCOUNT.id);
+    const before = await store.redis.get(key);
+    // 0.02 left: WhatsApp costs 0.03, SMS 0.005.
+    await store.redis.set(key, 20_000);
+    try {
+      const id = await begin(plan({ to: '14155550124' }));
+      const s = await ended(id);
+      expect(outcomes(s)).toEqual(['whatsapp:refused', 'sms:delivered']);
+      expect(s.attempts[0]?.error).toBe('INSUFFICIENT_BALANCE');
+      expect(s.attempts[0]?.messageId).toBeUndefined();
+      expect(await store.redis.get(key)).toBe('15000');
+    } finally {
+      await store.redis.set(key, before ?? '0');
+    }
+  });
+
   it('a failed receipt (UNDELIV) fails over to the next channel', async () => {
     h.smsc.setOutcomes({ UNDELIV: 1 });
     try {
