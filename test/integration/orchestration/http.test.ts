@@ -141,6 +141,7 @@ describe('POST /api/v2/messages/orchestrate', () => {
     const cases: [Record<string, unknown>, string, string][] = [
       [{ ...base, scheduling: { timeZone: 'Mars/Olympus' } }, 'scheduling.timeZone', 'VALIDATION_ERROR'],
       [{ ...base, scheduling: { sendAt: 'next tuesday' } }, 'scheduling.sendAt', 'VALIDATION_ERROR'],
+      [{ ...base, scheduling: { sendAt: '2999-01-01T00:00:00Z' } }, 'scheduling.sendAt', 'VALIDATION_ERROR'],
       [{ ...base, scheduling: { retryWindow: 'forever' } }, 'scheduling.retryWindow', 'VALIDATION_ERROR'],
       [{ ...base, channelPreference: 'whatsapp>telegram' }, 'channelPreference', 'VALIDATION_ERROR'],
       [{ ...base, channels: ['pigeon'] }, 'channels.0', 'VALIDATION_ERROR'],
