@@ -198,6 +198,8 @@ export class Appliance {
       senderLimit: (channel, account, from) => senderLimiter.take(channel, account, from),
       contacts,
       orchestrator: this.orchestrator,
+      campaigns: this.router.campaigns,
+      campaignsConfig: cfg.campaigns,
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);
