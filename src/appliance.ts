@@ -200,6 +200,8 @@ export class Appliance {
       orchestrator: this.orchestrator,
       campaigns: this.router.campaigns,
       campaignsConfig: cfg.campaigns,
+      accounts: cfg.accounts,
+      scheduling: { defaultValiditySeconds: cfg.router.defaultValiditySeconds, retentionSeconds: cfg.router.retentionSeconds },
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);
