@@ -123,7 +123,8 @@ export class Admission {
     const route = this.routes.lookup(m.channel, m.destination.addr);
     if (!route) return { ok: false, reason: 'no_route' };
     if (req.requireAvailable === true && !this.upstreamAvailable(route.upstream)) return { ok: false, reason: 'channel_unavailable' };
-    const price = this.pricing.partPrice(account, m.channel, m.destination.addr, route.partPriceMicros, req.rateCardId);
+    // The rate in force when the message came in (rates have validFrom/validTo).
+    const price = this.pricing.partPrice(account, m.channel, m.destination.addr, route.partPriceMicros, req.rateCardId, m.createdAt);
     if (!price.ok) return { ok: false, reason: price.reason };
     // A channel message (an XMPP stanza, a provider request) is one part, whatever its length.
     const parts = m.channel === 'sms' ? countSmsParts(m.body) : 1;

@@ -78,6 +78,7 @@ export class Router implements UpstreamSink {
   async start(upstreams: readonly UpstreamConnector[]): Promise<void> {
     const { config, store } = this.deps;
     for (const a of config.accounts) await store.seedBalance(a.id, Math.round(a.balance * 1_000_000));
+    await store.setRefundPolicy(config.billing.refund);
     this.upstreamIds = upstreams.map((u) => u.id);
     for (const u of upstreams) this.connectors.set(u.id, u);
     for (const up of upstreams) {

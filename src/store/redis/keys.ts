@@ -22,6 +22,9 @@
  *   {p}whn                    string  pending webhook events in all whq lists (the backlog gauge)
  *   {p}whdead                 stream  dead-lettered webhooks (i, r reason, n, f, b record), MAXLEN ~ 100000
  *   {p}bal:{account}          string  balance in micro-units
+ *   {p}res:{account}          string  micro-units reserved by messages not final yet (admit adds, finalize settles)
+ *   {p}refund                 hash    the refund policy (config billing.refund): "n:<status>" / "s:<status>"
+ *                                     refund a message that never left / that left; "v" written
  *   {p}tb:{account}           hash    token bucket of the account (t tokens, ts last refill)
  *   {p}tb:platform            hash    token bucket of the whole platform
  *   {p}asm:{account}:{src}:{dst}:{ref} hash parts of a long message from an ESME, until complete
@@ -78,6 +81,12 @@ export class Keys {
   }
   balance(account: string): string {
     return `${this.prefix}bal:${account}`;
+  }
+  reserved(account: string): string {
+    return `${this.prefix}res:${account}`;
+  }
+  refundPolicy(): string {
+    return `${this.prefix}refund`;
   }
   assembly(account: string, source: string, destination: string, ref: number): string {
     return `${this.prefix}asm:${account}:${source}:${destination}:${ref}`;

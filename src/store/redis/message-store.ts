@@ -380,6 +380,22 @@ export class MessageStore {
   async balance(accountId: string): Promise<number> {
     return Number((await this.redis.get(this.keys.balance(accountId))) ?? 0);
   }
+
+  /** The balance and what messages not final yet hold of it (micro-units); one round trip. */
+  async balanceAndReserved(accountId: string): Promise<{ balanceMicros: number; reservedMicros: number }> {
+    const [bal, res] = await this.redis.mget(this.keys.balance(accountId), this.keys.reserved(accountId));
+    // Messages admitted before the reserve was counted settle it below zero: never report that.
+    return { balanceMicros: Number(bal ?? 0), reservedMicros: Math.max(0, Number(res ?? 0)) };
+  }
+
+  /**
+   * The refund policy every finalize() reads (lua/common.lua): the outcomes that give a message's
+   * price back, for messages that never left us and for those the upstream took. Replaced whole.
+   */
+  async setRefundPolicy(policy: { readonly notSent: readonly string[]; readonly sent: readonly string[] }): Promise<void> {
+    const fields: string[] = ['v', '1', ...policy.notSent.flatMap((s) => [`n:${s}`, '1']), ...policy.sent.flatMap((s) => [`s:${s}`, '1'])];
+    await this.redis.multi().del(this.keys.refundPolicy()).hset(this.keys.refundPolicy(), ...fields).exec();
+  }
 }
 
 function parseStored(id: string, h: Record<string, string>): StoredMessage | undefined {

@@ -162,7 +162,11 @@ for exp, ids in pairs(expiring) do
   redis.call('ZADD', P .. 'timers', exp, 'X|' .. ids[1])
 end
 for acct, b in pairs(balances) do
-  if b.spent > 0 then redis.call('DECRBY', P .. 'bal:' .. acct, b.spent) end
+  if b.spent > 0 then
+    redis.call('DECRBY', P .. 'bal:' .. acct, b.spent)
+    -- reserved for messages not final yet (finalize() settles it)
+    redis.call('INCRBY', P .. 'res:' .. acct, b.spent)
+  end
 end
 for _, b in pairs(buckets) do
   redis.call('HSET', b.key, 't', tostring(b.t), 'ts', NOW)
