@@ -14,6 +14,7 @@ import { Admission } from './admission.js';
 import { DeliveryHub } from './delivery-hub.js';
 import { Dispatcher, sleep } from './dispatcher.js';
 import { RoutingTable } from './routing-table.js';
+import { Scheduler } from './scheduler.js';
 import type { InboundMessage, UpstreamConnector, UpstreamReceipt, UpstreamSink } from './upstream.js';
 import { WebhookSender, webhookOptions } from './webhooks.js';
 import type { WebhookFormat } from './webhook-events.js';
@@ -37,6 +38,8 @@ export class Router implements UpstreamSink {
   readonly admission: Admission;
   readonly deliveries: DeliveryHub;
   readonly routes: RoutingTable;
+  /** The one scheduler, for parts that schedule their own items (router/scheduler.ts). */
+  readonly scheduler: Scheduler;
   private readonly dispatchers: Dispatcher[] = [];
   private upstreamIds: string[] = [];
   private readonly connectors = new Map<string, UpstreamConnector>();
@@ -55,6 +58,7 @@ export class Router implements UpstreamSink {
     // Messages to XMPP users (channel xmpp) all go to the XMPP component's connector.
     const xmppRoute = cfg.xmpp.enabled ? [{ channel: 'xmpp', prefix: '', upstream: XMPP_UPSTREAM, price: cfg.xmpp.price }] : [];
     this.routes = new RoutingTable([...cfg.routes, ...xmppRoute]);
+    this.scheduler = new Scheduler(deps.store.redis, deps.store.keys);
     this.admission = new Admission(
       deps.store,
       this.routes,

@@ -10,6 +10,8 @@
  *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end
  *                                     of one message, "X|gid" of a validity group, "w|id" webhook
  *                                     retry of whq:{id}'s head
+ *                                     (router/scheduler.ts); "t|topic|id" another part's item
+ *   {p}due:{topic}            stream  fired "t|topic|id" timers, i=<id>; group "due" (router/scheduler.ts)
  *   {p}xg:{gid}               hash    validity group of one admission batch: n messages in it, i their ids
  *   {p}ev                     stream  event rows for ClickHouse (field e: TabSeparated rows, one per line; clickhouse/rows.ts)
  *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver"
@@ -57,6 +59,10 @@ export class Keys {
   }
   timers(): string {
     return `${this.prefix}timers`;
+  }
+  /** Fired scheduler items of one topic (router/scheduler.ts). */
+  due(topic: string): string {
+    return `${this.prefix}due:${topic}`;
   }
   events(): string {
     return `${this.prefix}ev`;
