@@ -181,6 +181,7 @@ export class Appliance {
       answerWaitMs: cfg.channels.answerWaitMs,
       senderLimit: (channel, account, from) => senderLimiter.take(channel, account, from),
       contacts,
+      balances: (accountId) => store.balanceAndReserved(accountId),
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);

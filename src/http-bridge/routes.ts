@@ -8,6 +8,7 @@ import { getMessage, getMessageDocs } from './catalyst-v2/messages.js';
 import { eventsRoutes, type EventsDeps } from './catalyst-v2/events.js';
 import { archiveDocs, presenceDocs, sendMuc, sendMucDocs, sendPresence, sendXmpp, sendXmppDocs, xmppArchive, type XmppDeps } from './catalyst-v2/xmpp.js';
 import { channelRoutes, type ChannelRouteDeps } from './catalyst-v2/channel-routes.js';
+import { accountRoutes, type AccountDeps } from './catalyst-v2/account.js';
 import { contactDocs, createContact, deleteContact, getContact, listContacts, patchContact, type ContactDeps } from './catalyst-v2/contacts.js';
 import type { AccountConfig } from '../core/config.js';
 import { errorResponse, json, type HttpRequest, type HttpResponse, type RouteDocs } from './http.js';
@@ -16,7 +17,7 @@ import { openApiRoute } from './openapi.js';
 /** The version of the HTTP API the OpenAPI document states (Catalyst v2). */
 export const API_VERSION = '2.0.0';
 
-export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps {
+export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps, AccountDeps {
   readonly registry: Registry;
   readonly health: () => Promise<{ ok: boolean; instance: string; pid: number; checks: Record<string, unknown> }>;
 }
@@ -68,6 +69,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     { method: 'GET', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.get, handle: authed((req, account) => getContact(req, account, deps)) },
     { method: 'PATCH', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.patch, handle: authed((req, account) => patchContact(req, account, deps)) },
     { method: 'DELETE', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.delete, handle: authed((req, account) => deleteContact(req, account, deps)) },
+    ...accountRoutes(deps),
     {
       method: 'GET',
       pattern: '/health',
