@@ -146,6 +146,12 @@ const upstream = z.strictObject({
   longMessages: z.enum(['udh', 'sar', 'payload']).default('udh'),
   /** Send GSM text as data_coding 0 (SMSC default alphabet) or refuse with 3 (Latin-1). */
   gsmDataCoding: z.union([z.literal(0), z.literal(1)]).default(0),
+  /**
+   * The vendor TLV (SMPP 3.4 §5.3.2: 0x1400-0x3FFF are the SMSC vendor's) in which this SMSC's
+   * receipts name the network that took the message, MCC and MNC as a C-string ("310410"): the
+   * final price is settled to the rate card's row for that network. Unset: not read.
+   */
+  networkIdTlv: z.number().int().min(0x1400).max(0x3fff).optional(),
 });
 
 const route = z.strictObject({
@@ -296,6 +302,10 @@ const sim = z.strictObject({
     .default({}),
   /** Submits a second the simulator accepts before answering ESME_RTHROTTLED; 0 = unlimited. */
   throttleTps: z.number().int().min(0).default(0),
+  /** The network (MCC and MNC) its receipts name for a destination, by longest prefix; none named for the rest. */
+  networks: z.record(z.string().regex(/^[0-9]*$/, 'digits only'), z.string().regex(/^[0-9]{5,6}$/, 'MCC and MNC: 5 or 6 digits')).default({}),
+  /** The vendor TLV its receipts name the network in (upstreams[].networkIdTlv of the ESME reading them). */
+  networkIdTlv: z.number().int().min(0x1400).max(0x3fff).default(0x1540),
 });
 
 /** A bare JID: `local@domain`, no resource (RFC 7622). */

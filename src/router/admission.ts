@@ -140,6 +140,8 @@ export class Admission {
       expireAt: Math.min(m.expireAt ?? m.createdAt + this.opts.defaultValiditySeconds * 1000, m.createdAt + this.opts.retentionSeconds * 1000),
       ...(account.webhookUrl !== undefined ? { webhookUrl: account.webhookUrl } : {}),
     };
+    const networks = this.pricing.networkPrices(price.rateCardId, m.channel, m.destination.addr, m.createdAt);
+    if (networks !== '') (item as { networkPrices?: string }).networkPrices = networks;
     return { ok: true, item, rateCardId: price.rateCardId };
   }
 

@@ -64,6 +64,24 @@ export class Pricing {
     return card ? this.find(card, channel, destination, mccMnc, at)?.micros : undefined;
   }
 
+  /**
+   * Every network's part price for this destination in force at `at` ("310410:4000,310260:6000",
+   * micro-units; '' when the card names no network here): stored with the message at admission, so
+   * a receipt naming the network settles the price in Redis without looking the card up again.
+   */
+  networkPrices(rateCardId: string | undefined, channel: string, destination: string, at: number): string {
+    if (rateCardId === undefined) return '';
+    const card = this.cards.get(rateCardId);
+    if (!card) return '';
+    const digits = destination.replace(/^\+/, '');
+    const seen = new Map<string, number>();
+    // Longest prefix first: the first row of a network is its price.
+    for (const r of card.get(channel) ?? []) {
+      if (r.mccMnc !== undefined && !seen.has(r.mccMnc) && at >= r.from && at < r.to && digits.startsWith(r.prefix)) seen.set(r.mccMnc, r.micros);
+    }
+    return [...seen].map(([net, micros]) => `${net}:${micros}`).join(',');
+  }
+
   /** The longest prefix in force at `at`; with a network, only that network's rows, else only rows naming none. */
   private find(card: ReadonlyMap<string, readonly CardRate[]>, channel: string, destination: string, mccMnc: string | undefined, at: number): CardRate | undefined {
     const digits = destination.replace(/^\+/, '');

@@ -27,6 +27,8 @@ export interface AdmitItem {
   readonly expireAt: number;
   /** Where final states are posted: the message's own URL, else the account's. */
   readonly webhookUrl?: string;
+  /** Part price by network, "mccmnc:micros,…" (Pricing.networkPrices), for settling at the receipt. */
+  readonly networkPrices?: string;
 }
 
 export type AdmitCode = 'accepted' | 'throttled' | 'platform_throttled' | 'insufficient_balance';
@@ -223,6 +225,7 @@ export class MessageStore {
         it.registeredDelivery === 0 ? '' : receiptAddressing(m),
         m.webhookUrl ?? it.webhookUrl ?? '',
         r.currency,
+        it.networkPrices ?? '',
       );
     }
     const res = (await this.run('admit', args)) as (string | number)[];
@@ -262,13 +265,14 @@ export class MessageStore {
    * Final receipts from an upstream. Per receipt: 'early' when its message is not mapped yet (held
    * until it is), 'applied', or the final status it gave its message.
    */
-  async receipts(upstream: string, items: readonly { upstreamMessageId: string; stat: string; err: string }[], now = Date.now()): Promise<ReceiptOutcome[]> {
+  async receipts(upstream: string, items: readonly { upstreamMessageId: string; stat: string; err: string; networkId?: string }[], now = Date.now()): Promise<ReceiptOutcome[]> {
     if (items.length === 0) return [];
     const args: (string | number)[] = [...this.head(now), upstream, items.length];
     for (const it of items) {
       // stat and err come from the upstream and end up in keys and Lua-built JSON: keep them to their alphabets.
       const stat = /^[A-Z]{5,7}$/.test(it.stat) ? it.stat : 'UNKNOWN';
-      args.push(cleanUpstreamId(it.upstreamMessageId), stat, it.err.replace(/[^0-9A-Za-z]/g, '').slice(0, 12).padStart(3, '0'));
+      const net = it.networkId !== undefined && /^[0-9]{5,6}$/.test(it.networkId) ? it.networkId : '';
+      args.push(cleanUpstreamId(it.upstreamMessageId), stat, it.err.replace(/[^0-9A-Za-z]/g, '').slice(0, 12).padStart(3, '0'), net);
     }
     const out = (await this.run('receipts', args)) as (number | string)[];
     return out.map((v) => (v === 0 ? 'early' : v === 1 ? 'applied' : (v as MessageStatus)));

@@ -111,6 +111,37 @@ describe('billing at the final outcome', () => {
     expect((await store.balanceAndReserved('acme')).balanceMicros).toBe(90_000);
   });
 
+  it('settles to the price of the network the receipt names, never below a zero balance', async () => {
+    const nets = '310410:4000,310260:7000';
+    const ms = Array.from({ length: 5 }, msg);
+    await store.admit(ms.map((m) => ({ ...item(m), networkPrices: nets })));
+    const [cheaper, dearer, unknown, unnamed, early] = ms;
+    expect(await store.balance('acme')).toBe(75_000);
+    // A receipt before its submit_sm_resp is held; its network is kept with it.
+    await store.receipts('up1', [{ upstreamMessageId: `smsc-${early!.id}`, stat: 'DELIVRD', err: '000', networkId: '310410' }]);
+    await sendAll();
+    await store.receipts('up1', [
+      { upstreamMessageId: `smsc-${cheaper!.id}`, stat: 'DELIVRD', err: '000', networkId: '310410' },
+      { upstreamMessageId: `smsc-${dearer!.id}`, stat: 'DELIVRD', err: '000', networkId: '310260' },
+      { upstreamMessageId: `smsc-${unknown!.id}`, stat: 'DELIVRD', err: '000', networkId: '20801' },
+      { upstreamMessageId: `smsc-${unnamed!.id}`, stat: 'DELIVRD', err: '000' },
+    ]);
+    const p = await finalPrices();
+    expect([cheaper, dearer, unknown, unnamed, early].map((m) => p.get(m!.id)?.price)).toEqual([4000, 7000, 5000, 5000, 4000]);
+    // 100,000 − (4,000 + 7,000 + 5,000 + 5,000 + 4,000)
+    expect(await store.balanceAndReserved('acme')).toEqual({ balanceMicros: 75_000, reservedMicros: 0 });
+    expect((await store.get(dearer!.id))?.status).toBe('delivered');
+
+    // A dearer network than the balance can pay: charged what is left, the balance stops at zero.
+    await redis.set(store.keys.balance('acme'), 6000);
+    const [last] = await admitted(1);
+    await redis.hset(store.keys.message(last!.id), 'nw', '310260:9000');
+    await sendAll();
+    await store.receipts('up1', [{ upstreamMessageId: `smsc-${last!.id}`, stat: 'DELIVRD', err: '000', networkId: '310260' }]);
+    expect(await store.balance('acme')).toBe(0);
+    expect((await finalPrices()).get(last!.id)?.price).toBe(6000);
+  });
+
   it('expires a message in the queue at its validity end and refunds it', async () => {
     const m = msg();
     await store.admit([{ ...item(m), expireAt: Date.now() + 50 }]);

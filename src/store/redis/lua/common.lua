@@ -162,6 +162,18 @@ local function settle(acct, sent, status, reserved, settled)
   return billed
 end
 
+-- A receipt named the network (MCC and MNC) that took the message: when the rate card has a price
+-- for it (field nw, written at admission), that price times the parts (np) is what the message
+-- costs (field sp, read by settle() in finalize()).
+local function note_network(id, net, np)
+  if not net or net == '' then return end
+  local k = mkey(id)
+  local nw = redis.call('HGET', k, 'nw')
+  if not nw then return end
+  local part = string.match(',' .. nw, ',' .. net .. ':(%d+)')
+  if part then redis.call('HSET', k, 'sp', tonumber(part) * (tonumber(np) or 1)) end
+end
+
 -- Move a message to a final status once: state, event, receipt owed to the ESME, webhook, refund.
 -- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
 local function finalize(id, status, err, stat, derr, umid)
