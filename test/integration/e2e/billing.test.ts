@@ -43,18 +43,32 @@ describe('billing across two processes', () => {
   };
 
   it('never spends below zero under concurrent sends from both, and reports spend by cost center', async () => {
-    const s = await startSim({ receiptDelayMs: 20 });
+    // The simulator names the network of 1415555019x in its receipts (vendor TLV 0x1540).
+    const s = await startSim({ receiptDelayMs: 20, networks: { '1415555019': '310410' } });
     sim = s.sim;
     const raw = await e2eConfig(s.port, {
       log: { level: process.env['TEST_LOG'] ?? 'error' },
       accounts: [
         // 1.00 at 0.005 a message: exactly 200 messages.
         { id: POOR.id, apiKeys: [POOR.apiKey], balance: 1, tps: 100_000 },
-        { id: BETA.id, apiKeys: [BETA.apiKey], smpp: [{ systemId: BETA.systemId, password: BETA.password }], balance: 1, tps: 100_000 },
+        { id: BETA.id, apiKeys: [BETA.apiKey], smpp: [{ systemId: BETA.systemId, password: BETA.password }], balance: 1, tps: 100_000, rateCardId: 'RC-NET' },
+      ],
+      // Beta's card: 0.005 since 2021 (0.5 in 2020, not in force now), 0.003 on network 310410.
+      rateCards: [
+        {
+          id: 'RC-NET',
+          currency: 'USD',
+          rates: [
+            { channel: 'sms', prefix: '', price: 0.5, validFrom: '2020-01-01T00:00:00Z', validTo: '2021-01-01T00:00:00Z' },
+            { channel: 'sms', prefix: '', price: 0.005, validFrom: '2021-01-01T00:00:00Z' },
+            { channel: 'sms', prefix: '1', price: 0.003, mccMnc: '310410' },
+          ],
+        },
       ],
     });
     const prefix = (raw['redis'] as { keyPrefix: string }).keyPrefix;
     const database = (raw['clickhouse'] as { database: string }).database;
+    raw['upstreams'] = (raw['upstreams'] as Record<string, unknown>[]).map((u) => ({ ...u, networkIdTlv: 0x1540 }));
     cleanup = async () => {
       await dropPrefix(redis, prefix);
       await dropDatabase(database);
@@ -125,7 +139,7 @@ describe('billing across two processes', () => {
     expect(past.body.spend?.period).toMatchObject({ amount: 0, messages: 0 });
   }, 120_000);
 
-  it('refunds a message the carrier refused at submit, and it costs nothing in the spend', async () => {
+  it('refunds a message the carrier refused at submit, and settles one to the network its receipt names', async () => {
     const peer = await SmppPeer.open(smppPort);
     expect(await peer.bind('transceiver', BETA.systemId, BETA.password)).toBe(0);
     // 9995…: the simulator answers ESME_RINVDSTADR (the message never left: refunded by default).
@@ -143,8 +157,9 @@ describe('billing across two processes', () => {
       30_000,
       200,
     );
-    expect(got.body.balance).toBeCloseTo(0.995, 9);
-    expect(got.body.spend?.period.amount).toBeCloseTo(0.005, 9);
+    // Reserved at 0.005 (the prefix rate in force), settled at 0.003 (network 310410); the refused three cost nothing.
+    expect(got.body.balance).toBeCloseTo(0.997, 9);
+    expect(got.body.spend?.period.amount).toBeCloseTo(0.003, 9);
     await peer.close();
   }, 60_000);
 
