@@ -114,7 +114,7 @@ describe('billing at the final outcome', () => {
   it('settles to the price of the network the receipt names, never below a zero balance', async () => {
     const nets = '310410:4000,310260:7000';
     const ms = Array.from({ length: 5 }, msg);
-    await store.admit(ms.map((m) => ({ ...item(m), networkPrices: nets })));
+    await store.admit(ms.map((m, i) => ({ ...item(m), networkPrices: nets, ...(i === 0 ? { webhookUrl: 'https://hooks.example.com/dlr' } : {}) })));
     const [cheaper, dearer, unknown, unnamed, early] = ms;
     expect(await store.balance('acme')).toBe(75_000);
     // A receipt before its submit_sm_resp is held; its network is kept with it.
@@ -131,6 +131,9 @@ describe('billing at the final outcome', () => {
     // 100,000 − (4,000 + 7,000 + 5,000 + 5,000 + 4,000)
     expect(await store.balanceAndReserved('acme')).toEqual({ balanceMicros: 75_000, reservedMicros: 0 });
     expect((await store.get(dearer!.id))?.status).toBe('delivered');
+    // The delivery webhook names the network and the billed amount.
+    const rec = JSON.parse((await redis.lindex(store.keys.webhookQueue(cheaper!.id), 0)) ?? '{}') as { nid?: string; pr?: number };
+    expect(rec).toMatchObject({ nid: '310410', pr: 4000 });
 
     // A dearer network than the balance can pay: charged what is left, the balance stops at zero.
     await redis.set(store.keys.balance('acme'), 6000);

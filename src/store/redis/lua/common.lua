@@ -162,15 +162,16 @@ local function settle(acct, sent, status, reserved, settled)
   return billed
 end
 
--- A receipt named the network (MCC and MNC) that took the message: when the rate card has a price
--- for it (field nw, written at admission), that price times the parts (np) is what the message
--- costs (field sp, read by settle() in finalize()).
+-- A receipt named the network (MCC and MNC) that took the message: kept (field net, the webhook's
+-- dlr.networkId), and when the rate card has a price for it (field nw, written at admission), that
+-- price times the parts (np) is what the message costs (field sp, read by settle() in finalize()).
 local function note_network(id, net, np)
   if not net or net == '' then return end
   local k = mkey(id)
-  local nw = redis.call('HGET', k, 'nw')
-  if not nw then return end
-  local part = string.match(',' .. nw, ',' .. net .. ':(%d+)')
+  local v = redis.call('HMGET', k, 'st', 'nw')
+  if not v[1] or FINAL[v[1]] then return end
+  redis.call('HSET', k, 'net', net)
+  local part = v[2] and string.match(',' .. v[2], ',' .. net .. ':(%d+)')
   if part then redis.call('HSET', k, 'sp', tonumber(part) * (tonumber(np) or 1)) end
 end
 
@@ -178,7 +179,7 @@ end
 -- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
 local function finalize(id, status, err, stat, derr, umid)
   local k = mkey(id)
-  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq', 'sp')
+  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq', 'sp', 'net')
   local st = cur[1]
   if not st or FINAL[st] then return false end
   stat = stat or STAT_OF[status]
@@ -215,7 +216,7 @@ local function finalize(id, status, err, stat, derr, umid)
     if not ok or type(m) ~= 'table' then m = {} end
     if redis.call('RPUSH', P .. 'whq:' .. id, cjson.encode({ d = id .. ':final', k = 'final', a = cur[2], u = cur[4], t = NOW,
         ch = m.channel, st = status, err = err or '', dlr = stat, dle = derr, pr = billed, cur = w[2], up = w[3],
-        rc = m.rateCardId, oid = m.orchestrationId, fmt = m.webhookFormat, ref = m.clientRef })) == 1 then
+        rc = m.rateCardId, oid = m.orchestrationId, nid = cur[14] or nil, fmt = m.webhookFormat, ref = m.clientRef })) == 1 then
       redis.call('XADD', P .. 'wh', '*', 'i', id)
     end
     redis.call('INCR', P .. 'whn')
