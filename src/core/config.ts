@@ -50,6 +50,7 @@ const rateLimits = z.strictObject(Object.fromEntries(CHANNELS.map((c) => [c, lim
 const instant = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/, 'an ISO 8601 date-time with Z or an offset, e.g. 2025-01-01T00:00:00Z')
+  .refine((v) => !Number.isNaN(Date.parse(v)), 'not a real date')
   .transform((v) => Date.parse(v));
 
 const rate = z.strictObject({

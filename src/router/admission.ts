@@ -130,6 +130,8 @@ export class Admission {
     const parts = m.channel === 'sms' ? countSmsParts(m.body) : 1;
     const channel: ChannelName = m.channel;
     const message: Message = price.rateCardId !== undefined && m.rateCardId !== price.rateCardId ? { ...m, rateCardId: price.rateCardId } : m;
+    // The card's prices by network, for settling when the receipt names one (pricing.ts).
+    const networks = this.pricing.networkPrices(price.rateCardId, m.channel, m.destination.addr, m.createdAt);
     const item: AdmitItem = {
       routed: { message, upstream: route.upstream, priceMicros: price.partPriceMicros * parts, currency: account.currency, parts },
       tps: account.tps,
@@ -139,9 +141,9 @@ export class Admission {
       registeredDelivery: req.registeredDelivery,
       expireAt: Math.min(m.expireAt ?? m.createdAt + this.opts.defaultValiditySeconds * 1000, m.createdAt + this.opts.retentionSeconds * 1000),
       ...(account.webhookUrl !== undefined ? { webhookUrl: account.webhookUrl } : {}),
+      ...(networks !== '' ? { networkPrices: networks } : {}),
     };
-    const networks = this.pricing.networkPrices(price.rateCardId, m.channel, m.destination.addr, m.createdAt);
-    if (networks !== '') (item as { networkPrices?: string }).networkPrices = networks;
+
     return { ok: true, item, rateCardId: price.rateCardId };
   }
 
