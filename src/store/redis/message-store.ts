@@ -76,6 +76,8 @@ export interface StoredMessage {
   readonly upstream: string;
   readonly message: Message | undefined;
   readonly priceMicros: number;
+  /** Once final: what it cost in the end (the refund policy and the receipt's network applied; common.lua settle()). */
+  readonly billedMicros: number | undefined;
   readonly currency: string;
   readonly attempts: number;
   readonly parts: number;
@@ -420,6 +422,7 @@ function parseStored(id: string, h: Record<string, string>): StoredMessage | und
     upstream: h['up'] ?? '',
     message,
     priceMicros: num(h['pr']) ?? 0,
+    billedMicros: num(h['bp']),
     currency: h['cur'] ?? '',
     attempts: num(h['att']) ?? 0,
     parts: num(h['np']) ?? 1,
