@@ -22,6 +22,8 @@ import { buildRoutes } from './http-bridge/routes.js';
 import { WEBHOOK_FORMATS } from './http-bridge/webhook-formats.js';
 import { webhookUrlGuard } from './http-bridge/webhook-url.js';
 import { Router } from './router/router.js';
+import { Orchestrator } from './router/orchestrator.js';
+import { OrchestrationStore } from './store/redis/orchestration-store.js';
 import type { UpstreamConnector } from './router/upstream.js';
 import { SmscSimulator } from './sim/index.js';
 import { SmppAuth } from './smpp-server/auth.js';
@@ -52,6 +54,8 @@ export class Appliance {
   channels: ReadonlyMap<ChannelProvider, AnyChannelConnector> = new Map();
   private upstreams: UpstreamConnector[] = [];
   private router: Router | undefined;
+  /** The multi-channel orchestration engine (router/orchestrator.ts), for every door. */
+  orchestrator: Orchestrator | undefined;
   private smpp: SmppServer | undefined;
   private xmpp: { component: XmppComponent; archive: XmppArchive; gateway: XmppGateway } | undefined;
   private http: HttpApp | undefined;
@@ -164,6 +168,17 @@ export class Appliance {
     const senderLimiter = new SenderLimiter(this.redis, store.keys, cfg.channels);
     const contacts = new ContactStore(this.redis, store.keys);
     await seedContacts(contacts, cfg.contacts);
+    this.orchestrator = new Orchestrator({
+      admission: this.router.admission,
+      contacts,
+      store: new OrchestrationStore(this.redis, { prefix: cfg.redis.keyPrefix, finalRetentionSeconds: cfg.router.finalRetentionSeconds, retentionSeconds: cfg.router.retentionSeconds }),
+      connect,
+      consumer: this.consumer,
+      config: cfg.orchestration,
+      claimIdleMs: cfg.router.claimIdleMs,
+      log: this.log.child({ component: 'orchestrator' }),
+    });
+    await this.orchestrator.start();
     const routes = buildRoutes({
       admission: this.router.admission,
       history,
@@ -181,6 +196,7 @@ export class Appliance {
       answerWaitMs: cfg.channels.answerWaitMs,
       senderLimit: (channel, account, from) => senderLimiter.take(channel, account, from),
       contacts,
+      orchestrator: this.orchestrator,
       balances: (accountId) => store.balanceAndReserved(accountId),
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
@@ -240,6 +256,7 @@ export class Appliance {
       this.log.info('shutting down');
       this.http?.close();
       await this.smpp?.close();
+      await this.orchestrator?.close();
       await this.router?.close();
       await Promise.all(this.upstreams.map((u) => u.close()));
       await this.xmpp?.component.close();

@@ -9,8 +9,8 @@
  *   {p}early:{upstream}       string  receipts held early lately (exists while any may be held)
  *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end
  *                                     of one message, "X|gid" of a validity group, "w|id" webhook
- *                                     retry of whq:{id}'s head
- *                                     (router/scheduler.ts); "t|topic|id" another part's item
+ *                                     retry of whq:{id}'s head, "o|chain|token" an orchestration chain's timer,
+ *                                     "t|topic|id" another part's item (router/scheduler.ts)
  *   {p}due:{topic}            stream  fired "t|topic|id" timers, i=<id>; group "due" (router/scheduler.ts)
  *   {p}xg:{gid}               hash    validity group of one admission batch: n messages in it, i their ids
  *   {p}ev                     stream  event rows for ClickHouse (field e: TabSeparated rows, one per line; clickhouse/rows.ts)
@@ -38,6 +38,10 @@
  *   {p}ct:{account}:{id}      hash    a contact: j its JSON (core/contact.ts), x its index entries, one per line
  *   {p}cti:{account}          hash    the account's contact index: "phone:<digits>" or "<channel>:<id>" → contact id
  *   {p}ctl:{account}          zset    the account's contact ids by creation time (ms), for paging
+ *   {p}oc:{id}                hash    an orchestration chain (lua/orch_common.lua lists its fields)
+ *   {p}orn                    stream  orchestration notices: k=f a chain's message is final (c chain, n attempt,
+ *                                     i message, s status, e error, p billed micros), k=t a chain's timer is
+ *                                     due (c chain, t token); group "orch" (router/orchestrator.ts)
  *
  * Not Redis Cluster ready: scripts touch keys they compute. Cluster needs a hash tag per account
  * and per upstream (docs/architecture.md, "Scale-out").
@@ -115,6 +119,12 @@ export class Keys {
   contactList(account: string): string {
     return `${this.prefix}ctl:${account}`;
   }
+  orchestration(id: string): string {
+    return `${this.prefix}oc:${id}`;
+  }
+  orchestrationNotices(): string {
+    return `${this.prefix}orn`;
+  }
   bucket(account: string): string {
     return `${this.prefix}tb:${account}`;
   }
@@ -123,3 +133,4 @@ export class Keys {
 export const GROUP_DISPATCH = 'dispatch';
 export const GROUP_DELIVER = 'deliver';
 export const GROUP_WEBHOOK = 'webhook';
+export const GROUP_ORCH = 'orch';

@@ -179,7 +179,7 @@ end
 -- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
 local function finalize(id, status, err, stat, derr, umid)
   local k = mkey(id)
-  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq', 'sp', 'net')
+  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq', 'sp', 'net', 'oc')
   local st = cur[1]
   if not st or FINAL[st] then return false end
   stat = stat or STAT_OF[status]
@@ -194,6 +194,13 @@ local function finalize(id, status, err, stat, derr, umid)
   redis.call('HDEL', k, 'eb', 'xg')
   if cur[10] then leave_validity_group(cur[10]) else redis.call('ZREM', P .. 'timers', 'x|' .. id) end
   redis.call('EXPIRE', k, FINAL_RET)
+  -- An attempt of an orchestration chain ("<chain>|<attempt>", set by orch_sent.lua) tells its chain
+  -- (router/orchestrator.ts reads {p}orn) what it cost (billed, settle() above); other messages pay
+  -- one more HMGET field, nothing else.
+  if cur[15] then
+    local chain, n = string.match(cur[15], '^(.+)|(%d+)$')
+    redis.call('XADD', P .. 'orn', '*', 'k', 'f', 'c', chain, 'n', n, 'i', id, 's', status, 'e', err or '', 'p', billed)
+  end
   if cur[8] then
     redis.call('HDEL', k, 'btn')
     release_next(cur[9])

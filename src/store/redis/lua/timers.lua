@@ -9,6 +9,7 @@
 --   "x|id"  validity end / TTL: a message not final yet becomes EXPIRED ("X|gid" the same for the
 --           messages of one admission batch's validity group still in it, see admit.lua)
 --   "w|id"  webhook retry: the head of the message's webhook list is due again (a ticket in {p}wh)
+--   "o|chain|token"  an orchestration chain's timer: a notice on {p}orn (router/orchestrator.ts)
 --   "t|topic|id"  another part's item (Scheduler.schedule): appended to the stream {p}due:<topic>
 --           as i=<id>, which the part reads through the consumer group "due"
 -- To add a kind: pick an unused letter, write "<letter>|<id>" with ZADD from the script (or the
@@ -81,6 +82,11 @@ for _, member in ipairs(due) do
   elseif kind == 't' then
     local topic, item = string.match(member, '^t|([^|]+)|(.+)$')
     if topic then redis.call('XADD', P .. 'due:' .. topic, '*', 'i', item) end
+  elseif kind == 'o' then
+    -- An orchestration chain's timer ("o|chain|sq" or "o|chain|D"): a notice for the orchestrator
+    -- (orch_claim.lua decides what it still means).
+    local token = string.match(member, '^o|[^|]+|(.+)$')
+    redis.call('XADD', P .. 'orn', '*', 'k', 't', 'c', id, 't', token or '')
   end
 end
 flush_events()
