@@ -126,6 +126,7 @@ export class Router implements UpstreamSink {
       if (Date.now() - lastGauges >= 1000) {
         lastGauges = Date.now();
         await this.updateQueueGauges();
+        await this.updateBalanceGauges();
       }
       let handled = 0;
       try {
@@ -151,6 +152,23 @@ export class Router implements UpstreamSink {
       });
     } catch (err) {
       this.deps.log.warn({ err }, 'could not read queue depths');
+    }
+  }
+
+  /** router_account_balance / router_account_reserved of every configured account: one MGET. */
+  private async updateBalanceGauges(): Promise<void> {
+    const m = this.deps.metrics;
+    const accounts = this.deps.config.accounts;
+    if (!m || accounts.length === 0) return;
+    const { store } = this.deps;
+    try {
+      const v = await store.redis.mget(...accounts.flatMap((a) => [store.keys.balance(a.id), store.keys.reserved(a.id)]));
+      accounts.forEach((a, i) => {
+        m.accountBalance.set({ account: a.id }, Number(v[2 * i] ?? 0) / 1_000_000);
+        m.accountReserved.set({ account: a.id }, Math.max(0, Number(v[2 * i + 1] ?? 0)) / 1_000_000);
+      });
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not read balances');
     }
   }
 

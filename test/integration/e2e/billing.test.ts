@@ -132,6 +132,11 @@ describe('billing across two processes', () => {
       { cost_center: 'DEPT-A', spend: acceptedA * 0.005, messages: acceptedA, today: acceptedA * 0.005, month: acceptedA * 0.005 },
       { cost_center: 'DEPT-B', spend: (200 - acceptedA) * 0.005, messages: 200 - acceptedA, today: (200 - acceptedA) * 0.005, month: (200 - acceptedA) * 0.005 },
     ].map((c) => ({ ...c, spend: expect.closeTo(c.spend, 9) as number, today: expect.closeTo(c.today, 9) as number, month: expect.closeTo(c.month, 9) as number })));
+    // The same, live, in /metrics (updated every second).
+    await until('balance gauges', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text();
+      return text.includes('router_account_balance{account="poor"} 0') && text.includes('router_account_reserved{account="poor"} 0') && text.includes('router_account_balance{account="beta"} 1');
+    }, 10_000, 200);
     const onlyB = await balanceOf(POOR.apiKey, '?costCenter=DEPT-B');
     expect(onlyB.body.spend?.by_cost_center.map((c) => c.cost_center)).toEqual(['DEPT-B']);
     // A period before any of it: nothing spent then.
