@@ -197,6 +197,8 @@ export class Appliance {
       senderLimit: (channel, account, from) => senderLimiter.take(channel, account, from),
       contacts,
       orchestrator: this.orchestrator,
+      campaigns: this.router.campaigns,
+      campaignsConfig: cfg.campaigns,
       balances: (accountId) => store.balanceAndReserved(accountId),
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);

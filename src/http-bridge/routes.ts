@@ -10,6 +10,7 @@ import { archiveDocs, presenceDocs, sendMuc, sendMucDocs, sendPresence, sendXmpp
 import { channelRoutes, type ChannelRouteDeps } from './catalyst-v2/channel-routes.js';
 import { accountRoutes, type AccountDeps } from './catalyst-v2/account.js';
 import { orchestrate, orchestrateDocs, orchestrationStatus, orchestrationStatusDocs, type OrchestrateDeps } from './catalyst-v2/orchestrate.js';
+import { campaignRoutes, type CampaignDeps } from './catalyst-v2/campaigns.js';
 import { contactDocs, createContact, deleteContact, getContact, listContacts, patchContact, type ContactDeps } from './catalyst-v2/contacts.js';
 import type { AccountConfig } from '../core/config.js';
 import { errorResponse, json, type HttpRequest, type HttpResponse, type RouteDocs } from './http.js';
@@ -18,7 +19,7 @@ import { openApiRoute } from './openapi.js';
 /** The version of the HTTP API the OpenAPI document states (Catalyst v2). */
 export const API_VERSION = '2.0.0';
 
-export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps, OrchestrateDeps, AccountDeps {
+export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps, OrchestrateDeps, CampaignDeps, AccountDeps {
   readonly registry: Registry;
   readonly health: () => Promise<{ ok: boolean; instance: string; pid: number; checks: Record<string, unknown> }>;
 }
@@ -72,6 +73,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     { method: 'GET', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.get, handle: authed((req, account) => getContact(req, account, deps)) },
     { method: 'PATCH', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.patch, handle: authed((req, account) => patchContact(req, account, deps)) },
     { method: 'DELETE', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.delete, handle: authed((req, account) => deleteContact(req, account, deps)) },
+    ...campaignRoutes(deps, authed),
     ...accountRoutes(deps),
     {
       method: 'GET',

@@ -10,7 +10,8 @@
  *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end
  *                                     of one message, "X|gid" of a validity group, "w|id" webhook
  *                                     retry of whq:{id}'s head, "o|chain|token" an orchestration chain's timer,
- *                                     "t|topic|id" another part's item (router/scheduler.ts)
+ *                                     "c|ref" start of a scheduled campaign, "t|topic|id" another part's
+ *                                     item (router/scheduler.ts)
  *   {p}due:{topic}            stream  fired "t|topic|id" timers, i=<id>; group "due" (router/scheduler.ts)
  *   {p}xg:{gid}               hash    validity group of one admission batch: n messages in it, i their ids
  *   {p}ev                     stream  event rows for ClickHouse (field e: TabSeparated rows, one per line; clickhouse/rows.ts)
@@ -42,6 +43,15 @@
  *   {p}orn                    stream  orchestration notices: k=f a chain's message is final (c chain, n attempt,
  *                                     i message, s status, e error, p billed micros), k=t a chain's timer is
  *                                     due (c chain, t token); group "orch" (router/orchestrator.ts)
+ *   {p}cp:{ref}               hash    a campaign (ref = account:campaignId): j definition, st status, counts
+ *                                     (n, cur, sent, fin, f_<status>, fail, skip, rej, lsd, cnl) and token bucket
+ *   {p}cpr:{ref}              hash    its recipients: index → recipient JSON
+ *   {p}cpl:{ref}              zset    its leases (claimed recipients not yet settled) → expiry ms
+ *   {p}cpd:{ref}              zset    its recipients waiting for their local window: index → due ms
+ *   {p}cpe:{ref}              list    its per-recipient errors (JSON), the first campaigns.keepErrors
+ *   {p}cpa                    zset    campaigns not finished (ref → creation ms): what every engine polls
+ *   {p}cpx:{account}          zset    the account's campaign ids by creation ms
+ *   {p}tl:{code}              string  a tracked link: JSON {a account, c campaign, m message, u url}
  *
  * Not Redis Cluster ready: scripts touch keys they compute. Cluster needs a hash tag per account
  * and per upstream (docs/architecture.md, "Scale-out").
@@ -124,6 +134,30 @@ export class Keys {
   }
   orchestrationNotices(): string {
     return `${this.prefix}orn`;
+  }
+  campaign(ref: string): string {
+    return `${this.prefix}cp:${ref}`;
+  }
+  campaignRecipients(ref: string): string {
+    return `${this.prefix}cpr:${ref}`;
+  }
+  campaignLeases(ref: string): string {
+    return `${this.prefix}cpl:${ref}`;
+  }
+  campaignDeferred(ref: string): string {
+    return `${this.prefix}cpd:${ref}`;
+  }
+  campaignErrors(ref: string): string {
+    return `${this.prefix}cpe:${ref}`;
+  }
+  campaignsActive(): string {
+    return `${this.prefix}cpa`;
+  }
+  campaignList(account: string): string {
+    return `${this.prefix}cpx:${account}`;
+  }
+  trackedLink(code: string): string {
+    return `${this.prefix}tl:${code}`;
   }
   bucket(account: string): string {
     return `${this.prefix}tb:${account}`;

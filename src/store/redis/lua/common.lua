@@ -179,7 +179,7 @@ end
 -- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
 local function finalize(id, status, err, stat, derr, umid)
   local k = mkey(id)
-  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq', 'sp', 'net', 'oc')
+  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq', 'sp', 'net', 'oc', 'cp')
   local st = cur[1]
   if not st or FINAL[st] then return false end
   stat = stat or STAT_OF[status]
@@ -200,6 +200,12 @@ local function finalize(id, status, err, stat, derr, umid)
   if cur[15] then
     local chain, n = string.match(cur[15], '^(.+)|(%d+)$')
     redis.call('XADD', P .. 'orn', '*', 'k', 'f', 'c', chain, 'n', n, 'i', id, 's', status, 'e', err or '', 'p', billed)
+  end
+  -- A campaign's message: its final count (progress, and its maxConcurrent slot freed; campaign_claim.lua).
+  if cur[16] then
+    local ck = P .. 'cp:' .. cur[16]
+    redis.call('HINCRBY', ck, 'fin', 1)
+    redis.call('HINCRBY', ck, 'f_' .. status, 1)
   end
   if cur[8] then
     redis.call('HDEL', k, 'btn')

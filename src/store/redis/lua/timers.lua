@@ -10,6 +10,7 @@
 --           messages of one admission batch's validity group still in it, see admit.lua)
 --   "w|id"  webhook retry: the head of the message's webhook list is due again (a ticket in {p}wh)
 --   "o|chain|token"  an orchestration chain's timer: a notice on {p}orn (router/orchestrator.ts)
+--   "c|ref"  start of a scheduled campaign (router/campaigns.ts; campaign_control.lua sets it)
 --   "t|topic|id"  another part's item (Scheduler.schedule): appended to the stream {p}due:<topic>
 --           as i=<id>, which the part reads through the consumer group "due"
 -- To add a kind: pick an unused letter, write "<letter>|<id>" with ZADD from the script (or the
@@ -87,6 +88,9 @@ for _, member in ipairs(due) do
     -- (orch_claim.lua decides what it still means).
     local token = string.match(member, '^o|[^|]+|(.+)$')
     redis.call('XADD', P .. 'orn', '*', 'k', 't', 'c', id, 't', token or '')
+  elseif kind == 'c' then
+    local ck = P .. 'cp:' .. id
+    if redis.call('HGET', ck, 'st') == 'scheduled' then redis.call('HSET', ck, 'st', 'running') end
   end
 end
 flush_events()
