@@ -5,8 +5,9 @@
  *
  * Rates may name a network (`mccMnc`). Admission cannot know the network a number is on today
  * (numbers are ported), so it prices by prefix, ignoring such rows; when the upstream's receipt
- * names the network (SMPP: the `network_id` our receipts carry, see connectors/smpp), `settle`
- * gives the row for that network, and finalize() charges that price instead of the reserved one.
+ * names the network (SMPP: upstreams[].networkIdTlv, see connectors/smpp/inbound.ts), the price of
+ * that network's row, stored with the message at admission (`networkPrices`), is what finalize()
+ * charges instead of the reserved one (lua/common.lua note_network and settle).
  */
 import type { AccountConfig, RateCardConfig } from '../core/config.js';
 
@@ -52,16 +53,6 @@ export class Pricing {
     if (!card) return { ok: false, reason: 'unknown_rate_card' };
     const r = this.find(card, channel, destination, undefined, at);
     return { ok: true, partPriceMicros: r?.micros ?? routeMicros, rateCardId: cardId };
-  }
-
-  /**
-   * The part price of the card's row for the network the upstream reported (`mccMnc`), in force at
-   * `at`, or undefined when the card has none (the reserved price stands).
-   */
-  settle(rateCardId: string | undefined, channel: string, destination: string, mccMnc: string, at: number): number | undefined {
-    if (rateCardId === undefined || !/^[0-9]{5,6}$/.test(mccMnc)) return undefined;
-    const card = this.cards.get(rateCardId);
-    return card ? this.find(card, channel, destination, mccMnc, at)?.micros : undefined;
   }
 
   /**

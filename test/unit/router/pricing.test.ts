@@ -51,14 +51,11 @@ describe('Pricing', () => {
     expect(pricing.partPrice(acme, 'sms', '1', 99, 'RC-OTHER', JAN)).toEqual({ ok: false, reason: 'unknown_rate_card' });
   });
 
-  it('keeps each network’s price in force for the destination, longest prefix first, and settles to it', () => {
+  it('keeps each network’s price in force for the destination, longest prefix first', () => {
     expect(pricing.networkPrices('RC', 'sms', '+14155550100', JAN)).toBe('310410:3500');
     expect(pricing.networkPrices('RC', 'sms', '+12125550100', MAR)).toBe('310410:4000,310260:6000');
     expect(pricing.networkPrices('RC', 'sms', '447700900123', MAR)).toBe('');
     expect(pricing.networkPrices(undefined, 'sms', '14155550100', MAR)).toBe('');
-    expect(pricing.settle('RC', 'sms', '14155550100', '310410', JAN)).toBe(3500);
-    expect(pricing.settle('RC', 'sms', '14155550100', '310260', JAN)).toBeUndefined();
-    expect(pricing.settle('RC', 'sms', '14155550100', 'junk', JAN)).toBeUndefined();
   });
 });
 

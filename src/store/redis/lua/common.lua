@@ -141,7 +141,7 @@ end
 
 -- What a message finally costs, and the balance settled to it: the reserved price (pr), or
 -- nothing when the refund policy gives it back, or the price of the network the receipt named
--- (sp, router/pricing.ts settle) when that differs. Reserved money not charged goes back; a
+-- (sp, note_network below; router/pricing.ts networkPrices) when that differs. Reserved money not charged goes back; a
 -- dearer network is charged only as far as the balance goes (it never goes below zero).
 -- sent: the upstream took the message (it was 'submitted').
 local function settle(acct, sent, status, reserved, settled)
