@@ -199,6 +199,8 @@ export class Appliance {
       orchestrator: this.orchestrator,
       campaigns: this.router.campaigns,
       campaignsConfig: cfg.campaigns,
+      accounts: cfg.accounts,
+      scheduling: { defaultValiditySeconds: cfg.router.defaultValiditySeconds, retentionSeconds: cfg.router.retentionSeconds },
       balances: (accountId) => store.balanceAndReserved(accountId),
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);

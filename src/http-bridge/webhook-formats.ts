@@ -5,5 +5,8 @@
  * without a format, or with one not listed, is posted in Catalyst v2's own shape.
  */
 import type { WebhookFormat } from '../router/webhook-events.js';
+import { KALEYRA_FORMAT, kaleyraWebhook } from './kaleyra/index.js';
 
-export const WEBHOOK_FORMATS: ReadonlyMap<string, WebhookFormat> = new Map<string, WebhookFormat>([]);
+export const WEBHOOK_FORMATS: ReadonlyMap<string, WebhookFormat> = new Map<string, WebhookFormat>([
+  [KALEYRA_FORMAT, kaleyraWebhook],
+]);
