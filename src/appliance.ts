@@ -202,6 +202,7 @@ export class Appliance {
       campaignsConfig: cfg.campaigns,
       accounts: cfg.accounts,
       scheduling: { defaultValiditySeconds: cfg.router.defaultValiditySeconds, retentionSeconds: cfg.router.retentionSeconds },
+      balances: (accountId) => store.balanceAndReserved(accountId),
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);
