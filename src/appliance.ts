@@ -180,6 +180,7 @@ export class Appliance {
       config: cfg.orchestration,
       claimIdleMs: cfg.router.claimIdleMs,
       log: this.log.child({ component: 'orchestrator' }),
+      metrics: this.metrics,
     });
     await this.orchestrator.start();
     const routes = buildRoutes({
@@ -205,6 +206,7 @@ export class Appliance {
       campaignAnalytics: new CampaignAnalytics(this.clickhouse, cfg.clickhouse.database),
       accounts: cfg.accounts,
       scheduling: { defaultValiditySeconds: cfg.router.defaultValiditySeconds, retentionSeconds: cfg.router.retentionSeconds },
+      balances: (accountId) => store.balanceAndReserved(accountId),
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);

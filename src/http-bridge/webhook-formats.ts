@@ -6,7 +6,9 @@
  */
 import type { WebhookFormat } from '../router/webhook-events.js';
 import { KALEYRA_FORMAT, kaleyraWebhook } from './kaleyra/index.js';
+import { SMSBAT_FORMAT, smsbatWebhook } from './smsbat/webhook.js';
 
 export const WEBHOOK_FORMATS: ReadonlyMap<string, WebhookFormat> = new Map<string, WebhookFormat>([
   [KALEYRA_FORMAT, kaleyraWebhook],
+  [SMSBAT_FORMAT, smsbatWebhook],
 ]);
