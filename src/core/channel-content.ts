@@ -29,6 +29,11 @@ export type WhatsAppInteractive =
   | { readonly type: 'list'; readonly body: string; readonly header?: string; readonly footer?: string; readonly button: string; readonly sections: readonly ListSection[] }
   | { readonly type: 'catalog_message'; readonly body: string; readonly footer?: string; readonly thumbnailProductRetailerId?: string };
 
+/** The parameter of a template's header component (Meta's `header` component): text, or media by link. */
+export type WhatsAppTemplateHeader =
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'image' | 'document' | 'video'; readonly url: string; readonly filename?: string };
+
 export interface InlineButton {
   readonly text: string;
   readonly callbackData?: string;
@@ -62,7 +67,7 @@ export interface RcsSuggestion {
 export type ChannelContent =
   | { readonly kind: 'whatsapp.text'; readonly text: string; readonly previewUrl?: boolean }
   | { readonly kind: 'whatsapp.media'; readonly mediaType: WhatsAppMediaType; readonly url: string; readonly caption?: string; readonly filename?: string }
-  | { readonly kind: 'whatsapp.template'; readonly name: string; readonly language: string; readonly parameters: readonly string[] }
+  | { readonly kind: 'whatsapp.template'; readonly name: string; readonly language: string; readonly parameters: readonly string[]; readonly header?: WhatsAppTemplateHeader }
   | { readonly kind: 'whatsapp.interactive'; readonly interactive: WhatsAppInteractive }
   | { readonly kind: 'telegram.text'; readonly text: string; readonly parseMode?: 'HTML' | 'Markdown' | 'MarkdownV2'; readonly inlineKeyboard?: readonly (readonly InlineButton[])[] }
   | { readonly kind: 'telegram.sticker'; readonly sticker: string }

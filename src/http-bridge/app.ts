@@ -103,7 +103,7 @@ export class HttpApp {
     });
     const send = (r: HttpResponse, routeName: string): void => {
       if (aborted) return;
-      const payload = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+      const payload = typeof r.body === 'string' || Buffer.isBuffer(r.body) ? r.body : JSON.stringify(r.body);
       res.cork(() => {
         res.writeStatus(STATUS_TEXT[r.status] ?? String(r.status));
         const hs = r.headers ?? {};

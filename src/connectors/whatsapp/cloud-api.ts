@@ -49,6 +49,18 @@ function interactiveObject(i: WhatsAppInteractive): Json {
   }
 }
 
+/** A template's header parameter (its media by link; a document keeps its filename) and positional body parameters {{1}}, {{2}} … in order. */
+function templateComponents(c: Extract<ContentOf<'whatsapp'>, { kind: 'whatsapp.template' }>): Json {
+  const components: Json[] = [];
+  const h = c.header;
+  if (h !== undefined) {
+    const parameter = h.type === 'text' ? { type: 'text', text: h.text } : { type: h.type, [h.type]: { link: h.url, ...(h.type === 'document' && h.filename !== undefined ? { filename: h.filename } : {}) } };
+    components.push({ type: 'header', parameters: [parameter] });
+  }
+  if (c.parameters.length > 0) components.push({ type: 'body', parameters: c.parameters.map((text) => ({ type: 'text', text })) });
+  return components.length > 0 ? { components } : {};
+}
+
 /** The message object of the request body (Meta's `Message` schema), without the envelope. */
 export function whatsappPayload(c: ContentOf<'whatsapp'>): Json {
   switch (c.kind) {
@@ -69,8 +81,7 @@ export function whatsappPayload(c: ContentOf<'whatsapp'>): Json {
         template: {
           name: c.name,
           language: { policy: 'deterministic', code: c.language },
-          // Positional body parameters {{1}}, {{2}} … in order.
-          ...(c.parameters.length > 0 ? { components: [{ type: 'body', parameters: c.parameters.map((text) => ({ type: 'text', text })) }] } : {}),
+          ...templateComponents(c),
         },
       };
     case 'whatsapp.interactive':

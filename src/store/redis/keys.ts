@@ -33,6 +33,10 @@
  *   {p}ct:{account}:{id}      hash    a contact: j its JSON (core/contact.ts), x its index entries, one per line
  *   {p}cti:{account}          hash    the account's contact index: "phone:<digits>" or "<channel>:<id>" → contact id
  *   {p}ctl:{account}          zset    the account's contact ids by creation time (ms), for paging
+ *   {p}rdm:{account}:{id}     hash    a Redington media upload: b bytes, t MIME type, f file name (30 days)
+ *   {p}rdt:{account}:{project} hash   Redington WhatsApp templates of a project: id → JSON
+ *   {p}rdtn:{account}:{project} hash  their names (lower case) → id
+ *   {p}rdtl:{account}:{project} zset  their ids (time-sortable), all score 0, for after/before paging by lex range
  *
  * Not Redis Cluster ready: scripts touch keys they compute. Cluster needs a hash tag per account
  * and per upstream (docs/architecture.md, "Scale-out").
@@ -99,6 +103,18 @@ export class Keys {
   }
   contactList(account: string): string {
     return `${this.prefix}ctl:${account}`;
+  }
+  redingtonMedia(account: string, id: string): string {
+    return `${this.prefix}rdm:${account}:${id}`;
+  }
+  redingtonTemplates(account: string, project: string): string {
+    return `${this.prefix}rdt:${account}:${project}`;
+  }
+  redingtonTemplateNames(account: string, project: string): string {
+    return `${this.prefix}rdtn:${account}:${project}`;
+  }
+  redingtonTemplateList(account: string, project: string): string {
+    return `${this.prefix}rdtl:${account}:${project}`;
   }
   bucket(account: string): string {
     return `${this.prefix}tb:${account}`;
