@@ -11,13 +11,12 @@
  */
 import { z } from 'zod';
 import type { Contact } from '../../core/contact.js';
-import { normaliseMsisdn } from '../../core/msisdn.js';
 import { problemsOf } from '../catalyst-v2/sms.js';
 import type { HttpRequest, HttpResponse } from '../http.js';
 import type { ProjectContext } from './auth.js';
 import type { RedingtonDeps } from './deps.js';
 import { redingtonError } from './errors.js';
-import { objectId } from './ids.js';
+import { objectId, waNumber } from './ids.js';
 import { countryCode } from './messages.js';
 
 export const CreateContactSchema = z.strictObject({
@@ -114,7 +113,7 @@ export async function createContact(req: HttpRequest, ctx: ProjectContext, deps:
   if (!b.ok) return b.response;
   const r = CreateContactSchema.safeParse(b.value);
   if (!r.success) return redingtonError(601, 'request body is invalid', problemsOf(r.error));
-  const phone = normaliseMsisdn(r.data.mobile_number);
+  const phone = waNumber(r.data.mobile_number);
   if (phone === undefined) return redingtonError(602, `${r.data.mobile_number} is not a valid phone number (country code and number)`, [{ field: 'mobile_number', message: 'not a valid phone number' }]);
   const now = Date.now();
   const c: Contact = { id: objectId(now), accountId: ctx.account.id, name: r.data.name, phone, channels: {}, attributes: {}, optedIn: true, blocked: false, createdAt: now, updatedAt: now };
@@ -137,7 +136,7 @@ export const FetchContactQuerySchema = z.strictObject({ action: z.literal('Fetch
 export async function fetchContact(req: HttpRequest, ctx: ProjectContext, deps: RedingtonDeps): Promise<HttpResponse> {
   const q = FetchContactQuerySchema.safeParse(Object.fromEntries(new URLSearchParams(req.query)));
   if (!q.success) return redingtonError(601, 'query is invalid', problemsOf(q.error));
-  const phone = normaliseMsisdn(q.data.mobile_number);
+  const phone = waNumber(q.data.mobile_number);
   if (phone === undefined) return redingtonError(602, `${q.data.mobile_number} is not a valid phone number`, [{ field: 'mobile_number', message: 'not a valid phone number' }]);
   const c = await deps.contacts.findByPhone(ctx.account.id, phone);
   return c ? { status: 200, body: contactObject(c, ctx) } : redingtonError(404, `no contact has mobile number ${phone}`);

@@ -4,9 +4,21 @@
  * list pages by them).
  */
 import { randomBytes } from 'node:crypto';
+import { normaliseMsisdn } from '../../core/msisdn.js';
 
 export function objectId(nowMs: number = Date.now()): string {
   return Math.floor(nowMs / 1000).toString(16).padStart(8, '0') + randomBytes(8).toString('hex');
 }
 
 export const OBJECT_ID = /^[0-9a-f]{24}$/;
+
+/**
+ * A WhatsApp number as the document writes it (country code and number, digits): checked with the
+ * numbering plan (core/msisdn.ts) but kept as written, as WhatsApp's own `to` is. Normalising
+ * would turn the document's 910000000000 into 91000000000 (India's trunk 0 dropped).
+ */
+export function waNumber(input: string): string | undefined {
+  const digits = input.trim().replace(/^\+/, '').replace(/[\s().-]/g, '');
+  if (!/^[1-9][0-9]{6,14}$/.test(digits)) return undefined;
+  return normaliseMsisdn(digits) === undefined ? undefined : digits;
+}

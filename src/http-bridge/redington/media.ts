@@ -8,7 +8,7 @@
  * capped by redington.maxMediaBytes; the first bytes must match the declared type where it has a
  * signature (JPEG, PNG, WebP, PDF, MP4).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../../store/redis/keys.js';
 import type { HttpRequest, HttpResponse } from '../http.js';
@@ -87,7 +87,7 @@ export class MediaStore {
   async put(account: string, m: StoredMedia): Promise<string> {
     for (;;) {
       // 16 digits like the document's ids (about 53 bits); the link is signed besides.
-      const id = String(1 + (randomBytes(7).readUIntBE(0, 7) % 9_000_000_000_000_000) + 999_999_999_999_999).slice(0, 16);
+      const id = `${randomInt(1_000_000, 10_000_000)}${String(randomInt(0, 1_000_000_000)).padStart(9, '0')}`;
       const key = this.keys.redingtonMedia(account, id);
       const fresh = await this.redis.hsetnx(key, 't', m.type);
       if (fresh === 0) continue;

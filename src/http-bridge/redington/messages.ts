@@ -17,7 +17,6 @@ import type { ContentOf, WhatsAppTemplateHeader } from '../../core/channel-conte
 import type { Contact } from '../../core/contact.js';
 import { newMessageId } from '../../core/ids.js';
 import { fromMicros, type Message } from '../../core/message.js';
-import { normaliseMsisdn } from '../../core/msisdn.js';
 import { WA_LIMITS, whatsappLimitProblems } from '../../connectors/whatsapp/limits.js';
 import { webhookError } from '../../router/webhook-events.js';
 import { queryEvents } from '../../store/clickhouse/client.js';
@@ -27,7 +26,7 @@ import { problemsOf } from '../catalyst-v2/sms.js';
 import type { FieldProblem, HttpRequest, HttpResponse } from '../http.js';
 import type { ProjectContext } from './auth.js';
 import { fromCatalyst, redingtonError, type RedingtonCode } from './errors.js';
-import { objectId } from './ids.js';
+import { objectId, waNumber } from './ids.js';
 import { mediaLink } from './media.js';
 import type { RedingtonDeps } from './deps.js';
 import { REDINGTON_FORMAT } from './webhook.js';
@@ -187,7 +186,7 @@ export async function sendMessage(req: HttpRequest, ctx: ProjectContext, deps: R
   }
   const parsed = schema.safeParse(b);
   if (!parsed.success) return redingtonError(601, 'request body is invalid', problemsOf(parsed.error));
-  const to = normaliseMsisdn(String(b['to']));
+  const to = waNumber(String(b['to']));
   if (to === undefined) return redingtonError(602, `${String(b['to'])} is not a valid phone number (country code and number, digits only)`, [{ field: 'to', message: 'not a valid phone number' }]);
 
   const problems: Problem[] = [];

@@ -13,8 +13,9 @@
  *
  * Template management, the WABA's `message_templates` edge (POST create, GET ?name=, DELETE
  * ?name=), with any of the numbers' tokens: a created template is PENDING, then decided
- * `templateApprovalMs` after submission — REJECTED (INVALID_FORMAT) when its body starts or ends
- * with a variable, as Meta's review refuses, else APPROVED — and an approved one can be sent.
+ * `templateApprovalMs` after submission — REJECTED (INVALID_FORMAT) when its body opens with a
+ * parameter or puts two side by side, as Meta's review refuses, else APPROVED — and an approved one
+ * can be sent.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -129,7 +130,8 @@ export class WhatsAppSimulator extends HttpSimulator {
     if (typeof body?.text !== 'string' || body.text === '') return graphError(400, 100, '(#100) Invalid parameter', 'OAuthException', 'a BODY component with text is required');
     if (this.created.has(b.name)) return graphError(400, 100, '(#100) Invalid parameter', 'OAuthException', `Content in this language already exists for ${b.name}`, 2388024);
     const text = body.text.trim();
-    const verdict = /^\{\{[0-9]+\}\}/.test(text) || /\{\{[0-9]+\}\}$/.test(text) ? 'REJECTED' : 'APPROVED';
+    // Meta's review: a body may not open with a parameter, nor put two parameters side by side.
+    const verdict = /^\{\{[0-9]+\}\}/.test(text) || /\{\{[0-9]+\}\}\s*\{\{[0-9]+\}\}/.test(text) ? 'REJECTED' : 'APPROVED';
     const t: SimTemplate = { id: String(BigInt(`0x${randomBytes(6).toString('hex')}`) + 1_000_000_000_000_000n), name: b.name, language: b.language, category: b.category, at: Date.now(), verdict };
     this.created.set(t.name, t);
     return { status: 200, body: { id: t.id, status: 'PENDING', category: t.category } };
