@@ -23,6 +23,8 @@ import { WEBHOOK_FORMATS, moWebhookShape } from './http-bridge/webhook-formats.j
 import { WhatsAppTemplateApi } from './connectors/whatsapp/templates.js';
 import { webhookUrlGuard } from './http-bridge/webhook-url.js';
 import { Router } from './router/router.js';
+import { Orchestrator } from './router/orchestrator.js';
+import { OrchestrationStore } from './store/redis/orchestration-store.js';
 import type { UpstreamConnector } from './router/upstream.js';
 import { SmscSimulator } from './sim/index.js';
 import { SmppAuth } from './smpp-server/auth.js';
@@ -53,6 +55,8 @@ export class Appliance {
   channels: ReadonlyMap<ChannelProvider, AnyChannelConnector> = new Map();
   private upstreams: UpstreamConnector[] = [];
   private router: Router | undefined;
+  /** The multi-channel orchestration engine (router/orchestrator.ts), for every door. */
+  orchestrator: Orchestrator | undefined;
   private smpp: SmppServer | undefined;
   private xmpp: { component: XmppComponent; archive: XmppArchive; gateway: XmppGateway } | undefined;
   private http: HttpApp | undefined;
@@ -165,6 +169,17 @@ export class Appliance {
     const senderLimiter = new SenderLimiter(this.redis, store.keys, cfg.channels);
     const contacts = new ContactStore(this.redis, store.keys);
     await seedContacts(contacts, cfg.contacts);
+    this.orchestrator = new Orchestrator({
+      admission: this.router.admission,
+      contacts,
+      store: new OrchestrationStore(this.redis, { prefix: cfg.redis.keyPrefix, finalRetentionSeconds: cfg.router.finalRetentionSeconds, retentionSeconds: cfg.router.retentionSeconds }),
+      connect,
+      consumer: this.consumer,
+      config: cfg.orchestration,
+      claimIdleMs: cfg.router.claimIdleMs,
+      log: this.log.child({ component: 'orchestrator' }),
+    });
+    await this.orchestrator.start();
     const routes = buildRoutes({
       admission: this.router.admission,
       history,
@@ -182,6 +197,7 @@ export class Appliance {
       answerWaitMs: cfg.channels.answerWaitMs,
       senderLimit: (channel, account, from) => senderLimiter.take(channel, account, from),
       contacts,
+      orchestrator: this.orchestrator,
       accounts: cfg.accounts,
       whatsappTemplates: cfg.channels.whatsapp
         ? new WhatsAppTemplateApi({ baseUrl: this.channelSims?.baseUrls.whatsapp ?? cfg.channels.whatsapp.baseUrl ?? DEFAULT_BASE_URLS.whatsapp, apiVersion: cfg.channels.whatsapp.apiVersion, timeoutMs: cfg.channels.whatsapp.timeoutMs })
@@ -244,6 +260,7 @@ export class Appliance {
       this.log.info('shutting down');
       this.http?.close();
       await this.smpp?.close();
+      await this.orchestrator?.close();
       await this.router?.close();
       await Promise.all(this.upstreams.map((u) => u.close()));
       await this.xmpp?.component.close();

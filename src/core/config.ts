@@ -8,6 +8,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { CONTACT_CHANNELS, type ContactChannel } from './contact.js';
 import { CatalystError } from './errors.js';
+import { isTimeZone } from './time-zone.js';
 
 const port = z.number().int().min(0).max(65535);
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
@@ -329,6 +330,18 @@ const xmpp = z.strictObject({
     .default([]),
 });
 
+/** Multi-channel orchestration (router/orchestrator.ts): the defaults a request does not set. */
+const orchestration = z.strictObject({
+  /** How long an attempt waits for its delivery receipt before the chain abandons it and fails over. */
+  receiptWindowSeconds: z.number().min(0.1).max(7 * 24 * 3600).default(120),
+  /** First wait of a retry on the same channel (doubling each time: 5 s, 10 s, 20 s, the seed's best practice 2). */
+  backoffBaseMs: z.number().int().min(0).default(5000),
+  /** Wait before the next channel when a request sets no failover.retryDelay. */
+  retryDelayMs: z.number().int().min(0).default(5000),
+  /** Retries of the same channel on a retryable error when a request sets no failover.maxRetries. */
+  maxRetries: z.number().int().min(0).max(10).default(3),
+});
+
 const webhooks = z.strictObject({
   /** Allow webhook URLs on private, loopback and link-local addresses (SSRF guard off). Sandbox mode allows loopback. */
   allowPrivateTargets: z.boolean().default(false),
@@ -443,6 +456,7 @@ const schema = z.strictObject({
   channels,
   channelSims,
   xmpp: xmpp.default({}),
+  orchestration: orchestration.default({}),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -456,6 +470,7 @@ export type WebhookConfig = Config['webhooks'];
 export type RateCardConfig = Config['rateCards'][number];
 export type RedingtonConfig = z.infer<typeof redington>;
 export type XmppConfig = Config['xmpp'];
+export type OrchestrationConfig = Config['orchestration'];
 export type ChannelsConfig = Config['channels'];
 export type ChannelSimsConfig = Config['channelSims'];
 export type BreakerConfig = z.infer<typeof breaker>;
@@ -718,13 +733,4 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
-}
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }

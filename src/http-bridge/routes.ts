@@ -8,6 +8,7 @@ import { getMessage, getMessageDocs } from './catalyst-v2/messages.js';
 import { eventsRoutes, type EventsDeps } from './catalyst-v2/events.js';
 import { archiveDocs, presenceDocs, sendMuc, sendMucDocs, sendPresence, sendXmpp, sendXmppDocs, xmppArchive, type XmppDeps } from './catalyst-v2/xmpp.js';
 import { channelRoutes, type ChannelRouteDeps } from './catalyst-v2/channel-routes.js';
+import { orchestrate, orchestrateDocs, orchestrationStatus, orchestrationStatusDocs, type OrchestrateDeps } from './catalyst-v2/orchestrate.js';
 import { contactDocs, createContact, deleteContact, getContact, listContacts, patchContact, type ContactDeps } from './catalyst-v2/contacts.js';
 import type { AccountConfig } from '../core/config.js';
 import { errorResponse, json, type HttpRequest, type HttpResponse, type RouteDocs } from './http.js';
@@ -17,7 +18,7 @@ import { redingtonRoutes, type RedingtonRouteDeps } from './redington/index.js';
 /** The version of the HTTP API the OpenAPI document states (Catalyst v2). */
 export const API_VERSION = '2.0.0';
 
-export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps, RedingtonRouteDeps {
+export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps, OrchestrateDeps, RedingtonRouteDeps {
   readonly registry: Registry;
   readonly health: () => Promise<{ ok: boolean; instance: string; pid: number; checks: Record<string, unknown> }>;
 }
@@ -64,6 +65,8 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     { method: 'POST', pattern: '/api/v2/messages/xmpp/muc', auth: true, docs: sendMucDocs, handle: authed((req, account) => sendMuc(req, account, deps)) },
     { method: 'POST', pattern: '/api/v2/messages/xmpp/presence', auth: true, docs: presenceDocs, handle: authed((req, account) => sendPresence(req, account, deps)) },
     { method: 'GET', pattern: '/api/v2/messages/xmpp/archive', auth: true, docs: archiveDocs, handle: authed((req, account) => xmppArchive(req, account, deps)) },
+    { method: 'POST', pattern: '/api/v2/messages/orchestrate', auth: true, docs: orchestrateDocs, handle: authed((req, account) => orchestrate(req, account, deps)) },
+    { method: 'GET', pattern: '/api/v2/messages/orchestrate/{orchestrationId}', auth: true, docs: orchestrationStatusDocs, handle: authed((req, account) => orchestrationStatus(req, account, deps)) },
     { method: 'POST', pattern: '/api/v2/contacts', auth: true, docs: contactDocs.create, handle: authed((req, account) => createContact(req, account, deps)) },
     { method: 'GET', pattern: '/api/v2/contacts', auth: true, docs: contactDocs.list, handle: authed((req, account) => listContacts(req, account, deps)) },
     { method: 'GET', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.get, handle: authed((req, account) => getContact(req, account, deps)) },

@@ -72,6 +72,8 @@ export interface DeliveryWebhook {
 export interface ErrorWebhook {
   readonly eventType: 'error';
   readonly messageId: string;
+  /** The orchestration chain the message was an attempt of (as in the delivery body). */
+  readonly orchestrationId?: string;
   readonly channel: string;
   readonly error: { readonly code: WebhookErrorCode; readonly description: string; readonly timestamp: string; readonly retryable: boolean; readonly retryAfter?: number };
 }
@@ -217,6 +219,7 @@ export function webhookBody(messageId: string, rec: WebhookRecord): WebhookBody 
   return {
     eventType: 'error',
     messageId,
+    ...(rec.oid !== undefined && rec.oid !== '' ? { orchestrationId: rec.oid } : {}),
     channel,
     error: { code: e.code, description: e.description, timestamp, retryable: r.retryable, ...(r.retryAfter !== undefined ? { retryAfter: r.retryAfter } : {}) },
   };

@@ -48,7 +48,7 @@ type Provider = 'whatsapp' | 'telegram' | 'viber' | 'messenger' | 'instagram' | 
  * Only the providers a test file needs are configured (and their simulators started): fewer
  * listeners on ephemeral ports for the other test files' processes to collide with, less CPU.
  */
-export async function startChannels(only: readonly Provider[], over: { channelSims?: Record<string, unknown> } = {}): Promise<ChannelsHarness> {
+export async function startChannels(only: readonly Provider[], over: { channelSims?: Record<string, unknown>; mutate?: (raw: Record<string, unknown>) => void } = {}): Promise<ChannelsHarness> {
   const s = await startSim();
   const rx = await Receiver.start(WEBHOOK_SECRET);
   const common = { breaker: { failureThreshold: 3, openMs: 1500 }, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50 }, timeoutMs: 2000 };
@@ -98,6 +98,7 @@ export async function startChannels(only: readonly Provider[], over: { channelSi
   accounts[0] = { ...accounts[0], webhookSecret: WEBHOOK_SECRET, webhookUrl: rx.url('/account'), rateCards: ['RC-WHATSAPP-2024'] };
   // An account whose own Viber row is small, for the per-account channel limit.
   accounts.push({ id: LIMITED.id, apiKeys: [LIMITED.apiKey], balance: 100, tps: 1000, rateLimits: { viber: { tps: 1, burst: 2 } } });
+  over.mutate?.(raw);
   const started = await startAppliance(raw);
   const base = `http://127.0.0.1:${started.httpPort}`;
   return {

@@ -14,6 +14,7 @@ import type { AccountConfig } from '../../core/config.js';
 import { CONTACT_CHANNELS, definedChannels, type Contact, type ContactChannel } from '../../core/contact.js';
 import { newMessageId } from '../../core/ids.js';
 import { normaliseMsisdn } from '../../core/msisdn.js';
+import { isTimeZone } from '../../core/time-zone.js';
 import type { ContactStore, PutRefusal } from '../../store/redis/contact-store.js';
 import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
 import { parseJson, problemsOf } from './sms.js';
@@ -68,15 +69,6 @@ export const ContactSchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
 });
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function contactBody(c: Contact): z.infer<typeof ContactSchema> {
   return {

@@ -9,7 +9,7 @@
  *   {p}early:{upstream}       string  receipts held early lately (exists while any may be held)
  *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end
  *                                     of one message, "X|gid" of a validity group, "w|id" webhook
- *                                     retry of whq:{id}'s head
+ *                                     retry of whq:{id}'s head, "o|chain|token" an orchestration chain's timer
  *   {p}xg:{gid}               hash    validity group of one admission batch: n messages in it, i their ids
  *   {p}ev                     stream  event rows for ClickHouse (field e: TabSeparated rows, one per line; clickhouse/rows.ts)
  *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver"
@@ -33,6 +33,10 @@
  *   {p}ct:{account}:{id}      hash    a contact: j its JSON (core/contact.ts), x its index entries, one per line
  *   {p}cti:{account}          hash    the account's contact index: "phone:<digits>" or "<channel>:<id>" → contact id
  *   {p}ctl:{account}          zset    the account's contact ids by creation time (ms), for paging
+ *   {p}oc:{id}                hash    an orchestration chain (lua/orch_common.lua lists its fields)
+ *   {p}orn                    stream  orchestration notices: k=f a chain's message is final (c chain, n attempt,
+ *                                     i message, s status, e error, p billed micros), k=t a chain's timer is
+ *                                     due (c chain, t token); group "orch" (router/orchestrator.ts)
  *   {p}rdm:{account}:{id}     hash    a Redington media upload: b bytes, t MIME type, f file name (30 days)
  *   {p}rdt:{account}:{project} hash   Redington WhatsApp templates of a project: id → JSON
  *   {p}rdtn:{account}:{project} hash  their names (lower case) → id
@@ -104,6 +108,12 @@ export class Keys {
   contactList(account: string): string {
     return `${this.prefix}ctl:${account}`;
   }
+  orchestration(id: string): string {
+    return `${this.prefix}oc:${id}`;
+  }
+  orchestrationNotices(): string {
+    return `${this.prefix}orn`;
+  }
   redingtonMedia(account: string, id: string): string {
     return `${this.prefix}rdm:${account}:${id}`;
   }
@@ -124,3 +134,4 @@ export class Keys {
 export const GROUP_DISPATCH = 'dispatch';
 export const GROUP_DELIVER = 'deliver';
 export const GROUP_WEBHOOK = 'webhook';
+export const GROUP_ORCH = 'orch';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis, ChainableCommander } from 'ioredis';
 
-const NAMES = ['admit', 'take', 'submitted', 'receipts', 'fail', 'retry', 'timers', 'cancel', 'replace', 'mo', 'assemble', 'webhook_enqueue', 'webhook_settle', 'contact_put', 'contact_delete'] as const;
+const NAMES = ['admit', 'take', 'submitted', 'receipts', 'fail', 'retry', 'timers', 'cancel', 'replace', 'mo', 'assemble', 'webhook_enqueue', 'webhook_settle', 'contact_put', 'contact_delete', 'orch_create', 'orch_claim', 'orch_sent', 'orch_outcome'] as const;
 export type ScriptName = (typeof NAMES)[number];
 
 type Arg = string | number;
@@ -20,7 +20,9 @@ let cached: Map<ScriptName, string> | undefined;
 function sources(): Map<ScriptName, string> {
   if (cached) return cached;
   const common = source('common');
-  cached = new Map(NAMES.map((n) => [n, `${common}\n${source(n)}`]));
+  // The orchestration scripts share their chain moves (orch_common.lua) as well.
+  const orch = source('orch_common');
+  cached = new Map(NAMES.map((n) => [n, n.startsWith('orch_') ? `${common}\n${orch}\n${source(n)}` : `${common}\n${source(n)}`]));
   return cached;
 }
 

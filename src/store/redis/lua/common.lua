@@ -116,7 +116,7 @@ end
 -- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
 local function finalize(id, status, err, stat, derr, umid)
   local k = mkey(id)
-  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq')
+  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq', 'oc')
   local st = cur[1]
   if not st or FINAL[st] then return false end
   stat = stat or STAT_OF[status]
@@ -132,6 +132,14 @@ local function finalize(id, status, err, stat, derr, umid)
   -- Money goes back for a message that never left us.
   if status ~= 'delivered' and st ~= 'submitted' and cur[6] and tonumber(cur[6]) > 0 then
     redis.call('INCRBY', P .. 'bal:' .. cur[2], cur[6])
+  end
+  -- An attempt of an orchestration chain ("<chain>|<attempt>", set by orch_sent.lua) tells its chain
+  -- (router/orchestrator.ts reads {p}orn); other messages pay one more HMGET field, nothing else.
+  if cur[13] then
+    local chain, n = string.match(cur[13], '^(.+)|(%d+)$')
+    local billed = 0
+    if status == 'delivered' or st == 'submitted' then billed = tonumber(cur[6]) or 0 end
+    redis.call('XADD', P .. 'orn', '*', 'k', 'f', 'c', chain, 'n', n, 'i', id, 's', status, 'e', err or '', 'p', billed)
   end
   if cur[8] then
     redis.call('HDEL', k, 'btn')

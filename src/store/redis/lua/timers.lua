@@ -1,7 +1,8 @@
 -- timers: act on what is due. "s|id" scheduled and "r|id" retry go into their upstream's queue,
 -- "x|id" validity end expires a message not yet final ("X|gid" the same for the messages of one
 -- admission batch's validity group still in it, see admit.lua), "w|id" makes the head of the message's
--- webhook list due again (a ticket in the webhook stream).
+-- webhook list due again (a ticket in the webhook stream), "o|chain|token" an orchestration chain's
+-- timer (a notice on {p}orn, router/orchestrator.ts).
 -- in:  ARGV[4] limit
 -- out: number of timers handled, where each message of an "X|" group counts as one (the caller
 --      runs again at once when it reaches the limit); a group cut short goes back, due now
@@ -66,6 +67,11 @@ for _, member in ipairs(due) do
     end
   elseif kind == 'w' then
     redis.call('XADD', P .. 'wh', '*', 'i', id)
+  elseif kind == 'o' then
+    -- An orchestration chain's timer ("o|chain|sq" or "o|chain|D"): a notice for the orchestrator
+    -- (orch_claim.lua decides what it still means).
+    local token = string.match(member, '^o|[^|]+|(.+)$')
+    redis.call('XADD', P .. 'orn', '*', 'k', 't', 'c', id, 't', token or '')
   end
 end
 flush_events()
