@@ -501,6 +501,8 @@ function sandboxDefaults(): Record<string, unknown> {
         currency: 'USD',
         tps: 1000,
         numbers: ['15550000000'],
+        // The Redington document's project id, so its example URLs work as they are.
+        redington: { projects: [{ id: '664b97befdf4713a4a265e59', password: `rd_${randomBytes(12).toString('hex')}`, from: '+1234567890', businessId: '100000000000003' }] },
       },
     ],
     upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: 2776, systemId: 'catalyst', password: 'sandbox', binds: 2, window: 100 }],
