@@ -198,6 +198,8 @@ export class Appliance {
       senderLimit: (channel, account, from) => senderLimiter.take(channel, account, from),
       contacts,
       orchestrator: this.orchestrator,
+      campaigns: this.router.campaigns,
+      campaignsConfig: cfg.campaigns,
       accounts: cfg.accounts,
       whatsappTemplates: cfg.channels.whatsapp
         ? new WhatsAppTemplateApi({ baseUrl: this.channelSims?.baseUrls.whatsapp ?? cfg.channels.whatsapp.baseUrl ?? DEFAULT_BASE_URLS.whatsapp, apiVersion: cfg.channels.whatsapp.apiVersion, timeoutMs: cfg.channels.whatsapp.timeoutMs })

@@ -110,6 +110,12 @@ const account = z.strictObject({
   rateCardId: id.optional(),
   /** Rate cards a request may name in billing.rateCardId (the default one is always allowed). */
   rateCards: z.array(id).default([]),
+  /** The order in which a campaign recipient with `channel: "auto"` is tried (core/campaign.ts autoChannel). */
+  channelPreference: z
+    .array(z.enum(['sms', 'whatsapp', 'telegram', 'viber', 'messenger', 'instagram', 'rcs']))
+    .min(1)
+    .refine((l) => new Set(l).size === l.length, 'each channel at most once')
+    .default(['whatsapp', 'sms']),
   /** The Redington compatible API's projects for this account (README, "Redington"). */
   redington: redington.optional(),
 });
@@ -356,6 +362,32 @@ const webhooks = z.strictObject({
   concurrency: z.number().int().min(1).max(10_000).default(50),
 });
 
+/** Bulk campaigns (router/campaigns.ts). */
+const campaigns = z.strictObject({
+  /** Recipients one claim hands a process at once (one admission round trip). */
+  claimBatch: z.number().int().min(1).max(10_000).default(500),
+  /** Claims of one campaign a process works on at once. */
+  concurrency: z.number().int().min(1).max(64).default(4),
+  /** A claim not settled within this is handed to another process (its holder is presumed dead). */
+  leaseMs: z.number().int().min(1000).default(30_000),
+  /** How often an idle process looks for campaigns to work on. */
+  pollMs: z.number().int().min(5).max(10_000).default(100),
+  /** The default local window of timeZoneOptimization, "HH:MM" (end exclusive). */
+  windowStart: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'HH:MM').default('09:00'),
+  windowEnd: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'HH:MM').default('20:00'),
+  /** Per-recipient errors kept per campaign (the rest are counted only). */
+  keepErrors: z.number().int().min(0).max(1_000_000).default(10_000),
+  /** Bytes one campaign upload may have (its body is streamed, never held whole: http.maxBodyBytes does not apply). */
+  maxUploadBytes: z.number().int().min(1024).default(1024 * 1024 * 1024),
+  /** Recipients one upload may hold; past it the upload is refused (413). */
+  maxRecipients: z.number().int().min(1).default(5_000_000),
+  /**
+   * The public base URL tracked links point at (`<publicBaseUrl>/t/<code>`); unset → the HTTP
+   * listener's own address.
+   */
+  publicBaseUrl: z.string().url().optional(),
+});
+
 /**
  * Contacts seeded into the contact store at start (core/contact.ts): a contact named here is
  * written as given on every start; the API keeps the rest. Phones are E.164 digits (no '+').
@@ -445,6 +477,7 @@ const schema = z.strictObject({
     })
     .default({}),
   webhooks: webhooks.default({}),
+  campaigns: campaigns.default({}),
   /** Platform-wide limits across every account and process; unset ones follow the seed's table. */
   platformRateLimits: rateLimits.default({}),
   rateCards: z.array(rateCard).default([]),
@@ -467,6 +500,7 @@ export type SimConfig = Config['sim'];
 export type SmppServerConfig = Config['smpp'];
 export type RouterConfig = Config['router'];
 export type WebhookConfig = Config['webhooks'];
+export type CampaignsConfig = Config['campaigns'];
 export type RateCardConfig = Config['rateCards'][number];
 export type RedingtonConfig = z.infer<typeof redington>;
 export type XmppConfig = Config['xmpp'];

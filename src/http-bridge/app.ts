@@ -19,6 +19,75 @@ export interface Route {
   /** Without auth (health, metrics) the handler gets no account. */
   readonly auth: boolean;
   readonly handle: (req: HttpRequest, account: AccountConfig | undefined) => Promise<HttpResponse> | HttpResponse;
+  /**
+   * The handler reads the body itself, as it arrives (`req.bodyStream`), up to this many bytes
+   * instead of http.maxBodyBytes: the socket is paused while the handler is behind (uploads of a
+   * million campaign recipients are never held whole in memory).
+   */
+  readonly streamBody?: { readonly maxBytes: number };
+}
+
+/** Bytes buffered for a streaming handler before the socket is paused (resumed below half of it). */
+const STREAM_HIGH_WATER = 1 << 20;
+
+/**
+ * A request body as an async iterable of chunks, with backpressure: past the high-water mark the
+ * socket is paused until the handler has read half of what is buffered.
+ */
+class BodyStream implements AsyncIterable<Buffer> {
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  private ended = false;
+  private failure: Error | undefined;
+  private paused = false;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly pause: () => void, private readonly resume: () => void) {}
+
+  push(chunk: Buffer, last: boolean): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (last) this.ended = true;
+    if (!this.paused && !last && this.buffered > STREAM_HIGH_WATER) {
+      this.paused = true;
+      this.pause();
+    }
+    this.signal();
+  }
+
+  fail(err: Error): void {
+    this.failure = err;
+    this.signal();
+  }
+
+  /** The response went out: nothing may touch the socket's flow any more. */
+  detach(): void {
+    this.paused = false;
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    for (;;) {
+      const c = this.chunks.shift();
+      if (c !== undefined) {
+        this.buffered -= c.length;
+        if (this.paused && this.buffered < STREAM_HIGH_WATER / 2) {
+          this.paused = false;
+          this.resume();
+        }
+        yield c;
+        continue;
+      }
+      if (this.failure) throw this.failure;
+      if (this.ended) return;
+      await new Promise<void>((r) => (this.wake = r));
+    }
+  }
 }
 
 interface Compiled extends Route {
@@ -101,8 +170,10 @@ export class HttpApp {
     res.onAborted(() => {
       aborted = true;
     });
+    let answered = false;
     const send = (r: HttpResponse, routeName: string): void => {
-      if (aborted) return;
+      if (aborted || answered) return;
+      answered = true;
       const payload = typeof r.body === 'string' || Buffer.isBuffer(r.body) ? r.body : JSON.stringify(r.body);
       res.cork(() => {
         res.writeStatus(STATUS_TEXT[r.status] ?? String(r.status));
@@ -136,16 +207,17 @@ export class HttpApp {
       return;
     }
     const { route, params } = match;
+    const maxBody = route.streamBody?.maxBytes ?? this.opts.maxBodyBytes;
     const declared = Number(headers['content-length'] ?? '0');
-    if (declared > this.opts.maxBodyBytes) {
-      send(errorResponse('VALIDATION_ERROR', `request body over ${this.opts.maxBodyBytes} bytes`, { status: 413 }), route.pattern);
+    if (declared > maxBody) {
+      send(errorResponse('VALIDATION_ERROR', `request body over ${maxBody} bytes`, { status: 413 }), route.pattern);
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
-    const dispatch = (body: Buffer): void => {
-      const request: HttpRequest = { method, path, headers, params, query, body };
+    const dispatch = (body: Buffer, bodyStream?: AsyncIterable<Buffer>): void => {
+      const request: HttpRequest = { method, path, headers, params, query, body, ...(bodyStream ? { bodyStream } : {}) };
       let account: AccountConfig | undefined;
       if (route.auth) {
         account = this.auth.account(request);
@@ -168,6 +240,33 @@ export class HttpApp {
     };
     if (method === 'GET' || method === 'HEAD' || method === 'DELETE') {
       dispatch(Buffer.alloc(0));
+      return;
+    }
+    if (route.streamBody) {
+      const stream = new BodyStream(
+        () => {
+          if (!aborted && !answered) res.pause();
+        },
+        () => {
+          if (!aborted && !answered) res.resume();
+        },
+      );
+      res.onAborted(() => {
+        aborted = true;
+        stream.fail(new Error('client went away'));
+      });
+      res.onData((ab, isLast) => {
+        if (tooLarge) return;
+        size += ab.byteLength;
+        if (size > maxBody) {
+          tooLarge = true;
+          stream.fail(new Error(`request body over ${maxBody} bytes`));
+          send(errorResponse('VALIDATION_ERROR', `request body over ${maxBody} bytes`, { status: 413 }), route.pattern);
+          return;
+        }
+        stream.push(Buffer.from(new Uint8Array(ab).slice()), isLast);
+      });
+      dispatch(Buffer.alloc(0), stream);
       return;
     }
     res.onData((ab, isLast) => {

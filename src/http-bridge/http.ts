@@ -14,6 +14,8 @@ export interface HttpRequest {
   readonly params: Readonly<Record<string, string>>;
   readonly query: string;
   readonly body: Buffer;
+  /** For routes with `streamBody` (app.ts): the body as it arrives, with backpressure; `body` is then empty. */
+  readonly bodyStream?: AsyncIterable<Buffer>;
 }
 
 export interface HttpResponse {

@@ -18,6 +18,9 @@ import type { InboundMessage, UpstreamConnector, UpstreamReceipt, UpstreamSink }
 import { WebhookSender, webhookOptions } from './webhooks.js';
 import type { WebhookFormat } from './webhook-events.js';
 import { WebhookStore, type EnqueueResult, type WebhookEventInput } from '../store/redis/webhook-store.js';
+import { CampaignStore } from '../store/redis/campaign-store.js';
+import { ContactStore } from '../store/redis/contact-store.js';
+import { CampaignEngine } from './campaigns.js';
 
 const FINAL_STATS = new Set(['DELIVRD', 'UNDELIV', 'EXPIRED', 'REJECTD', 'DELETED', 'UNKNOWN']);
 
@@ -31,12 +34,16 @@ export interface RouterDeps {
   readonly metrics?: Metrics;
   /** The compatible APIs' webhook shapes (http-bridge/webhook-formats.ts). */
   readonly webhookFormats?: ReadonlyMap<string, WebhookFormat>;
+  /** The base URL of tracked links when campaigns.publicBaseUrl is unset (the HTTP listener, once known). */
+  readonly linkBase?: () => string | undefined;
 }
 
 export class Router implements UpstreamSink {
   readonly admission: Admission;
   readonly deliveries: DeliveryHub;
   readonly routes: RoutingTable;
+  /** Bulk campaigns: every process sends the campaigns' recipients (router/campaigns.ts). */
+  readonly campaigns: CampaignEngine;
   private readonly dispatchers: Dispatcher[] = [];
   private upstreamIds: string[] = [];
   private readonly connectors = new Map<string, UpstreamConnector>();
@@ -70,6 +77,16 @@ export class Router implements UpstreamSink {
       { consumer: deps.consumer, redeliverAfterMs: Math.max(cfg.smpp.responseTimeoutSeconds * 2000, 1000), pollMs: 20, batch: 500 },
       deps.log.child({ component: 'deliveries' }),
     );
+    this.campaigns = new CampaignEngine({
+      store: new CampaignStore(deps.store.redis, deps.store.keys, cfg.campaigns.keepErrors),
+      contacts: new ContactStore(deps.store.redis, deps.store.keys),
+      admission: this.admission,
+      accounts: cfg.accounts,
+      channels: cfg.channels,
+      options: cfg.campaigns,
+      log: deps.log.child({ component: 'campaigns' }),
+      ...(deps.linkBase ? { linkBase: deps.linkBase } : {}),
+    });
     this.numberOwners = new Map(cfg.accounts.flatMap((a) => a.numbers.map((n) => [n.replace(/^\+/, ''), a] as const)));
     this.xmppNumbers = new Set(cfg.xmpp.enabled ? cfg.xmpp.users.map((u) => u.number) : []);
   }
@@ -101,10 +118,12 @@ export class Router implements UpstreamSink {
     this.deliveries.start();
     this.timersRunning = true;
     this.timersDone = this.timerLoop();
+    this.campaigns.start();
   }
 
   /** Graceful, in order: nothing new is taken, in-flight sends finish and are recorded. */
   async close(): Promise<void> {
+    await this.campaigns.close();
     await this.admission.drain();
     await Promise.all(this.dispatchers.map((d) => d.close()));
     this.timersRunning = false;

@@ -102,6 +102,16 @@ export class ContactStore {
     return this.findByEntry(account, `${channel}:${channelId}`);
   }
 
+  /** The contacts of several phones in two round trips, in the order asked (campaigns resolve a batch at once). */
+  async findManyByPhone(account: string, phones: readonly string[]): Promise<(Contact | undefined)[]> {
+    if (phones.length === 0) return [];
+    const ids = await this.redis.hmget(this.keys.contactIndex(account), ...phones.map((p) => `phone:${p}`));
+    const found = ids.flatMap((id) => (id === null ? [] : [id]));
+    const contacts = new Map<string, Contact | undefined>();
+    (await this.getMany(account, found)).forEach((c, i) => contacts.set(found[i] ?? '', c));
+    return ids.map((id) => (id === null ? undefined : contacts.get(id)));
+  }
+
   private async findByEntry(account: string, entry: string): Promise<Contact | undefined> {
     const id = await this.redis.hget(this.keys.contactIndex(account), entry);
     return id === null ? undefined : this.get(account, id);

@@ -10,6 +10,7 @@
  *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end
  *                                     of one message, "X|gid" of a validity group, "w|id" webhook
  *                                     retry of whq:{id}'s head, "o|chain|token" an orchestration chain's timer
+ *                                     retry of whq:{id}'s head, "c|ref" start of a scheduled campaign
  *   {p}xg:{gid}               hash    validity group of one admission batch: n messages in it, i their ids
  *   {p}ev                     stream  event rows for ClickHouse (field e: TabSeparated rows, one per line; clickhouse/rows.ts)
  *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver"
@@ -37,6 +38,15 @@
  *   {p}orn                    stream  orchestration notices: k=f a chain's message is final (c chain, n attempt,
  *                                     i message, s status, e error, p billed micros), k=t a chain's timer is
  *                                     due (c chain, t token); group "orch" (router/orchestrator.ts)
+ *   {p}cp:{ref}               hash    a campaign (ref = account:campaignId): j definition, st status, counts
+ *                                     (n, cur, sent, fin, f_<status>, fail, skip, rej, lsd, cnl) and token bucket
+ *   {p}cpr:{ref}              hash    its recipients: index → recipient JSON
+ *   {p}cpl:{ref}              zset    its leases (claimed recipients not yet settled) → expiry ms
+ *   {p}cpd:{ref}              zset    its recipients waiting for their local window: index → due ms
+ *   {p}cpe:{ref}              list    its per-recipient errors (JSON), the first campaigns.keepErrors
+ *   {p}cpa                    zset    campaigns not finished (ref → creation ms): what every engine polls
+ *   {p}cpx:{account}          zset    the account's campaign ids by creation ms
+ *   {p}tl:{code}              string  a tracked link: JSON {a account, c campaign, m message, u url}
  *   {p}rdm:{account}:{id}     hash    a Redington media upload: b bytes, t MIME type, f file name (30 days)
  *   {p}rdt:{account}:{project} hash   Redington WhatsApp templates of a project: id → JSON
  *   {p}rdtn:{account}:{project} hash  their names (lower case) → id
@@ -113,6 +123,30 @@ export class Keys {
   }
   orchestrationNotices(): string {
     return `${this.prefix}orn`;
+  }
+  campaign(ref: string): string {
+    return `${this.prefix}cp:${ref}`;
+  }
+  campaignRecipients(ref: string): string {
+    return `${this.prefix}cpr:${ref}`;
+  }
+  campaignLeases(ref: string): string {
+    return `${this.prefix}cpl:${ref}`;
+  }
+  campaignDeferred(ref: string): string {
+    return `${this.prefix}cpd:${ref}`;
+  }
+  campaignErrors(ref: string): string {
+    return `${this.prefix}cpe:${ref}`;
+  }
+  campaignsActive(): string {
+    return `${this.prefix}cpa`;
+  }
+  campaignList(account: string): string {
+    return `${this.prefix}cpx:${account}`;
+  }
+  trackedLink(code: string): string {
+    return `${this.prefix}tl:${code}`;
   }
   redingtonMedia(account: string, id: string): string {
     return `${this.prefix}rdm:${account}:${id}`;

@@ -112,6 +112,11 @@ export interface StoreOptions {
   readonly maxQueueDepth?: number;
 }
 
+/** A campaign's name in Redis keys (keys.ts cp…): campaign ids are unique per account. */
+export function campaignRef(accountId: string, campaignId: string): string {
+  return `${accountId}:${campaignId}`;
+}
+
 /** Upstream ids end up in keys and in JSON built by Lua: keep them to printable, quote-free ASCII. */
 export function cleanUpstreamId(id: string): string {
   return id.replace(/[^\x21-\x7e]|["\\,|]/g, '').slice(0, 64);
@@ -223,6 +228,7 @@ export class MessageStore {
         it.registeredDelivery === 0 ? '' : receiptAddressing(m),
         m.webhookUrl ?? it.webhookUrl ?? '',
         r.currency,
+        m.campaignId !== undefined ? campaignRef(m.accountId, m.campaignId) : '',
       );
     }
     const res = (await this.run('admit', args)) as (string | number)[];

@@ -6,7 +6,12 @@
 import { readFileSync } from 'node:fs';
 import type { Redis, ChainableCommander } from 'ioredis';
 
-const NAMES = ['admit', 'take', 'submitted', 'receipts', 'fail', 'retry', 'timers', 'cancel', 'replace', 'mo', 'assemble', 'webhook_enqueue', 'webhook_settle', 'contact_put', 'contact_delete', 'orch_create', 'orch_claim', 'orch_sent', 'orch_outcome'] as const;
+const NAMES = [
+  'admit', 'take', 'submitted', 'receipts', 'fail', 'retry', 'timers', 'cancel', 'replace', 'mo', 'assemble', 'webhook_enqueue', 'webhook_settle',
+  'contact_put', 'contact_delete',
+  'orch_create', 'orch_claim', 'orch_sent', 'orch_outcome',
+  'campaign_claim', 'campaign_done', 'campaign_control',
+] as const;
 export type ScriptName = (typeof NAMES)[number];
 
 type Arg = string | number;

@@ -8,7 +8,8 @@
 --      or platform:channel), tps, burst — each row once per batch, not once per message;
 --      then per message (stride 13): id, account, channel, upstream, price micros,
 --      registered_delivery (0/1/2), scheduleAt ms (0 none), expireAt ms, payload JSON, event base,
---      receipt addressing JSON ('' when no receipt is owed), webhook url ('' none), currency
+--      receipt addressing JSON ('' when no receipt is owed), webhook url ('' none), currency,
+--      campaign ref ('' none; "account:campaignId", kept in field cp for finalize's campaign counts)
 -- out: { 'dup', record, codes } when the idempotency key was seen before (nothing admitted);
 --      else per message a code and a retry hint in ms: 0 accepted, 1 account throttled,
 --      2 platform throttled, 3 balance too low
@@ -32,7 +33,7 @@ for i = 0, NL - 1 do
   local o = 14 + i * 3
   LIMITS[ARGV[o + 1]] = { tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]) }
 end
-local STRIDE = 13
+local STRIDE = 14
 local FIRST = 14 + NL * 3
 -- Queue lengths (XLEN: entries not yet settled) read once per upstream per batch.
 local queued = {}
@@ -136,6 +137,7 @@ for i = 0, N - 1 do
       'j', ARGV[o + 9], 'eb', ARGV[o + 10], 'cur', ARGV[o + 13], 't0', NOW, 'xg', group[1] }
     if ARGV[o + 11] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 11] end
     if ARGV[o + 12] ~= '' then f[#f + 1] = 'wh'; f[#f + 1] = ARGV[o + 12] end
+    if ARGV[o + 14] ~= '' then f[#f + 1] = 'cp'; f[#f + 1] = ARGV[o + 14] end
     if waits then
       f[#f + 1] = 'bt'; f[#f + 1] = BATCH; f[#f + 1] = 'sa'; f[#f + 1] = sched
     elseif CAPPED then

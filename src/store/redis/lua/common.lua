@@ -116,7 +116,7 @@ end
 -- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
 local function finalize(id, status, err, stat, derr, umid)
   local k = mkey(id)
-  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq', 'oc')
+  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq', 'oc', 'cp')
   local st = cur[1]
   if not st or FINAL[st] then return false end
   stat = stat or STAT_OF[status]
@@ -140,6 +140,12 @@ local function finalize(id, status, err, stat, derr, umid)
     local billed = 0
     if status == 'delivered' or st == 'submitted' then billed = tonumber(cur[6]) or 0 end
     redis.call('XADD', P .. 'orn', '*', 'k', 'f', 'c', chain, 'n', n, 'i', id, 's', status, 'e', err or '', 'p', billed)
+  end
+  -- A campaign's message: its final count (progress, and its maxConcurrent slot freed; campaign_claim.lua).
+  if cur[14] then
+    local ck = P .. 'cp:' .. cur[14]
+    redis.call('HINCRBY', ck, 'fin', 1)
+    redis.call('HINCRBY', ck, 'f_' .. status, 1)
   end
   if cur[8] then
     redis.call('HDEL', k, 'btn')

@@ -2,7 +2,8 @@
 -- "x|id" validity end expires a message not yet final ("X|gid" the same for the messages of one
 -- admission batch's validity group still in it, see admit.lua), "w|id" makes the head of the message's
 -- webhook list due again (a ticket in the webhook stream), "o|chain|token" an orchestration chain's
--- timer (a notice on {p}orn, router/orchestrator.ts).
+-- timer (a notice on {p}orn, router/orchestrator.ts), "c|ref" starts a scheduled campaign
+-- (router/campaigns.ts; campaign_control.lua sets it).
 -- in:  ARGV[4] limit
 -- out: number of timers handled, where each message of an "X|" group counts as one (the caller
 --      runs again at once when it reaches the limit); a group cut short goes back, due now
@@ -72,6 +73,9 @@ for _, member in ipairs(due) do
     -- (orch_claim.lua decides what it still means).
     local token = string.match(member, '^o|[^|]+|(.+)$')
     redis.call('XADD', P .. 'orn', '*', 'k', 't', 'c', id, 't', token or '')
+  elseif kind == 'c' then
+    local ck = P .. 'cp:' .. id
+    if redis.call('HGET', ck, 'st') == 'scheduled' then redis.call('HSET', ck, 'st', 'running') end
   end
 end
 flush_events()

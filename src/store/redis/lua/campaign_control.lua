@@ -1,0 +1,44 @@
+-- campaign_control: one state transition of a campaign, refused when it is not allowed from the
+-- current state (start: ingesting → scheduled/running; pause: scheduled/running → paused; resume:
+-- paused → scheduled/running; cancel: any unfinished → cancelled; abort: ingesting → aborted).
+-- in:  ARGV[4] campaign ref, [5] action
+-- out: { 'ok', new status } or { 'illegal', current status } or { 'unknown', '' }
+local REF, ACTION = ARGV[4], ARGV[5]
+local K = P .. 'cp:' .. REF
+local v = redis.call('HMGET', K, 'st', 'sa', 'n', 'cur')
+local st = v[1]
+if not st then return { 'unknown', '' } end
+local sa = tonumber(v[2]) or 0
+local function go()
+  if sa > NOW then
+    redis.call('ZADD', P .. 'timers', sa, 'c|' .. REF)
+    return 'scheduled'
+  end
+  return 'running'
+end
+local new
+if ACTION == 'start' and st == 'ingesting' then
+  new = go()
+  redis.call('HSET', K, 'ing', 0)
+elseif ACTION == 'pause' and (st == 'running' or st == 'scheduled') then
+  new = 'paused'
+  redis.call('ZREM', P .. 'timers', 'c|' .. REF)
+elseif ACTION == 'resume' and st == 'paused' then
+  new = go()
+elseif ACTION == 'cancel' and (st == 'running' or st == 'scheduled' or st == 'paused' or st == 'ingesting') then
+  new = 'cancelled'
+  redis.call('ZREM', P .. 'timers', 'c|' .. REF)
+  -- Recipients never handed out (not yet reached, or waiting for their window) are cancelled.
+  local left = math.max(0, (tonumber(v[3]) or 0) - (tonumber(v[4]) or 0)) + redis.call('ZCARD', P .. 'cpd:' .. REF)
+  redis.call('DEL', P .. 'cpd:' .. REF)
+  redis.call('HSET', K, 'cnl', left, 'ing', 0, 'cur', tonumber(v[3]) or 0, 'tdone', NOW)
+  redis.call('ZREM', P .. 'cpa', REF)
+elseif ACTION == 'abort' and st == 'ingesting' then
+  new = 'aborted'
+  redis.call('HSET', K, 'ing', 0)
+  redis.call('ZREM', P .. 'cpa', REF)
+else
+  return { 'illegal', st }
+end
+redis.call('HSET', K, 'st', new)
+return { 'ok', new }
