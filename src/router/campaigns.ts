@@ -488,6 +488,8 @@ export class CampaignEngine {
       ...(def.webhookUrl !== undefined ? { webhookUrl: def.webhookUrl } : {}),
       ...(def.costCenter !== undefined ? { costCenter: def.costCenter } : {}),
       campaignId: def.id,
+      ...(def.webhookFormat !== undefined ? { webhookFormat: def.webhookFormat } : {}),
+      ...(def.clientRef !== undefined ? { clientRef: def.clientRef } : {}),
       createdAt: now,
     };
   }
@@ -514,7 +516,9 @@ function contentFor(res: Resolution & { kind: 'send' }, text: string): ChannelCo
     case 'sms':
       return undefined;
     case 'whatsapp':
-      return res.template ? { kind: 'whatsapp.template', name: res.template.name, language: res.template.language, parameters: res.template.parameters } : { kind: 'whatsapp.text', text };
+      return res.template
+        ? { kind: 'whatsapp.template', name: res.template.name, language: res.template.language, parameters: res.template.parameters, ...(res.template.header !== undefined ? { header: res.template.header } : {}) }
+        : { kind: 'whatsapp.text', text };
     case 'telegram':
       return { kind: 'telegram.text', text, ...(res.parseMode !== undefined ? { parseMode: res.parseMode } : {}) };
     case 'viber':
