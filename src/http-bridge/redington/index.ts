@@ -13,6 +13,22 @@ import { ProjectAuth, type ProjectContext } from './auth.js';
 import { createContact, ContactObjectSchema, CreateContactSchema, fetchContact, FetchContactQuerySchema, getContact, updateContact, UpdateContactSchema } from './contacts.js';
 import type { RedingtonDeps, RedingtonRouteDeps } from './deps.js';
 import { RedingtonErrorSchema, redingtonError } from './errors.js';
+import {
+  AnalyticsBodySchema,
+  AudienceQuerySchema,
+  campaignAnalytics,
+  campaignAudience,
+  CampaignObjectSchema,
+  CampaignsBodySchema,
+  CampaignStore,
+  createCampaign,
+  CreateCampaignSchema,
+  getCampaign,
+  getCampaigns,
+  listCampaigns,
+  sendCampaign,
+  SendCampaignSchema,
+} from './campaigns.js';
 import { messageDetails, sendMessage, SendMessageResponseSchema, SendMessageSchema } from './messages.js';
 import { deleteTemplate, getTemplate, listTemplates, ListQuerySchema, submitTemplate, SubmitTemplateSchema, TemplateObjectSchema, TemplateStore } from './templates.js';
 
@@ -61,6 +77,9 @@ export function redingtonRoutes(deps: RedingtonRouteDeps): Route[] {
   const templates = new TemplateStore(redis, deps.keys, deps.whatsappTemplates, (ctx) => tokens.get(`${ctx.account.id}|${ctx.project.from}`));
   for (const s of deps.channelsConfig?.whatsapp?.senders ?? []) tokens.set(`${s.account}|${s.from}`, s.accessToken);
   const full: RedingtonDeps = { ...deps, media, templates };
+  const campaignDeps = { redis, keys: deps.keys, contacts: deps.contacts, templates, engine: deps.campaigns };
+  const campaigns = new CampaignStore(campaignDeps);
+  const ok = z.strictObject({ status: z.literal('success') });
   const authed = (fn: Handler): Route['handle'] => async (req) => {
     const ctx = auth.project(req);
     if (!ctx) return redingtonError(401, 'unknown project or wrong X-Project-API-Pwd');
@@ -87,6 +106,13 @@ export function redingtonRoutes(deps: RedingtonRouteDeps): Route[] {
     { method: 'GET', pattern: `${p}/contact`, auth: false, docs: docs('Find a contact by mobile number (Redington)', '§14', ContactObjectSchema, { query: FetchContactQuerySchema }), handle: authed((req, ctx) => fetchContact(req, ctx, full)) },
     { method: 'GET', pattern: `${p}/contact/{contactId}`, auth: false, docs: docs('Get a contact (Redington)', '§13', ContactObjectSchema), handle: authed((req, ctx) => getContact(req, ctx, full)) },
     { method: 'PATCH', pattern: `${p}/contact/{contactId}`, auth: false, docs: docs('Update a contact (Redington)', '§15', ContactObjectSchema, { body: UpdateContactSchema }), handle: authed((req, ctx) => updateContact(req, ctx, full)) },
+    { method: 'POST', pattern: `${p}/campaign/api`, auth: false, docs: docs('Create an API campaign (Redington)', '§16', CampaignObjectSchema, { body: CreateCampaignSchema }), handle: authed((req, ctx) => createCampaign(req, ctx, campaignDeps, campaigns)) },
+    { method: 'POST', pattern: `${p}/campaign/api/send`, auth: false, docs: docs('Send an API campaign to one person (Redington)', '§17', ok, { body: SendCampaignSchema }), handle: authed((req, ctx) => sendCampaign(req, ctx, campaignDeps, campaigns)) },
+    { method: 'GET', pattern: `${p}/campaign/api`, auth: false, docs: docs('List API campaigns (Redington)', '§18', z.strictObject({ campaign: z.array(CampaignObjectSchema), size: z.number().int(), count: z.number().int() })), handle: authed((req, ctx) => listCampaigns(req, ctx, campaigns)) },
+    { method: 'GET', pattern: `${p}/campaign/api/{campaignId}`, auth: false, docs: docs('Get an API campaign (Redington)', '§19', CampaignObjectSchema), handle: authed((req, ctx) => getCampaign(req, ctx, campaigns)) },
+    { method: 'POST', pattern: `${p}/campaign/analytics/{campaignId}`, auth: false, docs: docs('Campaign analytics by day (Redington)', '§20', z.strictObject({ chats: z.array(z.record(z.unknown())) }), { body: AnalyticsBodySchema }), handle: authed((req, ctx) => campaignAnalytics(req, ctx, campaignDeps, campaigns)) },
+    { method: 'GET', pattern: `${p}/campaign/audience/{campaignId}`, auth: false, docs: docs('Campaign audience (Redington)', '§21', z.strictObject({ total: z.number().int(), data: z.array(z.record(z.unknown())), paging: z.strictObject({ cursors: z.strictObject({ after: z.string().optional(), before: z.string().optional() }) }) }), { query: AudienceQuerySchema }), handle: authed((req, ctx) => campaignAudience(req, ctx, campaignDeps, campaigns)) },
+    { method: 'POST', pattern: `${p}/campaign/audience/{campaignId}`, auth: false, docs: docs('Get campaigns (Redington §22, at the path it prints)', '§22', z.strictObject({ campaigns: z.array(CampaignObjectSchema) }), { body: CampaignsBodySchema }), handle: authed((req, ctx) => getCampaigns(req, ctx, campaigns)) },
   ];
   // §24's 405 in the document's body, for the other methods on these paths (undocumented routes).
   const patterns = [...new Set(routes.map((r) => r.pattern))];

@@ -294,7 +294,8 @@ export function messageObject(f: MessageFacts): Record<string, unknown> {
     project_id: f.projectId,
     phone_number: f.phone,
     contact_id: f.ref['contact'] ?? null,
-    campaign: null,
+    // The API campaign it was sent for (§16-§17), by id.
+    campaign: f.ref['campaign'] ?? null,
     sender: 'API',
     message_content: template !== undefined ? { text: f.ref['text'] ?? '', name: template, isTemplate: true } : { text: f.ref['text'] ?? '' },
     message_type: f.ref['type'] ?? 'TEXT',

@@ -49,7 +49,7 @@ export const TemplateObjectSchema = z.object({
 export type TemplateObject = z.infer<typeof TemplateObjectSchema>;
 
 /** What is kept: the document's object, and the provider's language code and id. */
-interface StoredTemplate extends TemplateObject {
+export interface StoredTemplate extends TemplateObject {
   readonly wa_language: string;
   readonly wa_id: string;
 }

@@ -51,6 +51,8 @@
  *   {p}rdt:{account}:{project} hash   Redington WhatsApp templates of a project: id → JSON
  *   {p}rdtn:{account}:{project} hash  their names (lower case) → id
  *   {p}rdtl:{account}:{project} zset  their ids (time-sortable), all score 0, for after/before paging by lex range
+ *   {p}rdc:{account}:{project} hash   Redington API campaigns of a project: id → JSON; {p}rdcn:… names → id; {p}rdcl:… zset of ids (lex)
+ *   {p}rdca:{account}:{campaign} hash an API campaign's audience: entry id → JSON (number, name, engine campaign, sent ms); {p}rdcal:… zset of ids (lex)
  *
  * Not Redis Cluster ready: scripts touch keys they compute. Cluster needs a hash tag per account
  * and per upstream (docs/architecture.md, "Scale-out").
@@ -159,6 +161,21 @@ export class Keys {
   }
   redingtonTemplateList(account: string, project: string): string {
     return `${this.prefix}rdtl:${account}:${project}`;
+  }
+  redingtonCampaigns(account: string, project: string): string {
+    return `${this.prefix}rdc:${account}:${project}`;
+  }
+  redingtonCampaignNames(account: string, project: string): string {
+    return `${this.prefix}rdcn:${account}:${project}`;
+  }
+  redingtonCampaignList(account: string, project: string): string {
+    return `${this.prefix}rdcl:${account}:${project}`;
+  }
+  redingtonAudience(account: string, campaign: string): string {
+    return `${this.prefix}rdca:${account}:${campaign}`;
+  }
+  redingtonAudienceList(account: string, campaign: string): string {
+    return `${this.prefix}rdcal:${account}:${campaign}`;
   }
   bucket(account: string): string {
     return `${this.prefix}tb:${account}`;

@@ -591,3 +591,93 @@ describe('§23 webhooks', () => {
     expect(messageOf(h)).toMatchObject({ type: 'message', project_id: PROJECT_ID, sender: 'USER', message_content: { text: 'Hey' }, message_type: 'TEXT', status: 'DELIVERED', is_HSM: false, countryCode: '91' });
   });
 });
+
+describe('§16-§22 API campaigns, on the campaign engine', () => {
+  let campaignId = '';
+  const hooks = (): Record<string, unknown>[] => rx.accepted().filter((h) => h.path === '/redington' && h.json['topic'] === 'message.status.updated').map((h) => (h.json['data'] as { message: Record<string, unknown> }).message);
+
+  it('§16 creates the document’s campaign on an approved template, in its shape', async () => {
+    const r = await call('POST', `${BASE}/campaign/api`, DOC.createCampaign);
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ name: 'packagedeliverycampaign', type: 'API', project_id: PROJECT_ID, business_id: WABA, status: 'LIVE', message_type: 'TEMPLATE', message_payload: { template: { name: 'packagedelivered', status: 'APPROVED', total_parameters: 2 }, parameters: null, media: null } });
+    campaignId = String(r.json['id']);
+    expect(campaignId).toMatch(/^[0-9a-f]{24}$/);
+    expect(errorOf(await call('POST', `${BASE}/campaign/api`, DOC.createCampaign))).toEqual({ code: 400, message: 'Bad Request', fields: ['campaign_name'] });
+    expect(errorOf(await call('POST', `${BASE}/campaign/api`, { campaign_name: 'x', template_name: 'no_such_template' }))).toMatchObject({ code: 601, fields: ['template_name'] });
+    expect(errorOf(await call('POST', `${BASE}/campaign/api`, { campaign_name: 'x', template_name: 'opens_with_param' }))).toMatchObject({ code: 601, fields: ['template_name'] });
+  });
+
+  it('§17 sends the document’s body to WhatsApp through the engine; the receipt comes back as a §23 webhook', async () => {
+    const before = sim.requests.length;
+    const r = await call('POST', `${BASE}/campaign/api/send`, DOC.sendCampaign);
+    expect(r).toEqual({ status: 200, json: { status: 'success' } });
+    const req = await until('campaign message at WhatsApp', () => sim.requests.slice(before).find((x) => x.url === SEND_PATH));
+    expect(req.json).toMatchObject({
+      to: '910000000000',
+      type: 'template',
+      template: { name: 'packagedelivered', language: { code: 'en_US' }, components: [{ type: 'body', parameters: [{ type: 'text', text: 'Brindha' }, { type: 'text', text: 'Mam' }] }] },
+    });
+    const hook = await until('campaign webhook', () => hooks().find((m) => m['campaign'] === campaignId && m['status'] === 'DELIVERED'));
+    expect(hook).toMatchObject({ phone_number: '910000000000', userName: 'Brindhhaa', is_HSM: true, message_content: { name: 'packagedelivered', isTemplate: true } });
+    // The person's contact took the name and attributes.
+    const c = await call('GET', `${BASE}/contact?action=FetchContact&mobile_number=910000000000`);
+    expect(c.json).toMatchObject({ name: 'Brindhhaa', attributes: { country: 'India', source: 'API' } });
+  });
+
+  it('§17 refuses what the campaign cannot send', async () => {
+    const send = (over: Record<string, unknown>): Promise<Answer> => call('POST', `${BASE}/campaign/api/send`, { ...DOC.sendCampaign, ...over });
+    expect(errorOf(await send({ campaign_name: 'nope' }))).toMatchObject({ code: 404, fields: ['campaign_name'] });
+    expect(errorOf(await send({ template_params: ['only one'] }))).toMatchObject({ code: 601, fields: ['template_params'] });
+    expect(errorOf(await send({ phone_number: '12' }))).toMatchObject({ code: 602, fields: ['phone_number'] });
+    expect(errorOf(await send({ name: undefined }))).toMatchObject({ code: 601, fields: ['name'] });
+    const optout = await call('POST', `${BASE}/contact`, { name: 'No', mobile_number: '919876500005' });
+    await call('PATCH', `${BASE}/contact/${String(optout.json['id'])}`, { opted_in: false });
+    expect(errorOf(await send({ phone_number: '919876500005' }))).toMatchObject({ code: 403, fields: ['phone_number'] });
+  });
+
+  it('§17 with media: an image template’s header is the media URL; the default country code completes a national number', async () => {
+    const c = await call('POST', `${BASE}/campaign/api`, { campaign_name: 'imagecampaign', template_name: 'cetasimagetemplate' });
+    expect(c.status).toBe(200);
+    const base = { name: 'Img', campaign_name: 'imagecampaign', template_params: ['Suja'], default_country_code: '91' };
+    expect(errorOf(await call('POST', `${BASE}/campaign/api/send`, { ...base, phone_number: '9876500006' }))).toMatchObject({ code: 601, fields: ['media'] });
+    const before = sim.requests.length;
+    const r = await call('POST', `${BASE}/campaign/api/send`, { ...base, phone_number: '9876500006', media: DOC.sendCampaign.media });
+    expect(r.json).toEqual({ status: 'success' });
+    const req = await until('image campaign message', () => sim.requests.slice(before).find((x) => x.url === SEND_PATH));
+    expect(req.json).toMatchObject({ to: '919876500006', template: { name: 'cetasimagetemplate', components: [{ type: 'header', parameters: [{ type: 'image', image: { link: DOC.sendCampaign.media.url } }] }, { type: 'body' }] } });
+  });
+
+  it('§18, §19 and §22 list and describe campaigns with their audience', async () => {
+    const one = await call('GET', `${BASE}/campaign/api/${campaignId}`);
+    expect(one.json).toMatchObject({ id: campaignId, name: 'packagedeliverycampaign', audience_size: 1, submitted: 1 });
+    const list = await call('GET', `${BASE}/campaign/api`);
+    expect(list.json).toMatchObject({ size: 2, count: 2 });
+    expect((list.json['campaign'] as { name: string }[]).map((x) => x.name)).toEqual(['packagedeliverycampaign', 'imagecampaign']);
+    const got = await call('POST', `${BASE}/campaign/audience/${campaignId}`, DOC.getCampaigns);
+    expect((got.json['campaigns'] as { id: string }[]).map((x) => x.id)).toContain(campaignId);
+    expect((await call('GET', `${BASE}/campaign/api/66b48d4864d14f4260c3ca9c`)).status).toBe(404);
+  });
+
+  it('§20 analytics by day within the date range; §21 the audience with cursors and categories', async () => {
+    const a = await until('delivered in analytics', async () => {
+      const r = await call('POST', `${BASE}/campaign/analytics/${campaignId}`, {});
+      const day = (r.json['chats'] as Record<string, unknown>[])[0];
+      return day && day['deliveredChatcount'] === 1 ? r : undefined;
+    });
+    expect((a.json['chats'] as unknown[]).length).toBe(1);
+    expect((a.json['chats'] as Record<string, unknown>[])[0]).toMatchObject({ assistantId: PROJECT_ID, campaignId, sentChatCount: 1, deliveredChatcount: 1, failedChatCount: 0, campaignMessages: { total: 1 } });
+    const future = await call('POST', `${BASE}/campaign/analytics/${campaignId}`, { startDate: '2999-01-01T00:00:00Z' });
+    expect(future.json).toEqual({ chats: [] });
+    expect(errorOf(await call('POST', `${BASE}/campaign/analytics/${campaignId}`, { startDate: 'yesterday' }))).toMatchObject({ code: 601, fields: ['startDate'] });
+    const aud = await call('GET', `${BASE}/campaign/audience/${campaignId}`);
+    expect(aud.json).toMatchObject({ total: 1, data: [{ assistantId: PROJECT_ID, campaignId, userNumber: '910000000000', __v: 0, isoCode: 'IN', userName: 'Brindhhaa', readAt: null }] });
+    const row = (aud.json['data'] as Record<string, unknown>[])[0] ?? {};
+    expect(typeof row['deliveredAt']).toBe('string');
+    const cursors = (aud.json['paging'] as { cursors: { after: string; before: string } }).cursors;
+    expect(Buffer.from(cursors.after, 'base64').toString()).toBe(row['_id']);
+    expect((await call('GET', `${BASE}/campaign/audience/${campaignId}?after=${encodeURIComponent(cursors.after)}`)).json['data']).toEqual([]);
+    expect((await call('GET', `${BASE}/campaign/audience/${campaignId}?category=FAILED`)).json).toMatchObject({ total: 0, data: [] });
+    expect((await call('GET', `${BASE}/campaign/audience/${campaignId}?category=DELIVERED&fields=userNumber`)).json['data']).toEqual([{ _id: row['_id'], userNumber: '910000000000' }]);
+    expect(errorOf(await call('GET', `${BASE}/campaign/audience/${campaignId}?limit=101`))).toMatchObject({ code: 601, fields: ['limit'] });
+  });
+});

@@ -30,7 +30,7 @@ function req(over: Partial<HttpRequest>): HttpRequest {
 describe('the routes and the OpenAPI document', () => {
   const routes = redingtonRoutes({ accounts: config.accounts, contacts: { redis: {} }, keys: {} } as unknown as RedingtonRouteDeps);
 
-  it('serves §4-§15 under /project-apis/v1/project/{projectId}, and 405 for the other methods', () => {
+  it('serves §4-§22 under /project-apis/v1/project/{projectId}, and 405 for the other methods', () => {
     const documented = routes.filter((r) => r.docs).map((r) => `${r.method} ${r.pattern.replace('/project-apis/v1/project/{projectId}', '')}`);
     expect(documented).toEqual([
       'POST /media',
@@ -45,6 +45,13 @@ describe('the routes and the OpenAPI document', () => {
       'GET /contact',
       'GET /contact/{contactId}',
       'PATCH /contact/{contactId}',
+      'POST /campaign/api',
+      'POST /campaign/api/send',
+      'GET /campaign/api',
+      'GET /campaign/api/{campaignId}',
+      'POST /campaign/analytics/{campaignId}',
+      'GET /campaign/audience/{campaignId}',
+      'POST /campaign/audience/{campaignId}',
     ]);
     const put = routes.find((r) => r.method === 'PUT' && r.pattern.endsWith('/messages'));
     expect(put?.handle(req({ method: 'PUT' }), undefined)).toMatchObject({ status: 405, body: { status: 'error', code: 405, message: 'Method Not Allowed' } });
