@@ -201,6 +201,7 @@ export class Appliance {
       campaigns: this.router.campaigns,
       campaignsConfig: cfg.campaigns,
       accounts: cfg.accounts,
+      scheduling: { defaultValiditySeconds: cfg.router.defaultValiditySeconds, retentionSeconds: cfg.router.retentionSeconds },
       whatsappTemplates: cfg.channels.whatsapp
         ? new WhatsAppTemplateApi({ baseUrl: this.channelSims?.baseUrls.whatsapp ?? cfg.channels.whatsapp.baseUrl ?? DEFAULT_BASE_URLS.whatsapp, apiVersion: cfg.channels.whatsapp.apiVersion, timeoutMs: cfg.channels.whatsapp.timeoutMs })
         : undefined,

@@ -6,7 +6,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import ct from 'countries-and-timezones';
 import { z } from 'zod';
-import type { WhatsAppTemplateHeader } from './channel-content.js';
+import type { TemplateParameter } from './channel-content.js';
 import { contactAddress, type Contact } from './contact.js';
 
 /** The channels a campaign template may name (XMPP users are not a campaign audience). */
@@ -23,7 +23,7 @@ export type CampaignStatus = 'ingesting' | 'scheduled' | 'running' | 'paused' | 
 
 export type ChannelTemplate =
   | { readonly channel: 'sms'; readonly body: string; readonly from?: string }
-  | { readonly channel: 'whatsapp'; readonly templateName: string; readonly language: string; readonly parameters: readonly string[]; readonly header?: WhatsAppTemplateHeader; readonly from?: string }
+  | { readonly channel: 'whatsapp'; readonly templateName: string; readonly language: string; readonly parameters: readonly string[]; readonly header?: TemplateParameter; readonly from?: string }
   | { readonly channel: 'whatsapp'; readonly text: string; readonly from?: string }
   | { readonly channel: 'telegram'; readonly text: string; readonly parseMode?: 'HTML' | 'Markdown' | 'MarkdownV2'; readonly from?: string }
   | { readonly channel: 'viber' | 'messenger' | 'instagram' | 'rcs'; readonly text: string; readonly from?: string };
@@ -94,7 +94,7 @@ export function fillTemplate(text: string, params: Readonly<Record<string, strin
 
 /** What a recipient resolved to: a message to build, a skip, or a failure with its reason. */
 export type Resolution =
-  | { readonly kind: 'send'; readonly channel: CampaignChannel; readonly to: string; readonly from: string; readonly text: string; readonly template?: { readonly name: string; readonly language: string; readonly parameters: readonly string[]; readonly header?: WhatsAppTemplateHeader }; readonly parseMode?: 'HTML' | 'Markdown' | 'MarkdownV2' }
+  | { readonly kind: 'send'; readonly channel: CampaignChannel; readonly to: string; readonly from: string; readonly text: string; readonly template?: { readonly name: string; readonly language: string; readonly parameters: readonly string[]; readonly header?: TemplateParameter }; readonly parseMode?: 'HTML' | 'Markdown' | 'MarkdownV2' }
   | { readonly kind: 'skip'; readonly reason: RecipientSkip; readonly detail: string }
   | { readonly kind: 'fail'; readonly reason: RecipientFailure; readonly detail: string };
 

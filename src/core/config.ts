@@ -116,6 +116,40 @@ const account = z.strictObject({
     .min(1)
     .refine((l) => new Set(l).size === l.length, 'each channel at most once')
     .default(['whatsapp', 'sms']),
+  /**
+   * The Kaleyra-compatible API (http-bridge/kaleyra): the account's SID (the path's `{sid}`) and
+   * the keys its `api-key` header may carry. `legacyNumbers`: WhatsApp senders of the account that
+   * still belong to Kaleyra's older WhatsApp API, answered with WA-401 on this (v2) one.
+   */
+  kaleyra: z
+    .strictObject({
+      sid: z.string().regex(/^[A-Za-z0-9]{4,64}$/, 'letters and digits, 4-64 characters'),
+      apiKeys: z.array(z.string().min(16, 'an API key has at least 16 characters')).min(1),
+      legacyNumbers: z.array(z.string().regex(/^\+?[0-9]{6,15}$/, 'a phone number (E.164)')).default([]),
+    })
+    .optional(),
+  /**
+   * The WhautoChat-compatible API (http-bridge/whautochat): the keys its `x-api-key` header may
+   * carry, and the account's workspaces: a request's `workspace.id` picks the sender each channel
+   * sends from and the cost center its messages are billed to.
+   */
+  whautochat: z
+    .strictObject({
+      apiKeys: z.array(z.string().min(16, 'an API key has at least 16 characters')).min(1),
+      workspaces: z
+        .array(
+          z.strictObject({
+            id: z.string().min(1).max(64),
+            /** The sender (`channels.<channel>.senders[].from` of this account) per channel. */
+            senders: z.strictObject({ whatsapp: z.string().min(1).optional(), messenger: z.string().min(1).optional(), instagram: z.string().min(1).optional(), telegram: z.string().min(1).optional() }),
+            costCenter: z.string().max(64).optional(),
+            /** The language of the WhatsApp templates sent by name (the request names none). */
+            templateLanguage: z.string().regex(/^[a-z]{2,3}(_[A-Za-z]{2,4})?$/, 'a WhatsApp language code such as en_US').default('en_US'),
+          }),
+        )
+        .min(1),
+    })
+    .optional(),
   /** The Redington compatible API's projects for this account (README, "Redington"). */
   redington: redington.optional(),
 });
@@ -681,6 +715,19 @@ function crossCheck(cfg: Config): void {
   dup(systemIds, (x) => x.s, (i) => systemIds[i]?.at ?? '?');
   const keys = cfg.accounts.flatMap((a, i) => a.apiKeys.map((k, j) => ({ k, at: `accounts[${i}].apiKeys[${j}]` })));
   dup(keys, (x) => x.k, (i) => keys[i]?.at ?? '?');
+  const kaleyraSids = cfg.accounts.flatMap((a, i) => (a.kaleyra ? [{ s: a.kaleyra.sid, at: `accounts[${i}].kaleyra.sid` }] : []));
+  dup(kaleyraSids, (x) => x.s, (i) => kaleyraSids[i]?.at ?? '?');
+  const whautoKeys = cfg.accounts.flatMap((a, i) => (a.whautochat?.apiKeys ?? []).map((k, j) => ({ k, at: `accounts[${i}].whautochat.apiKeys[${j}]` })));
+  dup(whautoKeys, (x) => x.k, (i) => whautoKeys[i]?.at ?? '?');
+  cfg.accounts.forEach((a, i) => {
+    a.whautochat?.workspaces.forEach((w, j) => {
+      for (const [channel, from] of Object.entries(w.senders)) {
+        const senders = (cfg.channels[channel as 'whatsapp']?.senders ?? []) as readonly { account: string; from: string }[];
+        if (from !== undefined && !senders.some((x) => x.account === a.id && x.from === from)) problems.push(`  accounts[${i}].whautochat.workspaces[${j}].senders.${channel}: "${from}" is not one of this account's channels.${channel}.senders`);
+      }
+    });
+    if (a.whautochat) dup(a.whautochat.workspaces, (w) => w.id, (j) => `accounts[${i}].whautochat.workspaces[${j}].id`);
+  });
   const numbers = cfg.accounts.flatMap((a, i) => a.numbers.map((n, j) => ({ n, at: `accounts[${i}].numbers[${j}]` })));
   dup(numbers, (x) => x.n, (i) => numbers[i]?.at ?? '?');
   dup(cfg.contacts, (c) => `${c.account}/${c.id}`, (i) => `contacts[${i}].id`);

@@ -14,12 +14,14 @@ import { contactDocs, createContact, deleteContact, getContact, listContacts, pa
 import type { AccountConfig } from '../core/config.js';
 import { errorResponse, json, type HttpRequest, type HttpResponse, type RouteDocs } from './http.js';
 import { openApiRoute } from './openapi.js';
+import { kaleyraRoutes, type KaleyraDeps } from './kaleyra/index.js';
+import { whautochatRoutes, type WhautoChatDeps } from './whautochat/index.js';
 import { redingtonRoutes, type RedingtonRouteDeps } from './redington/index.js';
 
 /** The version of the HTTP API the OpenAPI document states (Catalyst v2). */
 export const API_VERSION = '2.0.0';
 
-export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps, OrchestrateDeps, CampaignDeps, RedingtonRouteDeps {
+export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps, OrchestrateDeps, CampaignDeps, KaleyraDeps, WhautoChatDeps, RedingtonRouteDeps {
   readonly registry: Registry;
   readonly health: () => Promise<{ ok: boolean; instance: string; pid: number; checks: Record<string, unknown> }>;
 }
@@ -74,6 +76,8 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     { method: 'PATCH', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.patch, handle: authed((req, account) => patchContact(req, account, deps)) },
     { method: 'DELETE', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.delete, handle: authed((req, account) => deleteContact(req, account, deps)) },
     ...campaignRoutes(deps, authed),
+    ...kaleyraRoutes(deps),
+    ...whautochatRoutes(deps),
     ...redingtonRoutes(deps),
     {
       method: 'GET',

@@ -6,9 +6,13 @@
  */
 import type { AccountConfig } from '../core/config.js';
 import type { WebhookFormat } from '../router/webhook-events.js';
+import { KALEYRA_FORMAT, kaleyraWebhook } from './kaleyra/index.js';
 import { REDINGTON_FORMAT, redingtonMoShape, redingtonWebhook } from './redington/webhook.js';
 
-export const WEBHOOK_FORMATS: ReadonlyMap<string, WebhookFormat> = new Map<string, WebhookFormat>([[REDINGTON_FORMAT, redingtonWebhook]]);
+export const WEBHOOK_FORMATS: ReadonlyMap<string, WebhookFormat> = new Map<string, WebhookFormat>([
+  [KALEYRA_FORMAT, kaleyraWebhook],
+  [REDINGTON_FORMAT, redingtonWebhook],
+]);
 
 /**
  * The shape an MO is posted in: a compatible API claims the MOs written to its own senders (a

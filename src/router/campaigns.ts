@@ -517,7 +517,16 @@ function contentFor(res: Resolution & { kind: 'send' }, text: string): ChannelCo
       return undefined;
     case 'whatsapp':
       return res.template
-        ? { kind: 'whatsapp.template', name: res.template.name, language: res.template.language, parameters: res.template.parameters, ...(res.template.header !== undefined ? { header: res.template.header } : {}) }
+        ? {
+            kind: 'whatsapp.template',
+            name: res.template.name,
+            language: res.template.language,
+            parameters: res.template.parameters,
+            // A header parameter (media) makes every component typed: header, then the body's texts.
+            ...(res.template.header !== undefined
+              ? { components: [{ type: 'header' as const, parameters: [res.template.header] }, ...(res.template.parameters.length > 0 ? [{ type: 'body' as const, parameters: res.template.parameters.map((t) => ({ type: 'text' as const, text: t })) }] : [])] }
+              : {}),
+          }
         : { kind: 'whatsapp.text', text };
     case 'telegram':
       return { kind: 'telegram.text', text, ...(res.parseMode !== undefined ? { parseMode: res.parseMode } : {}) };

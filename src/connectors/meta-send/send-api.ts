@@ -5,7 +5,8 @@
  *   POST {base}/{version}/{page-id | instagram-account-id}/messages
  *   Authorization: Bearer {page access token}
  *   {"recipient":{"id":PSID|IGSID},"messaging_type":"RESPONSE"|"UPDATE"|"MESSAGE_TAG","tag"?,
- *    "message":{"text"} | {"attachment":{"type":"template","payload":{"template_type":"generic","elements":[…]}}}}
+ *    "message":{"text"} | {"attachment":{"type":"template","payload":{"template_type":"generic","elements":[…]}}}
+ *               | {"attachment":{"type":"image"|"video"|"audio"|"file","payload":{"url","is_reusable"}}}}
  * Answer: {"recipient_id","message_id":"m_…"} or the Graph error object. Pure.
  *
  * Instagram story mentions: the Send API has no field naming a story; the reply goes to the user
@@ -59,6 +60,10 @@ export function metaLimitProblems(product: MetaProduct, c: MetaContent): { field
     case 'instagram.story_reply':
       text(c.text, 'message.caption');
       break;
+    case 'meta.media':
+      // Instagram's Send API takes image, video and audio attachments, not files.
+      if (product === 'instagram' && c.mediaType === 'file') p.push({ field: 'message.attachment.type', message: 'Instagram takes image, video and audio attachments only' });
+      break;
     case 'messenger.generic':
       if (c.elements.length === 0 || c.elements.length > META_LIMITS.elements) p.push({ field: 'message.attachment.payload.elements', message: `1 to ${META_LIMITS.elements} elements (Meta limit)` });
       c.elements.forEach((e, i) => {
@@ -92,6 +97,8 @@ export function metaMessageObject(c: MetaContent): Record<string, unknown> {
       return { text: c.text };
     case 'messenger.generic':
       return { attachment: { type: 'template', payload: { template_type: 'generic', elements: c.elements.map(element) } } };
+    case 'meta.media':
+      return { attachment: { type: c.mediaType, payload: { url: c.url, is_reusable: true } } };
   }
 }
 

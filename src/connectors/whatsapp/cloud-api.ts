@@ -6,7 +6,7 @@
  * and its answer {"messaging_product":"whatsapp","contacts":[{input,wa_id}],"messages":[{"id":"wamid…"}]}
  * (or the Graph error body) → the outcome. Pure.
  */
-import { contentOf, type ContentOf, type WhatsAppInteractive } from '../../core/channel-content.js';
+import { contentOf, type ContentOf, type TemplateComponent, type TemplateParameter, type WhatsAppHeaderMedia, type WhatsAppInteractive } from '../../core/channel-content.js';
 import type { Message } from '../../core/message.js';
 import type { HttpAnswer } from '../shared/http-client.js';
 import { retryAfterHeader, type BuiltRequest, type ParsedAnswer, type ProviderAdapter, type SenderRef } from '../shared/provider.js';
@@ -20,13 +20,22 @@ export interface WhatsAppSender extends SenderRef {
 
 type Json = Record<string, unknown>;
 
+function mediaObject(url: string, filename: string | undefined, type: string): Json {
+  return { link: url, ...(type === 'document' && filename !== undefined ? { filename } : {}) };
+}
+
+function headerObject(text: string | undefined, media: WhatsAppHeaderMedia | undefined): Json {
+  if (media !== undefined) return { header: { type: media.type, [media.type]: mediaObject(media.url, media.filename, media.type) } };
+  return text !== undefined ? { header: { type: 'text', text } } : {};
+}
+
 function interactiveObject(i: WhatsAppInteractive): Json {
-  const common: Json = { type: i.type, body: { text: i.body }, ...(i.footer !== undefined ? { footer: { text: i.footer } } : {}) };
+  const common: Json = { type: i.type, ...(i.body !== undefined ? { body: { text: i.body } } : {}), ...(i.footer !== undefined ? { footer: { text: i.footer } } : {}) };
   switch (i.type) {
     case 'button':
       return {
         ...common,
-        ...(i.header !== undefined ? { header: { type: 'text', text: i.header } } : {}),
+        ...headerObject(i.header, i.headerMedia),
         action: { buttons: i.buttons.map((b) => ({ type: 'reply', reply: { id: b.id, title: b.title } })) },
       };
     case 'list':
@@ -46,19 +55,61 @@ function interactiveObject(i: WhatsAppInteractive): Json {
         ...common,
         action: { name: 'catalog_message', ...(i.thumbnailProductRetailerId !== undefined ? { parameters: { thumbnail_product_retailer_id: i.thumbnailProductRetailerId } } : {}) },
       };
+    case 'product':
+      return { ...common, action: { catalog_id: i.catalogId, product_retailer_id: i.productRetailerId } };
+    case 'product_list':
+      return {
+        ...common,
+        header: { type: 'text', text: i.header },
+        action: {
+          catalog_id: i.catalogId,
+          sections: i.sections.map((s) => ({ ...(s.title !== undefined ? { title: s.title } : {}), product_items: s.productRetailerIds.map((id) => ({ product_retailer_id: id })) })),
+        },
+      };
+    case 'flow': {
+      const f = i.flow;
+      const payload = f.screen !== undefined || f.data !== undefined ? { flow_action_payload: { ...(f.screen !== undefined ? { screen: f.screen } : {}), ...(f.data !== undefined ? { data: f.data } : {}) } } : {};
+      return {
+        ...common,
+        ...headerObject(i.header, undefined),
+        action: {
+          name: 'flow',
+          parameters: {
+            flow_message_version: '3',
+            ...(f.flowId !== undefined ? { flow_id: f.flowId } : {}),
+            ...(f.flowName !== undefined ? { flow_name: f.flowName } : {}),
+            flow_cta: f.cta,
+            ...(f.token !== undefined ? { flow_token: f.token } : {}),
+            ...(f.mode !== undefined ? { mode: f.mode } : {}),
+            ...(f.action !== undefined ? { flow_action: f.action } : {}),
+            ...payload,
+          },
+        },
+      };
+    }
   }
 }
 
-/** A template's header parameter (its media by link; a document keeps its filename) and positional body parameters {{1}}, {{2}} … in order. */
-function templateComponents(c: Extract<ContentOf<'whatsapp'>, { kind: 'whatsapp.template' }>): Json {
-  const components: Json[] = [];
-  const h = c.header;
-  if (h !== undefined) {
-    const parameter = h.type === 'text' ? { type: 'text', text: h.text } : { type: h.type, [h.type]: { link: h.url, ...(h.type === 'document' && h.filename !== undefined ? { filename: h.filename } : {}) } };
-    components.push({ type: 'header', parameters: [parameter] });
+function templateParameter(p: TemplateParameter): Json {
+  switch (p.type) {
+    case 'text':
+      return { type: 'text', text: p.text };
+    case 'currency':
+      return { type: 'currency', currency: { fallback_value: p.fallbackValue, code: p.code, amount_1000: p.amount1000 } };
+    case 'date_time':
+      return { type: 'date_time', date_time: { fallback_value: p.fallbackValue } };
+    case 'image':
+    case 'video':
+    case 'document':
+      return { type: p.type, [p.type]: mediaObject(p.url, p.filename, p.type) };
+    case 'payload':
+      return { type: 'payload', payload: p.payload };
   }
-  if (c.parameters.length > 0) components.push({ type: 'body', parameters: c.parameters.map((text) => ({ type: 'text', text })) });
-  return components.length > 0 ? { components } : {};
+}
+
+function templateComponent(c: TemplateComponent): Json {
+  const parameters = c.parameters.map(templateParameter);
+  return c.type === 'button' ? { type: 'button', sub_type: c.subType, index: String(c.index), parameters } : { type: c.type, parameters };
 }
 
 /** The message object of the request body (Meta's `Message` schema), without the envelope. */
@@ -69,11 +120,7 @@ export function whatsappPayload(c: ContentOf<'whatsapp'>): Json {
     case 'whatsapp.media':
       return {
         type: c.mediaType,
-        [c.mediaType]: {
-          link: c.url,
-          ...(c.caption !== undefined ? { caption: c.caption } : {}),
-          ...(c.mediaType === 'document' && c.filename !== undefined ? { filename: c.filename } : {}),
-        },
+        [c.mediaType]: { ...mediaObject(c.url, c.filename, c.mediaType), ...(c.caption !== undefined ? { caption: c.caption } : {}) },
       };
     case 'whatsapp.template':
       return {
@@ -81,7 +128,14 @@ export function whatsappPayload(c: ContentOf<'whatsapp'>): Json {
         template: {
           name: c.name,
           language: { policy: 'deterministic', code: c.language },
-          ...templateComponents(c),
+          // Every component when the request typed them; else positional body parameters {{1}}, {{2}} … in order.
+          ...(c.components !== undefined
+            ? c.components.length > 0
+              ? { components: c.components.map(templateComponent) }
+              : {}
+            : c.parameters.length > 0
+              ? { components: [{ type: 'body', parameters: c.parameters.map((text) => ({ type: 'text', text })) }] }
+              : {}),
         },
       };
     case 'whatsapp.interactive':

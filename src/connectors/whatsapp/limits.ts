@@ -8,6 +8,9 @@
  *   https://developers.facebook.com/docs/whatsapp/cloud-api/messages/interactive-list-messages
  *     (button text 20, at most 10 sections and 10 rows in all, section title 24, row title 24,
  *     row description 72, row id 200)
+ *   https://developers.facebook.com/docs/whatsapp/cloud-api/guides/sell-products-and-services/share-products
+ *     (multi-product: a text header, at most 10 sections and 30 products in all, section title 24)
+ *   https://developers.facebook.com/docs/whatsapp/flows/guides/sendingaflow (flow_cta at most 30)
  *   https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates
  *     (template name at most 512 characters, lower case, digits and _)
  * Pure: returns the problems, each naming the field of the Catalyst request.
@@ -31,6 +34,9 @@ export const WA_LIMITS = {
   rowDescription: 72,
   rowId: 200,
   templateName: 512,
+  productSections: 10,
+  productItems: 30,
+  flowCta: 30,
 } as const;
 
 export interface LimitProblem {
@@ -82,6 +88,24 @@ function interactiveProblems(i: WhatsAppInteractive, p: LimitProblem[]): void {
       return;
     }
     case 'catalog_message':
+      return;
+    case 'product':
+      return;
+    case 'product_list': {
+      max(p, 'message.header.text', i.header, WA_LIMITS.headerText);
+      if (i.sections.length === 0 || i.sections.length > WA_LIMITS.productSections) p.push({ field: 'message.action.sections', message: `1 to ${WA_LIMITS.productSections} sections (WhatsApp limit)` });
+      const items = i.sections.reduce((n, s) => n + s.productRetailerIds.length, 0);
+      if (items === 0 || items > WA_LIMITS.productItems) p.push({ field: 'message.action.sections', message: `1 to ${WA_LIMITS.productItems} products in all sections (WhatsApp limit); has ${items}` });
+      i.sections.forEach((s, n) => {
+        if (i.sections.length > 1 && (s.title === undefined || s.title === '')) p.push({ field: `message.action.sections.${n}.title`, message: 'required when there is more than one section' });
+        max(p, `message.action.sections.${n}.title`, s.title, WA_LIMITS.sectionTitle);
+      });
+      return;
+    }
+    case 'flow':
+      max(p, 'message.header.text', i.header, WA_LIMITS.headerText);
+      max(p, 'message.action.parameters.flow_cta', i.flow.cta, WA_LIMITS.flowCta);
+      if ((i.flow.flowId === undefined) === (i.flow.flowName === undefined)) p.push({ field: 'message.action.parameters', message: 'exactly one of flow_id or flow_name' });
       return;
   }
 }

@@ -341,7 +341,12 @@ export const campaignDocs = {
 
 export function campaignRoutes(deps: CampaignDeps, authed: (fn: (req: HttpRequest, account: AccountConfig) => Promise<HttpResponse>) => Route['handle']): Route[] {
   return [
-    { method: 'POST', pattern: '/api/v2/messages/campaign', auth: true, docs: campaignDocs.create, streamBody: { maxBytes: deps.campaignsConfig.maxUploadBytes }, handle: authed((req, account) => createCampaign(req, account, deps)) },
+    { method: 'POST', pattern: '/api/v2/messages/campaign', auth: true, docs: campaignDocs.create, streamBody: {
+        // Read per request: building the route list must touch no deps (limits-and-auth and openapi tests build it without them).
+        get maxBytes() {
+          return deps.campaignsConfig.maxUploadBytes;
+        },
+      }, handle: authed((req, account) => createCampaign(req, account, deps)) },
     { method: 'GET', pattern: '/api/v2/messages/campaign/{campaignId}', auth: true, docs: campaignDocs.progress, handle: authed((req, account) => campaignProgress(req, account, deps)) },
     { method: 'POST', pattern: '/api/v2/messages/campaign/{campaignId}/pause', auth: true, docs: campaignDocs.pause, handle: authed((req, account) => controlCampaign(req, account, deps, 'pause')) },
     { method: 'POST', pattern: '/api/v2/messages/campaign/{campaignId}/resume', auth: true, docs: campaignDocs.resume, handle: authed((req, account) => controlCampaign(req, account, deps, 'resume')) },

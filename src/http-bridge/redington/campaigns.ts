@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import type { Redis } from 'ioredis';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import type { WhatsAppTemplateHeader } from '../../core/channel-content.js';
+import type { TemplateParameter } from '../../core/channel-content.js';
 import type { CampaignDefinition } from '../../core/campaign.js';
 import type { Contact } from '../../core/contact.js';
 import type { CampaignEngine, CampaignProgress } from '../../router/campaigns.js';
@@ -220,7 +220,7 @@ export async function sendCampaign(req: HttpRequest, ctx: ProjectContext, deps: 
   const t = campaign.template;
   if (params.length !== t.total_parameters) return redingtonError(601, `template ${t.name} has ${t.total_parameters} parameters; ${params.length} given`, [{ field: 'template_params', message: `${t.total_parameters} values` }]);
   const headerType = HEADER_OF[t.type];
-  let header: WhatsAppTemplateHeader | undefined;
+  let header: TemplateParameter | undefined;
   if (headerType !== undefined) {
     if (!s.media) return redingtonError(601, `template ${t.name} is of type ${t.type}: media.url is required`, [{ field: 'media', message: 'required' }]);
     header = { type: headerType, url: s.media.url, ...(s.media.filename !== undefined && headerType === 'document' ? { filename: s.media.filename } : {}) };

@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import type { ContentOf, WhatsAppTemplateHeader } from '../../core/channel-content.js';
+import type { ContentOf, TemplateParameter } from '../../core/channel-content.js';
 import type { Contact } from '../../core/contact.js';
 import { newMessageId } from '../../core/ids.js';
 import { fromMicros, type Message } from '../../core/message.js';
@@ -114,7 +114,7 @@ async function contentOf(deps: RedingtonDeps, ctx: ProjectContext, body: Record<
   }
   if (type === 'template') {
     const r = TemplateSchema.parse(body);
-    let header: WhatsAppTemplateHeader | undefined;
+    let header: TemplateParameter | undefined;
     let parameters: string[] = [];
     for (const [i, c] of (r.template.components ?? []).entries()) {
       if (c.type === 'body') {
@@ -127,14 +127,16 @@ async function contentOf(deps: RedingtonDeps, ctx: ProjectContext, body: Record<
       else {
         const ref: MediaRef = p.type === 'image' ? p.image : p.type === 'document' ? p.document : p.video;
         const got = await resolveMedia(deps, ctx, ref, `template.components.${i}.parameters.0.${p.type}`, problems);
-        if (got) header = { type: p.type, ...got };
+        if (got) header = { type: p.type, url: got.url, ...(got.filename !== undefined ? { filename: got.filename } : {}) };
       }
     }
     // Meta's template names are lower case; the document's own example ("fileTempcetas") is not.
     const name = r.template.name.toLowerCase();
     const text = `[template ${name}] ${parameters.join(' ')}`.trim();
     const kind = header === undefined || header.type === 'text' ? 'TEXT' : header.type === 'document' ? 'DOCUMENT' : header.type.toUpperCase();
-    return { content: { kind: 'whatsapp.template', name, language: r.template.language.code, parameters, ...(header ? { header } : {}) }, summary: { type: kind, text, template: name } };
+    // With a header, every component goes typed (connectors/whatsapp/cloud-api.ts sends `components` as given).
+    const components = header ? [{ type: 'header' as const, parameters: [header] }, ...(parameters.length > 0 ? [{ type: 'body' as const, parameters: parameters.map((text) => ({ type: 'text' as const, text })) }] : [])] : undefined;
+    return { content: { kind: 'whatsapp.template', name, language: r.template.language.code, parameters, ...(components ? { components } : {}) }, summary: { type: kind, text, template: name } };
   }
   if (typeof type === 'string' && (MEDIA_TYPES as readonly string[]).includes(type)) {
     const t = type as MediaType;

@@ -6,7 +6,8 @@
  * a known id and its token (else 190 / 100 subcode 33); `recipient.id`, `messaging_type` (RESPONSE,
  * UPDATE, MESSAGE_TAG with a `tag`) and `message` required, the message a `text` or an
  * `attachment` but not both; text at most 2,000 characters (Messenger) or 1,000 bytes (Instagram);
- * a generic template of 1-10 elements with titles, at most 3 buttons each. Answers
+ * a generic template of 1-10 elements with titles, at most 3 buttons each; an image, audio, video or
+ * (Messenger only) file attachment with a payload URL. Answers
  * {"recipient_id","message_id":"m_…"} or the Graph error object. Webhooks, signed with
  * X-Hub-Signature-256: Messenger `delivery` (mids) then `read` (watermark); Instagram `read` (mid).
  *
@@ -76,7 +77,14 @@ export class MetaSendSimulator extends HttpSimulator {
   }
 
   private templateProblem(attachment: unknown): string | undefined {
-    const a = attachment as { type?: unknown; payload?: { template_type?: unknown; elements?: unknown } } | undefined;
+    const a = attachment as { type?: unknown; payload?: { template_type?: unknown; elements?: unknown; url?: unknown; is_reusable?: unknown } } | undefined;
+    if (a?.type === 'image' || a?.type === 'audio' || a?.type === 'video' || a?.type === 'file') {
+      // An attachment by URL; Instagram has no file attachments.
+      if (this.meta.product === 'instagram' && a.type === 'file') return 'param message[attachment][type] must be one of {image, audio, video, template}';
+      if (typeof a.payload?.url !== 'string' || !/^https?:\/\/[^/\s]+/i.test(a.payload.url)) return 'param message[attachment][payload][url] must be a valid URL.';
+      if (a.payload.is_reusable !== undefined && typeof a.payload.is_reusable !== 'boolean') return 'param message[attachment][payload][is_reusable] must be a boolean.';
+      return undefined;
+    }
     if (a?.type !== 'template') return 'param message[attachment][type] must be one of {image, audio, video, file, template}';
     if (a.payload?.template_type !== 'generic') return 'param message[attachment][payload][template_type] is not supported by the simulator';
     const els = a.payload.elements;
