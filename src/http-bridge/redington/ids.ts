@@ -1,13 +1,18 @@
 /**
  * Ids in the shape of the document's (`66b47171abe7bc4b8ec990ad`: 24 hex digits, MongoDB ObjectId
- * layout): 8 hex digits of seconds then 16 random ones, so they sort by creation time (the template
- * list pages by them).
+ * layout), so they sort by creation time (template and campaign lists page by them).
  */
 import { randomBytes } from 'node:crypto';
 import { normaliseMsisdn } from '../../core/msisdn.js';
 
+// MongoDB's layout: 4 bytes of seconds, 5 random bytes of this process, a 3-byte counter, so ids
+// made by one process within a second still sort in creation order.
+const PROCESS = randomBytes(5).toString('hex');
+let counter = randomBytes(3).readUIntBE(0, 3);
+
 export function objectId(nowMs: number = Date.now()): string {
-  return Math.floor(nowMs / 1000).toString(16).padStart(8, '0') + randomBytes(8).toString('hex');
+  counter = (counter + 1) % 0x1000000;
+  return Math.floor(nowMs / 1000).toString(16).padStart(8, '0') + PROCESS + counter.toString(16).padStart(6, '0');
 }
 
 export const OBJECT_ID = /^[0-9a-f]{24}$/;
