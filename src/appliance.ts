@@ -178,6 +178,7 @@ export class Appliance {
       config: cfg.orchestration,
       claimIdleMs: cfg.router.claimIdleMs,
       log: this.log.child({ component: 'orchestrator' }),
+      metrics: this.metrics,
     });
     await this.orchestrator.start();
     const routes = buildRoutes({

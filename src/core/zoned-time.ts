@@ -1,19 +1,8 @@
 /**
  * Times as the seed's `scheduling` blocks give them: a `sendAt` read in an IANA `timeZone` when it
  * carries no offset, and a `retryWindow` duration. Pure; the zone rules are the runtime's (Intl,
- * the ICU time zone database Node ships).
+ * the ICU time zone database Node ships; whether a zone exists is core/time-zone.ts's isTimeZone).
  */
-
-/** Whether the runtime knows this IANA zone name ("UTC", "Europe/Kyiv", "America/New_York"). */
-export function isTimeZone(zone: string): boolean {
-  if (zone === '' || zone.length > 64) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 

@@ -39,8 +39,9 @@ import type { ChannelContent } from '../core/channel-content.js';
 import { contactAddress, type Contact } from '../core/contact.js';
 import { newMessageId } from '../core/ids.js';
 import type { Address, Channel, Ingress, Message, XmppMeta } from '../core/message.js';
+import type { Metrics } from '../core/metrics.js';
 import type { ContactStore } from '../store/redis/contact-store.js';
-import { FINAL_CHAIN, type ClaimResult, type Notice, type OrchestrationStore, type Skipped, type StoredAttempt, type StoredChain } from '../store/redis/orchestration-store.js';
+import { FINAL_CHAIN, type ClaimResult, type Notice, type OrchestrationStore, type SentResult, type Skipped, type StoredAttempt, type StoredChain } from '../store/redis/orchestration-store.js';
 import type { Admission, AdmissionRefusal, AdmissionRequest } from './admission.js';
 import { sleep } from './dispatcher.js';
 import { webhookError } from './webhook-events.js';
@@ -170,6 +171,7 @@ export interface OrchestratorDeps {
   /** A notice left by a dead process is taken over after this long (router.claimIdleMs). */
   readonly claimIdleMs: number;
   readonly log: Logger;
+  readonly metrics?: Metrics;
 }
 
 /** The seed's codes whose action is to try the same thing again (see the file header). */
@@ -180,6 +182,12 @@ export function retriesSameChannel(status: string, error: string): boolean {
   if (status === 'delivered' || error.startsWith('DLR_') || status === 'cancelled') return false;
   return RETRY_SAME.has(webhookError(error, status).code);
 }
+
+/** Notices handled at once per process; the reader waits past it (each is a few Redis round trips). */
+const MAX_INFLIGHT = 256;
+
+/** How long an attempt's admission key is kept: longer than any claim of its send can come late. */
+const ADMIT_KEY_TTL_SECONDS = 24 * 3600;
 
 const REFUSAL_CODE: Readonly<Record<AdmissionRefusal, string>> = {
   throttled: 'RATE_LIMIT_EXCEEDED',
@@ -238,6 +246,8 @@ export class Orchestrator {
   private readonly abort = new AbortController();
   private readonly listeners: Finished[] = [];
   private readonly inflight = new Set<Promise<void>>();
+  /** Notice entry ids being handled here. */
+  private readonly handling = new Set<string>();
 
   constructor(private readonly deps: OrchestratorDeps) {}
 
@@ -294,7 +304,9 @@ export class Orchestrator {
       },
       now,
     );
-    return res.kind === 'duplicate' ? res : started;
+    if (res.kind === 'duplicate') return res;
+    this.count('started');
+    return started;
   }
 
   /**
@@ -308,6 +320,10 @@ export class Orchestrator {
       if (q) total += q.priceMicros;
     }
     return plan.budgetMicros !== undefined ? Math.min(total, plan.budgetMicros) : total;
+  }
+
+  private count(event: string, n = 1): void {
+    if (n > 0) this.deps.metrics?.orchestrations.inc({ event }, n);
   }
 
   /** The chain as it stands, for its account only. */
@@ -353,12 +369,20 @@ export class Orchestrator {
   private async loop(): Promise<void> {
     const reader = this.reader;
     if (!reader) return;
-    let lastRecover = 0;
+    // First what this consumer had read before it was restarted (same consumer name), then, every
+    // few seconds, what another process left unacknowledged for longer than claimIdleMs.
+    let own = true;
+    let lastClaim = Date.now();
     while (this.running) {
       try {
-        if (Date.now() - lastRecover >= Math.min(this.deps.claimIdleMs, 5000)) {
-          lastRecover = Date.now();
-          this.handleAll(await this.deps.store.recover(this.deps.consumer, this.deps.claimIdleMs, 200));
+        while (this.inflight.size >= MAX_INFLIGHT) await Promise.race(this.inflight);
+        if (own) {
+          this.handleAll(await this.deps.store.pending(this.deps.consumer, 200));
+          own = false;
+        }
+        if (Date.now() - lastClaim >= Math.min(this.deps.claimIdleMs, 5000)) {
+          lastClaim = Date.now();
+          this.handleAll(await this.deps.store.claimIdle(this.deps.consumer, this.deps.claimIdleMs, 200));
         }
         this.handleAll(await this.deps.store.read(reader, this.deps.consumer, 200, 500));
       } catch (err) {
@@ -371,13 +395,19 @@ export class Orchestrator {
 
   private handleAll(notices: readonly Notice[]): void {
     for (const n of notices) {
+      // Claimed back while this process still works on it: once is enough.
+      if (this.handling.has(n.entryId)) continue;
+      this.handling.add(n.entryId);
       const p = this.handle(n)
         .then(() => this.deps.store.ack([n.entryId]))
         .catch((err: unknown) => {
           // Not acknowledged: claimed again after claimIdleMs, by this process or another.
           this.deps.log.warn({ err, chain: n.chain, kind: n.kind }, 'orchestration notice not handled; it will be retried');
         })
-        .finally(() => this.inflight.delete(p));
+        .finally(() => {
+          this.inflight.delete(p);
+          this.handling.delete(n.entryId);
+        });
       this.inflight.add(p);
     }
   }
@@ -385,7 +415,8 @@ export class Orchestrator {
   private async handle(n: Notice): Promise<void> {
     if (n.kind === 'final') {
       const r = await this.deps.store.outcome(n, retriesSameChannel(n.status, n.error));
-      if (FINAL_CHAIN.has(r as never) || r === 'late') await this.finished(n.chain);
+      if (r === 'late') this.count('late');
+      if (FINAL_CHAIN.has(r as never)) await this.finished(n.chain);
       return;
     }
     const c = await this.deps.store.claim(n.chain, n.token, newMessageId());
@@ -398,9 +429,10 @@ export class Orchestrator {
   }
 
   private async finished(chain: string): Promise<void> {
-    if (this.listeners.length === 0) return;
+    if (this.listeners.length === 0 && !this.deps.metrics) return;
     const c = await this.deps.store.get(chain);
     if (!c || !FINAL_CHAIN.has(c.status)) return;
+    this.count(c.status);
     const s = this.view(c, Date.now());
     for (const l of this.listeners) {
       try {
@@ -411,9 +443,25 @@ export class Orchestrator {
     }
   }
 
+  /** What a send came to, recorded in the chain (orch_sent.lua), and counted. */
+  private async record(chain: string, token: string, skipped: readonly Skipped[], res: SentResult): Promise<string> {
+    const r = await this.deps.store.sent(chain, token, skipped, res);
+    if (r !== 'stale') {
+      this.count('skipped', skipped.length);
+      this.count(res.kind === 'admitted' ? 'attempt' : res.kind === 'refused' ? 'refused' : 'exhausted');
+    }
+    return r;
+  }
+
   /** The next send of a chain: the first usable step from the current one, admitted as a message. */
   private async send(chain: string, token: string, c: Extract<ClaimResult, { kind: 'send' }>): Promise<string> {
-    const { p: plan } = JSON.parse(c.plan) as StoredPlan;
+    let plan: OrchestrationPlan;
+    try {
+      plan = (JSON.parse(c.plan) as StoredPlan).p;
+    } catch {
+      // Only a hand-edited key gets here; ending the chain beats retrying it forever.
+      return this.record(chain, token, [], { kind: 'none', why: 'the stored plan is unreadable' });
+    }
     const now = Date.now();
     const skipped: Skipped[] = [];
     const contact = await this.contactOf(plan);
@@ -435,9 +483,6 @@ export class Orchestrator {
         skip(to.why);
         continue;
       }
-      // A send claimed again after its process died may have admitted the message already.
-      const existing = await this.deps.store.messageExists(c.messageId);
-      if (existing) return this.deps.store.sent(chain, token, skipped, { kind: 'admitted', step: idx, channel: existing.channel, messageId: c.messageId, priceMicros: existing.priceMicros });
       const req = this.request(chain, plan, step, to.to, c.messageId, now);
       const quote = this.deps.admission.quote(req);
       if (!quote) {
@@ -448,13 +493,22 @@ export class Orchestrator {
         skip(`budget: costs ${quote.priceMicros} micros, ${Math.max(0, budget - c.spentMicros)} left of the budget`);
         continue;
       }
-      const res = await this.deps.admission.submit(req);
-      if (res.ok) return this.deps.store.sent(chain, token, skipped, { kind: 'admitted', step: idx, channel: step.channel, messageId: res.id, priceMicros: res.priceMicros });
+      // Admitted under a key of its own message id: a send claimed again (its process died, or
+      // was slower than router.claimIdleMs) finds the message stored and admits nothing twice.
+      const many = await this.deps.admission.submitMany([req], {
+        idempotency: { key: this.deps.store.keys.idempotency(plan.accountId, `orch:${c.messageId}`), record: `${step.channel}|${quote.priceMicros}`, ttlSeconds: ADMIT_KEY_TTL_SECONDS },
+      });
+      if (many.kind === 'duplicate') {
+        const [ch, price] = many.record.split('|');
+        return this.record(chain, token, skipped, { kind: 'admitted', step: idx, channel: ch ?? step.channel, messageId: c.messageId, priceMicros: Number(price ?? 0) });
+      }
+      const res = many.results[0] ?? { ok: false as const, reason: 'store_error' as const };
+      if (res.ok) return this.record(chain, token, skipped, { kind: 'admitted', step: idx, channel: step.channel, messageId: res.id, priceMicros: res.priceMicros });
       const code = REFUSAL_CODE[res.reason];
-      return this.deps.store.sent(chain, token, skipped, { kind: 'refused', step: idx, channel: step.channel, error: code, retryable: RETRY_SAME.has(code) });
+      return this.record(chain, token, skipped, { kind: 'refused', step: idx, channel: step.channel, error: code, retryable: RETRY_SAME.has(code) });
     }
     const last = skipped.at(-1);
-    return this.deps.store.sent(chain, token, skipped, { kind: 'none', why: last ? `no channel left (last: ${last.ch} ${last.why.split(':')[0] ?? ''})` : 'no channel left' });
+    return this.record(chain, token, skipped, { kind: 'none', why: last ? `no channel left (last: ${last.ch} ${last.why.split(':')[0] ?? ''})` : 'no channel left' });
   }
 
   private async contactOf(plan: OrchestrationPlan): Promise<Contact | undefined> {

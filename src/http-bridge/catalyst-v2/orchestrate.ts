@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { CHANNELS, type AccountConfig, type ChannelsConfig } from '../../core/config.js';
 import { fromMicros, toMicros, type Channel } from '../../core/message.js';
 import { normaliseMsisdn } from '../../core/msisdn.js';
-import { isTimeZone, parseDuration, zonedTime } from '../../core/zoned-time.js';
+import { isTimeZone } from '../../core/time-zone.js';
+import { parseDuration, zonedTime } from '../../core/zoned-time.js';
 import type { OrchestrationPlan, OrchestrationStatus, Orchestrator, OrchestrationStep } from '../../router/orchestrator.js';
 import type { Keys } from '../../store/redis/keys.js';
 import { IDEMPOTENCY_HEADER_DOCS, IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed } from '../idempotency.js';
@@ -27,6 +28,8 @@ export interface OrchestrateDeps {
 const channel = z.enum(CHANNELS);
 /** Longest give-up time: a chain's state is kept in Redis for router.retentionSeconds (7 days by default). */
 const MAX_WINDOW_MS = 7 * 86_400_000;
+/** Furthest a sendAt may be. */
+const MAX_AHEAD_MS = 365 * 86_400_000;
 
 export const OrchestrateSchema = z.strictObject({
   to: z.string().min(1).max(32).refine((v) => normaliseMsisdn(v) !== undefined, 'not a valid E.164 phone number').optional(),
@@ -107,6 +110,7 @@ export const orchestrateDocs: RouteDocs = {
   responses: {
     202: { description: 'The chain is stored and will reach a final state', schema: OrchestrateResponseSchema },
     400: { description: '`VALIDATION_ERROR` naming the field (`channelPreference` naming a channel not in `channels`, `scheduling.timeZone` not an IANA zone, `scheduling.sendAt` or `scheduling.retryWindow` malformed, an unknown `billing.rateCardId` …) or `INVALID_DESTINATION` (`to`)' },
+    409: { description: '`CONFLICT`: a chain with the same id exists (not expected: ids are unique)' },
     422: { description: '`VALIDATION_ERROR`: the Idempotency-Key was used before with another body' },
     503: { description: '`NETWORK_ERROR` (the store did not answer; nothing was stored) or `CHANNEL_UNAVAILABLE` (orchestration is not running)' },
   },
@@ -119,6 +123,7 @@ export const orchestrationStatusDocs: RouteDocs = {
   responses: {
     200: { description: 'The chain', schema: OrchestrationStatusSchema },
     404: { description: '`NOT_FOUND`: no such chain for this account' },
+    503: { description: '`NETWORK_ERROR` (the store did not answer) or `CHANNEL_UNAVAILABLE` (orchestration is not running)' },
   },
 };
 
@@ -157,6 +162,7 @@ export function orchestrationPlan(r: Orchestrate, account: AccountConfig, cfg: C
   if (s?.sendAt !== undefined && isTimeZone(zone)) {
     startAt = zonedTime(s.sendAt, zone);
     if (startAt === undefined) problems.push({ field: 'scheduling.sendAt', message: 'not an ISO 8601 date-time' });
+    else if (startAt > now + MAX_AHEAD_MS) problems.push({ field: 'scheduling.sendAt', message: 'more than 365 days ahead' });
   }
   let deadline: number | undefined;
   if (s?.retryWindow !== undefined) {

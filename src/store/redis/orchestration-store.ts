@@ -162,18 +162,6 @@ export class OrchestrationStore {
     return (await run(this.redis, 'orch_outcome', [...this.head(now), n.chain, n.attempt, n.messageId, n.status, n.error, n.billedMicros, retryable ? 1 : 0])) as string;
   }
 
-  /** Whether a message was stored (a send claimed again after its process died may have admitted it). */
-  async messageExists(id: string): Promise<{ channel: string; priceMicros: number } | undefined> {
-    const [j, pr] = await this.redis.hmget(this.keys.message(id), 'j', 'pr');
-    if (j === null || j === undefined) return undefined;
-    try {
-      const m = JSON.parse(j) as { channel?: string };
-      return { channel: m.channel ?? '', priceMicros: Number(pr ?? 0) };
-    } catch {
-      return { channel: '', priceMicros: Number(pr ?? 0) };
-    }
-  }
-
   async get(id: string): Promise<StoredChain | undefined> {
     if (!/^[\x21-\x7e]{1,80}$/.test(id) || id.includes('|')) return undefined;
     const h = await this.redis.hgetall(this.keys.orchestration(id));
@@ -216,12 +204,14 @@ export class OrchestrationStore {
     return this.toNotices(await readGroup(reader, this.keys.orchestrationNotices(), GROUP_ORCH, consumer, count, blockMs));
   }
 
-  /** Notices this consumer read before it died (same consumer name), or another consumer left idle. */
-  async recover(consumer: string, minIdleMs: number, count: number): Promise<Notice[]> {
-    const key = this.keys.orchestrationNotices();
-    const own = await readOwnPending(this.redis, key, GROUP_ORCH, consumer, count);
-    const idle = await claimIdle(this.redis, key, GROUP_ORCH, consumer, minIdleMs, count);
-    return this.toNotices([...own, ...idle]);
+  /** Notices this consumer read before it was restarted (a stable consumer name) and never acknowledged. */
+  async pending(consumer: string, count: number): Promise<Notice[]> {
+    return this.toNotices(await readOwnPending(this.redis, this.keys.orchestrationNotices(), GROUP_ORCH, consumer, count));
+  }
+
+  /** Notices another consumer left unacknowledged longer than minIdleMs (it died or hung). */
+  async claimIdle(consumer: string, minIdleMs: number, count: number): Promise<Notice[]> {
+    return this.toNotices(await claimIdle(this.redis, this.keys.orchestrationNotices(), GROUP_ORCH, consumer, minIdleMs, count));
   }
 
   /** Done with these notices: acknowledged and deleted (the stream holds only work not yet done). */

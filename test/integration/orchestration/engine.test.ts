@@ -14,11 +14,14 @@ import { until } from '../../helpers/env.js';
 
 let h: ChannelsHarness;
 let orch: Orchestrator;
+/** Every chain end onFinished reported (a door's way to learn outcomes). */
+const finished: OrchestrationStatus[] = [];
 
 beforeAll(async () => {
   h = await startChannels(['whatsapp', 'telegram']);
   if (!h.app.orchestrator) throw new Error('no orchestrator');
   orch = h.app.orchestrator;
+  orch.onFinished((s) => finished.push(s));
   for (const c of [
     { id: 'tg-user', phone: '+14155550123', channels: { telegram: '777002' } },
     { id: 'phone-only', phone: '+14155550124' },
@@ -117,6 +120,25 @@ describe('failover', () => {
     }
   });
 
+  it('a send refused at admission (balance too low for WhatsApp) fails over to the cheaper SMS', async () => {
+    const store = h.app.store;
+    if (!store) throw new Error('no store');
+    const key = store.keys.balance(E2E_ACCOUNT.id);
+    const before = await store.redis.get(key);
+    // 0.02 left: WhatsApp costs 0.03, SMS 0.005.
+    await store.redis.set(key, 20_000);
+    try {
+      const id = await begin(plan({ to: '14155550124' }));
+      const s = await ended(id);
+      expect(outcomes(s)).toEqual(['whatsapp:refused', 'sms:delivered']);
+      expect(s.attempts[0]?.error).toBe('INSUFFICIENT_BALANCE');
+      expect(s.attempts[0]?.messageId).toBeUndefined();
+      expect(await store.redis.get(key)).toBe('15000');
+    } finally {
+      await store.redis.set(key, before ?? '0');
+    }
+  });
+
   it('a failed receipt (UNDELIV) fails over to the next channel', async () => {
     h.smsc.setOutcomes({ UNDELIV: 1 });
     try {
@@ -205,5 +227,18 @@ describe('time', () => {
     const id = await begin(plan({ to: '14155550124', steps: [SMS] }));
     expect(await orch.get('limited', id)).toBeUndefined();
     await ended(id);
+  });
+});
+
+describe('onFinished', () => {
+  it('tells a door once per chain, with its final state, late receipts included', async () => {
+    // Every chain above has ended; a late receipt or a stale timer after that reports nothing more.
+    await new Promise((r) => setTimeout(r, 500));
+    const ids = finished.map((s) => s.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBeGreaterThanOrEqual(12);
+    expect(finished.every((s) => ['delivered', 'failed', 'expired'].includes(s.status))).toBe(true);
+    const late = finished.find((s) => s.attempts.some((a) => a.outcome === 'timeout'));
+    expect(late?.finalChannel).toBe('telegram');
   });
 });

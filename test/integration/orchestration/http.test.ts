@@ -76,6 +76,9 @@ describe('POST /api/v2/messages/orchestrate', () => {
     // The attempt is an ordinary message: its own status endpoint knows it.
     const m = await get(`/api/v2/messages/${String(attempts[0]?.['message_id'])}`);
     expect(m.status).toBe(200);
+    const metrics = await (await fetch(`${h.base}/metrics`)).text();
+    expect(metrics).toMatch(/router_orchestration_events_total\{event="started"\} [1-9]/);
+    expect(metrics).toMatch(/router_orchestration_events_total\{event="delivered"\} [1-9]/);
   });
 
   it('fails over from WhatsApp to SMS, each webhook carrying the orchestration id', async () => {
@@ -138,6 +141,7 @@ describe('POST /api/v2/messages/orchestrate', () => {
     const cases: [Record<string, unknown>, string, string][] = [
       [{ ...base, scheduling: { timeZone: 'Mars/Olympus' } }, 'scheduling.timeZone', 'VALIDATION_ERROR'],
       [{ ...base, scheduling: { sendAt: 'next tuesday' } }, 'scheduling.sendAt', 'VALIDATION_ERROR'],
+      [{ ...base, scheduling: { sendAt: '2999-01-01T00:00:00Z' } }, 'scheduling.sendAt', 'VALIDATION_ERROR'],
       [{ ...base, scheduling: { retryWindow: 'forever' } }, 'scheduling.retryWindow', 'VALIDATION_ERROR'],
       [{ ...base, channelPreference: 'whatsapp>telegram' }, 'channelPreference', 'VALIDATION_ERROR'],
       [{ ...base, channels: ['pigeon'] }, 'channels.0', 'VALIDATION_ERROR'],

@@ -16,7 +16,8 @@ if redis.call('EXISTS', k) == 1 then return { 'dup', '' } end
 redis.call('HSET', k, 'a', ACCT, 'j', PLAN, 'st', 'waiting', 'i', 0, 'r', 0, 'sq', 1, 'n', 0, 'sp', 0,
   'dl', DL, 'mr', ARGV[9], 'rd', ARGV[10], 'bo', ARGV[11], 'sf', ARGV[12], 'w', ARGV[13], 'ns', ARGV[14],
   'pm', ARGV[15], 'mid', '', 't0', NOW)
-redis.call('EXPIRE', k, tonumber(ARGV[19]))
+-- Kept while it may run: the retention from its start (a chain may start days from now).
+redis.call('EXPIRE', k, tonumber(ARGV[19]) + math.ceil(math.max(0, START - NOW) / 1000))
 redis.call('ZADD', P .. 'timers', math.max(START, NOW), 'o|' .. ID .. '|1')
 if DL > 0 then redis.call('ZADD', P .. 'timers', DL, 'o|' .. ID .. '|D') end
 if IDEM ~= '' then

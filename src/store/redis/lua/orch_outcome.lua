@@ -4,7 +4,7 @@
 -- not been sent yet ends the chain delivered (nothing else is sent). A repeated notice changes nothing.
 -- in:  ARGV[4] chain id, [5] attempt number, [6] message id, [7] status, [8] error code,
 --      [9] billed micros, [10] retryable (1/0)
--- out: 'late' | 'waiting' | a final chain status | 'stale'
+-- out: 'late' | 'waiting' | a final chain status (this notice ended the chain) | 'stale'
 local ID, N, MID, STATUS, ERR = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local BILLED = tonumber(ARGV[9]) or 0
 local k = oc_key(ID)
@@ -24,6 +24,6 @@ if att.late or att.st == 'sent' or att.st == STATUS then return 'stale' end
 att.late, att.lateErr = STATUS, ERR
 redis.call('HSET', k, 'a' .. N, cjson.encode(att), 'sp', sp)
 if STATUS == 'delivered' and v[1] == 'waiting' then
-  oc_finish(ID, 'delivered', 'delivered late, after the receipt window', att.ch)
+  return oc_finish(ID, 'delivered', 'delivered late, after the receipt window', att.ch)
 end
 return 'late'
