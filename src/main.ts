@@ -19,6 +19,7 @@ function printSandbox(config: Readonly<Config>, ports: { http: number; smpp: num
     '  Catalyst is running in sandbox mode: upstream SMS goes to the built-in SMSC simulator.',
     `  HTTP  http://127.0.0.1:${ports.http}/api/v2    API key: ${demo?.apiKeys[0] ?? '-'}`,
     `  SMPP  127.0.0.1:${ports.smpp}    system_id: ${demo?.smpp[0]?.systemId ?? '-'}    password: ${demo?.smpp[0]?.password ?? '-'}`,
+    `  SMSBAT  http://127.0.0.1:${ports.http}/api/CascadeMessage/send_message/async    X-Authorization-Key: ${demo?.smsbat?.apiKeys[0] ?? '-'}`,
     `  Simulator SMSC on port ${ports.sim ?? '-'}; metrics at /metrics, health at /health.`,
     '  Channels (WhatsApp, Telegram, Viber, Instagram, Messenger, RCS) go to their built-in simulators;',
     '  the seed’s example requests work as they are (senders +1234567890, /bot_token, bot_account_id, …).',

@@ -47,12 +47,79 @@ export const SEED_RATE_LIMITS: Readonly<Record<ChannelName | 'total', RateLimit>
  */
 const rateLimits = z.strictObject(Object.fromEntries(CHANNELS.map((c) => [c, limit.optional()])) as Record<ChannelName, z.ZodOptional<typeof limit>>);
 
+/** An ISO 8601 instant with its offset (`2025-01-01T00:00:00Z`), kept as epoch ms. */
+const instant = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/, 'an ISO 8601 date-time with Z or an offset, e.g. 2025-01-01T00:00:00Z')
+  .refine((v) => !Number.isNaN(Date.parse(v)), 'not a real date')
+  .transform((v) => Date.parse(v));
+
+const rate = z.strictObject({
+  channel: z.enum(CHANNELS),
+  prefix: z.string().regex(/^[0-9]*$/, 'digits only'),
+  price: z.number().min(0),
+  /**
+   * The network (MCC and MNC, 5 or 6 digits, e.g. "310410") this price is for. Admission prices by
+   * prefix; when the upstream's receipt names the network (router/pricing.ts), the final price is
+   * settled to this row's.
+   */
+  mccMnc: z.string().regex(/^[0-9]{5,6}$/, 'MCC and MNC: 5 or 6 digits').optional(),
+  /** The rate is in force from this instant (inclusive; unset: always was) … */
+  validFrom: instant.optional(),
+  /** … until this one (exclusive; unset: no end). A message is priced by the rate in force at its admission. */
+  validTo: instant.optional(),
+});
+
 const rateCard = z.strictObject({
   id,
   currency: z.string().length(3),
-  /** Price of one message part by channel and destination prefix (digits; longest wins, "" all). */
-  rates: z.array(z.strictObject({ channel: z.enum(CHANNELS), prefix: z.string().regex(/^[0-9]*$/, 'digits only'), price: z.number().min(0) })).min(1),
+  /** Price of one message part by channel, destination prefix (digits; longest wins, "" all), network and period. */
+  rates: z.array(rate).min(1),
 });
+
+/**
+ * The SMSBAT compatible API of one account (http-bridge/smsbat, seed 004_c2de673666e3c7d4.txt): the
+ * keys its X-Authorization-Key header may carry, and each `fromName` the account sends as, with the
+ * account's sender on each cascade channel (a `from` of channels.<channel>.senders; SMS: a sender id).
+ */
+const smsbat = z.strictObject({
+  /** X-Authorization-Key values (the SMSBAT API key). X-Viber-Auth-Token / X-Tg-Bot-Key authenticate as the account's Viber / Telegram bot token. */
+  apiKeys: z.array(z.string().min(16, 'an API key has at least 16 characters')).default([]),
+  senders: z
+    .array(
+      z.strictObject({
+        fromName: z.string().min(1).max(64),
+        telegram: z.string().min(1).max(128).optional(),
+        viber: z.string().min(1).max(128).optional(),
+        /** The "Viber Business" step: another Viber bot of the account (the brand's business account). */
+        viberBusiness: z.string().min(1).max(128).optional(),
+        rcs: z.string().min(1).max(128).optional(),
+        /** SMS sender id: a number or at most 11 letters and digits; default fromName when it is one. */
+        sms: z.string().regex(/^(\+?[0-9]{1,15}|[A-Za-z0-9 ._-]{1,11})$/, 'a number, or at most 11 letters and digits').optional(),
+      }),
+    )
+    .default([]),
+});
+
+/** Outcomes a message's reserved price may be refunded on (common.lua finalize()). */
+export const REFUNDABLE_OUTCOMES = ['failed', 'expired', 'rejected', 'cancelled'] as const;
+
+/** Billing rules of the platform (router/pricing.ts, common.lua finalize()). */
+const billing = z
+  .strictObject({
+    refund: z
+      .strictObject({
+        /**
+         * Outcomes of a message that never left us (refused at submit, expired or cancelled in the
+         * queue, attempts used up) that give its price back. Default: all of them.
+         */
+        notSent: z.array(z.enum(REFUNDABLE_OUTCOMES)).default([...REFUNDABLE_OUTCOMES]),
+        /** Outcomes reported by the upstream's receipt after the message left that give its price back. Default: none. */
+        sent: z.array(z.enum(REFUNDABLE_OUTCOMES)).default([]),
+      })
+      .default({}),
+  })
+  .default({});
 
 /**
  * The Redington compatible API (http-bridge/redington, 003_e681fa34a10f76c2.txt) for one account:
@@ -110,6 +177,8 @@ const account = z.strictObject({
   rateCardId: id.optional(),
   /** Rate cards a request may name in billing.rateCardId (the default one is always allowed). */
   rateCards: z.array(id).default([]),
+  /** The SMSBAT compatible API (README "SMSBAT"): its keys and sender names. */
+  smsbat: smsbat.optional(),
   /** The order in which a campaign recipient with `channel: "auto"` is tried (core/campaign.ts autoChannel). */
   channelPreference: z
     .array(z.enum(['sms', 'whatsapp', 'telegram', 'viber', 'messenger', 'instagram', 'rcs']))
@@ -178,6 +247,12 @@ const upstream = z.strictObject({
   longMessages: z.enum(['udh', 'sar', 'payload']).default('udh'),
   /** Send GSM text as data_coding 0 (SMSC default alphabet) or refuse with 3 (Latin-1). */
   gsmDataCoding: z.union([z.literal(0), z.literal(1)]).default(0),
+  /**
+   * The vendor TLV (SMPP 3.4 §5.3.2: 0x1400-0x3FFF are the SMSC vendor's) in which this SMSC's
+   * receipts name the network that took the message, MCC and MNC as a C-string ("310410"): the
+   * final price is settled to the rate card's row for that network. Unset: not read.
+   */
+  networkIdTlv: z.number().int().min(0x1400).max(0x3fff).optional(),
 });
 
 const route = z.strictObject({
@@ -330,6 +405,10 @@ const sim = z.strictObject({
     .default({}),
   /** Submits a second the simulator accepts before answering ESME_RTHROTTLED; 0 = unlimited. */
   throttleTps: z.number().int().min(0).default(0),
+  /** The network (MCC and MNC) its receipts name for a destination, by longest prefix; none named for the rest. */
+  networks: z.record(z.string().regex(/^[0-9]*$/, 'digits only'), z.string().regex(/^[0-9]{5,6}$/, 'MCC and MNC: 5 or 6 digits')).default({}),
+  /** The vendor TLV its receipts name the network in (upstreams[].networkIdTlv of the ESME reading them). */
+  networkIdTlv: z.number().int().min(0x1400).max(0x3fff).default(0x1540),
 });
 
 /** A bare JID: `local@domain`, no resource (RFC 7622). */
@@ -515,6 +594,7 @@ const schema = z.strictObject({
   /** Platform-wide limits across every account and process; unset ones follow the seed's table. */
   platformRateLimits: rateLimits.default({}),
   rateCards: z.array(rateCard).default([]),
+  billing,
   accounts: z.array(account).default([]),
   contacts: z.array(contact).default([]),
   upstreams: z.array(upstream).default([]),
@@ -536,6 +616,7 @@ export type RouterConfig = Config['router'];
 export type WebhookConfig = Config['webhooks'];
 export type CampaignsConfig = Config['campaigns'];
 export type RateCardConfig = Config['rateCards'][number];
+export type BillingConfig = Config['billing'];
 export type RedingtonConfig = z.infer<typeof redington>;
 export type XmppConfig = Config['xmpp'];
 export type OrchestrationConfig = Config['orchestration'];
@@ -557,6 +638,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** The demo account sandbox mode creates when no CATALYST_CONFIG is given. */
 function sandboxDefaults(): Record<string, unknown> {
   const key = `sk_sandbox_${randomBytes(12).toString('hex')}`;
+  // The SMSBAT examples' sender names, each cascading over the sandbox's own bots and agent.
+  const smsbatSenders = ['YourBrand', 'YourStore', 'YourBank', 'YourApp'].map((fromName) => ({ fromName, telegram: '/bot_token', viber: 'bot_account_id', rcs: 'rcs_bot_id' }));
   return {
     sandbox: true,
     accounts: [
@@ -569,6 +652,7 @@ function sandboxDefaults(): Record<string, unknown> {
         currency: 'USD',
         tps: 1000,
         numbers: ['15550000000'],
+        smsbat: { apiKeys: [`sk_smsbat_${randomBytes(12).toString('hex')}`], senders: smsbatSenders },
         // The Redington document's project id, so its example URLs work as they are.
         redington: { projects: [{ id: '664b97befdf4713a4a265e59', password: `rd_${randomBytes(12).toString('hex')}`, from: '+1234567890', businessId: '100000000000003' }] },
       },
@@ -728,6 +812,18 @@ function crossCheck(cfg: Config): void {
     });
     if (a.whautochat) dup(a.whautochat.workspaces, (w) => w.id, (j) => `accounts[${i}].whautochat.workspaces[${j}].id`);
   });
+  const smsbatKeys = cfg.accounts.flatMap((a, i) => (a.smsbat?.apiKeys ?? []).map((k, j) => ({ k, at: `accounts[${i}].smsbat.apiKeys[${j}]` })));
+  dup(smsbatKeys, (x) => x.k, (i) => smsbatKeys[i]?.at ?? '?');
+  cfg.accounts.forEach((a, i) => {
+    dup(a.smsbat?.senders ?? [], (x) => x.fromName, (j) => `accounts[${i}].smsbat.senders[${j}].fromName`);
+    a.smsbat?.senders.forEach((s, j) => {
+      for (const [field, channel] of [['telegram', 'telegram'], ['viber', 'viber'], ['viberBusiness', 'viber'], ['rcs', 'rcs']] as const) {
+        const from = s[field];
+        const senders = (cfg.channels[channel]?.senders ?? []) as readonly { account: string; from: string }[];
+        if (from !== undefined && !senders.some((x) => x.account === a.id && x.from === from)) problems.push(`  accounts[${i}].smsbat.senders[${j}].${field}: "${from}" is not a channels.${channel}.senders[].from of this account`);
+      }
+    });
+  });
   const numbers = cfg.accounts.flatMap((a, i) => a.numbers.map((n, j) => ({ n, at: `accounts[${i}].numbers[${j}]` })));
   dup(numbers, (x) => x.n, (i) => numbers[i]?.at ?? '?');
   dup(cfg.contacts, (c) => `${c.account}/${c.id}`, (i) => `contacts[${i}].id`);
@@ -778,6 +874,19 @@ function crossCheck(cfg: Config): void {
     if (r.channel === 'sms' && (CHANNEL_PROVIDERS as readonly string[]).includes(r.upstream)) problems.push(`  routes[${i}].upstream: "${r.upstream}" is a channel connector, not an SMS upstream`);
   });
   dup(cfg.rateCards, (c) => c.id, (i) => `rateCards[${i}].id`);
+  cfg.rateCards.forEach((c, i) => {
+    c.rates.forEach((r, j) => {
+      if (r.validFrom !== undefined && r.validTo !== undefined && r.validTo <= r.validFrom) problems.push(`  rateCards[${i}].rates[${j}].validTo: not after validFrom`);
+      // Two rows for the same channel, prefix and network in force at once would make the price depend on their order.
+      for (let k = 0; k < j; k++) {
+        const o = c.rates[k] as (typeof c.rates)[number];
+        if (o.channel !== r.channel || o.prefix !== r.prefix || o.mccMnc !== r.mccMnc) continue;
+        if ((r.validFrom ?? -Infinity) < (o.validTo ?? Infinity) && (o.validFrom ?? -Infinity) < (r.validTo ?? Infinity)) {
+          problems.push(`  rateCards[${i}].rates[${j}].validFrom: its period overlaps rates[${k}] (${r.channel}, prefix "${r.prefix}"${r.mccMnc !== undefined ? `, mccMnc ${r.mccMnc}` : ''})`);
+        }
+      }
+    });
+  });
   const cards = new Map(cfg.rateCards.map((c) => [c.id, c]));
   cfg.accounts.forEach((a, i) => {
     const check = (cardId: string, at: string): void => {

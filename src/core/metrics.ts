@@ -20,6 +20,9 @@ export function createMetrics(registry: Registry = new Registry()) {
     admissionSeconds: new Histogram({ name: 'router_admission_seconds', help: 'Admission round trip', buckets: LATENCY_BUCKETS, registers: r }),
     admissionPending: new Gauge({ name: 'router_admission_pending', help: 'Messages waiting for an admission round trip', registers: r }),
     queueDepth: new Gauge({ name: 'router_queue_depth', help: 'Entries in an upstream send queue (stream length)', labelNames: ['upstream'], registers: r }),
+    // Billing (seed best practice 8: monitor billing in real time), read from Redis every second
+    accountBalance: new Gauge({ name: 'router_account_balance', help: 'What the account can spend now, in its currency', labelNames: ['account'], registers: r }),
+    accountReserved: new Gauge({ name: 'router_account_reserved', help: 'Held for the account’s messages not final yet, in its currency', labelNames: ['account'], registers: r }),
     dispatchInflight: new Gauge({ name: 'router_dispatch_inflight', help: 'Messages taken and being sent', labelNames: ['upstream'], registers: r }),
     sendResults: new Counter({ name: 'router_send_results_total', help: 'Send outcomes', labelNames: ['upstream', 'result'], registers: r }),
     receiptsIn: new Counter({ name: 'router_upstream_receipts_total', help: 'Receipts from upstreams', labelNames: ['upstream', 'stat'], registers: r }),

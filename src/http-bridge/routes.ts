@@ -8,9 +8,11 @@ import { getMessage, getMessageDocs } from './catalyst-v2/messages.js';
 import { eventsRoutes, type EventsDeps } from './catalyst-v2/events.js';
 import { archiveDocs, presenceDocs, sendMuc, sendMucDocs, sendPresence, sendXmpp, sendXmppDocs, xmppArchive, type XmppDeps } from './catalyst-v2/xmpp.js';
 import { channelRoutes, type ChannelRouteDeps } from './catalyst-v2/channel-routes.js';
+import { accountRoutes, type AccountDeps } from './catalyst-v2/account.js';
 import { orchestrate, orchestrateDocs, orchestrationStatus, orchestrationStatusDocs, type OrchestrateDeps } from './catalyst-v2/orchestrate.js';
 import { campaignRoutes, type CampaignDeps } from './catalyst-v2/campaigns.js';
 import { contactDocs, createContact, deleteContact, getContact, listContacts, patchContact, type ContactDeps } from './catalyst-v2/contacts.js';
+import { smsbatRoutes, type SmsbatDeps } from './smsbat/routes.js';
 import type { AccountConfig } from '../core/config.js';
 import { errorResponse, json, type HttpRequest, type HttpResponse, type RouteDocs } from './http.js';
 import { openApiRoute } from './openapi.js';
@@ -21,7 +23,7 @@ import { redingtonRoutes, type RedingtonRouteDeps } from './redington/index.js';
 /** The version of the HTTP API the OpenAPI document states (Catalyst v2). */
 export const API_VERSION = '2.0.0';
 
-export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps, OrchestrateDeps, CampaignDeps, KaleyraDeps, WhautoChatDeps, RedingtonRouteDeps {
+export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps, OrchestrateDeps, CampaignDeps, KaleyraDeps, WhautoChatDeps, SmsbatDeps, AccountDeps, RedingtonRouteDeps {
   readonly registry: Registry;
   readonly health: () => Promise<{ ok: boolean; instance: string; pid: number; checks: Record<string, unknown> }>;
 }
@@ -76,8 +78,10 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     { method: 'PATCH', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.patch, handle: authed((req, account) => patchContact(req, account, deps)) },
     { method: 'DELETE', pattern: '/api/v2/contacts/{contactId}', auth: true, docs: contactDocs.delete, handle: authed((req, account) => deleteContact(req, account, deps)) },
     ...campaignRoutes(deps, authed),
+    ...accountRoutes(deps),
     ...kaleyraRoutes(deps),
     ...whautochatRoutes(deps),
+    ...smsbatRoutes(deps),
     ...redingtonRoutes(deps),
     {
       method: 'GET',

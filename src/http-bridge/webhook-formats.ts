@@ -8,9 +8,11 @@ import type { AccountConfig } from '../core/config.js';
 import type { WebhookFormat } from '../router/webhook-events.js';
 import { KALEYRA_FORMAT, kaleyraWebhook } from './kaleyra/index.js';
 import { REDINGTON_FORMAT, redingtonMoShape, redingtonWebhook } from './redington/webhook.js';
+import { SMSBAT_FORMAT, smsbatWebhook } from './smsbat/webhook.js';
 
 export const WEBHOOK_FORMATS: ReadonlyMap<string, WebhookFormat> = new Map<string, WebhookFormat>([
   [KALEYRA_FORMAT, kaleyraWebhook],
+  [SMSBAT_FORMAT, smsbatWebhook],
   [REDINGTON_FORMAT, redingtonWebhook],
 ]);
 

@@ -123,12 +123,15 @@ export class Admission {
     const route = this.routes.lookup(m.channel, m.destination.addr);
     if (!route) return { ok: false, reason: 'no_route' };
     if (req.requireAvailable === true && !this.upstreamAvailable(route.upstream)) return { ok: false, reason: 'channel_unavailable' };
-    const price = this.pricing.partPrice(account, m.channel, m.destination.addr, route.partPriceMicros, req.rateCardId);
+    // The rate in force when the message came in (rates have validFrom/validTo).
+    const price = this.pricing.partPrice(account, m.channel, m.destination.addr, route.partPriceMicros, req.rateCardId, m.createdAt);
     if (!price.ok) return { ok: false, reason: price.reason };
     // A channel message (an XMPP stanza, a provider request) is one part, whatever its length.
     const parts = m.channel === 'sms' ? countSmsParts(m.body) : 1;
     const channel: ChannelName = m.channel;
     const message: Message = price.rateCardId !== undefined && m.rateCardId !== price.rateCardId ? { ...m, rateCardId: price.rateCardId } : m;
+    // The card's prices by network, for settling when the receipt names one (pricing.ts).
+    const networks = this.pricing.networkPrices(price.rateCardId, m.channel, m.destination.addr, m.createdAt);
     const item: AdmitItem = {
       routed: { message, upstream: route.upstream, priceMicros: price.partPriceMicros * parts, currency: account.currency, parts },
       tps: account.tps,
@@ -138,7 +141,9 @@ export class Admission {
       registeredDelivery: req.registeredDelivery,
       expireAt: Math.min(m.expireAt ?? m.createdAt + this.opts.defaultValiditySeconds * 1000, m.createdAt + this.opts.retentionSeconds * 1000),
       ...(account.webhookUrl !== undefined ? { webhookUrl: account.webhookUrl } : {}),
+      ...(networks !== '' ? { networkPrices: networks } : {}),
     };
+
     return { ok: true, item, rateCardId: price.rateCardId };
   }
 

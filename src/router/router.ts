@@ -14,6 +14,7 @@ import { Admission } from './admission.js';
 import { DeliveryHub } from './delivery-hub.js';
 import { Dispatcher, sleep } from './dispatcher.js';
 import { RoutingTable } from './routing-table.js';
+import { Scheduler } from './scheduler.js';
 import type { InboundMessage, UpstreamConnector, UpstreamReceipt, UpstreamSink } from './upstream.js';
 import { WebhookSender, webhookOptions } from './webhooks.js';
 import type { WebhookFormat } from './webhook-events.js';
@@ -42,6 +43,8 @@ export class Router implements UpstreamSink {
   readonly admission: Admission;
   readonly deliveries: DeliveryHub;
   readonly routes: RoutingTable;
+  /** The one scheduler, for parts that schedule their own items (router/scheduler.ts). */
+  readonly scheduler: Scheduler;
   /** Bulk campaigns: every process sends the campaigns' recipients (router/campaigns.ts). */
   readonly campaigns: CampaignEngine;
   private readonly dispatchers: Dispatcher[] = [];
@@ -62,6 +65,7 @@ export class Router implements UpstreamSink {
     // Messages to XMPP users (channel xmpp) all go to the XMPP component's connector.
     const xmppRoute = cfg.xmpp.enabled ? [{ channel: 'xmpp', prefix: '', upstream: XMPP_UPSTREAM, price: cfg.xmpp.price }] : [];
     this.routes = new RoutingTable([...cfg.routes, ...xmppRoute]);
+    this.scheduler = new Scheduler(deps.store.redis, deps.store.keys);
     this.admission = new Admission(
       deps.store,
       this.routes,
@@ -95,6 +99,7 @@ export class Router implements UpstreamSink {
   async start(upstreams: readonly UpstreamConnector[]): Promise<void> {
     const { config, store } = this.deps;
     for (const a of config.accounts) await store.seedBalance(a.id, Math.round(a.balance * 1_000_000));
+    await store.setRefundPolicy(config.billing.refund);
     this.upstreamIds = upstreams.map((u) => u.id);
     for (const u of upstreams) this.connectors.set(u.id, u);
     for (const up of upstreams) {
@@ -140,6 +145,7 @@ export class Router implements UpstreamSink {
       if (Date.now() - lastGauges >= 1000) {
         lastGauges = Date.now();
         await this.updateQueueGauges();
+        await this.updateBalanceGauges();
       }
       let handled = 0;
       try {
@@ -165,6 +171,23 @@ export class Router implements UpstreamSink {
       });
     } catch (err) {
       this.deps.log.warn({ err }, 'could not read queue depths');
+    }
+  }
+
+  /** router_account_balance / router_account_reserved of every configured account: one MGET. */
+  private async updateBalanceGauges(): Promise<void> {
+    const m = this.deps.metrics;
+    const accounts = this.deps.config.accounts;
+    if (!m || accounts.length === 0) return;
+    const { store } = this.deps;
+    try {
+      const v = await store.redis.mget(...accounts.flatMap((a) => [store.keys.balance(a.id), store.keys.reserved(a.id)]));
+      accounts.forEach((a, i) => {
+        m.accountBalance.set({ account: a.id }, Number(v[2 * i] ?? 0) / 1_000_000);
+        m.accountReserved.set({ account: a.id }, Math.max(0, Number(v[2 * i + 1] ?? 0)) / 1_000_000);
+      });
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not read balances');
     }
   }
 

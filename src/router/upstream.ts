@@ -19,6 +19,8 @@ export interface UpstreamReceipt {
   readonly stat: string;
   /** 3-digit err of the receipt ('000' when none). */
   readonly err: string;
+  /** The network that took the message (MCC and MNC), when the upstream names it (upstreams[].networkIdTlv). */
+  readonly networkId?: string;
 }
 
 /** A mobile-originated message from an upstream, already reassembled when it was long. */

@@ -38,6 +38,8 @@ export const WebhookRecordSchema = z.object({
   up: z.string().optional(),
   rc: z.string().optional(),
   oid: z.string().optional(),
+  /** The network (MCC and MNC) the receipt named, when the upstream names one. */
+  nid: z.string().optional(),
   // Any event: the compatible API whose shape it is posted in, and the client's references.
   fmt: z.string().optional(),
   ref: z.record(z.string()).optional(),
@@ -206,9 +208,9 @@ export function webhookBody(messageId: string, rec: WebhookRecord): WebhookBody 
         code: rec.dle ?? '000',
         description: dlrDescription(rec.dlr ?? 'UNKNOWN'),
         timestamp,
-        // The upstream that carried it; SMPP receipts name no network.
+        // The upstream that carried it, and the network its receipt named (upstreams[].networkIdTlv).
         carrier: rec.up !== undefined && rec.up !== '' ? rec.up : null,
-        networkId: null,
+        networkId: rec.nid !== undefined && rec.nid !== '' ? rec.nid : null,
       },
       billing: { amount: fromMicros(rec.pr ?? 0), currency: rec.cur ?? '', rateUsed: rec.rc !== undefined && rec.rc !== '' ? rec.rc : 'standard' },
       metadata: {},

@@ -46,7 +46,22 @@ export interface PendingReceipt extends DueItem {
   readonly err: string;
   readonly submitAt: number;
   readonly text: string;
+  /** The network (MCC and MNC) the receipt names in the vendor TLV `networkTlv`, when the simulator has one for the destination. */
+  readonly network?: { readonly tag: number; readonly mccMnc: string };
   attempts: number;
+}
+
+/** The network of a destination in the simulator's `networks` (longest prefix), if any. */
+export function networkFor(networks: Readonly<Record<string, string>>, dest: string): string | undefined {
+  let best: string | undefined;
+  let len = -1;
+  for (const [prefix, net] of Object.entries(networks)) {
+    if (prefix.length > len && dest.startsWith(prefix)) {
+      best = net;
+      len = prefix.length;
+    }
+  }
+  return best;
 }
 
 /** Message ids: a random prefix per run and a hex counter (16 characters, well under 65). */
@@ -144,6 +159,7 @@ export function receiptPdu(r: PendingReceipt, now: number): DeliverSm {
     v.writeUInt16BE(Number(r.err), 1);
     tlvs.push(tlvBuf(Tag.network_error_code, v));
   }
+  if (r.network !== undefined) tlvs.push(tlvCStr(r.network.tag, r.network.mccMnc));
   return deliverSm({
     sourceAddrTon: r.from.ton,
     sourceAddrNpi: r.from.npi,

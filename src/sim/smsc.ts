@@ -14,7 +14,7 @@ import type { Logger } from '../core/logger.js';
 import { chooseDataCoding, deliverSm, splitText, Status, statusName, type DataSm, type DeliverSm, type SubmitSm, type TextCoding } from '../smpp/index.js';
 import { SmppConnection } from '../smpp-net/connection.js';
 import { DueQueue, Fifo } from './due-queue.js';
-import { errFor, MessageIds, pickStat, receiptPdu, receiptText, validateSubmit, wantsReceipt, type Outcomes, type PendingReceipt } from './sim-receipts.js';
+import { errFor, MessageIds, networkFor, pickStat, receiptPdu, receiptText, validateSubmit, wantsReceipt, type Outcomes, type PendingReceipt } from './sim-receipts.js';
 import { SimSession, type SimHost } from './sim-session.js';
 
 export interface SmscSimulatorDeps {
@@ -284,6 +284,7 @@ export class SmscSimulator implements SimHost {
     const stat = pickStat(pdu.destinationAddr, this.outcomes, this.random);
     if (wantsReceipt(pdu.registeredDelivery, stat)) {
       const now = Date.now();
+      const mccMnc = networkFor(this.cfg.networks, pdu.destinationAddr);
       const r: PendingReceipt = {
         dueAt: now + this.receiptDelayMs,
         messageId,
@@ -295,6 +296,7 @@ export class SmscSimulator implements SimHost {
         err: errFor(stat),
         submitAt: now,
         text: receiptText(pdu),
+        ...(mccMnc !== undefined ? { network: { tag: this.cfg.networkIdTlv, mccMnc } } : {}),
         attempts: 0,
       };
       // Early: written now, so it leaves ahead of the submit_sm_resp written after we return.

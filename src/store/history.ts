@@ -46,6 +46,8 @@ export function fromEvents(id: string, rows: readonly EventRow[]): StoredMessage
     upstream: last.upstream_id,
     message: undefined,
     priceMicros: last.price_micros,
+    // The final row carries the billed price (lua/common.lua finalize()).
+    billedMicros: final ? last.price_micros : undefined,
     currency: last.currency,
     attempts: 0,
     parts: last.parts,

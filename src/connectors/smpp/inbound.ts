@@ -100,8 +100,13 @@ export function readMo(pdu: Delivered, nowMs: number): Inbound {
 }
 
 /** A deliver_sm / data_sm → what it carries. */
-export function readInbound(pdu: Delivered, nowMs: number): Inbound {
-  return isReceipt(pdu.esmClass) ? readReceipt(pdu) : readMo(pdu, nowMs);
+export function readInbound(pdu: Delivered, nowMs: number, networkIdTlv?: number): Inbound {
+  if (!isReceipt(pdu.esmClass)) return readMo(pdu, nowMs);
+  const r = readReceipt(pdu);
+  if (r.kind !== 'receipt' || networkIdTlv === undefined) return r;
+  // The SMSC's vendor TLV naming the network (MCC and MNC) that took the message.
+  const net = tlvCString(pdu.tlvs, networkIdTlv, true);
+  return net !== undefined && /^[0-9]{5,6}$/.test(net) ? { kind: 'receipt', receipt: { ...r.receipt, networkId: net } } : r;
 }
 
 /** The body of a reassembled long MO. */

@@ -308,7 +308,7 @@ export class SmppUpstream implements UpstreamConnector {
 
   private onDeliver(pdu: DeliverSm | DataSm, ack: Ack): void {
     const now = Date.now();
-    const what = readInbound(pdu, now);
+    const what = readInbound(pdu, now, this.cfg.networkIdTlv);
     switch (what.kind) {
       case 'receipt':
         this.batcher.addReceipt(what.receipt, ack);

@@ -30,7 +30,7 @@ export const MessageEventSchema = z.object({
   upstream_message_id: z.string().nullable().describe("The upstream SMSC's id(s), comma-separated, once it accepted the message"),
   timestamp: z.string().describe('When the state was entered (ISO 8601, UTC)'),
   channel: z.string().describe('`sms`'),
-  price: z.number().describe('The message’s price (all parts) in `currency`'),
+  price: z.number().describe('The message’s price (all parts) in `currency`: reserved on the rows before the final one; on the final row, what it was billed (0 when refunded, the network’s price when the receipt named one)'),
   currency: z.string(),
 });
 

@@ -304,6 +304,6 @@ export function statusBody(s: StoredMessage): Record<string, unknown> {
         }
       : null,
     error_code: s.errorCode !== '' ? s.errorCode : null,
-    billing: { amount: billed ? fromMicros(s.priceMicros) : 0, currency: s.currency, rate_used: s.message?.rateCardId ?? 'standard' },
+    billing: { amount: fromMicros(s.billedMicros ?? (billed ? s.priceMicros : 0)), currency: s.currency, rate_used: s.message?.rateCardId ?? 'standard' },
   };
 }

@@ -9,8 +9,10 @@
  *   {p}early:{upstream}       string  receipts held early lately (exists while any may be held)
  *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end
  *                                     of one message, "X|gid" of a validity group, "w|id" webhook
- *                                     retry of whq:{id}'s head, "o|chain|token" an orchestration chain's timer
- *                                     retry of whq:{id}'s head, "c|ref" start of a scheduled campaign
+ *                                     retry of whq:{id}'s head, "o|chain|token" an orchestration chain's timer,
+ *                                     "c|ref" start of a scheduled campaign, "t|topic|id" another part's
+ *                                     item (router/scheduler.ts)
+ *   {p}due:{topic}            stream  fired "t|topic|id" timers, i=<id>; group "due" (router/scheduler.ts)
  *   {p}xg:{gid}               hash    validity group of one admission batch: n messages in it, i their ids
  *   {p}ev                     stream  event rows for ClickHouse (field e: TabSeparated rows, one per line; clickhouse/rows.ts)
  *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver"
@@ -23,6 +25,9 @@
  *   {p}whn                    string  pending webhook events in all whq lists (the backlog gauge)
  *   {p}whdead                 stream  dead-lettered webhooks (i, r reason, n, f, b record), MAXLEN ~ 100000
  *   {p}bal:{account}          string  balance in micro-units
+ *   {p}res:{account}          string  micro-units reserved by messages not final yet (admit adds, finalize settles)
+ *   {p}refund                 hash    the refund policy (config billing.refund): "n:<status>" / "s:<status>"
+ *                                     refund a message that never left / that left; "v" written
  *   {p}tb:{account}           hash    token bucket of the account (t tokens, ts last refill)
  *   {p}tb:platform            hash    token bucket of the whole platform
  *   {p}asm:{account}:{src}:{dst}:{ref} hash parts of a long message from an ESME, until complete
@@ -75,6 +80,10 @@ export class Keys {
   timers(): string {
     return `${this.prefix}timers`;
   }
+  /** Fired scheduler items of one topic (router/scheduler.ts). */
+  due(topic: string): string {
+    return `${this.prefix}due:${topic}`;
+  }
   events(): string {
     return `${this.prefix}ev`;
   }
@@ -98,6 +107,12 @@ export class Keys {
   }
   balance(account: string): string {
     return `${this.prefix}bal:${account}`;
+  }
+  reserved(account: string): string {
+    return `${this.prefix}res:${account}`;
+  }
+  refundPolicy(): string {
+    return `${this.prefix}refund`;
   }
   assembly(account: string, source: string, destination: string, ref: number): string {
     return `${this.prefix}asm:${account}:${source}:${destination}:${ref}`;

@@ -27,6 +27,8 @@ export interface AdmitItem {
   readonly expireAt: number;
   /** Where final states are posted: the message's own URL, else the account's. */
   readonly webhookUrl?: string;
+  /** Part price by network, "mccmnc:micros,…" (Pricing.networkPrices), for settling at the receipt. */
+  readonly networkPrices?: string;
 }
 
 export type AdmitCode = 'accepted' | 'throttled' | 'platform_throttled' | 'insufficient_balance';
@@ -74,6 +76,8 @@ export interface StoredMessage {
   readonly upstream: string;
   readonly message: Message | undefined;
   readonly priceMicros: number;
+  /** Once final: what it cost in the end (the refund policy and the receipt's network applied; common.lua settle()). */
+  readonly billedMicros: number | undefined;
   readonly currency: string;
   readonly attempts: number;
   readonly parts: number;
@@ -229,6 +233,7 @@ export class MessageStore {
         m.webhookUrl ?? it.webhookUrl ?? '',
         r.currency,
         m.campaignId !== undefined ? campaignRef(m.accountId, m.campaignId) : '',
+        it.networkPrices ?? '',
       );
     }
     const res = (await this.run('admit', args)) as (string | number)[];
@@ -268,13 +273,14 @@ export class MessageStore {
    * Final receipts from an upstream. Per receipt: 'early' when its message is not mapped yet (held
    * until it is), 'applied', or the final status it gave its message.
    */
-  async receipts(upstream: string, items: readonly { upstreamMessageId: string; stat: string; err: string }[], now = Date.now()): Promise<ReceiptOutcome[]> {
+  async receipts(upstream: string, items: readonly { upstreamMessageId: string; stat: string; err: string; networkId?: string }[], now = Date.now()): Promise<ReceiptOutcome[]> {
     if (items.length === 0) return [];
     const args: (string | number)[] = [...this.head(now), upstream, items.length];
     for (const it of items) {
       // stat and err come from the upstream and end up in keys and Lua-built JSON: keep them to their alphabets.
       const stat = /^[A-Z]{5,7}$/.test(it.stat) ? it.stat : 'UNKNOWN';
-      args.push(cleanUpstreamId(it.upstreamMessageId), stat, it.err.replace(/[^0-9A-Za-z]/g, '').slice(0, 12).padStart(3, '0'));
+      const net = it.networkId !== undefined && /^[0-9]{5,6}$/.test(it.networkId) ? it.networkId : '';
+      args.push(cleanUpstreamId(it.upstreamMessageId), stat, it.err.replace(/[^0-9A-Za-z]/g, '').slice(0, 12).padStart(3, '0'), net);
     }
     const out = (await this.run('receipts', args)) as (number | string)[];
     return out.map((v) => (v === 0 ? 'early' : v === 1 ? 'applied' : (v as MessageStatus)));
@@ -386,6 +392,22 @@ export class MessageStore {
   async balance(accountId: string): Promise<number> {
     return Number((await this.redis.get(this.keys.balance(accountId))) ?? 0);
   }
+
+  /** The balance and what messages not final yet hold of it (micro-units); one round trip. */
+  async balanceAndReserved(accountId: string): Promise<{ balanceMicros: number; reservedMicros: number }> {
+    const [bal, res] = await this.redis.mget(this.keys.balance(accountId), this.keys.reserved(accountId));
+    // Messages admitted before the reserve was counted settle it below zero: never report that.
+    return { balanceMicros: Number(bal ?? 0), reservedMicros: Math.max(0, Number(res ?? 0)) };
+  }
+
+  /**
+   * The refund policy every finalize() reads (lua/common.lua): the outcomes that give a message's
+   * price back, for messages that never left us and for those the upstream took. Replaced whole.
+   */
+  async setRefundPolicy(policy: { readonly notSent: readonly string[]; readonly sent: readonly string[] }): Promise<void> {
+    const fields: string[] = ['v', '1', ...policy.notSent.flatMap((s) => [`n:${s}`, '1']), ...policy.sent.flatMap((s) => [`s:${s}`, '1'])];
+    await this.redis.multi().del(this.keys.refundPolicy()).hset(this.keys.refundPolicy(), ...fields).exec();
+  }
 }
 
 function parseStored(id: string, h: Record<string, string>): StoredMessage | undefined {
@@ -406,6 +428,7 @@ function parseStored(id: string, h: Record<string, string>): StoredMessage | und
     upstream: h['up'] ?? '',
     message,
     priceMicros: num(h['pr']) ?? 0,
+    billedMicros: num(h['bp']),
     currency: h['cur'] ?? '',
     attempts: num(h['att']) ?? 0,
     parts: num(h['np']) ?? 1,

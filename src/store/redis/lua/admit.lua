@@ -6,10 +6,11 @@
 --      [13] most messages an upstream's queue may hold (waiting and in flight; 0 no cap),
 --      [14] number of limit rows L, then L rows (stride 3): bucket name (account, account:channel
 --      or platform:channel), tps, burst — each row once per batch, not once per message;
---      then per message (stride 13): id, account, channel, upstream, price micros,
+--      then per message (stride 15): id, account, channel, upstream, price micros,
 --      registered_delivery (0/1/2), scheduleAt ms (0 none), expireAt ms, payload JSON, event base,
 --      receipt addressing JSON ('' when no receipt is owed), webhook url ('' none), currency,
---      campaign ref ('' none; "account:campaignId", kept in field cp for finalize's campaign counts)
+--      campaign ref ('' none; "account:campaignId", kept in field cp for finalize's campaign counts),
+--      part price by network "mccmnc:micros,…" ('' none; receipts.lua settles to it)
 -- out: { 'dup', record, codes } when the idempotency key was seen before (nothing admitted);
 --      else per message a code and a retry hint in ms: 0 accepted, 1 account throttled,
 --      2 platform throttled, 3 balance too low
@@ -33,7 +34,7 @@ for i = 0, NL - 1 do
   local o = 14 + i * 3
   LIMITS[ARGV[o + 1]] = { tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]) }
 end
-local STRIDE = 14
+local STRIDE = 15
 local FIRST = 14 + NL * 3
 -- Queue lengths (XLEN: entries not yet settled) read once per upstream per batch.
 local queued = {}
@@ -138,6 +139,7 @@ for i = 0, N - 1 do
     if ARGV[o + 11] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 11] end
     if ARGV[o + 12] ~= '' then f[#f + 1] = 'wh'; f[#f + 1] = ARGV[o + 12] end
     if ARGV[o + 14] ~= '' then f[#f + 1] = 'cp'; f[#f + 1] = ARGV[o + 14] end
+    if ARGV[o + 15] ~= '' then f[#f + 1] = 'nw'; f[#f + 1] = ARGV[o + 15] end
     if waits then
       f[#f + 1] = 'bt'; f[#f + 1] = BATCH; f[#f + 1] = 'sa'; f[#f + 1] = sched
     elseif CAPPED then
@@ -164,7 +166,11 @@ for exp, ids in pairs(expiring) do
   redis.call('ZADD', P .. 'timers', exp, 'X|' .. ids[1])
 end
 for acct, b in pairs(balances) do
-  if b.spent > 0 then redis.call('DECRBY', P .. 'bal:' .. acct, b.spent) end
+  if b.spent > 0 then
+    redis.call('DECRBY', P .. 'bal:' .. acct, b.spent)
+    -- reserved for messages not final yet (finalize() settles it)
+    redis.call('INCRBY', P .. 'res:' .. acct, b.spent)
+  end
 end
 for _, b in pairs(buckets) do
   redis.call('HSET', b.key, 't', tostring(b.t), 'ts', NOW)

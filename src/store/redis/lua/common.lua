@@ -112,38 +112,98 @@ local function leave_validity_group(gid)
   end
 end
 
+-- Billing at the final outcome --------------------------------------------------------------
+-- The refund policy (config billing.refund), written by the router at start into {p}refund:
+-- field "n:<status>" refunds a message that never left us, "s:<status>" one the upstream took,
+-- "v" marks the hash as written. Without it (a store nobody started), a message that never left
+-- is refunded whatever its outcome. Read once per script run.
+local REFUND
+local function refunds(sent, status)
+  if not REFUND then
+    REFUND = {}
+    local flat = redis.call('HGETALL', P .. 'refund')
+    if #flat == 0 then
+      for _, s in ipairs({ 'failed', 'expired', 'rejected', 'cancelled' }) do REFUND['n:' .. s] = true end
+    end
+    for i = 1, #flat, 2 do REFUND[flat[i]] = true end
+  end
+  return REFUND[(sent and 's:' or 'n:') .. status] == true
+end
+
+-- The base of a message's event rows with its price column (the 9th, EVENT_ROW_COLUMNS) set to
+-- micros: the final row carries what the message cost in the end, so ClickHouse sums a message's
+-- billed price once by summing final rows.
+local function with_price(base, micros)
+  local head, rest = string.match(base, '^(' .. string.rep('[^\t]*\t', 8) .. ')[^\t]*(.*)$')
+  if not head then return base end
+  return head .. string.format('%d.%06d', math.floor(micros / 1000000), micros % 1000000) .. rest
+end
+
+-- What a message finally costs, and the balance settled to it: the reserved price (pr), or
+-- nothing when the refund policy gives it back, or the price of the network the receipt named
+-- (sp, note_network below; router/pricing.ts networkPrices) when that differs. Reserved money not charged goes back; a
+-- dearer network is charged only as far as the balance goes (it never goes below zero).
+-- sent: the upstream took the message (it was 'submitted').
+local function settle(acct, sent, status, reserved, settled)
+  local billed = reserved
+  if status ~= 'delivered' and refunds(sent, status) then
+    billed = 0
+  elseif settled and sent then
+    billed = settled
+  end
+  local back = reserved - billed
+  local bk = P .. 'bal:' .. acct
+  if back < 0 then
+    local left = tonumber(redis.call('GET', bk) or '0')
+    if -back > left then back, billed = -left, reserved + left end
+  end
+  if back ~= 0 then redis.call('INCRBY', bk, back) end
+  if reserved > 0 then redis.call('DECRBY', P .. 'res:' .. acct, reserved) end
+  return billed
+end
+
+-- A receipt named the network (MCC and MNC) that took the message: kept (field net, the webhook's
+-- dlr.networkId), and when the rate card has a price for it (field nw, written at admission), that
+-- price times the parts (np) is what the message costs (field sp, read by settle() in finalize()).
+local function note_network(id, net, np)
+  if not net or net == '' then return end
+  local k = mkey(id)
+  local v = redis.call('HMGET', k, 'st', 'nw')
+  if not v[1] or FINAL[v[1]] then return end
+  redis.call('HSET', k, 'net', net)
+  local part = v[2] and string.match(',' .. v[2], ',' .. net .. ':(%d+)')
+  if part then redis.call('HSET', k, 'sp', tonumber(part) * (tonumber(np) or 1)) end
+end
+
 -- Move a message to a final status once: state, event, receipt owed to the ESME, webhook, refund.
 -- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
 local function finalize(id, status, err, stat, derr, umid)
   local k = mkey(id)
-  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq', 'oc', 'cp')
+  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq', 'sp', 'net', 'oc', 'cp')
   local st = cur[1]
   if not st or FINAL[st] then return false end
   stat = stat or STAT_OF[status]
   derr = derr or '000'
+  local reserved = tonumber(cur[6]) or 0
+  local billed = settle(cur[2], st == 'submitted', status, reserved, tonumber(cur[13]))
   local seq = cur[12]
-  if cur[11] then seq = event_row(id, cur[11], seq, status, err, umid) end
-  redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or 0)
+  if cur[11] then seq = event_row(id, billed == reserved and cur[11] or with_price(cur[11], billed), seq, status, err, umid) end
+  redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or 0, 'bp', billed)
   -- Hot state only: a final message keeps what status queries need, for FINAL_RET; its history
   -- is in ClickHouse. (The receipt addressing travels in the delivery entry below.)
   redis.call('HDEL', k, 'eb', 'xg')
   if cur[10] then leave_validity_group(cur[10]) else redis.call('ZREM', P .. 'timers', 'x|' .. id) end
   redis.call('EXPIRE', k, FINAL_RET)
-  -- Money goes back for a message that never left us.
-  if status ~= 'delivered' and st ~= 'submitted' and cur[6] and tonumber(cur[6]) > 0 then
-    redis.call('INCRBY', P .. 'bal:' .. cur[2], cur[6])
-  end
   -- An attempt of an orchestration chain ("<chain>|<attempt>", set by orch_sent.lua) tells its chain
-  -- (router/orchestrator.ts reads {p}orn); other messages pay one more HMGET field, nothing else.
-  if cur[13] then
-    local chain, n = string.match(cur[13], '^(.+)|(%d+)$')
-    local billed = 0
-    if status == 'delivered' or st == 'submitted' then billed = tonumber(cur[6]) or 0 end
+  -- (router/orchestrator.ts reads {p}orn) what it cost (billed, settle() above); other messages pay
+  -- one more HMGET field, nothing else.
+  if cur[15] then
+    local chain, n = string.match(cur[15], '^(.+)|(%d+)$')
     redis.call('XADD', P .. 'orn', '*', 'k', 'f', 'c', chain, 'n', n, 'i', id, 's', status, 'e', err or '', 'p', billed)
   end
   -- A campaign's message: its final count (progress, and its maxConcurrent slot freed; campaign_claim.lua).
-  if cur[14] then
-    local ck = P .. 'cp:' .. cur[14]
+  if cur[16] then
+    local ck = P .. 'cp:' .. cur[16]
     redis.call('HINCRBY', ck, 'fin', 1)
     redis.call('HINCRBY', ck, 'f_' .. status, 1)
   end
@@ -167,11 +227,9 @@ local function finalize(id, status, err, stat, derr, umid)
     local w = redis.call('HMGET', k, 'j', 'cur', 'up')
     local ok, m = pcall(cjson.decode, w[1] or '')
     if not ok or type(m) ~= 'table' then m = {} end
-    local billed = 0
-    if status == 'delivered' or st == 'submitted' then billed = tonumber(cur[6]) or 0 end
     if redis.call('RPUSH', P .. 'whq:' .. id, cjson.encode({ d = id .. ':final', k = 'final', a = cur[2], u = cur[4], t = NOW,
         ch = m.channel, st = status, err = err or '', dlr = stat, dle = derr, pr = billed, cur = w[2], up = w[3],
-        rc = m.rateCardId, oid = m.orchestrationId, fmt = m.webhookFormat, ref = m.clientRef })) == 1 then
+        rc = m.rateCardId, oid = m.orchestrationId, nid = cur[14] or nil, fmt = m.webhookFormat, ref = m.clientRef })) == 1 then
       redis.call('XADD', P .. 'wh', '*', 'i', id)
     end
     redis.call('INCR', P .. 'whn')

@@ -20,6 +20,11 @@ if exp > 0 then
 end
 if sched > 0 and v[1] == 'scheduled' then
   redis.call('ZADD', P .. 'timers', sched, 's|' .. ID)
+elseif sched > NOW and v[1] == 'queued' then
+  -- A later schedule_delivery_time for a message already queued: it waits for it (take.lua acks
+  -- the queue entry of a message that is not queued, and the timer queues it again when due).
+  redis.call('HSET', k, 'st', 'scheduled')
+  redis.call('ZADD', P .. 'timers', sched, 's|' .. ID)
 end
 event(ID, 'replaced', '', nil)
 flush_events()

@@ -31,7 +31,8 @@ for i = 0, N - 1 do
       local early = EARLY and redis.call('GET', ek)
       if early then
         redis.call('DEL', ek)
-        local stat, derr = string.match(early, '^([^|]*)|([^|]*)')
+        local stat, derr, net = string.match(early, '^([^|]*)|([^|]*)|?([^|]*)')
+        note_network(id, net, #parts)
         apply_receipt(id, n, stat, derr, tostring(#parts))
         applied = applied + 1
       end

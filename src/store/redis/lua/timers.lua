@@ -1,9 +1,21 @@
--- timers: act on what is due. "s|id" scheduled and "r|id" retry go into their upstream's queue,
--- "x|id" validity end expires a message not yet final ("X|gid" the same for the messages of one
--- admission batch's validity group still in it, see admit.lua), "w|id" makes the head of the message's
--- webhook list due again (a ticket in the webhook stream), "o|chain|token" an orchestration chain's
--- timer (a notice on {p}orn, router/orchestrator.ts), "c|ref" starts a scheduled campaign
--- (router/campaigns.ts; campaign_control.lua sets it).
+-- timers: the one scheduler (router/scheduler.ts). {p}timers is a sorted set of members scored
+-- by the epoch ms they are due. This script reads the due members and removes each one before
+-- acting on it, all inside one script run: Redis runs one script at a time, so however many
+-- processes run the timer loop, a member fires once; and a member stays in the set (AOF) until it
+-- has fired, so a restart loses none. Members are "<kind>|<id>":
+--   "s|id"  scheduled send (HTTP scheduledAt, SMPP schedule_delivery_time, replace_sm, a paced
+--           batch): into its upstream's queue
+--   "r|id"  retry after a transient failure (retry.lua): into its upstream's queue again
+--   "x|id"  validity end / TTL: a message not final yet becomes EXPIRED ("X|gid" the same for the
+--           messages of one admission batch's validity group still in it, see admit.lua)
+--   "w|id"  webhook retry: the head of the message's webhook list is due again (a ticket in {p}wh)
+--   "o|chain|token"  an orchestration chain's timer: a notice on {p}orn (router/orchestrator.ts)
+--   "c|ref"  start of a scheduled campaign (router/campaigns.ts; campaign_control.lua sets it)
+--   "t|topic|id"  another part's item (Scheduler.schedule): appended to the stream {p}due:<topic>
+--           as i=<id>, which the part reads through the consumer group "due"
+-- To add a kind: pick an unused letter, write "<letter>|<id>" with ZADD from the script (or the
+-- Scheduler) that decides the delay, and add one `elseif kind == '<letter>'` branch below that does
+-- the work in Redis (no I/O here); a part that needs Node to act uses a "t|" topic instead.
 -- in:  ARGV[4] limit
 -- out: number of timers handled, where each message of an "X|" group counts as one (the caller
 --      runs again at once when it reaches the limit); a group cut short goes back, due now
@@ -68,6 +80,9 @@ for _, member in ipairs(due) do
     end
   elseif kind == 'w' then
     redis.call('XADD', P .. 'wh', '*', 'i', id)
+  elseif kind == 't' then
+    local topic, item = string.match(member, '^t|([^|]+)|(.+)$')
+    if topic then redis.call('XADD', P .. 'due:' .. topic, '*', 'i', item) end
   elseif kind == 'o' then
     -- An orchestration chain's timer ("o|chain|sq" or "o|chain|D"): a notice for the orchestrator
     -- (orch_claim.lua decides what it still means).
