@@ -669,7 +669,11 @@ describe('§16-§22 API campaigns, on the campaign engine', () => {
     const future = await call('POST', `${BASE}/campaign/analytics/${campaignId}`, { startDate: '2999-01-01T00:00:00Z' });
     expect(future.json).toEqual({ chats: [] });
     expect(errorOf(await call('POST', `${BASE}/campaign/analytics/${campaignId}`, { startDate: 'yesterday' }))).toMatchObject({ code: 601, fields: ['startDate'] });
-    const aud = await call('GET', `${BASE}/campaign/audience/${campaignId}`);
+    // deliveredAt is when the person's engine campaign completed, a moment after the delivery is counted.
+    const aud = await until('audience deliveredAt', async () => {
+      const r = await call('GET', `${BASE}/campaign/audience/${campaignId}`);
+      return typeof (r.json['data'] as Record<string, unknown>[] | undefined)?.[0]?.['deliveredAt'] === 'string' ? r : undefined;
+    });
     expect(aud.json).toMatchObject({ total: 1, data: [{ assistantId: PROJECT_ID, campaignId, userNumber: '910000000000', __v: 0, isoCode: 'IN', userName: 'Brindhhaa', readAt: null }] });
     const row = (aud.json['data'] as Record<string, unknown>[])[0] ?? {};
     expect(typeof row['deliveredAt']).toBe('string');
