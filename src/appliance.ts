@@ -13,13 +13,14 @@ import { createMetrics, type Metrics } from './core/metrics.js';
 import { SmppUpstream } from './connectors/smpp/index.js';
 import { ChannelEvents } from './connectors/shared/channel-events.js';
 import { SenderLimiter } from './connectors/shared/sender-limit.js';
-import { buildChannelConnectors, type AnyChannelConnector } from './connectors/shared/channels.js';
+import { DEFAULT_BASE_URLS, buildChannelConnectors, type AnyChannelConnector } from './connectors/shared/channels.js';
 import type { ChannelProvider } from './core/config.js';
 import type { ChannelSims } from './sim/channels.js';
 import { HttpApp } from './http-bridge/app.js';
 import { ApiKeyAuth } from './http-bridge/auth.js';
 import { buildRoutes } from './http-bridge/routes.js';
-import { WEBHOOK_FORMATS } from './http-bridge/webhook-formats.js';
+import { WEBHOOK_FORMATS, moWebhookShape } from './http-bridge/webhook-formats.js';
+import { WhatsAppTemplateApi } from './connectors/whatsapp/templates.js';
 import { webhookUrlGuard } from './http-bridge/webhook-url.js';
 import { Router } from './router/router.js';
 import { Orchestrator } from './router/orchestrator.js';
@@ -119,7 +120,7 @@ export class Appliance {
       const { startChannelSims } = await import('./sim/channels.js');
       this.channelSims = await startChannelSims(cfg.channels, cfg.channelSims, this.log);
     }
-    const channelEvents = new ChannelEvents(this.router, store, this.log.child({ component: 'channel-callbacks' }), this.metrics, undefined, cfg.accounts);
+    const channelEvents = new ChannelEvents(this.router, store, this.log.child({ component: 'channel-callbacks' }), this.metrics, undefined, cfg.accounts, moWebhookShape);
     const router = this.router;
     this.channels = buildChannelConnectors(cfg.channels, {
       baseUrls: this.channelSims?.baseUrls ?? {},
@@ -207,6 +208,9 @@ export class Appliance {
       accounts: cfg.accounts,
       scheduling: { defaultValiditySeconds: cfg.router.defaultValiditySeconds, retentionSeconds: cfg.router.retentionSeconds },
       balances: (accountId) => store.balanceAndReserved(accountId),
+      whatsappTemplates: cfg.channels.whatsapp
+        ? new WhatsAppTemplateApi({ baseUrl: this.channelSims?.baseUrls.whatsapp ?? cfg.channels.whatsapp.baseUrl ?? DEFAULT_BASE_URLS.whatsapp, apiVersion: cfg.channels.whatsapp.apiVersion, timeoutMs: cfg.channels.whatsapp.timeoutMs })
+        : undefined,
     });
     this.http = new HttpApp(routes, new ApiKeyAuth(cfg.accounts), { maxBodyBytes: cfg.http.maxBodyBytes }, this.log.child({ component: 'http' }), this.metrics);
     const httpPort = await this.http.listen(cfg.http.host, cfg.http.port);

@@ -23,6 +23,9 @@ function printSandbox(config: Readonly<Config>, ports: { http: number; smpp: num
     `  Simulator SMSC on port ${ports.sim ?? '-'}; metrics at /metrics, health at /health.`,
     '  Channels (WhatsApp, Telegram, Viber, Instagram, Messenger, RCS) go to their built-in simulators;',
     '  the seed’s example requests work as they are (senders +1234567890, /bot_token, bot_account_id, …).',
+    ...(demo?.redington?.projects[0] !== undefined
+      ? [`  Redington  http://127.0.0.1:${ports.http}/project-apis/v1/project/${demo.redington.projects[0].id}    X-Project-API-Pwd: ${demo.redington.projects[0].password}`]
+      : []),
     ...(config.xmpp.enabled
       ? [`  XMPP  log in as ${config.xmpp.users[0]?.jid ?? '-'} (password "demo" on the local Prosody) and write to +14155550100@${config.xmpp.domain}`]
       : []),

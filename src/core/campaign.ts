@@ -6,6 +6,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import ct from 'countries-and-timezones';
 import { z } from 'zod';
+import type { TemplateParameter } from './channel-content.js';
 import { contactAddress, type Contact } from './contact.js';
 
 /** The channels a campaign template may name (XMPP users are not a campaign audience). */
@@ -22,7 +23,7 @@ export type CampaignStatus = 'ingesting' | 'scheduled' | 'running' | 'paused' | 
 
 export type ChannelTemplate =
   | { readonly channel: 'sms'; readonly body: string; readonly from?: string }
-  | { readonly channel: 'whatsapp'; readonly templateName: string; readonly language: string; readonly parameters: readonly string[]; readonly from?: string }
+  | { readonly channel: 'whatsapp'; readonly templateName: string; readonly language: string; readonly parameters: readonly string[]; readonly header?: TemplateParameter; readonly from?: string }
   | { readonly channel: 'whatsapp'; readonly text: string; readonly from?: string }
   | { readonly channel: 'telegram'; readonly text: string; readonly parseMode?: 'HTML' | 'Markdown' | 'MarkdownV2'; readonly from?: string }
   | { readonly channel: 'viber' | 'messenger' | 'instagram' | 'rcs'; readonly text: string; readonly from?: string };
@@ -59,6 +60,9 @@ export interface CampaignDefinition {
   /** `channel: "auto"` tries these in order (accounts[].channelPreference). */
   readonly channelPreference: readonly CampaignChannel[];
   readonly createdAt: number;
+  /** A compatible API's webhook shape and references, carried by every message of the campaign (core/message.ts). */
+  readonly webhookFormat?: string;
+  readonly clientRef?: Readonly<Record<string, string>>;
 }
 
 export interface Recipient {
@@ -90,7 +94,7 @@ export function fillTemplate(text: string, params: Readonly<Record<string, strin
 
 /** What a recipient resolved to: a message to build, a skip, or a failure with its reason. */
 export type Resolution =
-  | { readonly kind: 'send'; readonly channel: CampaignChannel; readonly to: string; readonly from: string; readonly text: string; readonly template?: { readonly name: string; readonly language: string; readonly parameters: readonly string[] }; readonly parseMode?: 'HTML' | 'Markdown' | 'MarkdownV2' }
+  | { readonly kind: 'send'; readonly channel: CampaignChannel; readonly to: string; readonly from: string; readonly text: string; readonly template?: { readonly name: string; readonly language: string; readonly parameters: readonly string[]; readonly header?: TemplateParameter }; readonly parseMode?: 'HTML' | 'Markdown' | 'MarkdownV2' }
   | { readonly kind: 'skip'; readonly reason: RecipientSkip; readonly detail: string }
   | { readonly kind: 'fail'; readonly reason: RecipientFailure; readonly detail: string };
 
@@ -149,7 +153,7 @@ export function resolveRecipient(def: CampaignDefinition, r: Recipient, ctx: Res
     const missing = t.parameters.filter((n) => params[n] === undefined);
     if (missing.length > 0) return { kind: 'fail', reason: 'MISSING_PARAMETER', detail: `missing parameter ${missing.join(', ')}` };
     const values = t.parameters.map((n) => params[n] ?? '');
-    return { kind: 'send', channel, to, from, text: `[template ${t.templateName}]`, template: { name: t.templateName, language: t.language, parameters: values } };
+    return { kind: 'send', channel, to, from, text: `[template ${t.templateName}]`, template: { name: t.templateName, language: t.language, parameters: values, ...(t.header !== undefined ? { header: t.header } : {}) } };
   }
   const filled = fillTemplate('body' in t ? t.body : t.text, params);
   if (!filled.ok) return { kind: 'fail', reason: 'MISSING_PARAMETER', detail: `missing parameter ${filled.missing.join(', ')}` };

@@ -121,6 +121,37 @@ const billing = z
   })
   .default({});
 
+/**
+ * The Redington compatible API (http-bridge/redington, 003_e681fa34a10f76c2.txt) for one account:
+ * its projects (`/project-apis/v1/project/{id}`, `X-Project-API-Pwd`) and the WhatsApp sender each
+ * sends from. Only accounts with this field are served by that API.
+ */
+const redington = z.strictObject({
+  projects: z
+    .array(
+      z.strictObject({
+        /** The project id of the path (the document's look like 24 hex digits; any 1-64 letters, digits, _ or -). */
+        id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (1-64)'),
+        /** X-Project-API-Pwd. */
+        password: z.string().min(16, 'a project password has at least 16 characters'),
+        /** The WhatsApp sender the project sends from: one of channels.whatsapp.senders[].from of this account. */
+        from: z.string().min(1).max(128),
+        /** The WhatsApp Business Account id (Meta's WABA; the document's `business_id`): templates are submitted to it. */
+        businessId: z.string().regex(/^[0-9]+$/, 'digits only (a WhatsApp Business Account id)'),
+        /** Shown as `assistant_name` in templates and campaigns. */
+        name: z.string().min(1).max(256).optional(),
+      }),
+    )
+    .min(1),
+  /** Largest file the media upload takes (bytes); Meta's own per-type limits apply below it. */
+  maxMediaBytes: z.number().int().min(1024).max(104_857_600).default(5_242_880),
+  /**
+   * The public https origin this gateway is reached at: uploaded media go to WhatsApp as links under
+   * it. Unset: the origin the upload request came to (Host, X-Forwarded-Proto).
+   */
+  publicUrl: z.string().url().optional(),
+});
+
 const account = z.strictObject({
   id,
   name: z.string().optional(),
@@ -188,6 +219,8 @@ const account = z.strictObject({
         .min(1),
     })
     .optional(),
+  /** The Redington compatible API's projects for this account (README, "Redington"). */
+  redington: redington.optional(),
 });
 
 const upstream = z.strictObject({
@@ -349,6 +382,8 @@ const channelSims = z
     /** Share of messages whose callback says failed; share of delivered ones later read. */
     failedShare: z.number().min(0).max(1).default(0),
     readShare: z.number().min(0).max(1).default(1),
+    /** The WhatsApp simulator's template review: a submitted template is decided this long after submission. */
+    templateApprovalMs: z.number().int().min(0).default(2000),
   })
   .default({});
 
@@ -582,6 +617,7 @@ export type WebhookConfig = Config['webhooks'];
 export type CampaignsConfig = Config['campaigns'];
 export type RateCardConfig = Config['rateCards'][number];
 export type BillingConfig = Config['billing'];
+export type RedingtonConfig = z.infer<typeof redington>;
 export type XmppConfig = Config['xmpp'];
 export type OrchestrationConfig = Config['orchestration'];
 export type ChannelsConfig = Config['channels'];
@@ -617,6 +653,8 @@ function sandboxDefaults(): Record<string, unknown> {
         tps: 1000,
         numbers: ['15550000000'],
         smsbat: { apiKeys: [`sk_smsbat_${randomBytes(12).toString('hex')}`], senders: smsbatSenders },
+        // The Redington document's project id, so its example URLs work as they are.
+        redington: { projects: [{ id: '664b97befdf4713a4a265e59', password: `rd_${randomBytes(12).toString('hex')}`, from: '+1234567890', businessId: '100000000000003' }] },
       },
     ],
     upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: 2776, systemId: 'catalyst', password: 'sandbox', binds: 2, window: 100 }],
@@ -814,6 +852,15 @@ function crossCheck(cfg: Config): void {
       problems.push(`  channels.${p}.timeoutMs: retry.attempts × timeoutMs + the waits between (${longest} ms) must stay under router.claimIdleMs (${cfg.router.claimIdleMs} ms), or a slow send is sent twice`);
     }
   }
+  const projectIds = cfg.accounts.flatMap((a, i) => (a.redington?.projects ?? []).map((p, j) => ({ p: p.id, at: `accounts[${i}].redington.projects[${j}].id` })));
+  dup(projectIds, (x) => x.p, (i) => projectIds[i]?.at ?? '?');
+  cfg.accounts.forEach((a, i) => {
+    a.redington?.projects.forEach((p, j) => {
+      if (!(cfg.channels.whatsapp?.senders ?? []).some((s) => s.account === a.id && s.from === p.from)) {
+        problems.push(`  accounts[${i}].redington.projects[${j}].from: "${p.from}" is not one of this account's channels.whatsapp.senders[].from`);
+      }
+    });
+  });
   const fb = cfg.channels.rcs?.fallbackUpstream;
   if (fb !== undefined && !cfg.upstreams.some((u) => u.id === fb)) problems.push(`  channels.rcs.fallbackUpstream: no SMPP upstream has id "${fb}"`);
   cfg.routes.forEach((r, i) => {

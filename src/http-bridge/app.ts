@@ -186,7 +186,7 @@ export class HttpApp {
       if (aborted || answered) return;
       beforeAnswer?.();
       answered = true;
-      const payload = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+      const payload = typeof r.body === 'string' || Buffer.isBuffer(r.body) ? r.body : JSON.stringify(r.body);
       res.cork(() => {
         res.writeStatus(STATUS_TEXT[r.status] ?? String(r.status));
         const hs = r.headers ?? {};

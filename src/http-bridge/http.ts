@@ -21,7 +21,7 @@ export interface HttpRequest {
 export interface HttpResponse {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string>>;
-  /** JSON-serialised unless it is a string (sent as is). */
+  /** JSON-serialised unless it is a string or a Buffer (sent as is). */
   readonly body: unknown;
 }
 

@@ -18,11 +18,12 @@ import { errorResponse, json, type HttpRequest, type HttpResponse, type RouteDoc
 import { openApiRoute } from './openapi.js';
 import { kaleyraRoutes, type KaleyraDeps } from './kaleyra/index.js';
 import { whautochatRoutes, type WhautoChatDeps } from './whautochat/index.js';
+import { redingtonRoutes, type RedingtonRouteDeps } from './redington/index.js';
 
 /** The version of the HTTP API the OpenAPI document states (Catalyst v2). */
 export const API_VERSION = '2.0.0';
 
-export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps, OrchestrateDeps, CampaignDeps, KaleyraDeps, WhautoChatDeps, SmsbatDeps, AccountDeps {
+export interface RouteDeps extends SmsDeps, EventsDeps, ChannelRouteDeps, XmppDeps, ContactDeps, OrchestrateDeps, CampaignDeps, KaleyraDeps, WhautoChatDeps, SmsbatDeps, AccountDeps, RedingtonRouteDeps {
   readonly registry: Registry;
   readonly health: () => Promise<{ ok: boolean; instance: string; pid: number; checks: Record<string, unknown> }>;
 }
@@ -81,6 +82,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     ...kaleyraRoutes(deps),
     ...whautochatRoutes(deps),
     ...smsbatRoutes(deps),
+    ...redingtonRoutes(deps),
     {
       method: 'GET',
       pattern: '/health',

@@ -514,6 +514,8 @@ export class CampaignEngine {
       ...(def.webhookUrl !== undefined ? { webhookUrl: def.webhookUrl } : {}),
       ...(def.costCenter !== undefined ? { costCenter: def.costCenter } : {}),
       campaignId: def.id,
+      ...(def.webhookFormat !== undefined ? { webhookFormat: def.webhookFormat } : {}),
+      ...(def.clientRef !== undefined ? { clientRef: def.clientRef } : {}),
       createdAt: now,
     };
   }
@@ -540,7 +542,18 @@ function contentFor(res: Resolution & { kind: 'send' }, text: string): ChannelCo
     case 'sms':
       return undefined;
     case 'whatsapp':
-      return res.template ? { kind: 'whatsapp.template', name: res.template.name, language: res.template.language, parameters: res.template.parameters } : { kind: 'whatsapp.text', text };
+      return res.template
+        ? {
+            kind: 'whatsapp.template',
+            name: res.template.name,
+            language: res.template.language,
+            parameters: res.template.parameters,
+            // A header parameter (media) makes every component typed: header, then the body's texts.
+            ...(res.template.header !== undefined
+              ? { components: [{ type: 'header' as const, parameters: [res.template.header] }, ...(res.template.parameters.length > 0 ? [{ type: 'body' as const, parameters: res.template.parameters.map((t) => ({ type: 'text' as const, text: t })) }] : [])] }
+              : {}),
+          }
+        : { kind: 'whatsapp.text', text };
     case 'telegram':
       return { kind: 'telegram.text', text, ...(res.parseMode !== undefined ? { parseMode: res.parseMode } : {}) };
     case 'viber':

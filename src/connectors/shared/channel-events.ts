@@ -61,6 +61,8 @@ export class ChannelEvents {
     private readonly metrics?: Metrics,
     readonly conversations: Conversations = new Conversations(store.redis, store.keys),
     accounts: readonly AccountConfig[] = [],
+    /** The compatible API whose webhook shape an MO to this sender is posted in (http-bridge/webhook-formats.ts), if any. */
+    private readonly moFormat?: (account: AccountConfig, channel: string, to: string) => { readonly format: string; readonly ref: Readonly<Record<string, string>> } | undefined,
   ) {
     this.accounts = new Map(accounts.map((a) => [a.id, a]));
   }
@@ -146,10 +148,12 @@ export class ChannelEvents {
       })),
     );
     for (const m of stored) {
-      const url = this.accounts.get(m.accountId)?.webhookUrl;
-      if (url === undefined) continue;
+      const account = this.accounts.get(m.accountId);
+      const url = account?.webhookUrl;
+      if (account === undefined || url === undefined) continue;
       const text = m.body.kind === 'text' ? m.body.text : '';
-      await this.router.enqueueWebhookEvent(m.id, { eventType: 'mo', timestamp: m.createdAt, channel: m.channel, url, mo: { from: m.source.addr, to: m.destination.addr, text } });
+      const shape = this.moFormat?.(account, m.channel, m.destination.addr);
+      await this.router.enqueueWebhookEvent(m.id, { eventType: 'mo', timestamp: m.createdAt, channel: m.channel, url, mo: { from: m.source.addr, to: m.destination.addr, text }, ...(shape ? { format: { name: shape.format, ref: shape.ref } } : {}) });
     }
   }
 

@@ -4,7 +4,7 @@
  * Network failures and timeouts come back as values, never as exceptions.
  */
 export interface ProviderRequest {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   /** Sent as is (already serialised). */

@@ -15,7 +15,7 @@ import type { Keys } from '../../store/redis/keys.js';
 import type { StoredMessage } from '../../store/redis/message-store.js';
 import { webhookError } from '../../router/webhook-events.js';
 import { FALLBACK_PREFIX } from '../../connectors/rcs/fallback.js';
-import { IDEMPOTENCY_HEADER_DOCS, idempotencyOf } from '../idempotency.js';
+import { IDEMPOTENCY_HEADER_DOCS, idempotencyOf, type Idempotency } from '../idempotency.js';
 import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
 import { admitOne, parseJson, problemsOf } from './sms.js';
 
@@ -152,42 +152,67 @@ export async function sendChannel<T extends CommonFields & { from: string }>(
   const now = Date.now();
   const built = build(r, now);
   if (!built.ok) return errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: built.problems });
-  const message = built.message;
+  const admitted = await admitChannel(deps, account, channel, built.message, r.from, { idem: idem.value, ...(r.billing?.rateCardId !== undefined ? { rateCardId: r.billing.rateCardId } : {}) }, (res, stored) => ({
+    message_id: res.id,
+    ...sendAnswer(channel, now, res, stored),
+  }));
+  if (!admitted.ok) return admitted.response;
+  return json(202, admitted.answer);
+}
+
+/** The seed's send answer for a message admitted (and, when known, its state once the provider answered). */
+function sendAnswer(channel: Channel, now: number, res: { priceMicros: number; currency: string }, stored: StoredMessage | undefined): Record<string, unknown> {
+  const failed = stored !== undefined && (stored.status === 'failed' || stored.status === 'rejected' || stored.status === 'expired');
+  const err = failed ? webhookError(stored.errorCode, stored.status) : undefined;
+  return {
+    external_id: stored?.upstreamMessageIds[0] ?? null,
+    status: failed ? (stored.status === 'expired' ? 'failed' : stored.status) : stored?.status === 'delivered' ? 'delivered' : 'submitted',
+    channel,
+    timestamp: new Date(now).toISOString(),
+    estimated_cost: fromMicros(res.priceMicros),
+    currency: res.currency,
+    ...(channel === 'rcs' ? { fallbackChannel: fallbackChannelOf(stored) } : {}),
+    ...(err ? { error: { code: err.code, description: err.description } } : {}),
+  };
+}
+
+/**
+ * What every channel door does with a message it built, whatever its wire format (Catalyst v2 or a
+ * compatible API): the sender's breaker and rate limit, then admission (idempotent when `idem` is
+ * given: a repeat answers with the first answer), then a short wait for the provider's answer.
+ * `answer` makes the body from the admission and the stored state; errors are Catalyst's.
+ */
+export async function admitChannel(
+  deps: ChannelDeps,
+  account: AccountConfig,
+  channel: Channel,
+  message: Message,
+  from: string,
+  opts: { readonly idem?: Idempotency | undefined; readonly rateCardId?: string },
+  answer: (res: { id: string; priceMicros: number; currency: string }, stored: StoredMessage | undefined) => Record<string, unknown>,
+): Promise<{ ok: true; answer: Record<string, unknown>; id: string } | { ok: false; response: HttpResponse }> {
+  const door = deps.channels.get(channel);
+  if (!door) return { ok: false, response: errorResponse('CHANNEL_UNAVAILABLE', `the ${channel} channel is not configured on this gateway`, { retryAfter: 60 }) };
   // The breaker is open: fail fast, as the seed's CHANNEL_UNAVAILABLE says (retryable), unless a fallback can carry it.
-  if (!door.senderAvailable(account.id, r.from) && message.fallback === undefined) {
-    return errorResponse('CHANNEL_UNAVAILABLE', `the ${channel} provider is failing for this sender; retry later or use a failover channel`, { retryAfter: 30 });
+  if (!door.senderAvailable(account.id, from) && message.fallback === undefined) {
+    return { ok: false, response: errorResponse('CHANNEL_UNAVAILABLE', `the ${channel} provider is failing for this sender; retry later or use a failover channel`, { retryAfter: 30 }) };
   }
   if (deps.senderLimit) {
     let wait: number;
     try {
-      wait = await deps.senderLimit(channel, account.id, r.from);
+      wait = await deps.senderLimit(channel, account.id, from);
     } catch {
-      return errorResponse('NETWORK_ERROR', 'message store unavailable; nothing was accepted', { retryAfter: 1 });
+      return { ok: false, response: errorResponse('NETWORK_ERROR', 'message store unavailable; nothing was accepted', { retryAfter: 1 }) };
     }
-    if (wait > 0) return errorResponse('RATE_LIMIT_EXCEEDED', `rate limit of this ${channel} sender exceeded`, { retryAfter: Math.max(1, Math.ceil(wait / 1000)) });
+    if (wait > 0) return { ok: false, response: errorResponse('RATE_LIMIT_EXCEEDED', `rate limit of this ${channel} sender exceeded`, { retryAfter: Math.max(1, Math.ceil(wait / 1000)) }) };
   }
-  const request = { message, registeredDelivery: 0 as const, requireAvailable: true, ...(r.billing?.rateCardId !== undefined ? { rateCardId: r.billing.rateCardId } : {}) };
-  const answer = (res: { id: string; priceMicros: number; currency: string }, stored?: StoredMessage): Record<string, unknown> => {
-    const failed = stored !== undefined && (stored.status === 'failed' || stored.status === 'rejected' || stored.status === 'expired');
-    const err = failed ? webhookError(stored.errorCode, stored.status) : undefined;
-    return {
-      message_id: res.id,
-      external_id: stored?.upstreamMessageIds[0] ?? null,
-      status: failed ? (stored.status === 'expired' ? 'failed' : stored.status) : stored?.status === 'delivered' ? 'delivered' : 'submitted',
-      channel,
-      timestamp: new Date(now).toISOString(),
-      estimated_cost: fromMicros(res.priceMicros),
-      currency: res.currency,
-      ...(channel === 'rcs' ? { fallbackChannel: fallbackChannelOf(stored) } : {}),
-      ...(err ? { error: { code: err.code, description: err.description } } : {}),
-    };
-  };
-  const admitted = await admitOne(deps, request, idem.value, () => {
+  const request = { message, registeredDelivery: 0 as const, requireAvailable: true, ...(opts.rateCardId !== undefined ? { rateCardId: opts.rateCardId } : {}) };
+  const admitted = await admitOne(deps, request, opts.idem, () => {
     const quote = deps.admission.quote(request);
-    return quote ? answer({ id: message.id, ...quote }) : {};
+    return quote ? answer({ id: message.id, ...quote }, undefined) : {};
   });
-  if (!admitted.ok) return admitted.response;
-  return json(202, answer(admitted.result, await awaitSent(deps, account.id, admitted.result.id)));
+  if (!admitted.ok) return admitted;
+  return { ok: true, id: admitted.result.id, answer: answer(admitted.result, await awaitSent(deps, account.id, admitted.result.id)) };
 }
 
 /** `sms` when an RCS message went out as its SMS fallback (its provider id is then `sms:<SMSC id>`). */

@@ -10,6 +10,12 @@
  * undeliverable); …9992 → refused at once (131030, recipient not in allowed list); …9993 → 429
  * (130429, rate limit hit). A media link on a host containing `unreachable` → a `failed` status
  * (131053, media upload error). A template not in `templates` → 132001 (template does not exist).
+ *
+ * Template management, the WABA's `message_templates` edge (POST create, GET ?name=, DELETE
+ * ?name=), with any of the numbers' tokens: a created template is PENDING, then decided
+ * `templateApprovalMs` after submission — REJECTED (INVALID_FORMAT) when its body opens with a
+ * parameter or puts two side by side, as Meta's review refuses, else APPROVED — and an approved one
+ * can be sent.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -22,9 +28,23 @@ export interface WhatsAppSimOptions extends SimOptions {
   readonly appSecret: string;
   /** phone number id → the access token it accepts. */
   readonly numbers: ReadonlyMap<string, string>;
-  /** Approved templates; any other name is refused with 132001. */
+  /** Approved templates; any other name is refused with 132001 (unless created and approved through the edge). */
   readonly templates: readonly string[];
+  /** How long after submission a template created through the edge is decided (default 2 s). */
+  readonly templateApprovalMs?: number;
 }
+
+interface SimTemplate {
+  readonly id: string;
+  readonly name: string;
+  readonly language: string;
+  readonly category: string;
+  readonly at: number;
+  /** The review's verdict, given once templateApprovalMs has passed. */
+  readonly verdict: 'APPROVED' | 'REJECTED';
+}
+
+const TEMPLATE_CATEGORIES = ['UTILITY', 'MARKETING', 'AUTHENTICATION'];
 
 /** The seed's and the Kaleyra seed's template names, approved in sandbox mode. */
 export const SANDBOX_TEMPLATES = ['order_confirmation', 'holiday_promo_v2', 'intro_catalog_offer', 'hello_world'];
@@ -79,8 +99,53 @@ export class WhatsAppSimulator extends HttpSimulator {
     whatsappMessageValidator();
   }
 
+  private readonly created = new Map<string, SimTemplate>();
+
+  private templateStatus(t: SimTemplate): { status: string; rejected_reason: string } {
+    if (Date.now() - t.at < (this.wa.templateApprovalMs ?? 2000)) return { status: 'PENDING', rejected_reason: 'NONE' };
+    return t.verdict === 'APPROVED' ? { status: 'APPROVED', rejected_reason: 'NONE' } : { status: 'REJECTED', rejected_reason: 'INVALID_FORMAT' };
+  }
+
+  /** The WABA's message_templates edge. */
+  private templatesEdge(req: SimRequest): SimAnswer {
+    const token = /^Bearer\s+(\S+)$/.exec(req.headers['authorization'] ?? '')?.[1];
+    if (token === undefined || ![...this.wa.numbers.values()].includes(token)) return graphError(401, 190, 'Invalid OAuth access token - Cannot parse access token');
+    const name = new URLSearchParams(req.url.split('?')[1] ?? '').get('name');
+    if (req.method === 'GET') {
+      const list = [...this.created.values()].filter((t) => name === null || t.name === name);
+      return { status: 200, body: { data: list.map((t) => ({ name: t.name, language: t.language, category: t.category, id: t.id, ...this.templateStatus(t) })) } };
+    }
+    if (req.method === 'DELETE') {
+      if (name === null) return graphError(400, 100, '(#100) The parameter name is required.');
+      if (!this.created.delete(name)) return graphError(404, 100, `(#100) Template ${name} does not exist`);
+      return { status: 200, body: { success: true } };
+    }
+    if (req.method !== 'POST') return graphError(400, 100, 'Unsupported request.', 'GraphMethodException');
+    const b = (typeof req.json === 'object' && req.json !== null ? req.json : {}) as { name?: unknown; language?: unknown; category?: unknown; components?: unknown };
+    if (typeof b.name !== 'string' || !/^[a-z0-9_]{1,512}$/.test(b.name)) return graphError(400, 100, '(#100) Invalid parameter', 'OAuthException', 'name must be lower-case letters, digits and underscores');
+    if (typeof b.language !== 'string' || !/^[a-z]{2,3}(_[A-Za-z]{2,4})?$/.test(b.language)) return graphError(400, 100, '(#100) Invalid parameter', 'OAuthException', 'language is not a supported language code');
+    if (typeof b.category !== 'string' || !TEMPLATE_CATEGORIES.includes(b.category)) return graphError(400, 100, '(#100) Invalid parameter', 'OAuthException', `category must be one of ${TEMPLATE_CATEGORIES.join(', ')}`);
+    const components = Array.isArray(b.components) ? (b.components as { type?: unknown; text?: unknown }[]) : [];
+    const body = components.find((c) => c.type === 'BODY');
+    if (typeof body?.text !== 'string' || body.text === '') return graphError(400, 100, '(#100) Invalid parameter', 'OAuthException', 'a BODY component with text is required');
+    if (this.created.has(b.name)) return graphError(400, 100, '(#100) Invalid parameter', 'OAuthException', `Content in this language already exists for ${b.name}`, 2388024);
+    const text = body.text.trim();
+    // Meta's review: a body may not open with a parameter, nor put two parameters side by side.
+    const verdict = /^\{\{[0-9]+\}\}/.test(text) || /\{\{[0-9]+\}\}\s*\{\{[0-9]+\}\}/.test(text) ? 'REJECTED' : 'APPROVED';
+    const t: SimTemplate = { id: String(BigInt(`0x${randomBytes(6).toString('hex')}`) + 1_000_000_000_000_000n), name: b.name, language: b.language, category: b.category, at: Date.now(), verdict };
+    this.created.set(t.name, t);
+    return { status: 200, body: { id: t.id, status: 'PENDING', category: t.category } };
+  }
+
+  private templateApproved(name: string): boolean {
+    if (this.wa.templates.includes(name)) return true;
+    const t = this.created.get(name);
+    return t !== undefined && this.templateStatus(t).status === 'APPROVED';
+  }
+
   protected handle(req: SimRequest): SimAnswer {
     const path = req.url.split('?')[0] ?? '';
+    if (/^\/v[0-9]+\.[0-9]+\/[0-9]+\/message_templates$/.test(path)) return this.templatesEdge(req);
     const m = /^\/(v[0-9]+\.[0-9]+)\/([^/]+)\/messages$/.exec(path);
     if (!m) return graphError(400, 2500, `Unknown path components: ${path}`);
     if (req.method !== 'POST') return graphError(400, 100, 'Unsupported get request.', 'GraphMethodException');
@@ -105,7 +170,7 @@ export class WhatsAppSimulator extends HttpSimulator {
     if (to.endsWith('9992')) return graphError(400, 131030, '(#131030) Recipient phone number not in allowed list', 'OAuthException', 'Recipient phone number not in allowed list: Add recipient phone number to recipient list and try again.');
     if (to.endsWith('9993')) return graphError(429, 130429, '(#130429) Rate limit hit', 'OAuthException', 'Cloud API message throughput has been reached.');
     const template = b['template'] as { name?: string; language?: { code?: string } } | undefined;
-    if (template && !this.wa.templates.includes(template.name ?? '')) {
+    if (template && !this.templateApproved(template.name ?? '')) {
       return graphError(404, 132001, '(#132001) Template name does not exist in the translation', 'OAuthException', `template name (${template.name ?? ''}) does not exist in ${template.language?.code ?? ''}`);
     }
     const wamid = `wamid.${Buffer.from(`${to}${randomBytes(12).toString('hex')}`).toString('base64')}`;

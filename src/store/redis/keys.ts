@@ -52,6 +52,12 @@
  *   {p}cpa                    zset    campaigns not finished (ref → creation ms): what every engine polls
  *   {p}cpx:{account}          zset    the account's campaign ids by creation ms
  *   {p}tl:{code}              string  a tracked link: JSON {a account, c campaign, m message, u url}
+ *   {p}rdm:{account}:{id}     hash    a Redington media upload: b bytes, t MIME type, f file name (30 days)
+ *   {p}rdt:{account}:{project} hash   Redington WhatsApp templates of a project: id → JSON
+ *   {p}rdtn:{account}:{project} hash  their names (lower case) → id
+ *   {p}rdtl:{account}:{project} zset  their ids (time-sortable), all score 0, for after/before paging by lex range
+ *   {p}rdc:{account}:{project} hash   Redington API campaigns of a project: id → JSON; {p}rdcn:… names → id; {p}rdcl:… zset of ids (lex)
+ *   {p}rdca:{account}:{campaign} hash an API campaign's audience: entry id → JSON (number, name, engine campaign, sent ms); {p}rdcal:… zset of ids (lex)
  *
  * Not Redis Cluster ready: scripts touch keys they compute. Cluster needs a hash tag per account
  * and per upstream (docs/architecture.md, "Scale-out").
@@ -158,6 +164,33 @@ export class Keys {
   }
   trackedLink(code: string): string {
     return `${this.prefix}tl:${code}`;
+  }
+  redingtonMedia(account: string, id: string): string {
+    return `${this.prefix}rdm:${account}:${id}`;
+  }
+  redingtonTemplates(account: string, project: string): string {
+    return `${this.prefix}rdt:${account}:${project}`;
+  }
+  redingtonTemplateNames(account: string, project: string): string {
+    return `${this.prefix}rdtn:${account}:${project}`;
+  }
+  redingtonTemplateList(account: string, project: string): string {
+    return `${this.prefix}rdtl:${account}:${project}`;
+  }
+  redingtonCampaigns(account: string, project: string): string {
+    return `${this.prefix}rdc:${account}:${project}`;
+  }
+  redingtonCampaignNames(account: string, project: string): string {
+    return `${this.prefix}rdcn:${account}:${project}`;
+  }
+  redingtonCampaignList(account: string, project: string): string {
+    return `${this.prefix}rdcl:${account}:${project}`;
+  }
+  redingtonAudience(account: string, campaign: string): string {
+    return `${this.prefix}rdca:${account}:${campaign}`;
+  }
+  redingtonAudienceList(account: string, campaign: string): string {
+    return `${this.prefix}rdcal:${account}:${campaign}`;
   }
   bucket(account: string): string {
     return `${this.prefix}tb:${account}`;

@@ -26,6 +26,8 @@ export interface WebhookEventInput {
   readonly mo?: { readonly from: string; readonly to: string; readonly text: string };
   /** Where to post when the message has no URL of its own (an MO: the account's). */
   readonly url?: string;
+  /** A compatible API's webhook shape and references for an event whose message names none (an MO to that API's number). */
+  readonly format?: { readonly name: string; readonly ref: Readonly<Record<string, string>> };
 }
 
 export type EnqueueResult = 'queued' | 'no_webhook' | 'unknown_message';
@@ -92,7 +94,8 @@ export class WebhookStore {
    */
   async enqueue(messageId: string, event: WebhookEventInput, now = Date.now()): Promise<EnqueueResult> {
     const deliveryId = `${messageId}:${event.eventType}:${randomBytes(6).toString('hex')}`;
-    const more = event.mo ? JSON.stringify({ fr: event.mo.from, to: event.mo.to, tx: event.mo.text }) : '';
+    const fields = { ...(event.mo ? { fr: event.mo.from, to: event.mo.to, tx: event.mo.text } : {}), ...(event.format ? { fmt: event.format.name, ref: event.format.ref } : {}) };
+    const more = Object.keys(fields).length > 0 ? JSON.stringify(fields) : '';
     const r = (await this.run('webhook_enqueue', now, [messageId, event.eventType, deliveryId, event.timestamp ?? now, event.channel ?? '', more, event.url ?? ''])) as number;
     return r === 1 ? 'queued' : r === 0 ? 'no_webhook' : 'unknown_message';
   }
