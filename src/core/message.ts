@@ -114,6 +114,15 @@ export interface Routed {
   readonly parts: number;
 }
 
+/**
+ * SMPP addressing of an SMS sender (SMPP 3.4 §5.2.5, §5.2.6): a number, with or without '+', is
+ * international (TON 1, NPI 1, digits only); anything else is an alphanumeric sender id (TON 5,
+ * NPI 0). The one place every door decides it.
+ */
+export function smsSourceAddress(from: string): Address {
+  return /^\+?[0-9]{1,15}$/.test(from) ? { addr: from.replace(/^\+/, ''), ton: 1, npi: 1 } : { addr: from, ton: 5, npi: 0 };
+}
+
 export const MICROS = 1_000_000;
 export function toMicros(amount: number): number {
   return Math.round(amount * MICROS);

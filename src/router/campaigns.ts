@@ -36,7 +36,7 @@ import type { ChannelContent } from '../core/channel-content.js';
 import type { AccountConfig, CampaignsConfig, ChannelsConfig } from '../core/config.js';
 import type { Contact } from '../core/contact.js';
 import { newMessageId } from '../core/ids.js';
-import type { Message } from '../core/message.js';
+import { smsSourceAddress, type Message } from '../core/message.js';
 import { normaliseMsisdn } from '../core/msisdn.js';
 import type { CampaignState, CampaignStore, ControlAction, ControlResult } from '../store/redis/campaign-store.js';
 import type { ContactStore } from '../store/redis/contact-store.js';
@@ -499,14 +499,13 @@ export class CampaignEngine {
     }
     const content = contentFor(res, text);
     const sms = res.channel === 'sms';
-    const numericFrom = /^\+?[0-9]{1,15}$/.test(res.from);
     return {
       id,
       accountId: def.accountId,
       channel: res.channel,
       direction: 'mt',
       ingress: 'http',
-      source: sms ? (numericFrom ? { addr: res.from.replace(/^\+/, ''), ton: 1, npi: 1 } : { addr: res.from, ton: 5, npi: 0 }) : { addr: res.from, ton: 0, npi: 0 },
+      source: sms ? smsSourceAddress(res.from) : { addr: res.from, ton: 0, npi: 0 },
       destination: sms ? { addr: res.to, ton: 1, npi: 1 } : { addr: res.to, ton: 0, npi: 0 },
       body: { kind: 'text', text: sms ? text : res.template ? res.text : text },
       ...(content ? { content } : {}),

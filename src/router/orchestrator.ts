@@ -38,7 +38,7 @@ import type { OrchestrationConfig } from '../core/config.js';
 import type { ChannelContent } from '../core/channel-content.js';
 import { contactAddress, type Contact } from '../core/contact.js';
 import { newMessageId } from '../core/ids.js';
-import type { Address, Channel, Ingress, Message, XmppMeta } from '../core/message.js';
+import { smsSourceAddress, type Channel, type Ingress, type Message, type XmppMeta } from '../core/message.js';
 import type { Metrics } from '../core/metrics.js';
 import type { ContactStore } from '../store/redis/contact-store.js';
 import { FINAL_CHAIN, type ClaimResult, type Notice, type OrchestrationStore, type SentResult, type Skipped, type StoredAttempt, type StoredChain } from '../store/redis/orchestration-store.js';
@@ -230,11 +230,6 @@ function summary(step: OrchestrationStep): string {
     if (typeof v === 'string' && v !== '') return v;
   }
   return step.content?.kind ?? '';
-}
-
-/** SMPP addressing of an SMS sender: a number (TON 1, NPI 1) or an alphanumeric id (TON 5). */
-function smsSource(from: string): Address {
-  return /^\+?[0-9]{1,15}$/.test(from) ? { addr: from.replace(/^\+/, ''), ton: 1, npi: 1 } : { addr: from, ton: 5, npi: 0 };
 }
 
 type Finished = (s: OrchestrationStatus) => void;
@@ -543,7 +538,7 @@ export class Orchestrator {
       channel,
       direction: 'mt',
       ingress: plan.ingress ?? 'http',
-      source: channel === 'sms' ? smsSource(step.from ?? '') : { addr: step.from ?? '', ton: 0, npi: 0 },
+      source: channel === 'sms' ? smsSourceAddress(step.from ?? '') : { addr: step.from ?? '', ton: 0, npi: 0 },
       destination: channel === 'sms' ? { addr: to, ton: 1, npi: 1 } : { addr: to, ton: 0, npi: 0 },
       body: { kind: 'text', text },
       ...(content !== undefined && channel !== 'sms' ? { content } : {}),

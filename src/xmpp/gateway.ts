@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { XmppConfig } from '../core/config.js';
 import { newMessageId } from '../core/ids.js';
-import type { Address, Message } from '../core/message.js';
+import { smsSourceAddress, type Message } from '../core/message.js';
 import type { Admission, AdmissionRefusal } from '../router/admission.js';
 import type { Delivery, DeliverySink } from '../router/delivery-hub.js';
 import { dlrDescription } from '../router/dlr.js';
@@ -51,9 +51,6 @@ export function failureText(number: string, stat: string, err: string): string {
   return `SMS to ${/^[0-9]+$/.test(number) ? '+' + number : number} not delivered: ${dlrDescription(stat)} (${stat}, error ${err})`;
 }
 
-export function smsAddress(s: string): Address {
-  return /^[0-9]{1,15}$/.test(s) ? { addr: s, ton: 1, npi: 1 } : { addr: s, ton: 5, npi: 0 };
-}
 
 export class XmppGateway {
   private readonly usersByJid: ReadonlyMap<string, User>;
@@ -100,7 +97,7 @@ export class XmppGateway {
       channel: 'sms',
       direction: 'mt',
       ingress: 'xmpp',
-      source: smsAddress(user.number),
+      source: smsSourceAddress(user.number),
       destination: { addr: to, ton: 1, npi: 1 },
       body: { kind: 'text', text: m.body },
       receipt: m.receipt,

@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Keys } from '../../store/redis/keys.js';
-import type { Message } from '../../core/message.js';
+import { smsSourceAddress, type Message } from '../../core/message.js';
 import type { Redis } from 'ioredis';
 import type { SendResult, UpstreamConnector, UpstreamSink } from '../../router/upstream.js';
 import type { ChannelConnector } from '../shared/channel-connector.js';
@@ -33,11 +33,11 @@ export interface FallbackDeps {
 /** The SMS a fallback sends: the fallback body, from the agent's SMS sender id, to the same number. */
 export function fallbackSms(message: Message, sender: RcsSender | undefined): Message {
   const from = sender?.smsFrom ?? message.source.addr;
-  const numeric = /^\+?[0-9]{1,15}$/.test(from);
   return {
     ...message,
     channel: 'sms',
-    source: numeric ? { addr: from.replace(/^\+/, ''), ton: 1, npi: 1 } : { addr: from.slice(0, 11), ton: 5, npi: 0 },
+    // An alphanumeric sender id has at most 11 characters on SMS.
+    source: smsSourceAddress(/^\+?[0-9]{1,15}$/.test(from) ? from : from.slice(0, 11)),
     destination: { addr: message.destination.addr.replace(/^\+/, ''), ton: 1, npi: 1 },
     body: { kind: 'text', text: message.fallback?.body ?? (message.body.kind === 'text' ? message.body.text : '') },
   };

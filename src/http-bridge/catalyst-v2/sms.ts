@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AccountConfig } from '../../core/config.js';
 import { newMessageId } from '../../core/ids.js';
 import { normaliseMsisdn } from '../../core/msisdn.js';
-import { fromMicros, type Message } from '../../core/message.js';
+import { fromMicros, smsSourceAddress, type Message } from '../../core/message.js';
 import type { Admission, AdmissionRefusal, AdmissionRequest, AdmissionResult } from '../../router/admission.js';
 import { dlrDescription } from '../../router/dlr.js';
 import type { MessageHistory } from '../../store/history.js';
@@ -176,7 +176,7 @@ export function smsMessage(r: SendSms, account: AccountConfig, now: number, defa
       channel: 'sms',
       direction: 'mt',
       ingress: 'http',
-      source: numericFrom ? { addr: from.replace(/^\+/, ''), ton: 1, npi: 1 } : { addr: from, ton: 5, npi: 0 },
+      source: smsSourceAddress(from),
       destination: { addr: normaliseMsisdn(r.to) ?? '', ton: 1, npi: 1 },
       body: { kind: 'text', text: r.message.body },
       receipt: tracking?.deliveryReport ?? true,
