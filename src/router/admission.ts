@@ -139,7 +139,8 @@ export class Admission {
       channelLimit: account.rateLimits[channel] ?? SEED_RATE_LIMITS[channel],
       ...(this.platformLimits.has(channel) ? { platformChannelLimit: this.platformLimits.get(channel) as RateLimit } : {}),
       registeredDelivery: req.registeredDelivery,
-      expireAt: Math.min(m.expireAt ?? m.createdAt + this.opts.defaultValiditySeconds * 1000, m.createdAt + this.opts.retentionSeconds * 1000),
+      // A scheduled message's default validity runs from when it is due, not from when it was accepted.
+      expireAt: Math.min(m.expireAt ?? Math.max(m.scheduleAt ?? 0, m.createdAt) + this.opts.defaultValiditySeconds * 1000, m.createdAt + this.opts.retentionSeconds * 1000),
       ...(account.webhookUrl !== undefined ? { webhookUrl: account.webhookUrl } : {}),
       ...(networks !== '' ? { networkPrices: networks } : {}),
     };

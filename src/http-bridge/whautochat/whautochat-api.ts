@@ -39,8 +39,8 @@ export interface WhautoChatDeps {
   readonly channels: ReadonlyMap<string, ChannelDoor>;
   readonly contacts: ContactStore;
   readonly senderLimit?: (channel: string, account: string, from: string) => Promise<number>;
-  /** router.defaultValiditySeconds and router.retentionSeconds: a scheduled message's validity runs from its send time, within retention. */
-  readonly scheduling: { readonly defaultValiditySeconds: number; readonly retentionSeconds: number };
+  /** router.retentionSeconds: how far ahead a message may be scheduled (admission counts its validity from then). */
+  readonly scheduling: { readonly retentionSeconds: number };
 }
 
 export const MessageResponseSchema = z
@@ -182,8 +182,8 @@ export async function sendWhauto(req: HttpRequest, deps: WhautoChatDeps, account
     content: built.content,
     receipt: true,
     ...(workspace.costCenter !== undefined ? { costCenter: workspace.costCenter } : {}),
-    // Its validity runs from when it is due, not from now.
-    ...(scheduleAt !== undefined ? { scheduleAt, expireAt: scheduleAt + deps.scheduling.defaultValiditySeconds * 1000 } : {}),
+    // Admission counts its validity from when it is due.
+    ...(scheduleAt !== undefined ? { scheduleAt } : {}),
     createdAt: now,
   };
   const answer = { id: message.id, status: scheduleAt !== undefined ? 'scheduled' : 'queued', error: '' };

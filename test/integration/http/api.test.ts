@@ -141,6 +141,17 @@ describe('POST /messages/sms/batch', () => {
     await until('all delivered', async () => (await app.store!.getMany(b.messages.map((m) => m.message_id ?? ''))).every((s) => s?.status === 'delivered'), 15_000, 100);
   }, 20_000);
 
+  it('counts a scheduled message\'s default validity from when it is due, not from when it was accepted', async () => {
+    const at = Date.now() + 3 * 24 * 3600 * 1000;
+    const r = await post('/api/v2/messages/sms', { ...sms('+14155550123'), scheduledAt: new Date(at).toISOString() });
+    expect(r.status).toBe(202);
+    const id = (await jsonOf<{ message_id: string }>(r)).message_id;
+    const [s] = await app.store!.getMany([id]);
+    expect(s?.status).toBe('scheduled');
+    // 48 h (router.defaultValiditySeconds) after the send time: three days ahead would otherwise expire unsent.
+    expect(s?.expireAt).toBe(at + 48 * 3600 * 1000);
+  });
+
   it('keeps at most scheduling.maxConcurrent of a batch in flight', async () => {
     const r = await post('/api/v2/messages/sms/batch', { messages: Array.from({ length: 6 }, (_, i) => sms(`+1415557${String(i).padStart(4, '0')}`)), scheduling: { maxConcurrent: 2 } });
     const ids = (await jsonOf<Batch>(r)).messages.map((m) => m.message_id ?? '');
