@@ -107,6 +107,11 @@ export class Admission {
     return { batchSize: cfg.batchSize, defaultValiditySeconds: cfg.defaultValiditySeconds, retentionSeconds: cfg.retentionSeconds, maxPending: cfg.batchSize * 50, maxConcurrent: 4 };
   }
 
+  /** router.retentionSeconds in ms: the longest a message may stay unfinished, so also how far ahead it may be scheduled. */
+  get retentionMs(): number {
+    return this.opts.retentionSeconds * 1000;
+  }
+
   get pending(): number {
     return this.pendingCount;
   }

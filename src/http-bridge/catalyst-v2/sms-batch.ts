@@ -133,7 +133,7 @@ export async function sendSmsBatch(req: HttpRequest, account: AccountConfig, dep
     const urlProblem = await deps.checkWebhookUrl(one.data.tracking?.webhookUrl, `messages[${i}].tracking.webhookUrl`);
     // Paced by rateLimit: the n-th admitted message goes n/rate seconds after the start.
     const scheduleAt = rate !== undefined ? start + Math.floor((requests.length * 1000) / rate) : start > now ? start : undefined;
-    const built = urlProblem ? undefined : smsMessage(one.data, account, now, { ...(b.tracking ? { tracking: b.tracking } : {}), ...(b.billing ? { billing: b.billing } : {}), ...(scheduleAt !== undefined ? { scheduleAt } : {}) });
+    const built = urlProblem ? undefined : smsMessage(one.data, account, now, { maxAheadMs: deps.admission.retentionMs, ...(b.tracking ? { tracking: b.tracking } : {}), ...(b.billing ? { billing: b.billing } : {}), ...(scheduleAt !== undefined ? { scheduleAt } : {}) });
     if (!built?.ok) {
       const details = built ? built.problems.map((p) => ({ field: `messages[${i}].${p.field}`, message: p.message })) : [];
       results.push({ message_id: null, to, status: 'failed', error: urlProblem ? errorEntry(urlProblem) : errorEntry(errorResponse('VALIDATION_ERROR', 'invalid message', { details })) });

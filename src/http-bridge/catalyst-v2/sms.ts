@@ -154,6 +154,8 @@ export interface SmsDefaults {
   readonly tracking?: SendSms['tracking'];
   readonly billing?: SendSms['billing'];
   readonly scheduleAt?: number;
+  /** How far ahead a message may be scheduled (router.retentionSeconds: later, it would expire unsent). */
+  readonly maxAheadMs?: number;
 }
 
 /** A validated send request → the core Message, or the fields that are wrong. */
@@ -164,10 +166,13 @@ export function smsMessage(r: SendSms, account: AccountConfig, now: number, defa
   if (!numericFrom && from.length > 11) problems.push({ field: 'from', message: 'an alphanumeric sender id has at most 11 characters' });
   const expireAt = r.validUntil !== undefined ? Date.parse(r.validUntil) : undefined;
   if (expireAt !== undefined && expireAt <= now) problems.push({ field: 'validUntil', message: 'is in the past' });
+  const scheduleAt = r.scheduledAt !== undefined ? Date.parse(r.scheduledAt) : defaults.scheduleAt;
+  if (scheduleAt !== undefined && defaults.maxAheadMs !== undefined && scheduleAt >= now + defaults.maxAheadMs) {
+    problems.push({ field: r.scheduledAt !== undefined ? 'scheduledAt' : 'scheduling', message: `at most ${Math.floor(defaults.maxAheadMs / 86_400_000)} days ahead (router.retentionSeconds)` });
+  }
   if (problems.length > 0) return { ok: false, problems };
   const tracking = r.tracking ?? defaults.tracking;
   const billing = r.billing ?? defaults.billing;
-  const scheduleAt = r.scheduledAt !== undefined ? Date.parse(r.scheduledAt) : defaults.scheduleAt;
   return {
     ok: true,
     message: {
@@ -219,7 +224,7 @@ export async function sendSms(req: HttpRequest, account: AccountConfig, deps: Sm
   const urlProblem = await deps.checkWebhookUrl(r.tracking?.webhookUrl, 'tracking.webhookUrl');
   if (urlProblem) return urlProblem;
   const now = Date.now();
-  const built = smsMessage(r, account, now);
+  const built = smsMessage(r, account, now, { maxAheadMs: deps.admission.retentionMs });
   if (!built.ok) return errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: built.problems });
   const message = built.message;
   const request = { message, registeredDelivery: 0 as const, requireAvailable: true, ...(r.billing?.rateCardId !== undefined ? { rateCardId: r.billing.rateCardId } : {}) };

@@ -150,6 +150,10 @@ describe('POST /messages/sms/batch', () => {
     expect(s?.status).toBe('scheduled');
     // 48 h (router.defaultValiditySeconds) after the send time: three days ahead would otherwise expire unsent.
     expect(s?.expireAt).toBe(at + 48 * 3600 * 1000);
+    // Past router.retentionSeconds (7 days) it would expire unsent: refused, naming the field.
+    const far = await post('/api/v2/messages/sms', { ...sms('+14155550123'), scheduledAt: new Date(Date.now() + 8 * 24 * 3600 * 1000).toISOString() });
+    expect(far.status).toBe(400);
+    expect((await jsonOf<{ error: { details: { field: string }[] } }>(far)).error.details.map((d) => d.field)).toEqual(['scheduledAt']);
   });
 
   it('keeps at most scheduling.maxConcurrent of a batch in flight', async () => {
