@@ -4,7 +4,7 @@
  * any receipt it owes, before anyone is told it was accepted.
  */
 import type { Redis } from 'ioredis';
-import type { Message, MessageStatus, Routed } from '../../core/message.js';
+import { FINAL_STATUSES, type Message, type MessageStatus, type Routed } from '../../core/message.js';
 import { eventRowBase } from '../clickhouse/rows.js';
 import { Keys } from './keys.js';
 import { defineScripts, run as runScript, type ScriptName } from './scripts.js';
@@ -429,7 +429,8 @@ function parseStored(id: string, h: Record<string, string>): StoredMessage | und
     upstream: h['up'] ?? '',
     message,
     priceMicros: num(h['pr']) ?? 0,
-    billedMicros: num(h['bp']),
+    // Written only when it differs from the reserve (common.lua finalize()).
+    billedMicros: FINAL_STATUSES.has(h['st'] as MessageStatus) ? (num(h['bp']) ?? num(h['pr']) ?? 0) : undefined,
     currency: h['cur'] ?? '',
     attempts: num(h['att']) ?? 0,
     parts: num(h['np']) ?? 1,

@@ -70,11 +70,17 @@ local function event(id, status, err, umid)
   event_row(id, base, seq - 1, status, err, umid)
 end
 
+-- Reserve released by settle() in this run, by account: one DECRBY per account when the run
+-- flushes, not one per message (every script that can finalize a message flushes its events).
+local RESBUF = {}
+
 local function flush_events()
   if #EVBUF > 0 then
     redis.call('XADD', P .. 'ev', '*', 'e', table.concat(EVBUF, '\n'))
     EVBUF = {}
   end
+  for acct, micros in pairs(RESBUF) do redis.call('DECRBY', P .. 'res:' .. acct, micros) end
+  RESBUF = {}
 end
 
 -- A batch's freed maxConcurrent slot goes to its next waiting message (skipping cancelled or
@@ -158,7 +164,7 @@ local function settle(acct, sent, status, reserved, settled)
     if -back > left then back, billed = -left, reserved + left end
   end
   if back ~= 0 then redis.call('INCRBY', bk, back) end
-  if reserved > 0 then redis.call('DECRBY', P .. 'res:' .. acct, reserved) end
+  if reserved > 0 then RESBUF[acct] = (RESBUF[acct] or 0) + reserved end
   return billed
 end
 
@@ -188,7 +194,12 @@ local function finalize(id, status, err, stat, derr, umid)
   local billed = settle(cur[2], st == 'submitted', status, reserved, tonumber(cur[13]))
   local seq = cur[12]
   if cur[11] then seq = event_row(id, billed == reserved and cur[11] or with_price(cur[11], billed), seq, status, err, umid) end
-  redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or 0, 'bp', billed)
+  -- bp only when the message cost other than its reserve (a refund, a network's price); absent, it cost pr.
+  if billed == reserved then
+    redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or 0)
+  else
+    redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or 0, 'bp', billed)
+  end
   -- Hot state only: a final message keeps what status queries need, for FINAL_RET; its history
   -- is in ClickHouse. (The receipt addressing travels in the delivery entry below.)
   redis.call('HDEL', k, 'eb', 'xg')
