@@ -25,7 +25,7 @@
  *   {p}whn                    string  pending webhook events in all whq lists (the backlog gauge)
  *   {p}whdead                 stream  dead-lettered webhooks (i, r reason, n, f, b record), MAXLEN ~ 100000
  *   {p}bal:{account}          string  balance in micro-units
- *   {p}res:{account}          string  micro-units reserved by messages not final yet (admit adds, finalize settles)
+ *   {p}res:{account}          string  micro-units reserved by messages not final yet (admit adds; what finalize settles is released once per account per script run)
  *   {p}refund                 hash    the refund policy (config billing.refund): "n:<status>" / "s:<status>"
  *                                     refund a message that never left / that left; "v" written
  *   {p}tb:{account}           hash    token bucket of the account (t tokens, ts last refill)
