@@ -16,12 +16,15 @@
  *   make build && npm run bench:e2e
  *   BENCH_RATE=5000 BENCH_SECONDS=60 BENCH_BINDS=4 npm run bench:e2e
  *   BENCH_KEEP_DB=1 npm run bench:e2e          (keep the run's ClickHouse database to look into)
+ *   BENCH_METRICS_DUMP=/tmp/m.txt npm run bench:e2e   (the appliance's /metrics at the last submit:
+ *                                               queue depth, script round trips, windows in flight)
  */
 import { CLICKHOUSE_URL, checkBuilt, dropDatabase, redisServerInfo, startAppliance, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
 import { LeanEsme, refusals, submitTemplate, total } from './lib/lean-esme.js';
 import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 import { createClickHouse } from '../src/store/clickhouse/index.js';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 
 const RATE = Number(process.env['BENCH_RATE'] ?? 5000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
@@ -163,6 +166,7 @@ async function main(): Promise<void> {
     const sendElapsed = (performance.now() - t0) / 1000;
     sample();
     const atStop = { accepted: total(esmes, 'accepted'), receipts: tracker.matched };
+    if (process.env['BENCH_METRICS_DUMP']) writeFileSync(process.env['BENCH_METRICS_DUMP'], await (await fetch(`http://127.0.0.1:${started.httpPort}/metrics`)).text());
 
     // Bounded wait: the last responses, then every receipt at the ESMEs and every final row.
     const drainStart = performance.now();

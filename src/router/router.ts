@@ -28,6 +28,11 @@ const FINAL_STATS = new Set(['DELIVRD', 'UNDELIV', 'EXPIRED', 'REJECTD', 'DELETE
 export interface RouterDeps {
   readonly config: Readonly<Config>;
   readonly store: MessageStore;
+  /**
+   * The store for the sending side (take, submitted, fail, retry, receipts), on a connection of its
+   * own (MessageStore.onConnection): default `store`.
+   */
+  readonly sendingStore?: MessageStore;
   /** Opens a fresh Redis connection (for blocking reads). */
   readonly connect: () => Redis;
   readonly consumer: string;
@@ -107,7 +112,7 @@ export class Router implements UpstreamSink {
       this.readers.push(reader);
       const d = new Dispatcher(
         up,
-        store,
+        this.deps.sendingStore ?? store,
         reader,
         { consumer: this.deps.consumer, batch: config.router.dispatchBatch, claimIdleMs: config.router.claimIdleMs, blockMs: 500 },
         this.deps.log.child({ component: 'dispatcher', upstream: up.id }),
@@ -213,7 +218,7 @@ export class Router implements UpstreamSink {
     const final = items.filter((r) => FINAL_STATS.has(r.stat));
     for (const r of items) this.deps.metrics?.receiptsIn.inc({ upstream, stat: r.stat });
     if (final.length === 0) return;
-    const outcomes = await this.deps.store.receipts(upstream, final);
+    const outcomes = await (this.deps.sendingStore ?? this.deps.store).receipts(upstream, final);
     for (const o of outcomes) if (o !== 'early' && o !== 'applied') this.deps.metrics?.messagesState.inc({ state: o });
   }
 

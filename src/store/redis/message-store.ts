@@ -175,6 +175,15 @@ export class MessageStore {
     defineScripts(redis);
   }
 
+  /**
+   * The same store on another connection. Redis answers one connection's commands in order, so the
+   * sending side (take, submitted, receipts) on a connection of its own is not queued behind
+   * admission's batches: when ingress runs ahead, what drains the queues keeps its pace.
+   */
+  onConnection(redis: Redis): MessageStore {
+    return new MessageStore(redis, this.opts);
+  }
+
   private async run(name: ScriptName, args: readonly (string | number)[]): Promise<unknown> {
     const started = performance.now();
     try {
