@@ -4,7 +4,8 @@
  * else running. Prints microseconds per message for each script (the round trip of the batch,
  * divided by its size), the rounds' median, and the CPU the Redis server itself spent on it (from
  * INFO cpu, so a busy machine shows in the round trip but hardly in the server's CPU), beside git
- * SHA, Node and CPU.
+ * SHA, Node and CPU; and the memory of a queued message's hash (MEMORY USAGE, averaged over a
+ * sample) beside the Redis's hash-max-listpack-value, which decides that hash's encoding.
  *
  *   npm run bench:redis-scripts
  */
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     return r;
   };
   const aof0 = await aofBytes();
+  const memory: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const items: AdmitItem[] = Array.from({ length: N }, (): AdmitItem => {
       const m: Message = {
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
       return { routed: { message: m, upstream: 'u', priceMicros: 100, currency: 'USD', parts: 1 }, tps: 1e9, burst: 1e9, registeredDelivery: 1, expireAt: Date.now() + 3_600_000 };
     });
     await timed('admit', () => store.admit(items));
+    if (round === 0) for (const it of items.slice(0, 100)) memory.push(Number(await redis.memory('USAGE', store.keys.message(it.routed.message.id))));
     const entries = (await readGroup(redis, store.keys.queue('u'), 'dispatch', 'c', N, 0)).map((e) => ({ entryId: e.id, messageId: e.fields['i'] ?? '', redelivered: false }));
     const taken: Taken[] = await timed('take', () => store.take('u', entries));
     await timed('submitted', () => store.submitted('u', taken.map((t, i) => ({ entryId: t.entryId, messageId: t.message.id, upstreamIds: [`U${round}x${i}`] }))));
@@ -75,6 +78,8 @@ async function main(): Promise<void> {
   const aof1 = await aofBytes();
   // What the AOF grew by per message over its life (undefined when AOF is off or was rewritten meanwhile).
   const aofBytesPerMessage = aof0 !== undefined && aof1 !== undefined && aof1 >= aof0 ? Math.round((aof1 - aof0) / (ROUNDS * N)) : undefined;
+  const hashBytesPerQueuedMessage = Math.round(memory.reduce((a, b) => a + b, 0) / Math.max(1, memory.length));
+  const listpackValue = Number(((await redis.config('GET', 'hash-max-listpack-value')) as string[])[1]);
   const aofBytesPerScript = Object.fromEntries(Object.entries(aofPerScript).map(([k, v]) => [k, Math.round(median(v))]));
   await dropPrefix(prefix);
   redis.disconnect();
@@ -82,11 +87,11 @@ async function main(): Promise<void> {
   const total = Math.round(Object.values(perScript).reduce((a, b) => a + b, 0) * 10) / 10;
   const cpuPerScript = Object.fromEntries(Object.entries(serverCpu).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]));
   const cpuTotal = Math.round(Object.values(cpuPerScript).reduce((a, b) => a + b, 0) * 10) / 10;
-  const result = { bench: 'redis-scripts', ...environment(), batch: N, microsPerMessage: perScript, totalMicrosPerMessage: total, redisCpuMicrosPerMessage: cpuPerScript, totalRedisCpuMicrosPerMessage: cpuTotal, aofBytesPerMessage, aofBytesPerScript, command: `BENCH_BATCH=${N} npm run bench:redis-scripts` };
+  const result = { bench: 'redis-scripts', ...environment(), batch: N, microsPerMessage: perScript, totalMicrosPerMessage: total, redisCpuMicrosPerMessage: cpuPerScript, totalRedisCpuMicrosPerMessage: cpuTotal, aofBytesPerMessage, aofBytesPerScript, hashBytesPerQueuedMessage, hashMaxListpackValue: listpackValue, command: `BENCH_BATCH=${N} npm run bench:redis-scripts` };
   const path = writeResult('redis-scripts', result);
   console.log(JSON.stringify(result, null, 2));
   const list = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ');
-  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${list(perScript)}); Redis server CPU ${cpuTotal} µs (${list(cpuPerScript)}); AOF ${aofBytesPerMessage ?? '?'} bytes (${list(aofBytesPerScript)}) → ${path}`);
+  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${list(perScript)}); Redis server CPU ${cpuTotal} µs (${list(cpuPerScript)}); AOF ${aofBytesPerMessage ?? '?'} bytes (${list(aofBytesPerScript)}); a queued message's hash ${hashBytesPerQueuedMessage} bytes (hash-max-listpack-value ${listpackValue}) → ${path}`);
 }
 
 main().catch((err: unknown) => {

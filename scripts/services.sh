@@ -42,8 +42,8 @@ redis_up() {
   # A rewrite forks Redis and rewrites the dataset: under load the default 64 MB floor made one
   # every few seconds (docs/scaling.md), so the floor is 512 MB.
   # hash-max-listpack-value 1024: a message hash (its payload JSON and event row base are longer
-  # than the default 64 bytes) stays one listpack instead of a hash table: 944 bytes a message
-  # instead of 1,345, and about a tenth less Redis CPU over its life (bench:redis-scripts).
+  # than the default 64 bytes) stays one listpack instead of a hash table: 728 bytes a message
+  # instead of 1,001, and 5-15% less Redis CPU over its life (bench:redis-scripts).
   redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$var/redis" \
     --appendonly yes --appendfsync everysec --auto-aof-rewrite-min-size 512mb --save '' --daemonize yes \
     --hash-max-listpack-value 1024 \

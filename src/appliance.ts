@@ -239,7 +239,7 @@ export class Appliance {
       if (Number(value) < 1024) {
         this.log.warn(
           { 'hash-max-listpack-value': Number(value) },
-          'Redis keeps a hash as a listpack only while its values are under hash-max-listpack-value; a message hash needs 1024 (a tenth less Redis CPU, 30% less memory a message; docs/scaling.md)',
+          'Redis keeps a hash as a listpack only while its values are under hash-max-listpack-value; a message hash needs 1024 (5-15% less Redis CPU, 27% less memory a message; docs/scaling.md)',
         );
       }
     } catch {
