@@ -34,7 +34,7 @@ function sources(): Map<ScriptName, string> {
 /** Registers every script on a connection (idempotent). */
 export function defineScripts(redis: Redis): void {
   for (const [name, lua] of sources()) {
-    if (!(name in redis)) redis.defineCommand(`cat_${name}`, { numberOfKeys: 0, lua });
+    if (!(`cat_${name}` in redis)) redis.defineCommand(`cat_${name}`, { numberOfKeys: 0, lua });
   }
 }
 

@@ -1,0 +1,123 @@
+/**
+ * What each part of admit.lua costs Redis, by elimination: the admission script is run on batches
+ * of BENCH_BATCH messages (default 1,000) as it is, and then as variants with one part taken out
+ * (the message hash's HSET, the queue entry's XADD, the event row, the whole per-message loop, all
+ * of it but the argument passing), each on a fresh connection so the variant is the script that
+ * runs. The difference between the script and a variant is what that part costs; CPU is Redis's
+ * own (INFO cpu), per message, over BENCH_ROUNDS batches, and every variant is run BENCH_REPEATS
+ * times in turn so drift on a shared machine shows as a spread rather than as a difference.
+ *
+ * A variant's output is not a valid admission (a message without its hash is not stored): this is
+ * a diagnosis of where admission's Redis time goes, not a bench of something that works.
+ *
+ *   npm run bench:admit-anatomy
+ *   BENCH_BATCH=1000 BENCH_ROUNDS=15 BENCH_REPEATS=3 npm run bench:admit-anatomy
+ */
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { newMessageId } from '../src/core/ids.js';
+import type { Message } from '../src/core/message.js';
+import { MessageStore, type AdmitItem } from '../src/store/redis/message-store.js';
+import { REDIS_URL, dropPrefix } from './lib/harness.js';
+import { environment, writeResult } from './lib/report.js';
+
+const N = Number(process.env['BENCH_BATCH'] ?? 1000);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 15);
+const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 3);
+
+const lua = (name: string): string => readFileSync(new URL(`../src/store/redis/lua/${name}.lua`, import.meta.url), 'utf8');
+const COMMON = lua('common');
+const ADMIT = lua('admit');
+
+/** Each variant takes one statement out of admit.lua; a variant whose statement is no longer there is reported, not run. */
+const VARIANTS: readonly { readonly name: string; readonly what: string; readonly from?: string; readonly to?: string }[] = [
+  { name: 'script', what: 'admit.lua as it is' },
+  { name: 'no-hset', what: "without the message hash's HSET", from: "redis.call('HSET', k, unpack(f))", to: '' },
+  { name: 'no-queue', what: "without the queue entry's XADD", from: "redis.call('XADD', P .. 'q:' .. up, '*', 'i', id)", to: '' },
+  { name: 'no-event', what: 'without the event row', from: "EVBUF[#EVBUF + 1] = ARGV[o + 10] .. event_suffix(id .. ':1', st, '', '')", to: '' },
+  { name: 'no-loop', what: 'without the per-message loop (buckets, batch writes and arguments only)', from: 'for i = 0, N - 1 do', to: 'for i = 0, -1 do' },
+  { name: 'arguments', what: 'arguments passed, nothing done', from: '', to: '' },
+];
+
+function variantSource(v: (typeof VARIANTS)[number]): string | undefined {
+  if (v.name === 'arguments') return 'return {}';
+  if (v.from === undefined) return ADMIT;
+  return ADMIT.includes(v.from) ? ADMIT.replace(v.from, v.to ?? '') : undefined;
+}
+
+function batch(): AdmitItem[] {
+  return Array.from({ length: N }, (): AdmitItem => {
+    const m: Message = {
+      id: newMessageId(),
+      accountId: 'a',
+      channel: 'sms',
+      direction: 'mt',
+      ingress: 'smpp',
+      source: { addr: 'ACME', ton: 5, npi: 0 },
+      destination: { addr: '14155550100', ton: 1, npi: 1 },
+      body: { kind: 'text', text: 'Your verification code is 123456' },
+      receipt: true,
+      createdAt: Date.now(),
+    };
+    return { routed: { message: m, upstream: 'u', priceMicros: 100, currency: 'USD', parts: 1 }, tps: 1e9, burst: 1e9, registeredDelivery: 1, expireAt: Date.now() + 3_600_000 };
+  });
+}
+
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+}
+
+/** Redis CPU per message of one variant over ROUNDS batches, on a connection of its own. */
+async function measure(source: string, prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    const store = new MessageStore(redis, { prefix, platformTps: 1e9, platformBurst: 1e9, retentionSeconds: 3600, finalRetentionSeconds: 600, maxAttempts: 3 });
+    // After the store: it registers the real scripts on the connection, and this replaces admit.
+    redis.defineCommand('cat_admit', { numberOfKeys: 0, lua: `${COMMON}\n${source}` });
+    await store.seedBalance('a', 1e15);
+    await store.admit(batch());
+    const c0 = await redisCpuSeconds(redis);
+    for (let round = 0; round < ROUNDS; round++) await store.admit(batch());
+    return (((await redisCpuSeconds(redis)) - c0) * 1e6) / (ROUNDS * N);
+  } finally {
+    await dropPrefix(prefix);
+    redis.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const prefix = `benchanat${randomBytes(3).toString('hex')}:`;
+  const runs = new Map<string, number[]>();
+  for (let r = 0; r < REPEATS; r++) {
+    for (const v of VARIANTS) {
+      const source = variantSource(v);
+      if (source === undefined) continue;
+      const list = runs.get(v.name) ?? [];
+      list.push(Math.round((await measure(source, prefix)) * 10) / 10);
+      runs.set(v.name, list);
+    }
+  }
+  const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const whole = median(runs.get('script') ?? []);
+  const parts = VARIANTS.map((v) => {
+    const xs = runs.get(v.name);
+    if (!xs) return { variant: v.name, what: v.what, missing: 'its statement is no longer in admit.lua' };
+    const m = median(xs);
+    return { variant: v.name, what: v.what, redisCpuMicrosPerMessage: xs, median: m, ...(v.name === 'script' ? {} : { partCostsMicros: Math.round((whole - m) * 10) / 10 }) };
+  });
+  const result = { bench: 'admit-anatomy', ...environment(), batch: N, rounds: ROUNDS, repeats: REPEATS, parts, command: `BENCH_BATCH=${N} BENCH_ROUNDS=${ROUNDS} BENCH_REPEATS=${REPEATS} npm run bench:admit-anatomy` };
+  const path = writeResult('admit-anatomy', result);
+  console.log(JSON.stringify(result, null, 2));
+  const line = parts
+    .filter((p) => 'partCostsMicros' in p)
+    .map((p) => `${p.variant} saves ${(p as { partCostsMicros: number }).partCostsMicros}`)
+    .join(', ');
+  console.log(`admit-anatomy: admit.lua costs Redis ${whole} µs of CPU a message (median of ${REPEATS}); taking a part out: ${line} → ${path}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
