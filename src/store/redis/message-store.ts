@@ -157,10 +157,20 @@ export function eventBase(r: Routed): string {
 /** The suffix of an account's delivery stream for its XMPP users (keys.ts, common.lua, mo.lua). */
 export const XMPP_DOOR = '/xmpp';
 
+/** The first n code points of s (a surrogate pair is one), without spreading the whole text. */
+function firstCodePoints(s: string, n: number): string {
+  let end = 0;
+  for (let k = 0; k < n && end < s.length; k++) {
+    const c = s.charCodeAt(end);
+    end += c >= 0xd800 && c <= 0xdbff && end + 1 < s.length ? 2 : 1;
+  }
+  return s.slice(0, end);
+}
+
 export function receiptAddressing(m: Message): string {
   const text = m.body.kind === 'text' ? m.body.text : '';
   const x = m.xmpp?.jid !== undefined ? { x: { j: m.xmpp.jid, i: m.xmpp.stanzaId ?? '', r: m.receipt } } : {};
-  const ra: ReceiptAddressing = { s: m.source, d: m.destination, tx: Array.from(text).slice(0, 20).join(''), ...x };
+  const ra: ReceiptAddressing = { s: m.source, d: m.destination, tx: firstCodePoints(text, 20), ...x };
   return JSON.stringify(ra);
 }
 
