@@ -8,5 +8,7 @@ export default defineConfig({
     // Integration files share one Redis and one ClickHouse; each uses its own key prefix
     // and database, but running them one at a time keeps a 2-core machine honest.
     fileParallelism: false,
+    // Deletes each file's Redis key prefixes when it ends (local Redis grew by GBs without it).
+    setupFiles: ['test/helpers/drop-test-prefixes.ts'],
   },
 });

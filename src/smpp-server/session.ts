@@ -38,7 +38,7 @@ import { SmppConnection } from '../smpp-net/connection.js';
 import type { MessageStore } from '../store/redis/message-store.js';
 import type { SmppAuth } from './auth.js';
 import { deliverPdus } from './outbound-pdus.js';
-import { messageFrom, messageStateOf, parseSubmission, statusForRefusal, type Submission } from './translate.js';
+import { messageFrom, messageStateOf, parseSchedule, parseSubmission, statusForRefusal, type Submission } from './translate.js';
 
 export type SessionState = 'open' | 'bound_tx' | 'bound_rx' | 'bound_trx' | 'unbinding' | 'closed';
 export type BindType = 'transmitter' | 'receiver' | 'transceiver';
@@ -282,7 +282,7 @@ export class SmppSession implements DeliverySink {
   private async onSubmit(pdu: SubmitSm | DataSm): Promise<void> {
     const started = performance.now();
     const now = Date.now();
-    const parsed = parseSubmission(pdu, now);
+    const parsed = parseSubmission(pdu, now, this.deps.admission.retentionMs);
     if (!parsed.ok) {
       this.log.debug({ reason: parsed.reason }, 'submit refused');
       this.answer(pdu, parsed.status);
@@ -333,7 +333,7 @@ export class SmppSession implements DeliverySink {
         return;
       }
       const one = { ...pdu, destAddrTon: d.ton, destAddrNpi: d.npi, destinationAddr: d.addr };
-      const parsed = parseSubmission(one, now);
+      const parsed = parseSubmission(one, now, this.deps.admission.retentionMs);
       if (!parsed.ok || parsed.value.concat) {
         const status = parsed.ok ? Status.ESME_RINVESMCLASS : parsed.status;
         unsuccess.push({ ton: d.ton, npi: d.npi, addr: d.addr, status });
@@ -390,19 +390,21 @@ export class SmppSession implements DeliverySink {
       this.answer(pdu, Status.ESME_RINVMSGID);
       return;
     }
-    const sched = parseSmppTime(pdu.scheduleDeliveryTime, now);
-    const validity = parseSmppTime(pdu.validityPeriod, now);
-    if (sched === 'invalid') { this.answer(pdu, Status.ESME_RINVSCHED); return; }
-    if (validity === 'invalid' || (validity !== null && validity <= now)) { this.answer(pdu, Status.ESME_RINVEXPIRY); return; }
     const old = s.message;
+    // The message's retention runs from when it was accepted, not from this replace_sm.
+    const parsedSched = parseSchedule(pdu.scheduleDeliveryTime, now, old.createdAt + this.deps.admission.retentionMs);
+    if (!parsedSched.ok) { this.answer(pdu, parsedSched.status); return; }
+    const sched = parsedSched.value;
+    const validity = parseSmppTime(pdu.validityPeriod, now);
+    if (validity === 'invalid' || (validity !== null && validity <= now)) { this.answer(pdu, Status.ESME_RINVEXPIRY); return; }
     // SMPP 3.4 §4.10.1: the new short_message keeps the original's data_coding.
     const body =
       old.body.kind === 'text'
         ? { kind: 'text' as const, text: decodeText(pdu.shortMessage, old.body.dataCoding ?? 0), ...(old.body.dataCoding !== undefined ? { dataCoding: old.body.dataCoding } : {}) }
         : { kind: 'binary' as const, base64: pdu.shortMessage.toString('base64'), dataCoding: old.body.dataCoding };
-    const message = { ...old, body, ...(sched !== null ? { scheduleAt: sched } : {}), ...(validity !== null ? { expireAt: validity } : {}) };
+    const message = { ...old, body, ...(sched !== undefined ? { scheduleAt: sched } : {}), ...(validity !== null ? { expireAt: validity } : {}) };
     const change: { scheduleAt?: number; expireAt?: number; registeredDelivery?: 0 | 1 | 2 } = {};
-    if (sched !== null) change.scheduleAt = sched;
+    if (sched !== undefined) change.scheduleAt = sched;
     if (validity !== null) change.expireAt = validity;
     if (pdu.registeredDelivery !== 0) change.registeredDelivery = pdu.registeredDelivery === 2 ? 2 : 1;
     const r = await this.deps.store.replace(this.accountId, message, change, now);

@@ -61,7 +61,22 @@ export function checkDestination(a: Addr): boolean {
 
 type ShortMessagePdu = SubmitSm | DataSm | (Omit<SubmitMulti, 'destinations'> & { destAddrTon: number; destAddrNpi: number; destinationAddr: string });
 
-export function parseSubmission(pdu: ShortMessagePdu, now: number): Parsed<Submission> {
+/**
+ * schedule_delivery_time (SMPP 3.4 §5.2.15; absolute or relative, §7.1.1) as epoch ms, undefined
+ * when not given. ESME_RINVSCHED when it is not an SMPP time, or when it falls at or after
+ * `retentionEnd`: a message stays unfinished at most router.retentionSeconds from its acceptance
+ * (Admission.retentionMs, the limit HTTP v2 puts on scheduledAt), so a later send time
+ * would expire unsent.
+ */
+export function parseSchedule(field: string, now: number, retentionEnd: number): Parsed<number | undefined> {
+  const s = parseSmppTime(field, now);
+  if (s === 'invalid') return fail(Status.ESME_RINVSCHED, 'schedule_delivery_time is not an SMPP time');
+  if (s !== null && s >= retentionEnd) return fail(Status.ESME_RINVSCHED, 'schedule_delivery_time is beyond router.retentionSeconds');
+  return { ok: true, value: s ?? undefined };
+}
+
+/** `retentionMs`: Admission.retentionMs, how far ahead of `now` a message may be scheduled. */
+export function parseSubmission(pdu: ShortMessagePdu, now: number, retentionMs: number): Parsed<Submission> {
   const destination = { addr: pdu.destinationAddr, ton: pdu.destAddrTon, npi: pdu.destAddrNpi };
   if (!checkDestination(destination)) return fail(Status.ESME_RINVDSTADR, 'destination_addr is empty or not a number');
   const isData = !('shortMessage' in pdu);
@@ -72,9 +87,9 @@ export function parseSubmission(pdu: ShortMessagePdu, now: number): Parsed<Submi
   let scheduleAt: number | undefined;
   let expireAt: number | undefined;
   if (!isData) {
-    const s = parseSmppTime(pdu.scheduleDeliveryTime, now);
-    if (s === 'invalid') return fail(Status.ESME_RINVSCHED, 'schedule_delivery_time is not an SMPP time');
-    scheduleAt = s ?? undefined;
+    const s = parseSchedule(pdu.scheduleDeliveryTime, now, now + retentionMs);
+    if (!s.ok) return s;
+    scheduleAt = s.value;
     const v = parseSmppTime(pdu.validityPeriod, now);
     if (v === 'invalid') return fail(Status.ESME_RINVEXPIRY, 'validity_period is not an SMPP time');
     if (v !== null && v <= now) return fail(Status.ESME_RINVEXPIRY, 'validity_period is in the past');

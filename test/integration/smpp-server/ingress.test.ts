@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandId, Status, encodePdu, encodeText, type SubmitSm } from '../../../src/smpp/index.js';
+import { CommandId, Status, encodePdu, encodeText, formatSmppAbsolute, type SubmitSm } from '../../../src/smpp/index.js';
 import { RawPeer, SmppPeer, header, receiptText } from '../../helpers/esme.js';
 import { until } from '../../helpers/env.js';
 import { ACCOUNT, Ingress, testConfig } from '../../helpers/ingress.js';
@@ -137,6 +137,53 @@ describe('SMPP server: submits', () => {
     expect(status.get(24)).toBe(Status.ESME_RINVEXPIRY);
     expect(status.get(25)).toBe(Status.ESME_RINVPARLEN);
     raw.destroy();
+  });
+
+  it('refuses a schedule_delivery_time past router.retentionSeconds with ESME_RINVSCHED and stores nothing', async () => {
+    const day = 86_400_000;
+    // Everything the refused requests could have written: a key, a timer, an event row.
+    const stored = async (): Promise<{ keys: string[]; timers: number; events: number }> => {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, found] = await ingress.redis.scan(cursor, 'MATCH', `${ingress.store.keys.prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...found);
+      } while (cursor !== '0');
+      return { keys: keys.sort(), timers: await ingress.redis.zcard(ingress.store.keys.timers()), events: await ingress.redis.xlen(ingress.store.keys.events()) };
+    };
+    const peer = await SmppPeer.open(ingress.port);
+    await peer.bind('transceiver', ACCOUNT.systemId, ACCOUNT.password);
+    const before = await stored();
+    // 8 days ahead against the default 7 days, in the absolute and the relative (§7.1.1.2) form.
+    for (const at of [formatSmppAbsolute(Date.now() + 8 * day), '000008000000000R']) {
+      const r = await peer.call('submit_sm', { destination_addr: '14155550100', short_message: 'too late', schedule_delivery_time: at });
+      expect(r.command_status, at).toBe(Status.ESME_RINVSCHED);
+    }
+    const multi = await peer.call('submit_multi', { dest_address: [{ dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '14155550100' }], short_message: 'too late', schedule_delivery_time: '000008000000000R' });
+    expect(multi.command_status).toBe(Status.ESME_RINVSCHED);
+    expect(await stored()).toEqual(before);
+
+    const ids: string[] = [];
+    for (const [at, due] of [[formatSmppAbsolute(Date.now() + 6 * day), Date.now() + 6 * day], ['000006000000000R', Date.now() + 6 * day]] as const) {
+      const r = await peer.call('submit_sm', { destination_addr: '14155550100', short_message: 'in time', schedule_delivery_time: at });
+      expect(r.command_status, at).toBe(0);
+      const s = await ingress.store.get(r.message_id ?? '');
+      expect(s?.status).toBe('scheduled');
+      expect(Math.abs((s?.message?.scheduleAt ?? 0) - due)).toBeLessThan(5000);
+      ids.push(r.message_id ?? '');
+    }
+
+    // replace_sm: the same limit, counted from when the message was accepted.
+    const id = ids[0] ?? '';
+    const original = (await ingress.store.get(id))?.message;
+    expect((await peer.call('replace_sm', { message_id: id, short_message: 'later still', schedule_delivery_time: '000008000000000R' })).command_status).toBe(Status.ESME_RINVSCHED);
+    expect((await ingress.store.get(id))?.message).toEqual(original);
+    expect((await peer.call('replace_sm', { message_id: id, short_message: 'a day sooner', schedule_delivery_time: '000005000000000R' })).command_status).toBe(0);
+    const replaced = (await ingress.store.get(id))?.message;
+    expect(replaced?.body.kind === 'text' && replaced.body.text).toBe('a day sooner');
+    expect(Math.abs((replaced?.scheduleAt ?? 0) - (Date.now() + 5 * day))).toBeLessThan(5000);
+    await peer.close();
   });
 
   it('answers a window overflow with ESME_RTHROTTLED instead of queueing it', async () => {
