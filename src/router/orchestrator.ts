@@ -243,6 +243,9 @@ export class Orchestrator {
   private readonly inflight = new Set<Promise<void>>();
   /** Notice entry ids being handled here. */
   private readonly handling = new Set<string>();
+  /** Handled notices whose ack is not written yet, and the ack that will write them (ackSoon). */
+  private acks: string[] = [];
+  private acking: Promise<void> | undefined;
 
   constructor(private readonly deps: OrchestratorDeps) {}
 
@@ -394,7 +397,7 @@ export class Orchestrator {
       if (this.handling.has(n.entryId)) continue;
       this.handling.add(n.entryId);
       const p = this.handle(n)
-        .then(() => this.deps.store.ack([n.entryId]))
+        .then(() => this.ackSoon(n.entryId))
         .catch((err: unknown) => {
           // Not acknowledged: claimed again after claimIdleMs, by this process or another.
           this.deps.log.warn({ err, chain: n.chain, kind: n.kind }, 'orchestration notice not handled; it will be retried');
@@ -405,6 +408,22 @@ export class Orchestrator {
         });
       this.inflight.add(p);
     }
+  }
+
+  /**
+   * Acknowledges a handled notice together with the others handled in the same turn of the event
+   * loop: one XACK and XDEL for them all instead of a MULTI/EXEC each (bench:orchestration: four
+   * notices a chain). Resolves when that ack is written.
+   */
+  private ackSoon(entryId: string): Promise<void> {
+    this.acks.push(entryId);
+    this.acking ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const ids = this.acks;
+      this.acks = [];
+      this.acking = undefined;
+      return this.deps.store.ack(ids);
+    });
+    return this.acking;
   }
 
   private async handle(n: Notice): Promise<void> {
