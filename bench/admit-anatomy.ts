@@ -16,9 +16,8 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { newMessageId } from '../src/core/ids.js';
-import type { Message } from '../src/core/message.js';
-import { MessageStore, type AdmitItem } from '../src/store/redis/message-store.js';
+import { MessageStore } from '../src/store/redis/message-store.js';
+import { admitItems } from './lib/admit-items.js';
 import { REDIS_URL, dropPrefix } from './lib/harness.js';
 import { environment, writeResult } from './lib/report.js';
 
@@ -52,24 +51,6 @@ function variantSource(v: (typeof VARIANTS)[number]): string | undefined {
   return ADMIT.includes(v.from) ? ADMIT.replace(v.from, v.to ?? '') : undefined;
 }
 
-function batch(): AdmitItem[] {
-  return Array.from({ length: N }, (): AdmitItem => {
-    const m: Message = {
-      id: newMessageId(),
-      accountId: 'a',
-      channel: 'sms',
-      direction: 'mt',
-      ingress: 'smpp',
-      source: { addr: 'ACME', ton: 5, npi: 0 },
-      destination: { addr: '14155550100', ton: 1, npi: 1 },
-      body: { kind: 'text', text: 'Your verification code is 123456' },
-      receipt: true,
-      createdAt: Date.now(),
-    };
-    return { routed: { message: m, upstream: 'u', priceMicros: 100, currency: 'USD', parts: 1 }, tps: 1e9, burst: 1e9, registeredDelivery: 1, expireAt: Date.now() + 3_600_000 };
-  });
-}
-
 async function redisCpuSeconds(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');
   return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
@@ -83,9 +64,9 @@ async function measure(source: string, prefix: string): Promise<number> {
     // After the store: it registers the real scripts on the connection, and this replaces admit.
     redis.defineCommand('cat_admit', { numberOfKeys: 0, lua: `${COMMON}\n${source}` });
     await store.seedBalance('a', 1e15);
-    await store.admit(batch());
+    await store.admit(admitItems(N));
     const c0 = await redisCpuSeconds(redis);
-    for (let round = 0; round < ROUNDS; round++) await store.admit(batch());
+    for (let round = 0; round < ROUNDS; round++) await store.admit(admitItems(N));
     return (((await redisCpuSeconds(redis)) - c0) * 1e6) / (ROUNDS * N);
   } finally {
     await dropPrefix(prefix);

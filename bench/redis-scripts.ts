@@ -11,9 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { newMessageId } from '../src/core/ids.js';
-import type { Message } from '../src/core/message.js';
-import { MessageStore, type AdmitItem, type Taken } from '../src/store/redis/message-store.js';
+import { MessageStore, type Taken } from '../src/store/redis/message-store.js';
+import { admitItems } from './lib/admit-items.js';
 import { ensureGroup, readGroup } from '../src/store/redis/streams.js';
 import { REDIS_URL, dropPrefix } from './lib/harness.js';
 import { environment, writeResult } from './lib/report.js';
@@ -52,21 +51,7 @@ async function main(): Promise<void> {
   const aof0 = await aofBytes();
   const memory: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const items: AdmitItem[] = Array.from({ length: N }, (): AdmitItem => {
-      const m: Message = {
-        id: newMessageId(),
-        accountId: 'a',
-        channel: 'sms',
-        direction: 'mt',
-        ingress: 'smpp',
-        source: { addr: 'ACME', ton: 5, npi: 0 },
-        destination: { addr: '14155550100', ton: 1, npi: 1 },
-        body: { kind: 'text', text: 'Your verification code is 123456' },
-        receipt: true,
-        createdAt: Date.now(),
-      };
-      return { routed: { message: m, upstream: 'u', priceMicros: 100, currency: 'USD', parts: 1 }, tps: 1e9, burst: 1e9, registeredDelivery: 1, expireAt: Date.now() + 3_600_000 };
-    });
+    const items = admitItems(N);
     await timed('admit', () => store.admit(items));
     if (round === 0) for (const it of items.slice(0, 100)) memory.push(Number(await redis.memory('USAGE', store.keys.message(it.routed.message.id))));
     const entries = (await readGroup(redis, store.keys.queue('u'), 'dispatch', 'c', N, 0)).map((e) => ({ entryId: e.id, messageId: e.fields['i'] ?? '', redelivered: false }));
