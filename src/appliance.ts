@@ -228,7 +228,6 @@ export class Appliance {
     return { http: httpPort, smpp: smppPort, sim: simPort };
   }
 
-  /** Logs a connection's errors (at most one line per 5 s) instead of ioredis's unhandled-error print; it reconnects by itself. */
   /**
    * Settings of the operator's Redis that cost throughput or memory, reported, not changed (the
    * Redis may be shared, or CONFIG disabled, as in managed services: then nothing is said).
@@ -247,6 +246,7 @@ export class Appliance {
     }
   }
 
+  /** Logs a connection's errors (at most one line per 5 s) instead of ioredis's unhandled-error print; it reconnects by itself. */
   private watch(r: Redis): Redis {
     let last = 0;
     r.on('error', (err: Error) => {
