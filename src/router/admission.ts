@@ -112,6 +112,15 @@ export class Admission {
     return this.opts.retentionSeconds * 1000;
   }
 
+  /**
+   * When a message not final by then is expired: its own validity end, else the default validity
+   * counted from when it is due (a scheduled message's from its send time, not its acceptance);
+   * never later than router.retentionSeconds after it was accepted. Admission and replace_sm.
+   */
+  expireAtOf(m: Message): number {
+    return Math.min(m.expireAt ?? Math.max(m.scheduleAt ?? 0, m.createdAt) + this.opts.defaultValiditySeconds * 1000, m.createdAt + this.retentionMs);
+  }
+
   get pending(): number {
     return this.pendingCount;
   }
@@ -144,8 +153,7 @@ export class Admission {
       channelLimit: account.rateLimits[channel] ?? SEED_RATE_LIMITS[channel],
       ...(this.platformLimits.has(channel) ? { platformChannelLimit: this.platformLimits.get(channel) as RateLimit } : {}),
       registeredDelivery: req.registeredDelivery,
-      // A scheduled message's default validity runs from when it is due, not from when it was accepted.
-      expireAt: Math.min(m.expireAt ?? Math.max(m.scheduleAt ?? 0, m.createdAt) + this.opts.defaultValiditySeconds * 1000, m.createdAt + this.opts.retentionSeconds * 1000),
+      expireAt: this.expireAtOf(m),
       ...(account.webhookUrl !== undefined ? { webhookUrl: account.webhookUrl } : {}),
       ...(networks !== '' ? { networkPrices: networks } : {}),
     };

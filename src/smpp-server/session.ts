@@ -403,9 +403,16 @@ export class SmppSession implements DeliverySink {
         ? { kind: 'text' as const, text: decodeText(pdu.shortMessage, old.body.dataCoding ?? 0), ...(old.body.dataCoding !== undefined ? { dataCoding: old.body.dataCoding } : {}) }
         : { kind: 'binary' as const, base64: pdu.shortMessage.toString('base64'), dataCoding: old.body.dataCoding };
     const message = { ...old, body, ...(sched !== undefined ? { scheduleAt: sched } : {}), ...(validity !== null ? { expireAt: validity } : {}) };
+    // The validity end admission would give the message as it now reads (a later one is brought
+    // forward to retention); a send time at or after it would only expire unsent.
+    const expireAt = this.deps.admission.expireAtOf(message);
+    if (message.scheduleAt !== undefined && message.scheduleAt >= expireAt) {
+      this.answer(pdu, sched !== undefined ? Status.ESME_RINVSCHED : Status.ESME_RINVEXPIRY);
+      return;
+    }
     const change: { scheduleAt?: number; expireAt?: number; registeredDelivery?: 0 | 1 | 2 } = {};
     if (sched !== undefined) change.scheduleAt = sched;
-    if (validity !== null) change.expireAt = validity;
+    if (sched !== undefined || validity !== null) change.expireAt = expireAt;
     if (pdu.registeredDelivery !== 0) change.registeredDelivery = pdu.registeredDelivery === 2 ? 2 : 1;
     const r = await this.deps.store.replace(this.accountId, message, change, now);
     this.answer(pdu, r === 'replaced' ? Status.ESME_ROK : r === 'unknown' ? Status.ESME_RINVMSGID : Status.ESME_RREPLACEFAIL);

@@ -186,6 +186,46 @@ describe('SMPP server: submits', () => {
     await peer.close();
   });
 
+  it('replace_sm gives the message the validity admission would: capped at retention, the default counted from the new send time, never before it', async () => {
+    const day = 86_400_000;
+    const hour = 3_600_000;
+    const peer = await SmppPeer.open(ingress.port);
+    await peer.bind('transceiver', ACCOUNT.systemId, ACCOUNT.password);
+    const submitted = async (fields: Record<string, string>): Promise<string> => {
+      const r = await peer.call('submit_sm', { destination_addr: '14155550100', short_message: 'later', ...fields });
+      expect(r.command_status).toBe(0);
+      return r.message_id ?? '';
+    };
+    const near = (a: number | undefined, b: number): boolean => Math.abs((a ?? 0) - b) < 5000;
+
+    // A new validity_period past retention (7 days by default) is brought forward to it, as at admission.
+    const a = await submitted({ schedule_delivery_time: '000000010000000R' });
+    const createdA = (await ingress.store.get(a))?.createdAt ?? 0;
+    expect((await peer.call('replace_sm', { message_id: a, short_message: 'x', validity_period: '000009000000000R' })).command_status).toBe(0);
+    expect(near((await ingress.store.get(a))?.expireAt, createdA + 7 * day)).toBe(true);
+
+    // No validity of its own: moving the send time three days out moves the default 48 h with it,
+    // where before the message kept its first expiry and would have expired unsent.
+    const b = await submitted({ schedule_delivery_time: '000000010000000R' });
+    expect((await peer.call('replace_sm', { message_id: b, short_message: 'x', schedule_delivery_time: '000003000000000R' })).command_status).toBe(0);
+    const movedB = await ingress.store.get(b);
+    expect(near(movedB?.message?.scheduleAt, Date.now() + 3 * day)).toBe(true);
+    expect(near(movedB?.expireAt, Date.now() + 5 * day)).toBe(true);
+
+    // Its own validity of a day: a send time two days out is after it (ESME_RINVSCHED), and so is
+    // a validity that ends before the send time already set (ESME_RINVEXPIRY). Nothing changes.
+    const c = await submitted({ schedule_delivery_time: '000000020000000R', validity_period: '000001000000000R' });
+    const before = await ingress.store.get(c);
+    expect((await peer.call('replace_sm', { message_id: c, short_message: 'x', schedule_delivery_time: '000002000000000R' })).command_status).toBe(Status.ESME_RINVSCHED);
+    expect((await peer.call('replace_sm', { message_id: c, short_message: 'x', validity_period: '000000010000000R' })).command_status).toBe(Status.ESME_RINVEXPIRY);
+    const after = await ingress.store.get(c);
+    expect(after?.message).toEqual(before?.message);
+    expect(after?.expireAt).toBe(before?.expireAt);
+    expect(near(after?.expireAt, Date.now() + day)).toBe(true);
+    expect(near(after?.message?.scheduleAt, Date.now() + 2 * hour)).toBe(true);
+    await peer.close();
+  });
+
   it('answers a window overflow with ESME_RTHROTTLED instead of queueing it', async () => {
     const raw = await rawBound();
     // 200 submits in one write: more than the window of 50 arrive before any is answered.
