@@ -214,7 +214,6 @@ export class Appliance {
       campaignsConfig: cfg.campaigns,
       campaignAnalytics: new CampaignAnalytics(this.clickhouse, cfg.clickhouse.database),
       accounts: cfg.accounts,
-      scheduling: { retentionSeconds: cfg.router.retentionSeconds },
       balances: (accountId) => store.balanceAndReserved(accountId),
       whatsappTemplates: cfg.channels.whatsapp
         ? new WhatsAppTemplateApi({ baseUrl: this.channelSims?.baseUrls.whatsapp ?? cfg.channels.whatsapp.baseUrl ?? DEFAULT_BASE_URLS.whatsapp, apiVersion: cfg.channels.whatsapp.apiVersion, timeoutMs: cfg.channels.whatsapp.timeoutMs })

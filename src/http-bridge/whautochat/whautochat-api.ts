@@ -39,8 +39,6 @@ export interface WhautoChatDeps {
   readonly channels: ReadonlyMap<string, ChannelDoor>;
   readonly contacts: ContactStore;
   readonly senderLimit?: (channel: string, account: string, from: string) => Promise<number>;
-  /** router.retentionSeconds: how far ahead a message may be scheduled (admission counts its validity from then). */
-  readonly scheduling: { readonly retentionSeconds: number };
 }
 
 export const MessageResponseSchema = z
@@ -150,7 +148,8 @@ export async function sendWhauto(req: HttpRequest, deps: WhautoChatDeps, account
   if (body.scheduleDateTime !== undefined) {
     const at = scheduleOf(body.scheduleDateTime);
     if (Number.isNaN(at)) return whautoError(400, 'scheduleDateTime: not a valid date and time');
-    if (at >= now + deps.scheduling.retentionSeconds * 1000) return whautoError(400, `scheduleDateTime: at most ${Math.floor(deps.scheduling.retentionSeconds / 86400)} days ahead (router.retentionSeconds)`);
+    // How far ahead any door may schedule (Admission.retentionMs: later, the message would expire unsent).
+    if (at >= now + deps.admission.retentionMs) return whautoError(400, `scheduleDateTime: at most ${Math.floor(deps.admission.retentionMs / 86_400_000)} days ahead (router.retentionSeconds)`);
     // A time already past is due now.
     if (at > now) scheduleAt = at;
   }
