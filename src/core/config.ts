@@ -481,6 +481,11 @@ const campaigns = z.strictObject({
   claimBatch: z.number().int().min(1).max(10_000).default(500),
   /** Claims of one campaign a process works on at once. */
   concurrency: z.number().int().min(1).max(64).default(4),
+  /**
+   * Claims a process works on at once across all its campaigns (campaigns take turns at them), so
+   * its claim loops and leased recipients stay bounded however many campaigns run.
+   */
+  maxWorkers: z.number().int().min(1).max(1024).default(32),
   /** A claim not settled within this is handed to another process (its holder is presumed dead). */
   leaseMs: z.number().int().min(1000).default(30_000),
   /** How often an idle process looks for campaigns to work on. */

@@ -7,7 +7,8 @@
  *   or at its start time through the one scheduler, timers.lua "c|").
  * - Every process runs `start()`: it polls the active campaigns and claims recipients (campaign_claim.lua)
  *   at the campaign's rate (a token bucket in Redis, so across processes) and within maxConcurrent
- *   (messages admitted and not final; finalize() counts them down). Each claim is a lease: the
+ *   (messages admitted and not final; finalize() counts them down), with up to campaigns.concurrency
+ *   workers a campaign and campaigns.maxWorkers in all, the campaigns taking turns (fill()). Each claim is a lease: the
  *   recipients are resolved (contact, channel, template, local window), admitted through Admission
  *   like any message, under an idempotency key named after the lease, then settled
  *   (campaign_done.lua). A lease whose process died is handed out again and admitted under the same
@@ -192,16 +193,20 @@ export class CampaignEngine {
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
+  /** Workers of each campaign in this process (an entry goes with its last worker). */
   private readonly workers = new Map<string, number>();
   private readonly work = new Set<Promise<void>>();
+  /** The active campaigns as last polled, and where fill() takes up its round. */
+  private active: readonly string[] = [];
+  private nextActive = 0;
   private readonly definitions = new Map<string, CampaignDefinition>();
   private readonly accounts: ReadonlyMap<string, AccountConfig>;
   private lastPollWarning = 0;
 
   constructor(readonly deps: CampaignEngineDeps) {
     this.now = deps.now ?? Date.now;
-    // Every sleeping worker listens on it (campaigns × campaigns.concurrency).
-    setMaxListeners(0, this.abort.signal);
+    // Every sleeping worker listens on it, and the poll loop.
+    setMaxListeners(deps.options.maxWorkers + 1, this.abort.signal);
     this.accounts = new Map(deps.accounts.map((a) => [a.id, a]));
   }
 
@@ -290,16 +295,8 @@ export class CampaignEngine {
     const o = this.deps.options;
     while (this.running) {
       try {
-        for (const ref of await this.deps.store.active()) {
-          while ((this.workers.get(ref) ?? 0) < o.concurrency && this.running) {
-            this.workers.set(ref, (this.workers.get(ref) ?? 0) + 1);
-            const p = this.worker(ref).finally(() => {
-              this.workers.set(ref, (this.workers.get(ref) ?? 1) - 1);
-              this.work.delete(p);
-            });
-            this.work.add(p);
-          }
-        }
+        this.active = await this.deps.store.active();
+        this.fill();
       } catch (err) {
         // Redis down: one line per 5 s, not one per poll.
         if (Date.now() - this.lastPollWarning >= 5000) {
@@ -311,8 +308,49 @@ export class CampaignEngine {
     }
   }
 
-  /** Claims and sends until the campaign has nothing for this worker now. */
-  private async worker(ref: string): Promise<void> {
+  /**
+   * Starts workers up to campaigns.maxWorkers, one campaign at a time round the active list from
+   * where the last round stopped, skipping those at campaigns.concurrency; so when the cap binds, every
+   * campaign gets a worker before any gets a second, and the oldest campaigns do not take every turn.
+   */
+  private fill(): void {
+    const o = this.deps.options;
+    const refs = this.active;
+    let passed = 0;
+    while (this.running && this.work.size < o.maxWorkers && passed < refs.length) {
+      const at = this.nextActive % refs.length;
+      this.nextActive = at + 1;
+      const ref = refs[at];
+      if (ref === undefined || (this.workers.get(ref) ?? 0) >= o.concurrency) {
+        passed++;
+        continue;
+      }
+      passed = 0;
+      this.spawn(ref);
+    }
+  }
+
+  private spawn(ref: string): void {
+    this.workers.set(ref, (this.workers.get(ref) ?? 0) + 1);
+    const p: Promise<void> = this.worker(ref)
+      .finally(() => {
+        const n = (this.workers.get(ref) ?? 1) - 1;
+        if (n > 0) this.workers.set(ref, n);
+        else this.workers.delete(ref);
+        this.work.delete(p);
+      })
+      .then((yielded) => {
+        // Its campaign has more: the freed place goes to the next campaign's turn now, not at the next poll.
+        if (yielded) this.fill();
+      });
+    this.work.add(p);
+  }
+
+  /**
+   * Claims and sends until the campaign has nothing for this worker now; or, when the process is at
+   * campaigns.maxWorkers, after one lease, so that the place goes round (true: yielded).
+   */
+  private async worker(ref: string): Promise<boolean> {
     const o = this.deps.options;
     while (this.running) {
       let claim;
@@ -320,24 +358,27 @@ export class CampaignEngine {
         claim = await this.deps.store.claim(ref, o.claimBatch, o.leaseMs, this.now());
       } catch (err) {
         this.deps.log.warn({ err, campaign: ref }, 'campaign claim failed');
-        return;
+        return false;
       }
       if (claim.kind === 'idle') {
         if (claim.status !== 'scheduled' && claim.status !== 'paused') this.definitions.delete(ref);
-        return;
+        return false;
       }
       if (claim.kind === 'wait') {
         await sleep(Math.min(claim.ms, o.pollMs * 2), this.abort.signal);
-        return;
+        return false;
       }
       try {
         await this.send(ref, claim.lease, claim.recipients);
       } catch (err) {
         // The lease stays: after leaseMs any process takes it again, under the same idempotency keys.
         this.deps.log.error({ err, campaign: ref, lease: claim.lease }, 'campaign lease failed; it will be retried');
-        return;
+        return false;
       }
+      // Settled: handing the place on here loses nothing and sends nothing twice.
+      if (this.work.size >= o.maxWorkers) return true;
     }
+    return false;
   }
 
   private async definition(ref: string): Promise<CampaignDefinition | undefined> {

@@ -1,0 +1,152 @@
+/**
+ * campaigns.maxWorkers against real Redis: many running campaigns share a process's claim workers
+ * (no more than the cap hold a claim at once, the campaigns take turns), and every recipient of every
+ * campaign is still sent exactly once. A file of its own: the engine works on every active campaign
+ * of its key prefix, and other files leave campaigns running.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import type { Redis } from 'ioredis';
+import { parseConfig, type Config } from '../../../src/core/config.js';
+import type { CampaignDefinition } from '../../../src/core/campaign.js';
+import { Admission } from '../../../src/router/admission.js';
+import { CampaignEngine } from '../../../src/router/campaigns.js';
+import { RoutingTable } from '../../../src/router/routing-table.js';
+import { CampaignStore, type ClaimResult, type Settlement } from '../../../src/store/redis/campaign-store.js';
+import { ContactStore } from '../../../src/store/redis/contact-store.js';
+import { MessageStore, campaignRef } from '../../../src/store/redis/message-store.js';
+import { dropPrefix, redisClient, testPrefix, until } from '../../helpers/env.js';
+
+let redis: Redis;
+const prefix = testPrefix();
+let config: Config;
+let store: MessageStore;
+let admission: Admission;
+const log = pino({ level: 'silent' });
+
+beforeAll(async () => {
+  redis = redisClient();
+  config = parseConfig({
+    accounts: [{ id: 'acme', apiKeys: ['sk_test_workercap_0123456789'], balance: 1000, tps: 100_000 }],
+    // Never connected (no router here): it only names the route's queue.
+    upstreams: [{ id: 'up', type: 'smpp', host: '127.0.0.1', port: 9, systemId: 'x', password: 'y' }],
+    routes: [{ prefix: '', upstream: 'up', price: 0.01 }],
+    contacts: [],
+    campaigns: { pollMs: 10, claimBatch: 10, leaseMs: 5000, concurrency: 4, maxWorkers: 3 },
+  });
+  store = new MessageStore(redis, { prefix, platformTps: 1e9, platformBurst: 1e9, retentionSeconds: 86_400, finalRetentionSeconds: 3600, maxAttempts: 3 });
+  await store.seedBalance('acme', 1000 * 1_000_000);
+  admission = new Admission(store, new RoutingTable(config.routes.map((r) => ({ ...r, channel: r.channel }))), config, Admission.optionsFrom(config.router), log);
+});
+
+afterAll(async () => {
+  await dropPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+/** A campaign store that counts the engine's workers between a claim and its settlement. */
+class CountingStore extends CampaignStore {
+  busy = 0;
+  maxBusy = 0;
+  /** The campaign of each lease claimed, in order. */
+  readonly claimed: string[] = [];
+
+  override async claim(ref: string, want: number, leaseMs: number, now: number): Promise<ClaimResult> {
+    this.busy++;
+    this.maxBusy = Math.max(this.maxBusy, this.busy);
+    const r = await super.claim(ref, want, leaseMs, now);
+    if (r.kind === 'claim') this.claimed.push(ref);
+    else this.busy--;
+    return r;
+  }
+
+  override async settle(ref: string, s: Settlement, now: number): Promise<boolean> {
+    try {
+      // Long enough that the workers overlap and the cap is what holds them.
+      await new Promise((r) => setTimeout(r, 3));
+      return await super.settle(ref, s, now);
+    } finally {
+      this.busy--;
+    }
+  }
+}
+
+function definition(id: string): CampaignDefinition {
+  return {
+    id,
+    accountId: 'acme',
+    templates: { sms: { channel: 'sms', body: 'Hello {{n}}' } },
+    rateLimit: 100_000,
+    maxConcurrent: 0,
+    timeZoneOptimization: false,
+    window: { startMinute: 9 * 60, endMinute: 20 * 60 },
+    trackingEnabled: true,
+    conversionTracking: false,
+    attributionWindowDays: 30,
+    channelPreference: ['sms'],
+    createdAt: 0,
+  };
+}
+
+/** Destinations of the messages admitted so far, by campaign id. */
+async function admittedByCampaign(): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}m:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const k of keys) {
+      const j = await redis.hget(k, 'j');
+      const m = j ? (JSON.parse(j) as { campaignId?: string; destination: { addr: string } }) : undefined;
+      if (m?.campaignId !== undefined) out.set(m.campaignId, [...(out.get(m.campaignId) ?? []), m.destination.addr]);
+    }
+  } while (cursor !== '0');
+  return out;
+}
+
+describe('campaigns.maxWorkers', () => {
+  it('holds 5 running campaigns to 3 claims at once, in turns, each recipient sent once', async () => {
+    const counting = new CountingStore(redis, store.keys);
+    const e = new CampaignEngine({
+      store: counting,
+      contacts: new ContactStore(redis, store.keys),
+      admission,
+      accounts: config.accounts,
+      channels: config.channels,
+      options: config.campaigns,
+      log,
+    });
+    const ids = ['c0', 'c1', 'c2', 'c3', 'c4'];
+    const N = 150; // 15 leases a campaign
+    for (const [c, id] of ids.entries()) {
+      const recipients = Array.from({ length: N }, (_, k) => ({ phoneOrId: `+1415${5_000_000 + c * 10_000 + k}`, channel: 'sms', parameters: { n: String(k) } }));
+      expect(await e.create(definition(id), recipients)).toMatchObject({ ok: true, accepted: N, status: 'running' });
+    }
+    e.start();
+    try {
+      await until(
+        'every campaign sent',
+        async () => {
+          const all = await Promise.all(ids.map((id) => e.progress('acme', id)));
+          return all.every((p) => p?.sent === N) ? true : undefined;
+        },
+        30_000,
+      );
+    } finally {
+      await e.close();
+    }
+    // The cap held, and bound (without it 5 × concurrency 4 = 20 could claim at once).
+    expect(counting.maxBusy).toBe(3);
+    expect(counting.busy).toBe(0);
+    // Turns: every campaign had a lease before any had a second.
+    expect(new Set(counting.claimed.slice(0, ids.length))).toEqual(new Set(ids.map((id) => campaignRef('acme', id))));
+    expect(counting.claimed).toHaveLength(ids.length * (N / 10));
+    const byCampaign = await admittedByCampaign();
+    for (const id of ids) {
+      const dests = byCampaign.get(id) ?? [];
+      expect(dests).toHaveLength(N);
+      expect(new Set(dests).size).toBe(N);
+      expect(await e.progress('acme', id)).toMatchObject({ total: N, sent: N, pending: 0, failed: 0, skipped: 0 });
+    }
+  });
+});
