@@ -5,43 +5,33 @@
  * of its key prefix, and other files leave campaigns running.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
+import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
-import { parseConfig, type Config } from '../../../src/core/config.js';
+import type { Config } from '../../../src/core/config.js';
 import type { CampaignDefinition } from '../../../src/core/campaign.js';
-import { Admission } from '../../../src/router/admission.js';
+import type { Admission } from '../../../src/router/admission.js';
 import { CampaignEngine } from '../../../src/router/campaigns.js';
-import { RoutingTable } from '../../../src/router/routing-table.js';
 import { CampaignStore, type ClaimResult, type Settlement } from '../../../src/store/redis/campaign-store.js';
 import { ContactStore } from '../../../src/store/redis/contact-store.js';
-import { MessageStore, campaignRef } from '../../../src/store/redis/message-store.js';
-import { dropPrefix, redisClient, testPrefix, until } from '../../helpers/env.js';
+import { campaignRef, type MessageStore } from '../../../src/store/redis/message-store.js';
+import { campaignDefinition, campaignRig, type CampaignRig } from '../../helpers/campaigns.js';
+import { until } from '../../helpers/env.js';
 
+let rig: CampaignRig;
 let redis: Redis;
-const prefix = testPrefix();
+let prefix: string;
 let config: Config;
 let store: MessageStore;
 let admission: Admission;
-const log = pino({ level: 'silent' });
+let log: Logger;
 
 beforeAll(async () => {
-  redis = redisClient();
-  config = parseConfig({
-    accounts: [{ id: 'acme', apiKeys: ['sk_test_workercap_0123456789'], balance: 1000, tps: 100_000 }],
-    // Never connected (no router here): it only names the route's queue.
-    upstreams: [{ id: 'up', type: 'smpp', host: '127.0.0.1', port: 9, systemId: 'x', password: 'y' }],
-    routes: [{ prefix: '', upstream: 'up', price: 0.01 }],
-    contacts: [],
-    campaigns: { pollMs: 10, claimBatch: 10, leaseMs: 5000, concurrency: 4, maxWorkers: 3 },
-  });
-  store = new MessageStore(redis, { prefix, platformTps: 1e9, platformBurst: 1e9, retentionSeconds: 86_400, finalRetentionSeconds: 3600, maxAttempts: 3 });
-  await store.seedBalance('acme', 1000 * 1_000_000);
-  admission = new Admission(store, new RoutingTable(config.routes.map((r) => ({ ...r, channel: r.channel }))), config, Admission.optionsFrom(config.router), log);
+  rig = await campaignRig({ pollMs: 10, claimBatch: 10, leaseMs: 5000, concurrency: 4, maxWorkers: 3 });
+  ({ redis, prefix, config, store, admission, log } = rig);
 });
 
 afterAll(async () => {
-  await dropPrefix(redis, prefix);
-  redis.disconnect();
+  await rig.close();
 });
 
 /** A campaign store that counts the engine's workers between a claim and its settlement. */
@@ -72,20 +62,7 @@ class CountingStore extends CampaignStore {
 }
 
 function definition(id: string): CampaignDefinition {
-  return {
-    id,
-    accountId: 'acme',
-    templates: { sms: { channel: 'sms', body: 'Hello {{n}}' } },
-    rateLimit: 100_000,
-    maxConcurrent: 0,
-    timeZoneOptimization: false,
-    window: { startMinute: 9 * 60, endMinute: 20 * 60 },
-    trackingEnabled: true,
-    conversionTracking: false,
-    attributionWindowDays: 30,
-    channelPreference: ['sms'],
-    createdAt: 0,
-  };
+  return campaignDefinition(id, { rateLimit: 100_000 });
 }
 
 /** Destinations of the messages admitted so far, by campaign id. */
