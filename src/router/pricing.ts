@@ -23,9 +23,15 @@ interface CardRate {
   readonly to: number;
 }
 
+/** A card's rates for one channel, longest prefix first: by prefix alone, and the rows naming a network apart. */
+interface ChannelRates {
+  readonly plain: readonly CardRate[];
+  readonly networks: readonly CardRate[];
+}
+
 export class Pricing {
-  /** card id → channel → rates, longest prefix first. */
-  private readonly cards = new Map<string, Map<string, CardRate[]>>();
+  /** card id → channel → rates. */
+  private readonly cards = new Map<string, Map<string, ChannelRates>>();
 
   constructor(cards: readonly RateCardConfig[]) {
     for (const c of cards) {
@@ -35,8 +41,14 @@ export class Pricing {
         list.push({ prefix: r.prefix, micros: Math.round(r.price * 1_000_000), mccMnc: r.mccMnc, from: r.validFrom ?? -Infinity, to: r.validTo ?? Infinity });
         byChannel.set(r.channel, list);
       }
-      for (const list of byChannel.values()) list.sort((a, b) => b.prefix.length - a.prefix.length);
-      this.cards.set(c.id, byChannel);
+      const split = new Map<string, ChannelRates>();
+      for (const [channel, list] of byChannel) {
+        list.sort((a, b) => b.prefix.length - a.prefix.length);
+        // Apart, so that every admission's two lookups read only the rows they can use: a card
+        // with no network rows costs networkPrices nothing.
+        split.set(channel, { plain: list.filter((r) => r.mccMnc === undefined), networks: list.filter((r) => r.mccMnc !== undefined) });
+      }
+      this.cards.set(c.id, split);
     }
   }
 
@@ -51,7 +63,8 @@ export class Pricing {
     if (requested !== undefined && requested !== account.rateCardId && !account.rateCards.includes(requested)) return { ok: false, reason: 'unknown_rate_card' };
     const card = this.cards.get(cardId);
     if (!card) return { ok: false, reason: 'unknown_rate_card' };
-    const r = this.find(card, channel, destination, undefined, at);
+    const digits = destination.replace(/^\+/, '');
+    const r = card.get(channel)?.plain.find((x) => at >= x.from && at < x.to && digits.startsWith(x.prefix));
     return { ok: true, partPriceMicros: r?.micros ?? routeMicros, rateCardId: cardId };
   }
 
@@ -62,23 +75,14 @@ export class Pricing {
    */
   networkPrices(rateCardId: string | undefined, channel: string, destination: string, at: number): string {
     if (rateCardId === undefined) return '';
-    const card = this.cards.get(rateCardId);
-    if (!card) return '';
+    const rows = this.cards.get(rateCardId)?.get(channel)?.networks;
+    if (!rows || rows.length === 0) return '';
     const digits = destination.replace(/^\+/, '');
     const seen = new Map<string, number>();
     // Longest prefix first: the first row of a network is its price.
-    for (const r of card.get(channel) ?? []) {
+    for (const r of rows) {
       if (r.mccMnc !== undefined && !seen.has(r.mccMnc) && at >= r.from && at < r.to && digits.startsWith(r.prefix)) seen.set(r.mccMnc, r.micros);
     }
     return [...seen].map(([net, micros]) => `${net}:${micros}`).join(',');
-  }
-
-  /** The longest prefix in force at `at`; with a network, only that network's rows, else only rows naming none. */
-  private find(card: ReadonlyMap<string, readonly CardRate[]>, channel: string, destination: string, mccMnc: string | undefined, at: number): CardRate | undefined {
-    const digits = destination.replace(/^\+/, '');
-    for (const r of card.get(channel) ?? []) {
-      if (r.mccMnc === mccMnc && at >= r.from && at < r.to && digits.startsWith(r.prefix)) return r;
-    }
-    return undefined;
   }
 }
