@@ -430,23 +430,24 @@ export class Orchestrator {
     if (n.kind === 'final') {
       const r = await this.deps.store.outcome(n, retriesSameChannel(n.status, n.error));
       if (r === 'late') this.count('late');
-      if (FINAL_CHAIN.has(r as never)) await this.finished(n.chain);
+      if (FINAL_CHAIN.has(r as never)) await this.finished(n.chain, r);
       return;
     }
     const c = await this.deps.store.claim(n.chain, n.token, newMessageId());
     if (c.kind === 'send') {
       const r = await this.send(n.chain, n.token, c);
-      if (FINAL_CHAIN.has(r as never)) await this.finished(n.chain);
+      if (FINAL_CHAIN.has(r as never)) await this.finished(n.chain, r);
     } else if (c.kind === 'moved' && FINAL_CHAIN.has(c.status as never)) {
-      await this.finished(n.chain);
+      await this.finished(n.chain, c.status);
     }
   }
 
-  private async finished(chain: string): Promise<void> {
-    if (this.listeners.length === 0 && !this.deps.metrics) return;
+  /** Counts a chain's final status; the chain is read back only for onFinished listeners. */
+  private async finished(chain: string, status: string): Promise<void> {
+    this.count(status);
+    if (this.listeners.length === 0) return;
     const c = await this.deps.store.get(chain);
     if (!c || !FINAL_CHAIN.has(c.status)) return;
-    this.count(c.status);
     const s = this.view(c, Date.now());
     for (const l of this.listeners) {
       try {
