@@ -8,6 +8,8 @@ import ct from 'countries-and-timezones';
 import { z } from 'zod';
 import type { TemplateParameter } from './channel-content.js';
 import { contactAddress, type Contact } from './contact.js';
+import { isTimeZone } from './time-zone.js';
+import { offsetAt } from './zoned-time.js';
 
 /** The channels a campaign template may name (XMPP users are not a campaign audience). */
 export const CAMPAIGN_CHANNELS = ['sms', 'whatsapp', 'telegram', 'viber', 'messenger', 'instagram', 'rcs'] as const;
@@ -187,33 +189,11 @@ export function recipientZone(contact: Contact | undefined, phone: string | unde
   return country !== undefined ? countryZone(country) : undefined;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat | undefined>();
-function formatter(zone: string): Intl.DateTimeFormat | undefined {
-  if (!formatters.has(zone)) {
-    let f: Intl.DateTimeFormat | undefined;
-    try {
-      f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    } catch {
-      f = undefined;
-    }
-    formatters.set(zone, f);
-  }
-  return formatters.get(zone);
-}
-
 /** Seconds after local midnight in a zone at an instant (undefined: unknown zone). */
 export function localSecondOfDay(zone: string, at: number): number | undefined {
-  const f = formatter(zone);
-  if (!f) return undefined;
-  let h = 0;
-  let m = 0;
-  let s = 0;
-  for (const p of f.formatToParts(new Date(at))) {
-    if (p.type === 'hour') h = Number(p.value);
-    else if (p.type === 'minute') m = Number(p.value);
-    else if (p.type === 'second') s = Number(p.value);
-  }
-  return h * 3600 + m * 60 + s;
+  if (!isTimeZone(zone)) return undefined;
+  const day = Math.floor((at + offsetAt(zone, at)) / 1000) % 86_400;
+  return day < 0 ? day + 86_400 : day;
 }
 
 /**

@@ -478,7 +478,8 @@ const webhooks = z.strictObject({
 /** Bulk campaigns (router/campaigns.ts). */
 const campaigns = z.strictObject({
   /** Recipients one claim hands a process at once (one admission round trip). */
-  claimBatch: z.number().int().min(1).max(10_000).default(500),
+  // At most 5,000: campaign_claim.lua unpacks a claim's recipients into one command, and Lua's C stack takes ~8,000 values.
+  claimBatch: z.number().int().min(1).max(5_000).default(500),
   /** Claims of one campaign a process works on at once. */
   concurrency: z.number().int().min(1).max(64).default(4),
   /**

@@ -4,14 +4,16 @@
  * the ICU time zone database Node ships; whether a zone exists is core/time-zone.ts's isTimeZone).
  */
 
+/** One formatter per zone name; capped, since Intl takes any casing of a name a client sends. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
+const MAX_FORMATTERS = 2000;
 
-/** The zone's offset from UTC at an instant, ms (positive east of Greenwich). */
-function offsetAt(zone: string, epochMs: number): number {
+/** The zone's offset from UTC at an instant, ms (positive east of Greenwich). Throws on a zone Intl does not know. */
+export function offsetAt(zone: string, epochMs: number): number {
   let f = formatters.get(zone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-    formatters.set(zone, f);
+    if (formatters.size < MAX_FORMATTERS) formatters.set(zone, f);
   }
   const p: Record<string, number> = {};
   for (const part of f.formatToParts(new Date(epochMs))) if (part.type !== 'literal') p[part.type] = Number(part.value);

@@ -296,6 +296,10 @@ export class CampaignEngine {
     while (this.running) {
       try {
         this.active = await this.deps.store.active();
+        // Definitions are a cache of running campaigns: one cancelled, or finished in another
+        // process, goes with its entry here.
+        const running = new Set(this.active);
+        for (const ref of this.definitions.keys()) if (!running.has(ref)) this.definitions.delete(ref);
         this.fill();
       } catch (err) {
         // Redis down: one line per 5 s, not one per poll.

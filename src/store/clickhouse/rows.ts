@@ -57,32 +57,6 @@ const PRICE_MICROS_LIMIT = 1e15;
 /** DateTime is seconds in a UInt32; stay well inside it (2100-01-01T00:00:00Z). */
 const EVENT_TIME_MAX_MS = 4_102_444_800_000;
 
-/**
- * The columns of a stream row before campaign_id (schema migration 3): rows of that width may still
- * be in the stream after an upgrade, and are read (parseEventRow) and inserted through the fallback.
- */
-const LEGACY_ROW_COLUMNS = [
-  'message_id',
-  'account_id',
-  'channel',
-  'direction',
-  'source',
-  'destination',
-  'upstream_id',
-  'parts',
-  'price',
-  'currency',
-  'cost_center',
-  'ingress',
-  'created_at_ms',
-  'event_id',
-  'status',
-  'error_code',
-  'upstream_message_id',
-  'event_time_ms',
-  'event_date_time',
-] as const;
-
 /** The columns of a stream row, in order: the message's (eventRowBase), then the event's (Lua). */
 export const EVENT_ROW_COLUMNS = [
   'message_id',
@@ -106,6 +80,12 @@ export const EVENT_ROW_COLUMNS = [
   'event_time_ms',
   'event_date_time',
 ] as const;
+
+/**
+ * The columns of a stream row before campaign_id (schema migration 3): rows of that width may still
+ * be in the stream after an upgrade, and are read (parseEventRow) and inserted through the fallback.
+ */
+const LEGACY_ROW_COLUMNS: readonly string[] = EVENT_ROW_COLUMNS.filter((c) => c !== 'campaign_id');
 
 const TSV_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 const TSV_UNESCAPES: Record<string, string> = { '\\': '\\', t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', '0': '\0', "'": "'" };
