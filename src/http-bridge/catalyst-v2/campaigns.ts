@@ -401,7 +401,9 @@ export async function recordConversion(req: HttpRequest, account: AccountConfig,
 export async function followLink(req: HttpRequest, deps: CampaignDeps): Promise<HttpResponse> {
   const link = await deps.campaigns.trackedLink(req.params['code'] ?? '');
   if (!link) return errorResponse('NOT_FOUND', 'no such link (or its attribution window is over)');
-  await deps.campaignAnalytics.record({
+  // The person who clicked gets where the link goes even when the event store does not answer:
+  // the click is lost from analytics (logged), not the redirect.
+  const click = deps.campaignAnalytics.record({
     accountId: link.accountId,
     campaignId: link.campaignId,
     kind: 'click',
@@ -414,6 +416,11 @@ export async function followLink(req: HttpRequest, deps: CampaignDeps): Promise<
     sentAt: link.sentAt,
     at: deps.campaigns.now(),
   });
+  try {
+    await click;
+  } catch (err) {
+    deps.campaigns.deps.log.warn({ err, campaign: link.campaignId }, 'tracked-link click not recorded');
+  }
   return { status: 302, headers: { location: link.url, 'cache-control': 'no-store' }, body: '' };
 }
 
