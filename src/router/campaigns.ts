@@ -444,8 +444,9 @@ export class CampaignEngine {
       }
       const message = this.message(def, res, now, links);
       const request: AdmissionRequest = { message, registeredDelivery: 0 };
-      if (!account || this.deps.admission.quote(request) === undefined) {
-        errors.push({ index, phoneOrId: r.phoneOrId, code: 'NO_ROUTE', reason: `no route or price for ${res.channel} to this recipient` });
+      // A recipient without a route or price is refused by admission itself (admit() below).
+      if (!account) {
+        errors.push({ index, phoneOrId: r.phoneOrId, code: 'NO_ROUTE', reason: 'unknown account' });
         return;
       }
       prepared.push({ index: slot, recipient: r, request });
@@ -520,7 +521,7 @@ export class CampaignEngine {
             case 'no_route':
             case 'unknown_rate_card':
             case 'unknown_account':
-              errors.push({ index: p.recipient.position, phoneOrId: p.recipient.phoneOrId, code: 'NO_ROUTE', reason: res.reason });
+              errors.push({ index: p.recipient.position, phoneOrId: p.recipient.phoneOrId, code: 'NO_ROUTE', reason: `${res.reason}: no route or price for ${p.request.message.channel} to this recipient` });
               return;
           }
         });
