@@ -16,8 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { MessageStore } from '../src/store/redis/message-store.js';
-import { admitItems } from './lib/admit-items.js';
+import { admitItems, benchStore, redisCpuSeconds } from './lib/admit-items.js';
 import { REDIS_URL, dropPrefix } from './lib/harness.js';
 import { environment, writeResult } from './lib/report.js';
 
@@ -51,16 +50,11 @@ function variantSource(v: (typeof VARIANTS)[number]): string | undefined {
   return ADMIT.includes(v.from) ? ADMIT.replace(v.from, v.to ?? '') : undefined;
 }
 
-async function redisCpuSeconds(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
-}
-
 /** Redis CPU per message of one variant over ROUNDS batches, on a connection of its own. */
 async function measure(source: string, prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL);
   try {
-    const store = new MessageStore(redis, { prefix, platformTps: 1e9, platformBurst: 1e9, retentionSeconds: 3600, finalRetentionSeconds: 600, maxAttempts: 3 });
+    const store = benchStore(redis, prefix);
     // After the store: it registers the real scripts on the connection, and this replaces admit.
     redis.defineCommand('cat_admit', { numberOfKeys: 0, lua: `${COMMON}\n${source}` });
     await store.seedBalance('a', 1e15);

@@ -40,6 +40,7 @@
  *   BENCH_BASELINE=1 npm run bench:orchestration  (and the same messages without the engine)
  *   BENCH_KEEP_DB=1 npm run bench:orchestration   (keep the run's ClickHouse database)
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { Redis } from 'ioredis';
@@ -313,31 +314,34 @@ async function main(): Promise<void> {
       platformRateLimits: { sms: HIGH, whatsapp: HIGH },
     },
   });
-  const callbackUrl = `http://127.0.0.1:${started.httpPort}/api/v2/callbacks/whatsapp`;
-  const wa = await startScript('bench/lib/whatsapp-sim.ts', [String(waPort), callbackUrl, WA.appSecret, WA.phoneNumberId, WA.accessToken, String(PROVIDER_DELAY_MS)], waPort);
-  const redis = new Redis(REDIS_URL);
-  const keys = new Keys(started.prefix);
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const http: Http = (method, path, payload) =>
-    new Promise((resolve, reject) => {
-      const headers: Record<string, string | number> = { authorization: `Bearer ${BENCH_API_KEY}` };
-      if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-      const req = request({ host: '127.0.0.1', port: started.httpPort, path, method, agent, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-        });
-        res.on('error', reject);
-      });
-      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
-      req.on('error', reject);
-      req.end(payload);
-    });
-  const redis0 = await redisServerInfo();
-  const pids: Pids = { app: started.app.pid ?? 0, sim: started.sim.pid ?? 0, wa: wa.pid ?? 0, redis: redis0.pid ?? 0 };
+  // Everything after the appliance started is inside the try: a failure starting the WhatsApp
+  // simulator still stops the appliance and drops the run's keys and database.
+  let wa: ChildProcess | undefined;
   let passed = false;
+  const redis = new Redis(REDIS_URL);
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
+    const callbackUrl = `http://127.0.0.1:${started.httpPort}/api/v2/callbacks/whatsapp`;
+    wa = await startScript('bench/lib/whatsapp-sim.ts', [String(waPort), callbackUrl, WA.appSecret, WA.phoneNumberId, WA.accessToken, String(PROVIDER_DELAY_MS)], waPort);
+    const keys = new Keys(started.prefix);
+    const http: Http = (method, path, payload) =>
+      new Promise((resolve, reject) => {
+        const headers: Record<string, string | number> = { authorization: `Bearer ${BENCH_API_KEY}` };
+        if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+        const req = request({ host: '127.0.0.1', port: started.httpPort, path, method, agent, headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+          });
+          res.on('error', reject);
+        });
+        req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
+        req.on('error', reject);
+        req.end(payload);
+      });
+    const redis0 = await redisServerInfo();
+    const pids: Pids = { app: started.app.pid ?? 0, sim: started.sim.pid ?? 0, wa: wa.pid ?? 0, redis: redis0.pid ?? 0 };
     // The chains.
     const phase = await runPhase(
       {
@@ -473,7 +477,7 @@ async function main(): Promise<void> {
   } finally {
     agent.destroy();
     redis.disconnect();
-    await stopChild(wa);
+    if (wa) await stopChild(wa);
     await started.stop();
     if (!KEEP_DB) await dropDatabase(database);
   }

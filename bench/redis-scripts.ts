@@ -11,8 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { MessageStore, type Taken } from '../src/store/redis/message-store.js';
-import { admitItems } from './lib/admit-items.js';
+import type { Taken } from '../src/store/redis/message-store.js';
+import { admitItems, benchStore, redisCpuSeconds } from './lib/admit-items.js';
 import { ensureGroup, readGroup } from '../src/store/redis/streams.js';
 import { REDIS_URL, dropPrefix } from './lib/harness.js';
 import { environment, writeResult } from './lib/report.js';
@@ -23,15 +23,11 @@ const ROUNDS = 7;
 async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL);
   const prefix = `benchlua${randomBytes(3).toString('hex')}:`;
-  const store = new MessageStore(redis, { prefix, platformTps: 1e9, platformBurst: 1e9, retentionSeconds: 3600, finalRetentionSeconds: 600, maxAttempts: 3 });
+  const store = benchStore(redis, prefix);
   await store.seedBalance('a', 1e15);
   await ensureGroup(redis, store.keys.queue('u'), 'dispatch');
   const times: Record<string, number[]> = { admit: [], take: [], submitted: [], receipts: [] };
   const serverCpu: Record<string, number[]> = { admit: [], take: [], submitted: [], receipts: [] };
-  const redisCpuSeconds = async (): Promise<number> => {
-    const info = await redis.info('cpu');
-    return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
-  };
   const aofBytes = async (): Promise<number | undefined> => {
     const m = /aof_current_size:(\d+)/.exec(await redis.info('persistence'));
     return m ? Number(m[1]) : undefined;
@@ -39,11 +35,11 @@ async function main(): Promise<void> {
   const aofPerScript: Record<string, number[]> = { admit: [], take: [], submitted: [], receipts: [] };
   const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const a0 = await aofBytes();
-    const c0 = await redisCpuSeconds();
+    const c0 = await redisCpuSeconds(redis);
     const s = performance.now();
     const r = await fn();
     times[name]?.push(((performance.now() - s) * 1000) / N);
-    serverCpu[name]?.push((((await redisCpuSeconds()) - c0) * 1e6) / N);
+    serverCpu[name]?.push((((await redisCpuSeconds(redis)) - c0) * 1e6) / N);
     const a1 = await aofBytes();
     if (a0 !== undefined && a1 !== undefined && a1 >= a0) aofPerScript[name]?.push((a1 - a0) / N);
     return r;

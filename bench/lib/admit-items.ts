@@ -1,11 +1,24 @@
 /**
- * The batch the Redis benches admit (redis-scripts, admit-anatomy): n one-part SMS of account `a`
- * to upstream `u`, receipts asked, an hour of validity, each with a fresh id.
+ * What the Redis benches (redis-scripts, admit-anatomy) share: the store they run the scripts
+ * through, the batch they admit, and Redis's own CPU time.
  */
+import type { Redis } from 'ioredis';
 import { newMessageId } from '../../src/core/ids.js';
 import type { Message } from '../../src/core/message.js';
-import type { AdmitItem } from '../../src/store/redis/message-store.js';
+import { MessageStore, type AdmitItem } from '../../src/store/redis/message-store.js';
 
+/** A store under `prefix` with limits out of the way: what is measured is the scripts. */
+export function benchStore(redis: Redis, prefix: string): MessageStore {
+  return new MessageStore(redis, { prefix, platformTps: 1e9, platformBurst: 1e9, retentionSeconds: 3600, finalRetentionSeconds: 600, maxAttempts: 3 });
+}
+
+/** CPU seconds the Redis server has used (INFO cpu, user + system). */
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+}
+
+/** n one-part SMS of account `a` to upstream `u`, receipts asked, an hour of validity, each with a fresh id. */
 export function admitItems(n: number): AdmitItem[] {
   return Array.from({ length: n }, (): AdmitItem => {
     const m: Message = {
