@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../../src/appliance.js';
 import type { SmscSimulator } from '../../../src/sim/index.js';
 import { SmppPeer, sendMany } from '../../helpers/esme.js';
-import { dropPrefix, redisClient, until } from '../../helpers/env.js';
+import { redisClient, until } from '../../helpers/env.js';
 import { dropDatabase, e2eConfig, freePort, startAppliance, startSim } from '../../helpers/appliance.js';
 
 const redis = redisClient();
@@ -69,10 +69,7 @@ describe('billing across two processes', () => {
     const prefix = (raw['redis'] as { keyPrefix: string }).keyPrefix;
     const database = (raw['clickhouse'] as { database: string }).database;
     raw['upstreams'] = (raw['upstreams'] as Record<string, unknown>[]).map((u) => ({ ...u, networkIdTlv: 0x1540 }));
-    cleanup = async () => {
-      await dropPrefix(redis, prefix);
-      await dropDatabase(database);
-    };
+    cleanup = () => dropDatabase(database);
     const a = await startAppliance({ ...raw, instanceId: 'bill-a' });
     const b = await startAppliance({ ...raw, instanceId: 'bill-b', http: { host: '127.0.0.1', port: await freePort() }, smpp: { ...(raw['smpp'] as object), port: await freePort() } });
     apps.push(a.app, b.app);

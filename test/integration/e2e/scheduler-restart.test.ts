@@ -10,7 +10,7 @@ import { MessageStore } from '../../../src/store/redis/message-store.js';
 import { Scheduler } from '../../../src/router/scheduler.js';
 import type { SmscSimulator } from '../../../src/sim/index.js';
 import { SmppPeer } from '../../helpers/esme.js';
-import { dropPrefix, redisClient, until } from '../../helpers/env.js';
+import { redisClient, until } from '../../helpers/env.js';
 import { ApplianceProcess, E2E_ACCOUNT, dropDatabase, e2eConfig, portOpen, startSim } from '../../helpers/appliance.js';
 
 const redis = redisClient();
@@ -34,10 +34,7 @@ describe('the scheduler across a SIGKILL', () => {
     const smppPort = (raw['smpp'] as { port: number }).port;
     const prefix = (raw['redis'] as { keyPrefix: string }).keyPrefix;
     const database = (raw['clickhouse'] as { database: string }).database;
-    cleanup = async () => {
-      await dropPrefix(redis, prefix);
-      await dropDatabase(database);
-    };
+    cleanup = () => dropDatabase(database);
     proc = new ApplianceProcess(raw);
     proc.start();
     await until('appliance up', () => portOpen(httpPort), 30_000, 100);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SmscSimulator } from '../../../src/sim/index.js';
 import { ApplianceProcess, E2E_ACCOUNT, dropDatabase, e2eConfig, portOpen, startSim } from '../../helpers/appliance.js';
-import { dropPrefix, redisClient, until } from '../../helpers/env.js';
+import { redisClient, until } from '../../helpers/env.js';
 
 const redis = redisClient();
 let sim: SmscSimulator | undefined;
@@ -28,12 +28,8 @@ describe('SIGKILL mid-chain', () => {
     sim = s.sim;
     const raw = await e2eConfig(s.port, { orchestration: { receiptWindowSeconds: 60 } });
     const httpPort = (raw['http'] as { port: number }).port;
-    const prefix = (raw['redis'] as { keyPrefix: string }).keyPrefix;
     const database = (raw['clickhouse'] as { database: string }).database;
-    cleanup = async () => {
-      await dropPrefix(redis, prefix);
-      await dropDatabase(database);
-    };
+    cleanup = () => dropDatabase(database);
     const base = `http://127.0.0.1:${httpPort}`;
     const auth = { authorization: `Bearer ${E2E_ACCOUNT.apiKey}` };
     const status = async (id: string): Promise<Record<string, unknown>> => {

@@ -11,10 +11,9 @@ import { newMessageId } from '../../../src/core/ids.js';
 import { ensureGroup, readGroup } from '../../../src/store/redis/streams.js';
 import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
 import { parseEventValue } from '../../../src/store/clickhouse/rows.js';
-import { dropPrefix, redisClient, testPrefix } from '../../helpers/env.js';
+import { redisClient, testPrefix } from '../../helpers/env.js';
 
 const redis: Redis = redisClient();
-const prefixes: string[] = [];
 let store: MessageStore;
 
 function msg(): Message {
@@ -62,13 +61,11 @@ async function finalPrices(): Promise<Map<string, { status: string; price: numbe
 
 beforeEach(async () => {
   const prefix = testPrefix();
-  prefixes.push(prefix);
   store = new MessageStore(redis, { prefix, platformTps: 1e9, platformBurst: 1e9, retentionSeconds: 3600, finalRetentionSeconds: 600, maxAttempts: 3 });
   await store.seedBalance('acme', 100_000);
 });
 
-afterAll(async () => {
-  for (const p of prefixes) await dropPrefix(redis, p);
+afterAll(() => {
   redis.disconnect();
 });
 

@@ -9,12 +9,11 @@ import { MessageStore, type AdmitItem } from '../../../src/store/redis/message-s
 import type { Message } from '../../../src/core/message.js';
 import { newMessageId } from '../../../src/core/ids.js';
 import { Scheduler } from '../../../src/router/scheduler.js';
-import { dropPrefix, redisClient, testPrefix } from '../../helpers/env.js';
+import { redisClient, testPrefix } from '../../helpers/env.js';
 
 const redis: Redis = redisClient();
 /** One connection per racing "process": each runs its own timer loop. */
 const racers: Redis[] = [redisClient(), redisClient(), redisClient(), redisClient()];
-const prefixes: string[] = [];
 let prefix = '';
 
 function storeOn(conn: Redis): MessageStore {
@@ -43,11 +42,9 @@ function item(m: Message): AdmitItem {
 
 beforeEach(() => {
   prefix = testPrefix();
-  prefixes.push(prefix);
 });
 
-afterAll(async () => {
-  for (const p of prefixes) await dropPrefix(redis, p);
+afterAll(() => {
   redis.disconnect();
   for (const r of racers) r.disconnect();
 });
