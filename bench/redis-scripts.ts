@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Taken } from '../src/store/redis/message-store.js';
+import { queueEntry, type QueueEntry, type Taken } from '../src/store/redis/message-store.js';
 import { admitItems, benchStore, redisCpuSeconds } from './lib/admit-items.js';
 import { ensureGroup, readGroup } from '../src/store/redis/streams.js';
 import { REDIS_URL, dropPrefix } from './lib/harness.js';
@@ -50,9 +50,17 @@ async function main(): Promise<void> {
     const items = admitItems(N);
     await timed('admit', () => store.admit(items));
     if (round === 0) for (const it of items.slice(0, 100)) memory.push(Number(await redis.memory('USAGE', store.keys.message(it.routed.message.id))));
-    const entries = (await readGroup(redis, store.keys.queue('u'), 'dispatch', 'c', N, 0)).map((e) => ({ entryId: e.id, messageId: e.fields['i'] ?? '', redelivered: false }));
-    const taken: Taken[] = await timed('take', () => store.take('u', entries));
-    await timed('submitted', () => store.submitted('u', taken.map((t, i) => ({ entryId: t.entryId, messageId: t.message.id, upstreamIds: [`U${round}x${i}`] }))));
+    // As the dispatcher does: read the queue's entries and take their messages; record the
+    // upstream's answers and ack the entries (router/dispatcher.ts).
+    let entries: QueueEntry[] = [];
+    const taken: Taken[] = await timed('take', async () => {
+      entries = (await readGroup(redis, store.keys.queue('u'), 'dispatch', 'c', N, 0)).map((e) => queueEntry(e, false));
+      return store.take('u', entries.flatMap((e) => e.messageIds.map((messageId) => ({ messageId, redelivered: false }))));
+    });
+    await timed('submitted', async () => {
+      await store.submitted('u', taken.map((t, i) => ({ messageId: t.message.id, upstreamIds: [`U${round}x${i}`] })));
+      await store.ackQueue('u', entries.map((e) => ({ entryId: e.entryId, settled: e.messageIds.length, requeue: [] })));
+    });
     await timed('receipts', () => store.receipts('u', taken.map((_, i) => ({ upstreamMessageId: `U${round}x${i}`, stat: 'DELIVRD', err: '000' }))));
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;

@@ -19,7 +19,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     admissionBatch: new Histogram({ name: 'router_admission_batch_size', help: 'Messages per admission round trip', buckets: [1, 10, 50, 100, 250, 500, 1000, 5000], registers: r }),
     admissionSeconds: new Histogram({ name: 'router_admission_seconds', help: 'Admission round trip', buckets: LATENCY_BUCKETS, registers: r }),
     admissionPending: new Gauge({ name: 'router_admission_pending', help: 'Messages waiting for an admission round trip', registers: r }),
-    queueDepth: new Gauge({ name: 'router_queue_depth', help: 'Entries in an upstream send queue (stream length)', labelNames: ['upstream'], registers: r }),
+    queueDepth: new Gauge({ name: 'router_queue_depth', help: 'Messages in an upstream send queue, waiting or being sent', labelNames: ['upstream'], registers: r }),
     // Billing (seed best practice 8: monitor billing in real time), read from Redis every second
     accountBalance: new Gauge({ name: 'router_account_balance', help: 'What the account can spend now, in its currency', labelNames: ['account'], registers: r }),
     accountReserved: new Gauge({ name: 'router_account_reserved', help: 'Held for the account’s messages not final yet, in its currency', labelNames: ['account'], registers: r }),

@@ -2,13 +2,21 @@
  * One dispatcher per upstream per process: reads its Redis queue through the consumer group
  * (so processes share the work and a message goes to one of them), takes as many messages as the
  * connector has window for, sends them, and writes the outcomes back in batches: submitted,
- * failed, or retry later. Entries a dead process had taken are claimed after `claimIdleMs`.
+ * failed, or retry later.
+ *
+ * A queue entry carries the ids one script run queued (up to 100; common.lua enqueue), so the
+ * dispatcher holds the entries it read until each of their messages was taken and its outcome
+ * recorded, and only then acks them (queue_ack.lua). It refreshes the entries it holds (XCLAIM to
+ * itself) so that no other process claims them as abandoned; the entries of a process that died
+ * are claimed after `claimIdleMs`, and their messages that were being sent are sent again
+ * (at-least-once). Ids it has not taken go back to the queue in a new entry when it closes, or
+ * when its upstream has had no window for a while (so another process's binds can send them).
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Metrics } from '../core/metrics.js';
 import { GROUP_DISPATCH } from '../store/redis/keys.js';
-import type { MessageStore, QueueEntry } from '../store/redis/message-store.js';
+import { queueEntry, type MessageStore, type QueueAck, type QueueEntry } from '../store/redis/message-store.js';
 import { claimIdle, ensureGroup, readGroup } from '../store/redis/streams.js';
 import type { SendResult, UpstreamConnector } from './upstream.js';
 
@@ -20,8 +28,19 @@ export interface DispatcherOptions {
   readonly blockMs: number;
 }
 
+/** A queue entry this dispatcher holds. */
+interface Held {
+  readonly entry: QueueEntry;
+  /** messageIds[0, next) were handed to take(). */
+  next: number;
+  /** Taken messages whose outcome is not recorded yet. */
+  open: number;
+  /** An outcome of it could not be recorded: left pending, to be claimed again after claimIdleMs. */
+  abandoned: boolean;
+}
+
 interface Outcome {
-  readonly entryId: string;
+  readonly held: Held;
   readonly messageId: string;
   readonly result: SendResult;
 }
@@ -36,6 +55,17 @@ export class Dispatcher {
   private flushing: Promise<void> = Promise.resolve();
   private lastClaim = 0;
   private readonly idle = new Set<() => void>();
+  /** Entries with ids not taken yet, oldest first, and how many ids that is. */
+  private backlog: Held[] = [];
+  private backlogIds = 0;
+  /** Every entry held and not acked yet, by entry id (refreshed while held). */
+  private readonly held = new Map<string, Held>();
+  /** Entries done with, acked with the next flush (kept for the one after when the ack fails). */
+  private acks: QueueAck[] = [];
+  /** Running mean of ids per entry: a read asks for about as many messages as the window has room for. */
+  private idsPerEntry = 1;
+  private lastTake = Date.now();
+  private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly upstream: UpstreamConnector,
@@ -55,15 +85,21 @@ export class Dispatcher {
     await ensureGroup(this.store.redis, this.queueKey, GROUP_DISPATCH);
     this.running = true;
     this.loopDone = this.loop();
+    this.refreshTimer = setInterval(() => void this.tend(), Math.max(50, Math.floor(this.opts.claimIdleMs / 3)));
+    this.refreshTimer.unref();
   }
 
-  /** Graceful: take nothing more, let what was taken finish, write its outcomes. */
+  /** Graceful: take nothing more, let what was taken finish, write its outcomes, requeue what was not taken. */
   async close(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     this.abort.abort();
+    clearInterval(this.refreshTimer);
     await this.loopDone;
     while (this.inflight > 0) await new Promise<void>((r) => this.idle.add(r));
+    // Outcomes first: an entry with a message whose outcome is not written yet cannot be given back.
+    await this.flushNow();
+    this.releaseBacklog();
     await this.flushNow();
   }
 
@@ -76,23 +112,13 @@ export class Dispatcher {
           await this.upstream.waitForCapacity(this.abort.signal);
           continue;
         }
-        const entries = await this.nextEntries(Math.min(free, this.opts.batch));
-        if (entries.length === 0) continue;
-        const taken = await this.store.take(this.upstream.id, entries);
-        for (const t of taken) {
-          this.inflight++;
-          this.metrics?.dispatchInflight.inc({ upstream: this.upstream.id });
-          void this.upstream.send(t.message, t.attempt).then(
-            (result) => {
-              this.done({ entryId: t.entryId, messageId: t.message.id, result });
-            },
-            (err: unknown) => {
-              // Connectors never reject; if one does, the message is retried, not lost.
-              this.log.error({ err }, 'connector send rejected');
-              this.done({ entryId: t.entryId, messageId: t.message.id, result: { kind: 'retry', errorCode: 'INTERNAL', delayMs: 5000 } });
-            },
-          );
+        const want = Math.min(free, this.opts.batch);
+        if (this.backlogIds < want) {
+          // Block for new entries only when there is nothing in hand to send meanwhile.
+          this.hold(await this.nextEntries(Math.min(this.opts.batch, Math.ceil((want - this.backlogIds) / this.idsPerEntry)), this.backlogIds === 0));
         }
+        if (!this.running || this.backlogIds === 0) continue;
+        await this.takeAndSend(want);
         backoff = 100;
       } catch (err) {
         if (!this.running) break;
@@ -103,18 +129,142 @@ export class Dispatcher {
     }
   }
 
-  private async nextEntries(count: number): Promise<QueueEntry[]> {
+  private async nextEntries(count: number, block: boolean): Promise<QueueEntry[]> {
     const now = Date.now();
     if (now - this.lastClaim > this.opts.claimIdleMs / 2) {
       this.lastClaim = now;
       const claimed = await claimIdle(this.store.redis, this.queueKey, GROUP_DISPATCH, this.opts.consumer, this.opts.claimIdleMs, count);
-      if (claimed.length > 0) {
-        this.log.info({ upstream: this.upstream.id, count: claimed.length }, 'claimed queue entries left by a stopped consumer');
-        return claimed.map((e) => ({ entryId: e.id, messageId: e.fields['i'] ?? '', redelivered: true }));
+      // An entry still held here (its refresh was late) is being worked on already.
+      const left = claimed.filter((e) => !this.held.has(e.id));
+      if (left.length > 0) {
+        this.log.info({ upstream: this.upstream.id, count: left.length }, 'claimed queue entries left by a stopped consumer');
+        return left.map((e) => queueEntry(e, true));
       }
     }
-    const entries = await readGroup(this.reader, this.queueKey, GROUP_DISPATCH, this.opts.consumer, count, this.opts.blockMs);
-    return entries.map((e) => ({ entryId: e.id, messageId: e.fields['i'] ?? '', redelivered: false }));
+    const entries = await readGroup(this.reader, this.queueKey, GROUP_DISPATCH, this.opts.consumer, count, block ? this.opts.blockMs : 0);
+    return entries.map((e) => queueEntry(e, false));
+  }
+
+  private hold(entries: readonly QueueEntry[]): void {
+    if (entries.length === 0) return;
+    let ids = 0;
+    for (const entry of entries) {
+      const h: Held = { entry, next: 0, open: 0, abandoned: false };
+      this.held.set(entry.entryId, h);
+      ids += entry.messageIds.length;
+      if (entry.messageIds.length > 0) this.backlog.push(h);
+      else this.settle(h);
+    }
+    this.backlogIds += ids;
+    this.idsPerEntry = Math.max(1, 0.8 * this.idsPerEntry + (0.2 * ids) / entries.length);
+  }
+
+  /** Takes up to `count` messages from the held entries, oldest first, and sends the sendable ones. */
+  private async takeAndSend(count: number): Promise<void> {
+    const items: { messageId: string; redelivered: boolean }[] = [];
+    const from = new Map<string, Held>();
+    const touched: Held[] = [];
+    while (items.length < count && this.backlog.length > 0) {
+      const h = this.backlog[0] as Held;
+      const ids = h.entry.messageIds;
+      const n = Math.min(count - items.length, ids.length - h.next);
+      for (let i = h.next; i < h.next + n; i++) {
+        const id = ids[i] as string;
+        items.push({ messageId: id, redelivered: h.entry.redelivered });
+        from.set(id, h);
+      }
+      h.next += n;
+      this.backlogIds -= n;
+      touched.push(h);
+      if (h.next === ids.length) this.backlog.shift();
+    }
+    this.lastTake = Date.now();
+    let taken;
+    try {
+      taken = await this.store.take(this.upstream.id, items);
+    } catch (err) {
+      // Whether they were marked as being sent is unknown: their entries stay pending and are claimed again.
+      for (const h of touched) this.abandon(h);
+      throw err;
+    }
+    for (const t of taken) {
+      const h = from.get(t.message.id);
+      if (!h) continue;
+      h.open++;
+      this.inflight++;
+      this.metrics?.dispatchInflight.inc({ upstream: this.upstream.id });
+      void this.upstream.send(t.message, t.attempt).then(
+        (result) => {
+          this.done({ held: h, messageId: t.message.id, result });
+        },
+        (err: unknown) => {
+          // Connectors never reject; if one does, the message is retried, not lost.
+          this.log.error({ err }, 'connector send rejected');
+          this.done({ held: h, messageId: t.message.id, result: { kind: 'retry', errorCode: 'INTERNAL', delayMs: 5000 } });
+        },
+      );
+    }
+    // Messages take() left out (final, cancelled, expired) are settled already.
+    for (const h of touched) this.settle(h);
+  }
+
+  /** An entry whose every message was taken and has its outcome recorded is acked with the next flush. */
+  private settle(h: Held): void {
+    if (h.abandoned || h.open > 0 || h.next < h.entry.messageIds.length) return;
+    if (!this.held.delete(h.entry.entryId)) return;
+    this.acks.push({ entryId: h.entry.entryId, settled: h.entry.messageIds.length, requeue: [] });
+    this.scheduleFlush();
+  }
+
+  /** Not acked, not refreshed: claimed again after claimIdleMs (by this process or another). */
+  private abandon(h: Held): void {
+    h.abandoned = true;
+    this.held.delete(h.entry.entryId);
+    const i = this.backlog.indexOf(h);
+    if (i >= 0) {
+      this.backlog.splice(i, 1);
+      this.backlogIds -= h.entry.messageIds.length - h.next;
+    }
+  }
+
+  /**
+   * Held entries with nothing in flight give their untaken ids back to the queue (in a new entry)
+   * and are acked for the rest: on close, and when the upstream has had no window for a while.
+   */
+  private releaseBacklog(): void {
+    const keep: Held[] = [];
+    for (const h of this.backlog) {
+      if (h.open > 0) {
+        keep.push(h);
+        continue;
+      }
+      this.held.delete(h.entry.entryId);
+      this.backlogIds -= h.entry.messageIds.length - h.next;
+      this.acks.push({ entryId: h.entry.entryId, settled: h.next, requeue: h.entry.messageIds.slice(h.next) });
+    }
+    this.backlog = keep;
+    this.scheduleFlush();
+  }
+
+  /**
+   * Every claimIdleMs / 3: keep the held entries from being claimed as abandoned (XCLAIM to itself
+   * resets their idle time), and let go of the untaken ones when the upstream has no window.
+   */
+  private async tend(): Promise<void> {
+    if (!this.running) return;
+    if (this.backlog.length > 0 && this.upstream.available() === 0 && Date.now() - this.lastTake > this.opts.claimIdleMs / 3) {
+      this.log.info({ upstream: this.upstream.id, messages: this.backlogIds }, 'no window to send on: queue entries given back');
+      this.releaseBacklog();
+    }
+    const ids = [...this.held.keys()];
+    try {
+      for (let i = 0; i < ids.length; i += 1000) {
+        await this.store.redis.xclaim(this.queueKey, GROUP_DISPATCH, this.opts.consumer, 0, ...ids.slice(i, i + 1000), 'JUSTID');
+      }
+    } catch (err) {
+      this.log.warn({ err, upstream: this.upstream.id }, 'could not refresh held queue entries');
+    }
+    if (this.acks.length > 0) this.scheduleFlush();
   }
 
   private done(o: Outcome): void {
@@ -124,40 +274,46 @@ export class Dispatcher {
     this.metrics?.messagesState.inc({ state: o.result.kind === 'failed' ? o.result.status : o.result.kind === 'retry' ? 'queued' : 'submitted' });
     this.outcomes.push(o);
     if (this.outcomes.length >= this.opts.batch) void this.flushNow();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => {
-        this.flushScheduled = false;
-        void this.flushNow();
-      });
-    }
+    else this.scheduleFlush();
     if (this.inflight === 0) {
       for (const r of this.idle) r();
       this.idle.clear();
     }
   }
 
-  /** Writes collected outcomes, one script per kind; on a Redis error they stay pending (claimed later). */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flushNow();
+    });
+  }
+
+  /**
+   * Writes collected outcomes, one script per kind, then acks the entries they completed. On a
+   * Redis error the outcomes' entries are abandoned (left pending, claimed again after claimIdleMs).
+   */
   private flushNow(): Promise<void> {
     const batch = this.outcomes;
-    if (batch.length === 0) return this.flushing;
+    if (batch.length === 0 && this.acks.length === 0) return this.flushing;
     this.outcomes = [];
     const up = this.upstream.id;
     const now = Date.now();
-    const submitted: { entryId: string; messageId: string; upstreamIds: readonly string[] }[] = [];
-    const failed: { entryId: string; messageId: string; status: 'failed' | 'rejected'; errorCode: string; dlrErr: string }[] = [];
-    const retry: { entryId: string; messageId: string; dueAt: number; errorCode: string }[] = [];
+    const submitted: { messageId: string; upstreamIds: readonly string[] }[] = [];
+    const failed: { messageId: string; status: 'failed' | 'rejected'; errorCode: string; dlrErr: string }[] = [];
+    const retry: { messageId: string; dueAt: number; errorCode: string }[] = [];
     for (const o of batch) {
       const r = o.result;
       switch (r.kind) {
         case 'submitted':
-          submitted.push({ entryId: o.entryId, messageId: o.messageId, upstreamIds: r.upstreamIds });
+          submitted.push({ messageId: o.messageId, upstreamIds: r.upstreamIds });
           break;
         case 'failed':
-          failed.push({ entryId: o.entryId, messageId: o.messageId, status: r.status, errorCode: r.errorCode, dlrErr: r.dlrErr });
+          failed.push({ messageId: o.messageId, status: r.status, errorCode: r.errorCode, dlrErr: r.dlrErr });
           break;
         case 'retry':
-          retry.push({ entryId: o.entryId, messageId: o.messageId, dueAt: now + r.delayMs, errorCode: r.errorCode });
+          retry.push({ messageId: o.messageId, dueAt: now + r.delayMs, errorCode: r.errorCode });
           break;
       }
     }
@@ -165,8 +321,21 @@ export class Dispatcher {
       try {
         await Promise.all([this.store.submitted(up, submitted), this.store.fail(up, failed), this.store.retry(up, retry)]);
       } catch (err) {
-        // The queue entries stay pending and are claimed again after claimIdleMs: at-least-once.
         this.log.error({ err, upstream: up, count: batch.length }, 'could not record send outcomes');
+        for (const o of batch) this.abandon(o.held);
+        return;
+      } finally {
+        for (const o of batch) o.held.open--;
+      }
+      for (const o of batch) this.settle(o.held);
+      const acks = this.acks;
+      this.acks = [];
+      try {
+        await this.store.ackQueue(up, acks);
+      } catch (err) {
+        // Their outcomes are recorded: acking them again later is all that is left to do.
+        this.log.warn({ err, upstream: up, entries: acks.length }, 'could not ack queue entries; will try again');
+        this.acks.push(...acks);
       }
     });
     return this.flushing;

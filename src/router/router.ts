@@ -162,17 +162,15 @@ export class Router implements UpstreamSink {
     }
   }
 
-  /** router_queue_depth: the length of each upstream's queue stream (entries not yet acknowledged). */
+  /** router_queue_depth: the messages in each upstream's queue, waiting or being sent (keys.ts qn:). */
   private async updateQueueGauges(): Promise<void> {
     const m = this.deps.metrics;
     if (!m || this.dispatchers.length === 0) return;
+    const { store } = this.deps;
     try {
-      const pipe = this.deps.store.redis.pipeline();
-      for (const u of this.upstreamIds) pipe.xlen(this.deps.store.keys.queue(u));
-      const res = (await pipe.exec()) ?? [];
+      const depths = await store.redis.mget(...this.upstreamIds.map((u) => store.keys.queueDepth(u)));
       this.upstreamIds.forEach((u, i) => {
-        const [err, n] = res[i] ?? [null, 0];
-        if (!err) m.queueDepth.set({ upstream: u }, Number(n));
+        m.queueDepth.set({ upstream: u }, Math.max(0, Number(depths[i] ?? 0)));
       });
     } catch (err) {
       this.deps.log.warn({ err }, 'could not read queue depths');

@@ -3,7 +3,9 @@
  * they are given (see lua/common.lua); a change here is a change there.
  *
  *   {p}m:{id}                 hash    message state (status, account, upstream, payload, event base…)
- *   {p}q:{upstream}           stream  send queue of one upstream, one entry per message; group "dispatch"
+ *   {p}q:{upstream}           stream  send queue of one upstream: i=<ids joined by ','>, one entry per script run
+ *                                     (common.lua enqueue), acked when each of its messages has an outcome; group "dispatch"
+ *   {p}qn:{upstream}          string  messages in that queue, waiting or being sent (backpressure, router_queue_depth)
  *   {p}u:{upstream}:{smscId}  string  upstream message id → "{id}|{part}|{parts}" for receipt correlation
  *   {p}early:{upstream}:{smscId} string a receipt that arrived before its submit_sm_resp
  *   {p}early:{upstream}       string  receipts held early lately (exists while any may be held)
@@ -69,6 +71,10 @@ export class Keys {
   }
   queue(upstream: string): string {
     return `${this.prefix}q:${upstream}`;
+  }
+
+  queueDepth(upstream: string): string {
+    return `${this.prefix}qn:${upstream}`;
   }
   upstreamId(upstream: string, smscId: string): string {
     return `${this.prefix}u:${upstream}:${smscId}`;

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { FINAL_STATUSES, type Message, type MessageStatus, type Routed } from '../../core/message.js';
 import { eventRowBase } from '../clickhouse/rows.js';
 import { Keys } from './keys.js';
+import type { StreamEntry } from './streams.js';
 import { defineScripts, run as runScript, type ScriptName } from './scripts.js';
 
 export interface Limit {
@@ -54,17 +55,37 @@ const UNLIMITED: Limit = { tps: 1e12, burst: 1e12 };
 
 export type ReceiptOutcome = 'early' | 'applied' | MessageStatus;
 
+/** One entry of an upstream's send queue: the ids one script run queued (common.lua enqueue). */
 export interface QueueEntry {
   readonly entryId: string;
+  readonly messageIds: readonly string[];
+  /** Claimed from a dead consumer's pending list: some of its messages may be being sent already. */
+  readonly redelivered: boolean;
+}
+
+/** A queue entry as the stream holds it ("i": message ids joined by ','). */
+export function queueEntry(e: StreamEntry, redelivered: boolean): QueueEntry {
+  const ids = e.fields['i'] ?? '';
+  return { entryId: e.id, messageIds: ids === '' ? [] : ids.split(','), redelivered };
+}
+
+/** A message of a queue entry, for take(). */
+export interface QueueItem {
   readonly messageId: string;
   readonly redelivered: boolean;
 }
 
 export interface Taken {
-  readonly entryId: string;
   readonly message: Message;
   readonly attempt: number;
   readonly expireAt: number;
+}
+
+/** A queue entry a dispatcher is done with: how many of its messages settled, and which go back to the queue. */
+export interface QueueAck {
+  readonly entryId: string;
+  readonly settled: number;
+  readonly requeue: readonly string[];
 }
 
 export interface StoredMessage {
@@ -269,23 +290,23 @@ export class MessageStore {
     return { kind: 'admitted', outcomes };
   }
 
-  async take(upstream: string, entries: readonly QueueEntry[], now = Date.now()): Promise<Taken[]> {
-    if (entries.length === 0) return [];
-    const args: (string | number)[] = [...this.head(now), upstream, entries.length];
-    for (const e of entries) args.push(e.entryId, e.messageId, e.redelivered ? '1' : '0');
-    const rows = (await this.run('take', args)) as [string, string, string, number, string, string][];
-    return rows.map(([entryId, , json, attempt, , exp]) => ({
-      entryId,
+  /** Marks the sendable ones of these messages as being sent; the others (final, cancelled, expired now) are left out. */
+  async take(upstream: string, items: readonly QueueItem[], now = Date.now()): Promise<Taken[]> {
+    if (items.length === 0) return [];
+    const args: (string | number)[] = [...this.head(now), upstream, items.length];
+    for (const it of items) args.push(it.messageId, it.redelivered ? '1' : '0');
+    const rows = (await this.run('take', args)) as [string, string, number, string, string][];
+    return rows.map(([, json, attempt, , exp]) => ({
       message: JSON.parse(json) as Message,
       attempt,
       expireAt: Number(exp),
     }));
   }
 
-  async submitted(upstream: string, items: readonly { entryId: string; messageId: string; upstreamIds: readonly string[] }[], now = Date.now()): Promise<number> {
+  async submitted(upstream: string, items: readonly { messageId: string; upstreamIds: readonly string[] }[], now = Date.now()): Promise<number> {
     if (items.length === 0) return 0;
     const args: (string | number)[] = [...this.head(now), upstream, this.opts.retentionSeconds, items.length];
-    for (const it of items) args.push(it.entryId, it.messageId, it.upstreamIds.map(cleanUpstreamId).join(','));
+    for (const it of items) args.push(it.messageId, it.upstreamIds.map(cleanUpstreamId).join(','));
     return (await this.run('submitted', args)) as number;
   }
 
@@ -306,22 +327,26 @@ export class MessageStore {
     return out.map((v) => (v === 0 ? 'early' : v === 1 ? 'applied' : (v as MessageStatus)));
   }
 
-  async fail(
-    upstream: string,
-    items: readonly { entryId?: string; messageId: string; status: 'failed' | 'rejected' | 'expired'; errorCode: string; dlrErr: string }[],
-    now = Date.now(),
-  ): Promise<number> {
+  async fail(upstream: string, items: readonly { messageId: string; status: 'failed' | 'rejected' | 'expired'; errorCode: string; dlrErr: string }[], now = Date.now()): Promise<number> {
     if (items.length === 0) return 0;
     const args: (string | number)[] = [...this.head(now), upstream, items.length];
-    for (const it of items) args.push(it.entryId ?? '', it.messageId, it.status, cleanCode(it.errorCode), cleanCode(it.dlrErr));
+    for (const it of items) args.push(it.messageId, it.status, cleanCode(it.errorCode), cleanCode(it.dlrErr));
     return (await this.run('fail', args)) as number;
   }
 
-  async retry(upstream: string, items: readonly { entryId: string; messageId: string; dueAt: number; errorCode: string }[], now = Date.now()): Promise<number> {
+  async retry(upstream: string, items: readonly { messageId: string; dueAt: number; errorCode: string }[], now = Date.now()): Promise<number> {
     if (items.length === 0) return 0;
     const args: (string | number)[] = [...this.head(now), upstream, this.opts.maxAttempts, items.length];
-    for (const it of items) args.push(it.entryId, it.messageId, it.dueAt, cleanCode(it.errorCode));
+    for (const it of items) args.push(it.messageId, it.dueAt, cleanCode(it.errorCode));
     return (await this.run('retry', args)) as number;
+  }
+
+  /** Acks queue entries whose messages all have their outcome recorded (or go back to the queue); returns the messages that left it. */
+  async ackQueue(upstream: string, items: readonly QueueAck[], now = Date.now()): Promise<number> {
+    if (items.length === 0) return 0;
+    const args: (string | number)[] = [...this.head(now), upstream, items.length];
+    for (const it of items) args.push(it.entryId, it.settled, it.requeue.join(','));
+    return (await this.run('queue_ack', args)) as number;
   }
 
   async runTimers(limit: number, now = Date.now()): Promise<number> {

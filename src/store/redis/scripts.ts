@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis, ChainableCommander } from 'ioredis';
 
 const NAMES = [
-  'admit', 'take', 'submitted', 'receipts', 'fail', 'retry', 'timers', 'cancel', 'replace', 'mo', 'assemble', 'webhook_enqueue', 'webhook_settle',
+  'admit', 'take', 'submitted', 'receipts', 'fail', 'retry', 'queue_ack', 'timers', 'cancel', 'replace', 'mo', 'assemble', 'webhook_enqueue', 'webhook_settle',
   'contact_put', 'contact_delete',
   'orch_create', 'orch_claim', 'orch_sent', 'orch_outcome',
   'campaign_claim', 'campaign_done', 'campaign_control',

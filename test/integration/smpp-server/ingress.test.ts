@@ -344,9 +344,7 @@ describe('SMPP server: receipts', () => {
     const r = await tx.call('submit_sm', { source_addr: 'ACME', destination_addr: '14155550100', short_message: 'receipt please', registered_delivery: 1 });
     const id = r.message_id ?? '';
     // Play the dispatcher's and the upstream's part directly against the store.
-    const entries = await ingress.redis.xrange(ingress.store.keys.queue('up1'), '-', '+');
-    const entry = entries.find(([, f]) => f[1] === id);
-    await ingress.store.submitted('up1', [{ entryId: entry?.[0] ?? '0-0', messageId: id, upstreamIds: ['SMSC-77'] }]);
+    await ingress.store.submitted('up1', [{ messageId: id, upstreamIds: ['SMSC-77'] }]);
     await ingress.store.receipts('up1', [{ upstreamMessageId: 'SMSC-77', stat: 'DELIVRD', err: '000' }]);
     expect(await ingress.redis.xlen(ingress.store.keys.deliveries(ACCOUNT.id))).toBe(1);
     const rx = await SmppPeer.open(ingress.port);
@@ -369,9 +367,7 @@ describe('SMPP server: receipts', () => {
     tx.ackStatus = Status.ESME_RX_T_APPN; // "try again later"
     const r = await tx.call('submit_sm', { destination_addr: '14155550100', short_message: 'again', registered_delivery: 1 });
     const id = r.message_id ?? '';
-    const entries = await ingress.redis.xrange(ingress.store.keys.queue('up1'), '-', '+');
-    const entry = entries.find(([, f]) => f[1] === id);
-    await ingress.store.submitted('up1', [{ entryId: entry?.[0] ?? '0-0', messageId: id, upstreamIds: ['SMSC-88'] }]);
+    await ingress.store.submitted('up1', [{ messageId: id, upstreamIds: ['SMSC-88'] }]);
     await ingress.store.receipts('up1', [{ upstreamMessageId: 'SMSC-88', stat: 'DELIVRD', err: '000' }]);
     await until('first delivery, refused', () => tx.delivered.some((p) => p.receipted_message_id === id));
     tx.ackStatus = Status.ESME_ROK;

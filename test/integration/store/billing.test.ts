@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { MessageStore, type AdmitItem } from '../../../src/store/redis/message-store.js';
+import { MessageStore, queueEntry, type AdmitItem } from '../../../src/store/redis/message-store.js';
 import type { Message } from '../../../src/core/message.js';
 import { newMessageId } from '../../../src/core/ids.js';
 import { ensureGroup, readGroup } from '../../../src/store/redis/streams.js';
@@ -47,8 +47,8 @@ async function admitted(n: number, price = 5000): Promise<Message[]> {
 async function sendAll(): Promise<void> {
   await ensureGroup(redis, store.keys.queue('up1'), GROUP_DISPATCH);
   const entries = await readGroup(redis, store.keys.queue('up1'), GROUP_DISPATCH, 'c1', 1000, 0);
-  const taken = await store.take('up1', entries.map((e) => ({ entryId: e.id, messageId: e.fields['i'] ?? '', redelivered: false })));
-  await store.submitted('up1', taken.map((t) => ({ entryId: t.entryId, messageId: t.message.id, upstreamIds: [`smsc-${t.message.id}`] })));
+  const taken = await store.take('up1', entries.flatMap((e) => queueEntry(e, false).messageIds.map((messageId) => ({ messageId, redelivered: false }))));
+  await store.submitted('up1', taken.map((t) => ({ messageId: t.message.id, upstreamIds: [`smsc-${t.message.id}`] })));
 }
 
 /** The price column of each message's final event row. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { MessageStore, type AdmitItem, type AdmitResult } from '../../../src/store/redis/message-store.js';
+import { MessageStore, queueEntry, type AdmitItem, type AdmitResult, type QueueItem } from '../../../src/store/redis/message-store.js';
 import type { Message } from '../../../src/core/message.js';
 import { newMessageId } from '../../../src/core/ids.js';
 import { ensureGroup, readGroup } from '../../../src/store/redis/streams.js';
@@ -32,10 +32,11 @@ function item(m: Message, over: Partial<AdmitItem> = {}): AdmitItem {
   return { routed: { message: m, upstream: 'up1', priceMicros: 5000, currency: 'USD', parts: 1 }, tps: 1000, burst: 1000, registeredDelivery: 1, expireAt: Date.now() + 3_600_000, ...over };
 }
 
-async function queued(upstream = 'up1'): Promise<{ entryId: string; messageId: string; redelivered: boolean }[]> {
+/** The messages newly in the queue, in order, as the dispatcher hands them to take(). */
+async function queued(upstream = 'up1'): Promise<QueueItem[]> {
   await ensureGroup(redis, store.keys.queue(upstream), GROUP_DISPATCH);
   const entries = await readGroup(redis, store.keys.queue(upstream), GROUP_DISPATCH, 'c1', 1000, 0);
-  return entries.map((e) => ({ entryId: e.id, messageId: e.fields['i'] ?? '', redelivered: false }));
+  return entries.flatMap((e) => queueEntry(e, false).messageIds.map((messageId) => ({ messageId, redelivered: false })));
 }
 
 async function codes(p: Promise<AdmitResult>): Promise<string[]> {
@@ -85,7 +86,7 @@ describe('MessageStore (Lua over real Redis)', () => {
     const taken = await store.take('up1', await queued());
     expect(taken).toHaveLength(1);
     expect(taken[0]?.message.id).toBe(m.id);
-    await store.submitted('up1', [{ entryId: taken[0]!.entryId, messageId: m.id, upstreamIds: ['ABC1'] }]);
+    await store.submitted('up1', [{ messageId: m.id, upstreamIds: ['ABC1'] }]);
     expect((await store.get(m.id))?.status).toBe('submitted');
     expect(await store.receipts('up1', [{ upstreamMessageId: 'ABC1', stat: 'DELIVRD', err: '000' }])).toEqual(['delivered']);
     const s = await store.get(m.id);
@@ -102,9 +103,9 @@ describe('MessageStore (Lua over real Redis)', () => {
   it('holds a receipt that arrives before its submit_sm_resp and applies it when the id is mapped', async () => {
     const m = msg();
     await store.admit([item(m)]);
-    const taken = await store.take('up1', await queued());
+    expect((await store.take('up1', await queued())).map((t) => t.message.id)).toEqual([m.id]);
     expect(await store.receipts('up1', [{ upstreamMessageId: 'EARLY', stat: 'UNDELIV', err: '011' }])).toEqual(['early']);
-    expect(await store.submitted('up1', [{ entryId: taken[0]!.entryId, messageId: m.id, upstreamIds: ['EARLY'] }])).toBe(1);
+    expect(await store.submitted('up1', [{ messageId: m.id, upstreamIds: ['EARLY'] }])).toBe(1);
     const s = await store.get(m.id);
     expect(s?.status).toBe('failed');
     expect(s?.dlrErr).toBe('011');
@@ -113,8 +114,8 @@ describe('MessageStore (Lua over real Redis)', () => {
   it('waits for every part of a long message', async () => {
     const m = msg();
     await store.admit([item(m)]);
-    const taken = await store.take('up1', await queued());
-    await store.submitted('up1', [{ entryId: taken[0]!.entryId, messageId: m.id, upstreamIds: ['P1', 'P2', 'P3'] }]);
+    expect((await store.take('up1', await queued())).map((t) => t.message.id)).toEqual([m.id]);
+    await store.submitted('up1', [{ messageId: m.id, upstreamIds: ['P1', 'P2', 'P3'] }]);
     expect(await store.receipts('up1', [{ upstreamMessageId: 'P1', stat: 'DELIVRD', err: '000' }, { upstreamMessageId: 'P3', stat: 'DELIVRD', err: '000' }])).toEqual(['applied', 'applied']);
     expect((await store.get(m.id))?.status).toBe('submitted');
     await store.receipts('up1', [{ upstreamMessageId: 'P2', stat: 'EXPIRED', err: '000' }]);
@@ -125,15 +126,15 @@ describe('MessageStore (Lua over real Redis)', () => {
     const a = msg();
     const b = msg();
     await store.admit([item(a), item(b)]);
-    const [ta, tb] = await store.take('up1', await queued());
-    await store.fail('up1', [{ entryId: ta!.entryId, messageId: a.id, status: 'rejected', errorCode: 'ESME_RINVDSTADR', dlrErr: '00B' }]);
+    expect((await store.take('up1', await queued())).map((t) => t.message.id)).toEqual([a.id, b.id]);
+    await store.fail('up1', [{ messageId: a.id, status: 'rejected', errorCode: 'ESME_RINVDSTADR', dlrErr: '00B' }]);
     expect(await store.balance('acme')).toBe(1_000_000 - 5000);
-    await store.retry('up1', [{ entryId: tb!.entryId, messageId: b.id, dueAt: Date.now() - 1, errorCode: 'ESME_RTHROTTLED' }]);
+    await store.retry('up1', [{ messageId: b.id, dueAt: Date.now() - 1, errorCode: 'ESME_RTHROTTLED' }]);
     expect(await store.runTimers(100)).toBe(1);
     for (let i = 0; i < 2; i++) {
       const [t] = await store.take('up1', await queued());
       expect(t?.message.id).toBe(b.id);
-      await store.retry('up1', [{ entryId: t!.entryId, messageId: b.id, dueAt: Date.now() - 1, errorCode: 'ESME_RTHROTTLED' }]);
+      await store.retry('up1', [{ messageId: b.id, dueAt: Date.now() - 1, errorCode: 'ESME_RTHROTTLED' }]);
       await store.runTimers(100);
     }
     expect((await store.get(b.id))?.status).toBe('failed');
@@ -183,7 +184,7 @@ describe('MessageStore (Lua over real Redis)', () => {
     const ms = [msg(), msg()];
     await store.admit(ms.map((m) => item(m, { expireAt: Date.now() + 3_600_000 })));
     const taken = await store.take('up1', await queued());
-    await store.submitted('up1', taken.map((t, i) => ({ entryId: t.entryId, messageId: t.message.id, upstreamIds: [`G${i}`] })));
+    await store.submitted('up1', taken.map((t, i) => ({ messageId: t.message.id, upstreamIds: [`G${i}`] })));
     expect(await store.receipts('up1', [{ upstreamMessageId: 'G0', stat: 'DELIVRD', err: '000' }, { upstreamMessageId: 'G1', stat: 'UNDELIV', err: '011' }])).toEqual(['delivered', 'failed']);
     expect(await redis.zcard(`${prefix}timers`)).toBe(0);
     expect(await redis.exists(`${prefix}xg:${ms[0]!.id}`)).toBe(0);
@@ -222,7 +223,7 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect((await queued()).map((q) => q.messageId)).toEqual([ms[0]!.id, ms[1]!.id]);
     expect((await store.get(ms[2]!.id))?.status).toBe('scheduled');
     await store.cancel('acme', ms[2]!.id); // a cancelled waiting message is skipped
-    const [t0] = await store.take('up1', [{ entryId: '0-1', messageId: ms[0]!.id, redelivered: false }]);
+    const [t0] = await store.take('up1', [{ messageId: ms[0]!.id, redelivered: false }]);
     await store.fail('up1', [{ messageId: t0!.message.id, status: 'rejected', errorCode: 'X', dlrErr: '000' }]);
     expect((await queued()).map((q) => q.messageId)).toEqual([ms[3]!.id]);
     expect((await store.get(ms[4]!.id))?.status).toBe('scheduled');

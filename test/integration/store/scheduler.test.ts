@@ -80,8 +80,9 @@ describe('the one scheduler', () => {
     const fired = (await redis.xrange(stores[0]!.keys.due('race'), '-', '+')).map(([, f]) => f[1]);
     expect(fired.length).toBe(topicIds.length);
     expect(new Set(fired).size).toBe(topicIds.length);
-    const queued = (await redis.xrange(stores[0]!.keys.queue('up1'), '-', '+')).map(([, f]) => f[1]);
+    const queued = (await redis.xrange(stores[0]!.keys.queue('up1'), '-', '+')).flatMap(([, f]) => (f[1] ?? '').split(','));
     expect(queued.length).toBe(messages.length);
+    expect(Number(await redis.get(stores[0]!.keys.queueDepth('up1')))).toBe(messages.length);
     expect(new Set(queued)).toEqual(new Set(messages.map((m) => m.id)));
     expect((await stores[0]!.get(messages[0]!.id))?.status).toBe('queued');
   });

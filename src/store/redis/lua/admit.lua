@@ -15,8 +15,8 @@
 --      else per message a code and a retry hint in ms: 0 accepted, 1 account throttled,
 --      2 platform throttled, 3 balance too low
 --
--- Per message this writes one hash (only the fields that are set), one queue entry and one event
--- row (one stream entry for the whole batch). It sets no TTL: every message gets a validity timer,
+-- Per message this writes one hash (only the fields that are set), its id in the upstream's queue
+-- and one event row (one stream entry for the whole batch's rows, one per upstream for its ids). It sets no TTL: every message gets a validity timer,
 -- and finalize() gives the hash its final-retention TTL. Validity timers are written one per
 -- distinct expiry time of the batch, not one per message (a batch is what one tick received, so
 -- its default validities fall on a few milliseconds): timer "X|gid" and the group's hash
@@ -36,7 +36,7 @@ for i = 0, NL - 1 do
 end
 local STRIDE = 15
 local FIRST = 14 + NL * 3
--- Queue lengths (XLEN: entries not yet settled) read once per upstream per batch.
+-- Queue depths (messages waiting or being sent, common.lua queue_depth) read once per upstream per batch.
 local queued = {}
 
 -- A repeated idempotency key: answer what the first request got, admit nothing.
@@ -108,7 +108,7 @@ for i = 0, N - 1 do
     code, retry = 2, wait_ms(platform)
   elseif MAX_QUEUE > 0 then
     -- Backpressure: when sending falls behind, new messages are refused rather than piled up.
-    if not queued[up] then queued[up] = redis.call('XLEN', P .. 'q:' .. up) end
+    if not queued[up] then queued[up] = queue_depth(up) end
     if queued[up] >= MAX_QUEUE then code, retry = 2, 1000 end
   end
   if code == 0 and price > 0 then
@@ -153,7 +153,7 @@ for i = 0, N - 1 do
     elseif st == 'scheduled' then
       redis.call('ZADD', P .. 'timers', math.max(sched, NOW), 's|' .. id)
     else
-      redis.call('XADD', P .. 'q:' .. up, '*', 'i', id)
+      enqueue(up, id)
     end
     EVBUF[#EVBUF + 1] = ARGV[o + 10] .. event_suffix(id .. ':1', st, '', '')
   end

@@ -1,19 +1,16 @@
 -- fail: messages that end without reaching the upstream (permanent submit error, no route, too long).
--- in:  ARGV[4] upstream, [5] count, then per message (stride 5): stream entry id ('' none),
---      message id, status (failed|rejected|expired), error code, 3-digit receipt err
+-- in:  ARGV[4] upstream, [5] count, then per message (stride 4): message id,
+--      status (failed|rejected|expired), error code, 3-digit receipt err
 -- out: number finalized
-local UP, N = ARGV[4], tonumber(ARGV[5])
-local acks = {}
+local N = tonumber(ARGV[5])
 local n = 0
 for i = 0, N - 1 do
-  local o = 5 + i * 5
-  local eid, id, status, err, derr = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5]
+  local o = 5 + i * 4
+  local id, status, err, derr = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
   -- The ESME's receipt says UNDELIV for any permanent failure (EXPIRED when the validity ended).
   local stat = 'UNDELIV'
   if status == 'expired' then stat = 'EXPIRED' end
   if finalize(id, status, err, stat, derr, nil) then n = n + 1 end
-  if eid ~= '' then acks[#acks + 1] = eid end
 end
-ack_queue(UP, acks)
 flush_events()
 return n

@@ -1,13 +1,12 @@
 -- retry: a transient failure (throttled, queue full, timeout, no session): send again later.
--- in:  ARGV[4] upstream, [5] max attempts, [6] count, then per message (stride 4):
---      stream entry id, message id, due time ms, error code
+-- in:  ARGV[4] upstream, [5] max attempts, [6] count, then per message (stride 3):
+--      message id, due time ms, error code
 -- out: number given up (attempts exhausted → failed)
-local UP, MAX, N = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
-local acks = {}
+local MAX, N = tonumber(ARGV[5]), tonumber(ARGV[6])
 local gaveUp = 0
 for i = 0, N - 1 do
-  local o = 6 + i * 4
-  local eid, id, due, err = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
+  local o = 6 + i * 3
+  local id, due, err = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
   local k = mkey(id)
   local v = redis.call('HMGET', k, 'st', 'att')
   if v[1] == 'sending' or v[1] == 'queued' then
@@ -19,8 +18,6 @@ for i = 0, N - 1 do
       redis.call('ZADD', P .. 'timers', due, 'r|' .. id)
     end
   end
-  acks[#acks + 1] = eid
 end
-ack_queue(UP, acks)
 flush_events()
 return gaveUp

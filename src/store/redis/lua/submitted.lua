@@ -1,16 +1,15 @@
 -- submitted: the upstream accepted every part of these messages (submit_sm_resp ESME_ROK).
--- in:  ARGV[4] upstream, [5] retention seconds, [6] count, then per message (stride 3):
---      stream entry id, message id, upstream message ids joined by ',' (one per part, in order)
+-- in:  ARGV[4] upstream, [5] retention seconds, [6] count, then per message (stride 2):
+--      message id, upstream message ids joined by ',' (one per part, in order)
 -- out: number of early receipts applied (receipts that had arrived before their response)
 local UP, RET, N = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
-local acks = {}
 local applied = 0
 -- Early receipts are looked for only when one may be held (receipts.lua).
 local EARLY = redis.call('EXISTS', P .. 'early:' .. UP) == 1
 
 for i = 0, N - 1 do
-  local o = 6 + i * 3
-  local eid, id, umids = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
+  local o = 6 + i * 2
+  local id, umids = ARGV[o + 1], ARGV[o + 2]
   local k = mkey(id)
   local v = redis.call('HMGET', k, 'st', 'exp', 'eb', 'seq')
   local st = v[1]
@@ -38,8 +37,6 @@ for i = 0, N - 1 do
       end
     end
   end
-  acks[#acks + 1] = eid
 end
-ack_queue(UP, acks)
 flush_events()
 return applied

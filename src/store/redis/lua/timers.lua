@@ -55,7 +55,7 @@ for _, member in ipairs(due) do
         redis.call('HSET', k, 'st', 'queued')
         event(id, 'queued', '', nil)
       end
-      redis.call('XADD', P .. 'q:' .. v[2], '*', 'i', id)
+      enqueue(v[2], id)
     end
   elseif kind == 'x' then
     expire_at_validity(id)

@@ -1,0 +1,225 @@
+/**
+ * The dispatcher over real Redis, with a connector played by the test: queue entries carry many
+ * messages (common.lua enqueue), so the dispatcher holds entries while it sends their messages
+ * through a window, acks them only when every message has its outcome, keeps them from being
+ * claimed while it works, and gives back what it did not take.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import pino from 'pino';
+import { Dispatcher, type DispatcherOptions } from '../../../src/router/dispatcher.js';
+import type { SendResult, UpstreamConnector } from '../../../src/router/upstream.js';
+import { MessageStore, type AdmitItem } from '../../../src/store/redis/message-store.js';
+import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
+import { ensureGroup } from '../../../src/store/redis/streams.js';
+import type { Message } from '../../../src/core/message.js';
+import { newMessageId } from '../../../src/core/ids.js';
+import { redisClient, testPrefix } from '../../helpers/env.js';
+
+const log = pino({ level: 'silent' });
+const redis: Redis = redisClient();
+const readers: Redis[] = [];
+const dispatchers: Dispatcher[] = [];
+let store: MessageStore;
+
+function msg(): Message {
+  return {
+    id: newMessageId(),
+    accountId: 'acme',
+    channel: 'sms',
+    direction: 'mt',
+    ingress: 'http',
+    source: { addr: 'ACME', ton: 5, npi: 0 },
+    destination: { addr: '14155550100', ton: 1, npi: 1 },
+    body: { kind: 'text', text: 'dispatch' },
+    receipt: false,
+    createdAt: Date.now(),
+  };
+}
+
+function item(m: Message): AdmitItem {
+  return { routed: { message: m, upstream: 'up1', priceMicros: 0, currency: 'USD', parts: 1 }, tps: 1e9, burst: 1e9, registeredDelivery: 0, expireAt: Date.now() + 3_600_000 };
+}
+
+/** A connector with a window of `window` sends; each send waits for the test's `answer` (submitted by default, after `sendMs`). */
+class ScriptedUpstream implements UpstreamConnector {
+  readonly id = 'up1';
+  window: number;
+  inflight = 0;
+  mostInflight = 0;
+  readonly sent: string[] = [];
+  sendMs = 0;
+  answer: (m: Message) => SendResult = (m) => ({ kind: 'submitted', upstreamIds: [`U-${m.id}`] });
+  private waiters: (() => void)[] = [];
+
+  constructor(window: number) {
+    this.window = window;
+  }
+
+  start(): void {}
+  available(): number {
+    return Math.max(0, this.window - this.inflight);
+  }
+  waitForCapacity(signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.available() > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      signal.addEventListener('abort', () => {
+        resolve();
+      }, { once: true });
+    });
+  }
+  /** The window opened (the test raised it). */
+  wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+  async send(m: Message): Promise<SendResult> {
+    this.inflight++;
+    this.mostInflight = Math.max(this.mostInflight, this.inflight);
+    this.sent.push(m.id);
+    await new Promise((r) => setTimeout(r, this.sendMs));
+    this.inflight--;
+    this.wake();
+    return this.answer(m);
+  }
+  async close(): Promise<void> {}
+  destroy(): void {}
+  status(): { bound: number; configured: number; inflight: number } {
+    return { bound: 1, configured: 1, inflight: this.inflight };
+  }
+}
+
+function dispatcher(up: UpstreamConnector, over: Partial<DispatcherOptions> = {}): Dispatcher {
+  const reader = redisClient();
+  readers.push(reader);
+  const d = new Dispatcher(up, store, reader, { consumer: `c-${dispatchers.length}`, batch: 500, claimIdleMs: 600, blockMs: 50, ...over }, log);
+  dispatchers.push(d);
+  return d;
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function admitted(n: number): Promise<Message[]> {
+  const ms = Array.from({ length: n }, msg);
+  await store.admit(ms.map(item));
+  return ms;
+}
+
+const depth = async (): Promise<number> => Number((await redis.get(store.keys.queueDepth('up1'))) ?? 0);
+const statuses = async (ms: readonly Message[]): Promise<string[]> => (await store.getMany(ms.map((m) => m.id))).map((s) => s?.status ?? 'gone');
+
+beforeEach(() => {
+  store = new MessageStore(redis, { prefix: testPrefix(), platformTps: 1e9, platformBurst: 1e9, retentionSeconds: 3600, finalRetentionSeconds: 600, maxAttempts: 3 });
+});
+
+afterEach(async () => {
+  await Promise.all(dispatchers.splice(0).map((d) => d.close()));
+  for (const r of readers.splice(0)) r.disconnect();
+});
+
+afterAll(() => {
+  redis.disconnect();
+});
+
+describe('the dispatcher', () => {
+  it('sends a 250-message entry through a window of 7, each once, and acks it when all are recorded', async () => {
+    const ms = await admitted(250);
+    expect(await redis.xlen(store.keys.queue('up1'))).toBe(3); // 100 ids an entry
+    expect(await depth()).toBe(250);
+    const up = new ScriptedUpstream(7);
+    up.sendMs = 1;
+    await dispatcher(up).start();
+    await until('all submitted', async () => (await statuses(ms)).every((s) => s === 'submitted'));
+    expect(up.sent.length).toBe(250);
+    expect(new Set(up.sent).size).toBe(250);
+    expect(up.mostInflight).toBeLessThanOrEqual(7);
+    await until('entries acked and deleted', async () => (await redis.xlen(store.keys.queue('up1'))) === 0 && (await depth()) === 0);
+  });
+
+  it('keeps the entries it holds from being claimed while slow sends outlast claimIdleMs', async () => {
+    const ms = await admitted(40);
+    const slow = new ScriptedUpstream(4);
+    slow.sendMs = 100; // 40 messages, 4 at a time: about 1 s, against claimIdleMs 600 ms
+    const other = new ScriptedUpstream(50);
+    await dispatcher(slow).start();
+    await until('first sends', () => slow.sent.length > 0);
+    await dispatcher(other).start();
+    await until('all submitted', async () => (await statuses(ms)).every((s) => s === 'submitted'), 10_000);
+    expect(other.sent).toEqual([]);
+    expect(slow.sent.length).toBe(40);
+    await until('acked', async () => (await depth()) === 0);
+  });
+
+  it("claims a dead consumer's entry after claimIdleMs and sends what it had not finished", async () => {
+    const ms = await admitted(5);
+    await ensureGroup(redis, store.keys.queue('up1'), GROUP_DISPATCH);
+    // The dead consumer read the entry and was sending the first two messages when it died.
+    await redis.xreadgroup('GROUP', GROUP_DISPATCH, 'dead', 'COUNT', 10, 'STREAMS', store.keys.queue('up1'), '>');
+    await store.take('up1', ms.slice(0, 2).map((m) => ({ messageId: m.id, redelivered: false })));
+    const up = new ScriptedUpstream(10);
+    await dispatcher(up).start();
+    await until('all submitted', async () => (await statuses(ms)).every((s) => s === 'submitted'), 5000);
+    expect([...up.sent].sort()).toEqual(ms.map((m) => m.id).sort());
+    await until('acked', async () => (await redis.xlen(store.keys.queue('up1'))) === 0 && (await depth()) === 0);
+  });
+
+  it('records failures and retries before acking, and leaves nothing counted in the queue', async () => {
+    const ms = await admitted(30);
+    const up = new ScriptedUpstream(10);
+    up.answer = (m): SendResult => {
+      const i = ms.findIndex((x) => x.id === m.id);
+      if (i % 3 === 1) return { kind: 'failed', status: 'rejected', errorCode: 'ESME_RINVDSTADR', dlrErr: '00b' };
+      if (i % 3 === 2) return { kind: 'retry', errorCode: 'ESME_RTHROTTLED', delayMs: 60_000 };
+      return { kind: 'submitted', upstreamIds: [`U-${m.id}`] };
+    };
+    await dispatcher(up).start();
+    await until('acked', async () => (await redis.xlen(store.keys.queue('up1'))) === 0 && (await depth()) === 0);
+    const st = await statuses(ms);
+    expect(st.filter((s) => s === 'submitted').length).toBe(10);
+    expect(st.filter((s) => s === 'rejected').length).toBe(10);
+    // Retried ones wait on their timer (queued, out of the stream until it fires).
+    expect(st.filter((s) => s === 'queued').length).toBe(10);
+    expect(await redis.zcard(store.keys.timers())).toBeGreaterThanOrEqual(10);
+  });
+
+  it('gives back the ids it has not taken when it closes, for another process to send', async () => {
+    const ms = await admitted(60);
+    const first = new ScriptedUpstream(5);
+    first.sendMs = 30;
+    const d1 = dispatcher(first);
+    await d1.start();
+    await until('some sent', () => first.sent.length >= 5);
+    await d1.close();
+    const sentByFirst = new Set(first.sent);
+    expect(sentByFirst.size).toBeLessThan(60);
+    // What it took has its outcome; the rest is back in the queue, counted once.
+    expect(await depth()).toBe(60 - sentByFirst.size);
+    const second = new ScriptedUpstream(50);
+    await dispatcher(second).start();
+    await until('all submitted', async () => (await statuses(ms)).every((s) => s === 'submitted'));
+    expect(second.sent.filter((id) => sentByFirst.has(id))).toEqual([]);
+    expect(second.sent.length + sentByFirst.size).toBe(60);
+    await until('acked', async () => (await redis.xlen(store.keys.queue('up1'))) === 0 && (await depth()) === 0);
+  });
+
+  it('gives back what it holds when its upstream has had no window for a while', async () => {
+    const ms = await admitted(30);
+    const stuck = new ScriptedUpstream(3);
+    stuck.sendMs = 50;
+    await dispatcher(stuck).start();
+    await until('some sent', () => stuck.sent.length >= 3);
+    stuck.window = 0; // its binds went away
+    const other = new ScriptedUpstream(50);
+    await dispatcher(other).start();
+    await until('all submitted', async () => (await statuses(ms)).every((s) => s === 'submitted'), 10_000);
+    expect(new Set([...stuck.sent, ...other.sent]).size).toBe(30);
+    expect(stuck.sent.length + other.sent.length).toBe(30);
+    await until('acked', async () => (await depth()) === 0);
+  });
+});
