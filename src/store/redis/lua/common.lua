@@ -90,9 +90,29 @@ end
 local function event(id, status, err, umid)
   local k = mkey(id)
   local base = redis.call('HGET', k, 'eb')
-  if not base then return end
+  if not base or base == '' then return end
   local seq = redis.call('HINCRBY', k, 'seq', 1)
   event_row(id, base, seq - 1, status, err, umid)
+end
+
+-- A message leaves its admission batch's validity group (admit.lua) when it is final or gets a
+-- validity of its own; the group and its timer go when no message is left in it. The caller
+-- clears the message's xg field. Counted down once per group when the run flushes
+-- (flush_events), not once per message: a run's messages mostly come from a few admission batches.
+local XGBUF = {}
+local function leave_validity_group(gid)
+  XGBUF[gid] = (XGBUF[gid] or 0) + 1
+end
+
+local function flush_validity_groups()
+  for gid, n in pairs(XGBUF) do
+    local gk = P .. 'xg:' .. gid
+    if redis.call('HINCRBY', gk, 'n', -n) <= 0 then
+      redis.call('DEL', gk)
+      redis.call('ZREM', P .. 'timers', 'X|' .. gid)
+    end
+  end
+  XGBUF = {}
 end
 
 -- Reserve released by settle() in this run, by account: one DECRBY per account when the run
@@ -101,6 +121,7 @@ local RESBUF = {}
 
 local function flush_events()
   flush_queue()
+  flush_validity_groups()
   if #EVBUF > 0 then
     redis.call('XADD', P .. 'ev', '*', 'e', table.concat(EVBUF, '\n'))
     EVBUF = {}
@@ -130,17 +151,6 @@ local function release_next(batch)
       end
       return
     end
-  end
-end
-
--- A message leaves its admission batch's validity group (admit.lua) when it is final or gets a
--- validity of its own; the group and its timer go when no message is left in it. The caller
--- deletes the message's xg field.
-local function leave_validity_group(gid)
-  local gk = P .. 'xg:' .. gid
-  if redis.call('HINCRBY', gk, 'n', -1) <= 0 then
-    redis.call('DEL', gk)
-    redis.call('ZREM', P .. 'timers', 'X|' .. gid)
   end
 end
 
@@ -219,17 +229,18 @@ local function finalize(id, status, err, stat, derr, umid)
   local reserved = tonumber(cur[6]) or 0
   local billed = settle(cur[2], st == 'submitted', status, reserved, tonumber(cur[13]))
   local seq = cur[12]
-  if cur[11] then seq = event_row(id, billed == reserved and cur[11] or with_price(cur[11], billed), seq, status, err, umid) end
+  if cur[11] and cur[11] ~= '' then seq = event_row(id, billed == reserved and cur[11] or with_price(cur[11], billed), seq, status, err, umid) end
   -- bp only when the message cost other than its reserve (a refund, a network's price); absent, it cost pr.
-  if billed == reserved then
-    redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or 0)
-  else
-    redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or 0, 'bp', billed)
-  end
   -- Hot state only: a final message keeps what status queries need, for FINAL_RET; its history
-  -- is in ClickHouse. (The receipt addressing travels in the delivery entry below.)
-  redis.call('HDEL', k, 'eb', 'xg')
-  if cur[10] then leave_validity_group(cur[10]) else redis.call('ZREM', P .. 'timers', 'x|' .. id) end
+  -- is in ClickHouse, so its event base (eb) and validity group (xg) are emptied here (in the
+  -- same HSET: an HDEL is one more call a message). (The receipt addressing travels in the
+  -- delivery entry below.)
+  if billed == reserved then
+    redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or 0, 'eb', '', 'xg', '')
+  else
+    redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or 0, 'eb', '', 'xg', '', 'bp', billed)
+  end
+  if cur[10] and cur[10] ~= '' then leave_validity_group(cur[10]) else redis.call('ZREM', P .. 'timers', 'x|' .. id) end
   redis.call('EXPIRE', k, FINAL_RET)
   -- An attempt of an orchestration chain ("<chain>|<attempt>", set by orch_sent.lua) tells its chain
   -- (router/orchestrator.ts reads {p}orn) what it cost (billed, settle() above); other messages pay
