@@ -9,7 +9,7 @@
  *   end-to-end latency (submit written → its receipt read, matched on receipted_message_id or the
  *   text's id:), the sustained rate, how long receipts and rows took to catch up after the last
  *   submit, peak RSS and CPU of the appliance, the simulator and Redis, and the generator's CPU.
- * Passed = nothing lost. Kept up = the offered rate was accepted, nothing refused, receipts owed at
+ * Passed = nothing lost, and the send queue empty (no entry left, none counted). Kept up = the offered rate was accepted, nothing refused, receipts owed at
  * the last submit were at most BENCH_MAX_LAG_SECONDS (5) of traffic, and receipts and rows caught
  * up within as long after it: the rate is sustainable, not just survived.
  *
@@ -19,7 +19,7 @@
  *   BENCH_METRICS_DUMP=/tmp/m.txt npm run bench:e2e   (the appliance's /metrics at the last submit:
  *                                               queue depth, script round trips, windows in flight)
  */
-import { CLICKHOUSE_URL, checkBuilt, dropDatabase, redisServerInfo, startAppliance, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
+import { BENCH_UPSTREAM, CLICKHOUSE_URL, checkBuilt, dropDatabase, queueLeft, redisServerInfo, startAppliance, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
 import { LeanEsme, refusals, submitTemplate, total } from './lib/lean-esme.js';
 import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 import { createClickHouse } from '../src/store/clickhouse/index.js';
@@ -197,6 +197,8 @@ async function main(): Promise<void> {
     const redis1 = await redisServerInfo();
     const totalSeconds = sendElapsed + (performance.now() - drainStart) / 1000;
     rows = await finalRows();
+    // Every message had its outcome: the send queue must be empty, and count none.
+    const queue = await queueLeft(started.prefix, BENCH_UPSTREAM);
     const sent = total(esmes, 'sent');
     const accepted = total(esmes, 'accepted');
     const refused = total(esmes, 'refused');
@@ -205,7 +207,7 @@ async function main(): Promise<void> {
     const e2e = Float64Array.from(tracker.latencies).sort();
     const submit = Float64Array.from(submitLatencies).sort();
     const acceptedPerSecond = Math.round(atStop.accepted / sendElapsed);
-    const passed = lost === 0 && lostRows === 0 && accepted > 0;
+    const passed = lost === 0 && lostRows === 0 && accepted > 0 && queue.entries === 0 && queue.counted === 0;
     const caughtUp = Math.max(receiptsCaughtUpAfter ?? Infinity, rowsCaughtUpAfter ?? Infinity);
     const lagAtStopSeconds = (atStop.accepted - atStop.receipts) / RATE;
     const keptUp = passed && acceptedPerSecond >= 0.99 * RATE && refused === 0 && lagAtStopSeconds <= MAX_LAG_SECONDS && caughtUp <= MAX_LAG_SECONDS;
@@ -237,6 +239,8 @@ async function main(): Promise<void> {
       finalRows: rows,
       lost,
       lostRows,
+      /** The send queue after the drain (entries, messages counted): 0 and 0 when every message has its outcome. */
+      queueLeft: queue,
       duplicateReceipts: tracker.duplicateReceipts,
       unmatchedReceipts: tracker.unmatchedReceipts,
       receiptsWithoutId: tracker.receiptsWithoutId,
@@ -269,7 +273,7 @@ async function main(): Promise<void> {
     console.log(
       passed
         ? `e2e: PASSED: nothing lost (${accepted} accepted, ${tracker.matched} receipts, ${rows} final rows); ${keptUp ? 'kept up with' : 'did NOT keep up with'} ${RATE}/s`
-        : `e2e: FAILED: lost ${lost} receipts and ${lostRows} final rows of ${accepted} accepted`,
+        : `e2e: FAILED: lost ${lost} receipts and ${lostRows} final rows of ${accepted} accepted; the send queue holds ${queue.entries} entries counting ${queue.counted} messages`,
     );
   } finally {
     for (const e of esmes) e.close();

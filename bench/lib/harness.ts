@@ -12,6 +12,10 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createClickHouse } from '../../src/store/clickhouse/index.js';
 import { quoteIdent } from '../../src/store/clickhouse/schema.js';
+import { Keys } from '../../src/store/redis/keys.js';
+
+/** The appliance's one upstream: the SMSC simulator. */
+export const BENCH_UPSTREAM = 'sim';
 
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6390';
 export const CLICKHOUSE_URL = process.env['CLICKHOUSE_URL'] ?? 'http://127.0.0.1:8124';
@@ -120,7 +124,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
     redis: { url: REDIS_URL, keyPrefix: prefix },
     clickhouse: { url: CLICKHOUSE_URL, database: opts.clickhouseDatabase ?? 'catalyst_bench' },
     accounts: [{ id: 'bench', apiKeys: [BENCH_API_KEY], smpp: [{ systemId: 'bench', password: 'bench' }], balance: 1e9, ...high, rateLimits: { sms: high } }],
-    upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: opts.upstreamReachable === false ? await freePort() : simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
+    upstreams: [{ id: BENCH_UPSTREAM, type: 'smpp', host: '127.0.0.1', port: opts.upstreamReachable === false ? await freePort() : simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
     routes: [{ prefix: '', upstream: 'sim', price: 0.0001 }],
     // Admission benches: no queue cap, or admission would start refusing as throttled (see uncappedQueue).
     router: { platformTps: high.tps, platformBurst: high.burst, ...(opts.upstreamReachable === false || opts.uncappedQueue === true ? { maxQueueDepth: 0 } : {}) },
@@ -184,6 +188,26 @@ export async function redisServerInfo(): Promise<{ pid: number | undefined; aofR
     return { pid: num(/process_id:(\d+)/), aofRewrites: num(/aof_rewrites:(\d+)/) };
   } catch {
     return { pid: undefined, aofRewrites: undefined };
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
+ * What an upstream's send queue still holds: its entries (XLEN) and the messages it counts
+ * (keys.ts qn:). Both are 0 once every message has its outcome; waits up to waitMs for the last acks.
+ */
+export async function queueLeft(prefix: string, upstream: string, waitMs = 3000): Promise<{ entries: number; counted: number }> {
+  const r = new Redis(REDIS_URL);
+  const keys = new Keys(prefix);
+  try {
+    const end = Date.now() + waitMs;
+    for (;;) {
+      const [entries, counted] = await Promise.all([r.xlen(keys.queue(upstream)), r.get(keys.queueDepth(upstream))]);
+      const left = { entries, counted: Number(counted ?? 0) };
+      if ((left.entries === 0 && left.counted === 0) || Date.now() > end) return left;
+      await new Promise((res) => setTimeout(res, 100));
+    }
   } finally {
     r.disconnect();
   }
