@@ -74,6 +74,15 @@ end
 -- flushes, not one per message (every script that can finalize a message flushes its events).
 local RESBUF = {}
 
+-- Receipts owed to ESMEs by finalize() in this run, by delivery stream (DLRKEYS keeps the order the
+-- streams were first met): one entry per stream per run, k=rb with b a JSON array of records
+-- {i, ra, st, er, sd, dd}, instead of an entry per receipt, whose XADD, XREADGROUP slot, XACK and
+-- XDEL cost Redis ~5 µs a receipt more (docs/scaling.md). At most DLR_CHUNK records an entry: the
+-- hub (router/delivery-hub.ts) holds an entry until all of it is acknowledged, so a smaller entry
+-- is held for less time and one that failed in part is rewritten smaller.
+local DLRBUF, DLRKEYS = {}, {}
+local DLR_CHUNK = 200
+
 local function flush_events()
   if #EVBUF > 0 then
     redis.call('XADD', P .. 'ev', '*', 'e', table.concat(EVBUF, '\n'))
@@ -81,6 +90,15 @@ local function flush_events()
   end
   for acct, micros in pairs(RESBUF) do redis.call('DECRBY', P .. 'res:' .. acct, micros) end
   RESBUF = {}
+  for _, dk in ipairs(DLRKEYS) do
+    local recs = DLRBUF[dk]
+    for i = 1, #recs, DLR_CHUNK do
+      local chunk = recs
+      if #recs > DLR_CHUNK then chunk = { unpack(recs, i, math.min(i + DLR_CHUNK - 1, #recs)) } end
+      redis.call('XADD', dk, '*', 'k', 'rb', 'b', cjson.encode(chunk))
+    end
+  end
+  DLRBUF, DLRKEYS = {}, {}
 end
 
 -- A batch's freed maxConcurrent slot goes to its next waiting message (skipping cancelled or
@@ -229,8 +247,16 @@ local function finalize(id, status, err, stat, derr, umid)
     -- receipt to the XMPP door of the account, not to its SMPP binds (keys.ts).
     local dk = P .. 'd:' .. cur[2]
     if cur[5] and string.find(cur[5], '"x":', 1, true) then dk = dk .. '/xmpp' end
-    redis.call('XADD', dk, '*', 'k', 'r', 'i', id, 'ra', cur[5] or '{}', 'st', stat,
-      'er', derr, 'sd', cur[7] or NOW, 'dd', NOW)
+    -- Written by flush_events(), which every script that can finalize calls before it returns.
+    -- ra goes as the stored string (a JSON string inside the JSON): decoding it here would cost
+    -- more than the escaping. sd and dd are strings, as the hash gives t0, so both read the same way.
+    local recs = DLRBUF[dk]
+    if not recs then
+      recs = {}
+      DLRBUF[dk] = recs
+      DLRKEYS[#DLRKEYS + 1] = dk
+    end
+    recs[#recs + 1] = { i = id, ra = cur[5] or '{}', st = stat, er = derr, sd = cur[7] or tostring(NOW), dd = tostring(NOW) }
   end
   if cur[4] and cur[4] ~= '' then
     -- The final-state webhook joins the message's ordered list (webhook_enqueue.lua, router/webhooks.ts)
