@@ -56,19 +56,19 @@ export interface DeliveryHubOptions {
 /** What one stream entry carries: its deliveries (undefined: a record that could not be read). */
 export interface EntryDeliveries {
   readonly deliveries: readonly (Delivery | undefined)[];
-  /** A `k=rb` entry's records as read, so the ones that failed can be written again as they were. */
-  readonly records?: readonly unknown[];
+  /** A `k=rb` entry's lines as read, so the ones that failed can be written again as they were. */
+  readonly lines?: readonly string[];
 }
 
-function receipt(i: unknown, ra: unknown, st: unknown, er: unknown, sd: unknown, dd: unknown): Delivery | undefined {
-  if (typeof i !== 'string' || i === '') return undefined;
+function receipt(i: string | undefined, ra: string | undefined, st: string | undefined, er: string | undefined, sd: string | undefined, dd: string | undefined): Delivery | undefined {
+  if (i === undefined || i === '') return undefined;
   try {
     return {
       kind: 'receipt',
       messageId: i,
-      addressing: JSON.parse(typeof ra === 'string' ? ra : '{}') as ReceiptAddressing,
-      stat: typeof st === 'string' ? st : 'UNKNOWN',
-      err: typeof er === 'string' ? er : '000',
+      addressing: JSON.parse(ra ?? '{}') as ReceiptAddressing,
+      stat: st ?? 'UNKNOWN',
+      err: er ?? '000',
       submittedAt: Number(sd ?? 0),
       doneAt: Number(dd ?? 0),
     };
@@ -77,24 +77,22 @@ function receipt(i: unknown, ra: unknown, st: unknown, er: unknown, sd: unknown,
   }
 }
 
-/** An entry's deliveries; undefined when the entry cannot be read at all. */
+/**
+ * An entry's deliveries; undefined when the entry cannot be read at all. A k=rb entry's lines are
+ * "i TAB st TAB er TAB sd TAB ra" with dd the entry's own (lua/common.lua flush_events()); ra is
+ * the rest of the line, JSON, which holds no raw tab or newline.
+ */
 export function parseEntry(e: StreamEntry): EntryDeliveries | undefined {
   const f = e.fields;
   if (f['k'] === 'rb') {
-    let records: unknown;
-    try {
-      records = JSON.parse(f['b'] ?? '');
-    } catch {
-      return undefined;
-    }
-    if (!Array.isArray(records) || records.length === 0) return undefined;
-    const list = records as unknown[];
-    const deliveries = list.map((r) => {
-      if (typeof r !== 'object' || r === null) return undefined;
-      const o = r as Record<string, unknown>;
-      return receipt(o['i'], o['ra'], o['st'], o['er'], o['sd'], o['dd']);
+    const b = f['b'];
+    if (b === undefined || b === '') return undefined;
+    const lines = b.split('\n');
+    const deliveries = lines.map((line) => {
+      const cols = line.split('\t');
+      return cols.length < 5 ? undefined : receipt(cols[0], cols.slice(4).join('\t'), cols[1], cols[2], cols[3], f['dd']);
     });
-    return { deliveries, records: list };
+    return { deliveries, lines };
   }
   // One receipt per entry, as the scripts wrote them before k=rb: a stream may still hold some.
   if (f['k'] === 'r') {
@@ -411,10 +409,10 @@ export class DeliveryHub {
    * acknowledged, in one MULTI: neither without the other. The new entry is read as any new one.
    */
   private rewrite(key: string, h: Held): void {
-    const records = h.parsed.records;
+    const lines = h.parsed.lines;
     const fields: string[] = [];
-    if (records) {
-      fields.push('k', 'rb', 'b', JSON.stringify(h.failed.map((i) => records[i])));
+    if (lines) {
+      fields.push('k', 'rb', 'dd', h.entry.fields['dd'] ?? '0', 'b', h.failed.map((i) => lines[i]).join('\n'));
     } else {
       for (const [k, v] of Object.entries(h.entry.fields)) fields.push(k, v);
     }
