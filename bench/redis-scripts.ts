@@ -6,6 +6,10 @@
  * INFO cpu, so a busy machine shows in the round trip but hardly in the server's CPU), beside git
  * SHA, Node and CPU; and the memory of a queued message's hash (MEMORY USAGE, averaged over a
  * sample) beside the Redis's hash-max-listpack-value, which decides that hash's encoding.
+ * Apart from the four scripts' figures, the hub's side of the receipts owed to the ESME (`hub`):
+ * reading the account's delivery stream the way router/delivery-hub.ts does (XREADGROUP of up to
+ * 500 entries until it is empty) and acknowledging what it read (XACK and XDEL, 1,000 ids a
+ * command), with no session in between.
  *
  *   npm run bench:redis-scripts
  */
@@ -14,6 +18,7 @@ import { Redis } from 'ioredis';
 import { queueEntry, type QueueEntry, type Taken } from '../src/store/redis/message-store.js';
 import { admitItems, benchStore, redisCpuSeconds } from './lib/admit-items.js';
 import { ensureGroup, readGroup } from '../src/store/redis/streams.js';
+import { GROUP_DELIVER } from '../src/store/redis/keys.js';
 import { REDIS_URL, dropPrefix } from './lib/harness.js';
 import { environment, writeResult } from './lib/report.js';
 
@@ -26,8 +31,10 @@ async function main(): Promise<void> {
   const store = benchStore(redis, prefix);
   await store.seedBalance('a', 1e15);
   await ensureGroup(redis, store.keys.queue('u'), 'dispatch');
+  await ensureGroup(redis, store.keys.deliveries('a'), GROUP_DELIVER);
   const times: Record<string, number[]> = { admit: [], take: [], submitted: [], receipts: [] };
   const serverCpu: Record<string, number[]> = { admit: [], take: [], submitted: [], receipts: [] };
+  const hub = { times: [] as number[], cpu: [] as number[], aof: [] as number[] };
   const aofBytes = async (): Promise<number | undefined> => {
     const m = /aof_current_size:(\d+)/.exec(await redis.info('persistence'));
     return m ? Number(m[1]) : undefined;
@@ -38,11 +45,27 @@ async function main(): Promise<void> {
     const c0 = await redisCpuSeconds(redis);
     const s = performance.now();
     const r = await fn();
-    times[name]?.push(((performance.now() - s) * 1000) / N);
-    serverCpu[name]?.push((((await redisCpuSeconds(redis)) - c0) * 1e6) / N);
+    (times[name] ?? hub.times).push(((performance.now() - s) * 1000) / N);
+    (serverCpu[name] ?? hub.cpu).push((((await redisCpuSeconds(redis)) - c0) * 1e6) / N);
     const a1 = await aofBytes();
-    if (a0 !== undefined && a1 !== undefined && a1 >= a0) aofPerScript[name]?.push((a1 - a0) / N);
+    if (a0 !== undefined && a1 !== undefined && a1 >= a0) (aofPerScript[name] ?? hub.aof).push((a1 - a0) / N);
     return r;
+  };
+  /** The hub's Redis commands for the receipts owed: read every entry, then ack and delete them. */
+  const deliver = async (): Promise<void> => {
+    const key = store.keys.deliveries('a');
+    const ids: string[] = [];
+    for (;;) {
+      const entries = await readGroup(redis, key, GROUP_DELIVER, 'hub', 500, 0);
+      if (entries.length === 0) break;
+      for (const e of entries) ids.push(e.id);
+    }
+    const pipe = redis.pipeline();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const chunk = ids.slice(i, i + 1000);
+      pipe.xack(key, GROUP_DELIVER, ...chunk).xdel(key, ...chunk);
+    }
+    await pipe.exec();
   };
   const aof0 = await aofBytes();
   const memory: number[] = [];
@@ -62,6 +85,7 @@ async function main(): Promise<void> {
       await store.ackQueue('u', entries.map((e) => ({ entryId: e.entryId, settled: e.messageIds.length, requeue: [] })));
     });
     await timed('receipts', () => store.receipts('u', taken.map((_, i) => ({ upstreamMessageId: `U${round}x${i}`, stat: 'DELIVRD', err: '000' }))));
+    await timed('hub', deliver);
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   const aof1 = await aofBytes();
@@ -76,11 +100,14 @@ async function main(): Promise<void> {
   const total = Math.round(Object.values(perScript).reduce((a, b) => a + b, 0) * 10) / 10;
   const cpuPerScript = Object.fromEntries(Object.entries(serverCpu).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]));
   const cpuTotal = Math.round(Object.values(cpuPerScript).reduce((a, b) => a + b, 0) * 10) / 10;
-  const result = { bench: 'redis-scripts', ...environment(), batch: N, microsPerMessage: perScript, totalMicrosPerMessage: total, redisCpuMicrosPerMessage: cpuPerScript, totalRedisCpuMicrosPerMessage: cpuTotal, aofBytesPerMessage, aofBytesPerScript, hashBytesPerQueuedMessage, hashMaxListpackValue: listpackValue, command: `BENCH_BATCH=${N} npm run bench:redis-scripts` };
+  const hubMicrosPerMessage = Math.round(median(hub.times) * 10) / 10;
+  const hubRedisCpuMicrosPerMessage = Math.round(median(hub.cpu) * 10) / 10;
+  const hubAofBytesPerMessage = hub.aof.length > 0 ? Math.round(median(hub.aof)) : undefined;
+  const result = { bench: 'redis-scripts', ...environment(), batch: N, microsPerMessage: perScript, totalMicrosPerMessage: total, redisCpuMicrosPerMessage: cpuPerScript, totalRedisCpuMicrosPerMessage: cpuTotal, aofBytesPerMessage, aofBytesPerScript, hubMicrosPerMessage, hubRedisCpuMicrosPerMessage, hubAofBytesPerMessage, hashBytesPerQueuedMessage, hashMaxListpackValue: listpackValue, command: `BENCH_BATCH=${N} npm run bench:redis-scripts` };
   const path = writeResult('redis-scripts', result);
   console.log(JSON.stringify(result, null, 2));
   const list = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ');
-  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${list(perScript)}); Redis server CPU ${cpuTotal} µs (${list(cpuPerScript)}); AOF ${aofBytesPerMessage ?? '?'} bytes (${list(aofBytesPerScript)}); a queued message's hash ${hashBytesPerQueuedMessage} bytes (hash-max-listpack-value ${listpackValue}) → ${path}`);
+  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${list(perScript)}); Redis server CPU ${cpuTotal} µs (${list(cpuPerScript)}); AOF ${aofBytesPerMessage ?? '?'} bytes (${list(aofBytesPerScript)}); a queued message's hash ${hashBytesPerQueuedMessage} bytes (hash-max-listpack-value ${listpackValue}); the hub's reads and acks of receipts owed ${hubMicrosPerMessage} µs, Redis CPU ${hubRedisCpuMicrosPerMessage} µs, AOF ${hubAofBytesPerMessage ?? '?'} bytes → ${path}`);
 }
 
 main().catch((err: unknown) => {

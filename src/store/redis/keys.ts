@@ -17,7 +17,10 @@
  *   {p}due:{topic}            stream  fired "t|topic|id" timers, i=<id>; group "due" (router/scheduler.ts)
  *   {p}xg:{gid}               hash    validity group of one admission batch: n messages in it, i their ids
  *   {p}ev                     stream  event rows for ClickHouse (field e: TabSeparated rows, one per line; clickhouse/rows.ts)
- *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver"
+ *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver". k=rb: the
+ *                                     receipts one script run owed, dd its time, b a line per receipt
+ *                                     "i\tst\ter\tsd\tra" (at most 200; lua/common.lua flush_events());
+ *                                     k=m one MO (i, j); k=r one receipt (i, ra, st, er, sd, dd), as written before k=rb
  *   {p}d:{account}/xmpp       stream  the same for the account's XMPP users: receipts of SMS that came in
  *                                     by XMPP (receipt addressing has "x"), MO to numbers mapped to them
  *   {p}wh                     stream  webhook tickets "i=<id>": the head of whq:{id} is due now; group "webhook"
