@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     `smpp-load: ${result.submitsPerSecond} submits/s accepted, ${result.receiptsPerSecond} receipts/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ` +
       `app peak RSS ${result.appPeakRssMiB} MiB, generator CPU ${result.generatorCpuSeconds}s of ${result.seconds}s (${env.sha}, ${env.node}, ${env.cpu}) → ${path}`,
   );
-  // Leaves nothing behind: the bench's Redis keys go; its ClickHouse rows stay in catalyst_bench.
+  // Leaves nothing behind: the bench's Redis keys and its ClickHouse database go.
   for (const e of esmes) e.close();
   await started.stop();
   process.exit(0);

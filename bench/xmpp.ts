@@ -21,7 +21,7 @@ import { Agent, request } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BENCH_API_KEY, CLICKHOUSE_URL, REDIS_URL, checkBuilt, dropPrefix, freePort, stopChild, waitPort } from './lib/harness.js';
+import { BENCH_API_KEY, CLICKHOUSE_URL, REDIS_URL, checkBuilt, dropDatabase, dropPrefix, freePort, stopChild, waitPort } from './lib/harness.js';
 import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 import { createXmppUser, SMS_DOMAIN, TestClient, XMPP_SECRET, XMPP_SERVICE, xml } from '../test/helpers/xmpp.js';
 
@@ -61,7 +61,10 @@ async function main(): Promise<void> {
   const env = environment();
   const { distOlderThanSrc } = checkBuilt();
   const [simPort, smppPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-  const prefix = `bench${randomBytes(4).toString('hex')}:`;
+  const run = randomBytes(4).toString('hex');
+  const prefix = `bench${run}:`;
+  // A database of the run's own, dropped at the end (as startAppliance does).
+  const database = `catalyst_bench_${run}`;
   const high = { tps: 10_000_000, burst: 10_000_000 };
   const users = Array.from({ length: USERS }, (_, i) => ({ user: createXmppUser('bench'), number: String(15551000000 + i) }));
   const config = {
@@ -69,7 +72,7 @@ async function main(): Promise<void> {
     http: { host: '127.0.0.1', port: httpPort },
     smpp: { host: '127.0.0.1', port: smppPort },
     redis: { url: REDIS_URL, keyPrefix: prefix },
-    clickhouse: { url: CLICKHOUSE_URL, database: 'catalyst_bench' },
+    clickhouse: { url: CLICKHOUSE_URL, database },
     accounts: [{ id: 'bench', apiKeys: [BENCH_API_KEY], balance: 1e9, ...high, rateLimits: { sms: high, xmpp: high }, numbers: users.map((u) => u.number) }],
     upstreams: [{ id: 'sim', type: 'smpp', host: '127.0.0.1', port: simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
     routes: [{ prefix: '', upstream: 'sim', price: 0.0001 }],
@@ -182,6 +185,7 @@ async function main(): Promise<void> {
   await stopChild(app);
   await stopChild(sim);
   await dropPrefix(prefix);
+  await dropDatabase(database);
 
   const result = {
     bench: 'xmpp',

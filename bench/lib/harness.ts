@@ -96,7 +96,11 @@ export interface StartOptions {
    * more than the simulator takes, and would otherwise measure the backpressure instead.
    */
   readonly uncappedQueue?: boolean;
-  /** ClickHouse database for the appliance's events ('catalyst_bench' unless given); see dropDatabase. */
+  /**
+   * ClickHouse database for the appliance's events, which the bench then drops itself
+   * (dropDatabase). Unless given, one of the run's own, dropped by stop(): rows left by every run
+   * in one database made ClickHouse's merges, and so the next runs, slower.
+   */
   readonly clickhouseDatabase?: string;
   /** More config (channels, channelSims …), merged over the bench's own. */
   readonly extraConfig?: Record<string, unknown>;
@@ -114,7 +118,9 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
   // BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the appliance.
   const appNodeArgs = (process.env['BENCH_APP_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   const [simPort, smppPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-  const prefix = `bench${randomBytes(4).toString('hex')}:`;
+  const run = randomBytes(4).toString('hex');
+  const prefix = `bench${run}:`;
+  const ownDatabase = `catalyst_bench_${run}`;
   const high = { tps: 10_000_000, burst: 10_000_000 };
   const config = {
     log: { level: 'warn' },
@@ -122,7 +128,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
     http: { host: '127.0.0.1', port: httpPort },
     smpp: { host: '127.0.0.1', port: smppPort, ...(opts.smppWindow !== undefined ? { window: opts.smppWindow } : {}) },
     redis: { url: REDIS_URL, keyPrefix: prefix },
-    clickhouse: { url: CLICKHOUSE_URL, database: opts.clickhouseDatabase ?? 'catalyst_bench' },
+    clickhouse: { url: CLICKHOUSE_URL, database: opts.clickhouseDatabase ?? ownDatabase },
     accounts: [{ id: 'bench', apiKeys: [BENCH_API_KEY], smpp: [{ systemId: 'bench', password: 'bench' }], balance: 1e9, ...high, rateLimits: { sms: high } }],
     upstreams: [{ id: BENCH_UPSTREAM, type: 'smpp', host: '127.0.0.1', port: opts.upstreamReachable === false ? await freePort() : simPort, systemId: 'catalyst', password: 'sandbox', binds: 4, window: 500 }],
     routes: [{ prefix: '', upstream: 'sim', price: 0.0001 }],
@@ -156,6 +162,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
       await stopChild(app);
       await stopChild(sim);
       await dropPrefix(prefix);
+      if (opts.clickhouseDatabase === undefined) await dropDatabase(ownDatabase);
     })();
     return stopped;
   };
