@@ -26,6 +26,12 @@ export function createMetrics(registry: Registry = new Registry()) {
     dispatchInflight: new Gauge({ name: 'router_dispatch_inflight', help: 'Messages taken and being sent', labelNames: ['upstream'], registers: r }),
     sendResults: new Counter({ name: 'router_send_results_total', help: 'Send outcomes', labelNames: ['upstream', 'result'], registers: r }),
     receiptsIn: new Counter({ name: 'router_upstream_receipts_total', help: 'Receipts from upstreams', labelNames: ['upstream', 'stat'], registers: r }),
+    receiptsEarly: new Counter({
+      name: 'router_upstream_receipts_early_total',
+      help: 'Receipts that came before their submit_sm_resp was recorded, held until it was (each costs Redis a hold and its release)',
+      labelNames: ['upstream'],
+      registers: r,
+    }),
     orchestrations: new Counter({ name: 'router_orchestration_events_total', help: 'Orchestration chains: started, attempt (admitted), refused, skipped, exhausted (no channel left), late (an abandoned attempt\'s outcome), and the ends delivered, failed, expired', labelNames: ['event'], registers: r }),
     redisSeconds: new Histogram({ name: 'store_redis_seconds', help: 'Redis script round trips', labelNames: ['script'], buckets: LATENCY_BUCKETS, registers: r }),
     // SMPP server

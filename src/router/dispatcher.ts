@@ -52,7 +52,8 @@ export class Dispatcher {
   private inflight = 0;
   private outcomes: Outcome[] = [];
   private flushScheduled = false;
-  private flushing: Promise<void> = Promise.resolve();
+  /** Flushes under way (not chained: see flushNow). */
+  private readonly flushes = new Set<Promise<void>>();
   private lastClaim = 0;
   private readonly idle = new Set<() => void>();
   /** Entries with ids not taken yet, oldest first, and how many ids that is. */
@@ -99,8 +100,10 @@ export class Dispatcher {
     while (this.inflight > 0) await new Promise<void>((r) => this.idle.add(r));
     // Outcomes first: an entry with a message whose outcome is not written yet cannot be given back.
     await this.flushNow();
+    await Promise.all(this.flushes);
     this.releaseBacklog();
     await this.flushNow();
+    await Promise.all(this.flushes);
   }
 
   private async loop(): Promise<void> {
@@ -293,11 +296,21 @@ export class Dispatcher {
   /**
    * Writes collected outcomes, one script per kind, then acks the entries they completed. On a
    * Redis error the outcomes' entries are abandoned (left pending, claimed again after claimIdleMs).
+   * Flushes are not chained one after another: receipts for these messages are on their way on
+   * the same connection, and a receipt that overtakes its message's submitted.lua costs Redis an
+   * early hold and its release (receipts.lua). One connection keeps the scripts in order anyway.
    */
   private flushNow(): Promise<void> {
     const batch = this.outcomes;
-    if (batch.length === 0 && this.acks.length === 0) return this.flushing;
+    if (batch.length === 0 && this.acks.length === 0) return Promise.resolve();
     this.outcomes = [];
+    const flush = this.write(batch);
+    this.flushes.add(flush);
+    void flush.finally(() => this.flushes.delete(flush));
+    return flush;
+  }
+
+  private async write(batch: readonly Outcome[]): Promise<void> {
     const up = this.upstream.id;
     const now = Date.now();
     const submitted: { messageId: string; upstreamIds: readonly string[] }[] = [];
@@ -317,28 +330,25 @@ export class Dispatcher {
           break;
       }
     }
-    this.flushing = this.flushing.then(async () => {
-      try {
-        await Promise.all([this.store.submitted(up, submitted), this.store.fail(up, failed), this.store.retry(up, retry)]);
-      } catch (err) {
-        this.log.error({ err, upstream: up, count: batch.length }, 'could not record send outcomes');
-        for (const o of batch) this.abandon(o.held);
-        return;
-      } finally {
-        for (const o of batch) o.held.open--;
-      }
-      for (const o of batch) this.settle(o.held);
-      const acks = this.acks;
-      this.acks = [];
-      try {
-        await this.store.ackQueue(up, acks);
-      } catch (err) {
-        // Their outcomes are recorded: acking them again later is all that is left to do.
-        this.log.warn({ err, upstream: up, entries: acks.length }, 'could not ack queue entries; will try again');
-        this.acks.push(...acks);
-      }
-    });
-    return this.flushing;
+    try {
+      await Promise.all([this.store.submitted(up, submitted), this.store.fail(up, failed), this.store.retry(up, retry)]);
+    } catch (err) {
+      this.log.error({ err, upstream: up, count: batch.length }, 'could not record send outcomes');
+      for (const o of batch) this.abandon(o.held);
+      return;
+    } finally {
+      for (const o of batch) o.held.open--;
+    }
+    for (const o of batch) this.settle(o.held);
+    const acks = this.acks;
+    this.acks = [];
+    try {
+      await this.store.ackQueue(up, acks);
+    } catch (err) {
+      // Their outcomes are recorded: acking them again later is all that is left to do.
+      this.log.warn({ err, upstream: up, entries: acks.length }, 'could not ack queue entries; will try again');
+      this.acks.push(...acks);
+    }
   }
 }
 

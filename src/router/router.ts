@@ -217,7 +217,12 @@ export class Router implements UpstreamSink {
     for (const r of items) this.deps.metrics?.receiptsIn.inc({ upstream, stat: r.stat });
     if (final.length === 0) return;
     const outcomes = await (this.deps.sendingStore ?? this.deps.store).receipts(upstream, final);
-    for (const o of outcomes) if (o !== 'early' && o !== 'applied') this.deps.metrics?.messagesState.inc({ state: o });
+    let early = 0;
+    for (const o of outcomes) {
+      if (o === 'early') early++;
+      else if (o !== 'applied') this.deps.metrics?.messagesState.inc({ state: o });
+    }
+    if (early > 0) this.deps.metrics?.receiptsEarly.inc({ upstream }, early);
   }
 
   async inbound(upstream: string, items: readonly InboundMessage[]): Promise<void> {
