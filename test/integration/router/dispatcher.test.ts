@@ -14,7 +14,7 @@ import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
 import { ensureGroup } from '../../../src/store/redis/streams.js';
 import type { Message } from '../../../src/core/message.js';
 import { newMessageId } from '../../../src/core/ids.js';
-import { redisClient, testPrefix } from '../../helpers/env.js';
+import { redisClient, testPrefix, until } from '../../helpers/env.js';
 
 const log = pino({ level: 'silent' });
 const redis: Redis = redisClient();
@@ -95,14 +95,6 @@ function dispatcher(up: UpstreamConnector, over: Partial<DispatcherOptions> = {}
   const d = new Dispatcher(up, store, reader, { consumer: `c-${dispatchers.length}`, batch: 500, claimIdleMs: 600, blockMs: 50, ...over }, log);
   dispatchers.push(d);
   return d;
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function admitted(n: number): Promise<Message[]> {
