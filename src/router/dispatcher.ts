@@ -16,7 +16,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Metrics } from '../core/metrics.js';
 import { GROUP_DISPATCH } from '../store/redis/keys.js';
-import { queueEntry, type MessageStore, type QueueAck, type QueueEntry } from '../store/redis/message-store.js';
+import { queueEntry, type MessageStore, type QueueAck, type QueueEntry, type Taken } from '../store/redis/message-store.js';
 import { claimIdle, ensureGroup, readGroup } from '../store/redis/streams.js';
 import type { SendResult, UpstreamConnector } from './upstream.js';
 
@@ -182,7 +182,7 @@ export class Dispatcher {
       if (h.next === ids.length) this.backlog.shift();
     }
     this.lastTake = Date.now();
-    let taken;
+    let taken: Taken[];
     try {
       taken = await this.store.take(this.upstream.id, items);
     } catch (err) {

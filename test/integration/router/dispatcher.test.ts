@@ -9,37 +9,18 @@ import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { Dispatcher, type DispatcherOptions } from '../../../src/router/dispatcher.js';
 import type { SendResult, UpstreamConnector } from '../../../src/router/upstream.js';
-import { MessageStore, type AdmitItem } from '../../../src/store/redis/message-store.js';
+import { MessageStore } from '../../../src/store/redis/message-store.js';
 import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
 import { ensureGroup } from '../../../src/store/redis/streams.js';
 import type { Message } from '../../../src/core/message.js';
-import { newMessageId } from '../../../src/core/ids.js';
 import { redisClient, testPrefix, until } from '../../helpers/env.js';
+import { admitItem, testMessage } from '../../helpers/messages.js';
 
 const log = pino({ level: 'silent' });
 const redis: Redis = redisClient();
 const readers: Redis[] = [];
 const dispatchers: Dispatcher[] = [];
 let store: MessageStore;
-
-function msg(): Message {
-  return {
-    id: newMessageId(),
-    accountId: 'acme',
-    channel: 'sms',
-    direction: 'mt',
-    ingress: 'http',
-    source: { addr: 'ACME', ton: 5, npi: 0 },
-    destination: { addr: '14155550100', ton: 1, npi: 1 },
-    body: { kind: 'text', text: 'dispatch' },
-    receipt: false,
-    createdAt: Date.now(),
-  };
-}
-
-function item(m: Message): AdmitItem {
-  return { routed: { message: m, upstream: 'up1', priceMicros: 0, currency: 'USD', parts: 1 }, tps: 1e9, burst: 1e9, registeredDelivery: 0, expireAt: Date.now() + 3_600_000 };
-}
 
 /** A connector with a window of `window` sends; each send waits for the test's `answer` (submitted by default, after `sendMs`). */
 class ScriptedUpstream implements UpstreamConnector {
@@ -98,8 +79,8 @@ function dispatcher(up: UpstreamConnector, over: Partial<DispatcherOptions> = {}
 }
 
 async function admitted(n: number): Promise<Message[]> {
-  const ms = Array.from({ length: n }, msg);
-  await store.admit(ms.map(item));
+  const ms = Array.from({ length: n }, () => testMessage());
+  await store.admit(ms.map((m) => admitItem(m)));
   return ms;
 }
 

@@ -5,40 +5,23 @@
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { MessageStore, queueEntry, type AdmitItem } from '../../../src/store/redis/message-store.js';
+import { MessageStore, queueEntry } from '../../../src/store/redis/message-store.js';
 import type { Message } from '../../../src/core/message.js';
-import { newMessageId } from '../../../src/core/ids.js';
 import { ensureGroup, readGroup } from '../../../src/store/redis/streams.js';
 import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
 import { parseEventValue } from '../../../src/store/clickhouse/rows.js';
 import { redisClient, testPrefix } from '../../helpers/env.js';
+import { admitItem, testMessage } from '../../helpers/messages.js';
 
 const redis: Redis = redisClient();
 let store: MessageStore;
 
-function msg(): Message {
-  return {
-    id: newMessageId(),
-    accountId: 'acme',
-    channel: 'sms',
-    direction: 'mt',
-    ingress: 'http',
-    source: { addr: 'ACME', ton: 5, npi: 0 },
-    destination: { addr: '14155550100', ton: 1, npi: 1 },
-    body: { kind: 'text', text: 'billing' },
-    receipt: false,
-    createdAt: Date.now(),
-    costCenter: 'DEPT001',
-  };
-}
-
-function item(m: Message, priceMicros = 5000): AdmitItem {
-  return { routed: { message: m, upstream: 'up1', priceMicros, currency: 'USD', parts: 1 }, tps: 1e9, burst: 1e9, registeredDelivery: 0, expireAt: Date.now() + 3_600_000 };
-}
+/** The cost center shows in the event rows' and spend's figures. */
+const msg = (): Message => testMessage({ costCenter: 'DEPT001' });
 
 async function admitted(n: number, price = 5000): Promise<Message[]> {
   const ms = Array.from({ length: n }, msg);
-  const r = await store.admit(ms.map((m) => item(m, price)));
+  const r = await store.admit(ms.map((m) => admitItem(m, { priceMicros: price })));
   expect(r.kind === 'admitted' && r.outcomes.every((o) => o.code === 'accepted')).toBe(true);
   return ms;
 }
@@ -111,7 +94,7 @@ describe('billing at the final outcome', () => {
   it('settles to the price of the network the receipt names, never below a zero balance', async () => {
     const nets = '310410:4000,310260:7000';
     const ms = Array.from({ length: 5 }, msg);
-    await store.admit(ms.map((m, i) => ({ ...item(m), networkPrices: nets, ...(i === 0 ? { webhookUrl: 'https://hooks.example.com/dlr' } : {}) })));
+    await store.admit(ms.map((m, i) => ({ ...admitItem(m, { priceMicros: 5000 }), networkPrices: nets, ...(i === 0 ? { webhookUrl: 'https://hooks.example.com/dlr' } : {}) })));
     const [cheaper, dearer, unknown, unnamed, early] = ms;
     expect(await store.balance('acme')).toBe(75_000);
     // A receipt before its submit_sm_resp is held; its network is kept with it.
@@ -144,7 +127,7 @@ describe('billing at the final outcome', () => {
 
   it('expires a message in the queue at its validity end and refunds it', async () => {
     const m = msg();
-    await store.admit([{ ...item(m), expireAt: Date.now() + 50 }]);
+    await store.admit([admitItem(m, { priceMicros: 5000, expireAt: Date.now() + 50 })]);
     await new Promise((r) => setTimeout(r, 80));
     await store.runTimers(100);
     const got = await store.get(m.id);

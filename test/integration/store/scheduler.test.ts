@@ -5,11 +5,10 @@
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { MessageStore, type AdmitItem } from '../../../src/store/redis/message-store.js';
-import type { Message } from '../../../src/core/message.js';
-import { newMessageId } from '../../../src/core/ids.js';
+import { MessageStore } from '../../../src/store/redis/message-store.js';
 import { Scheduler } from '../../../src/router/scheduler.js';
 import { redisClient, testPrefix } from '../../helpers/env.js';
+import { admitItem, testMessage } from '../../helpers/messages.js';
 
 const redis: Redis = redisClient();
 /** One connection per racing "process": each runs its own timer loop. */
@@ -18,26 +17,6 @@ let prefix = '';
 
 function storeOn(conn: Redis): MessageStore {
   return new MessageStore(conn, { prefix, platformTps: 1e9, platformBurst: 1e9, retentionSeconds: 3600, finalRetentionSeconds: 600, maxAttempts: 3 });
-}
-
-function msg(over: Partial<Message> = {}): Message {
-  return {
-    id: newMessageId(),
-    accountId: 'acme',
-    channel: 'sms',
-    direction: 'mt',
-    ingress: 'http',
-    source: { addr: 'ACME', ton: 5, npi: 0 },
-    destination: { addr: '14155550100', ton: 1, npi: 1 },
-    body: { kind: 'text', text: 'scheduled' },
-    receipt: false,
-    createdAt: Date.now(),
-    ...over,
-  };
-}
-
-function item(m: Message): AdmitItem {
-  return { routed: { message: m, upstream: 'up1', priceMicros: 0, currency: 'USD', parts: 1 }, tps: 1e9, burst: 1e9, registeredDelivery: 0, expireAt: Date.now() + 3_600_000 };
 }
 
 beforeEach(() => {
@@ -55,8 +34,8 @@ describe('the one scheduler', () => {
     const scheduler = new Scheduler(redis, stores[0]!.keys);
     const now = Date.now();
     // Scheduled sends (admit.lua writes "s|id" timers) and another part's items ("t|topic|id").
-    const messages = Array.from({ length: 1500 }, () => msg({ scheduleAt: now + 400 }));
-    for (let i = 0; i < messages.length; i += 500) await stores[0]!.admit(messages.slice(i, i + 500).map(item));
+    const messages = Array.from({ length: 1500 }, () => testMessage({ scheduleAt: now + 400 }));
+    for (let i = 0; i < messages.length; i += 500) await stores[0]!.admit(messages.slice(i, i + 500).map((m) => admitItem(m)));
     const topicIds = Array.from({ length: 3000 }, (_, i) => `item-${i}`);
     await scheduler.scheduleMany('race', topicIds.map((id, i) => ({ id, dueAt: now + (i % 7) * 50 })));
     expect(await redis.zcard(stores[0]!.keys.timers())).toBeGreaterThanOrEqual(4500);
@@ -116,8 +95,8 @@ describe('the one scheduler', () => {
 
   it('replace_sm with a later schedule_delivery_time makes a queued message wait for it', async () => {
     const store = storeOn(redis);
-    const m = msg();
-    await store.admit([item(m)]);
+    const m = testMessage();
+    await store.admit([admitItem(m)]);
     expect((await store.get(m.id))?.status).toBe('queued');
     const at = Date.now() + 200;
     expect(await store.replace('acme', m, { scheduleAt: at })).toBe('replaced');
