@@ -44,10 +44,12 @@ class ScriptedUpstream implements UpstreamConnector {
   waitForCapacity(signal: AbortSignal): Promise<void> {
     if (signal.aborted || this.available() > 0) return Promise.resolve();
     return new Promise((resolve) => {
-      this.waiters.push(resolve);
-      signal.addEventListener('abort', () => {
+      const done = (): void => {
+        signal.removeEventListener('abort', done);
         resolve();
-      }, { once: true });
+      };
+      this.waiters.push(done);
+      signal.addEventListener('abort', done, { once: true });
     });
   }
   /** The window opened (the test raised it). */
