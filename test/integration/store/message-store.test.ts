@@ -2,30 +2,19 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { MessageStore, queueEntry, type AdmitItem, type AdmitResult, type QueueItem } from '../../../src/store/redis/message-store.js';
 import type { Message } from '../../../src/core/message.js';
-import { newMessageId } from '../../../src/core/ids.js';
 import { ensureGroup, readGroup } from '../../../src/store/redis/streams.js';
 import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
 import { EVENT_ROW_COLUMNS, parseEventRow, parseEventValue, toDateTimeString } from '../../../src/store/clickhouse/rows.js';
 import { dropPrefix, redisClient, testPrefix } from '../../helpers/env.js';
+import { testMessage } from '../../helpers/messages.js';
 
 const redis: Redis = redisClient();
 let prefix = '';
 let store: MessageStore;
 
+/** An ESME's message asking for a receipt (the shared fixture's defaults are an HTTP one without). */
 function msg(over: Partial<Message> = {}): Message {
-  return {
-    id: newMessageId(),
-    accountId: 'acme',
-    channel: 'sms',
-    direction: 'mt',
-    ingress: 'smpp',
-    source: { addr: 'ACME', ton: 5, npi: 0 },
-    destination: { addr: '14155550100', ton: 1, npi: 1 },
-    body: { kind: 'text', text: 'hello there, this is a test message body' },
-    receipt: true,
-    createdAt: Date.now(),
-    ...over,
-  };
+  return testMessage({ ingress: 'smpp', body: { kind: 'text', text: 'hello there, this is a test message body' }, receipt: true, ...over });
 }
 
 function item(m: Message, over: Partial<AdmitItem> = {}): AdmitItem {
