@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import type { Message } from '../core/message.js';
 import { GROUP_DELIVER, type Keys } from '../store/redis/keys.js';
 import type { ReceiptAddressing } from '../store/redis/message-store.js';
-import { claimIdle, ensureGroup, toEntries, type StreamEntry } from '../store/redis/streams.js';
+import { claimIdle, ensureGroup, queueRefresh, toEntries, type StreamEntry } from '../store/redis/streams.js';
 import { sleep } from './dispatcher.js';
 
 export type Delivery =
@@ -268,12 +268,12 @@ export class DeliveryHub {
     // sessions' windows, to a slow ESME, can take longer than redeliverAfterMs. Its idle time is
     // reset (XCLAIM to this consumer, JUSTID: the delivery count stays) a few times within
     // redeliverAfterMs rather than keeping holds short, since short holds would mean entries of
-    // a few receipts, which is what costs Redis. One XCLAIM per stream; a process that stops
-    // refreshing (it died) lets them be claimed as before.
+    // a few receipts, which is what costs Redis. One XCLAIM per stream (streams.ts queueRefresh);
+    // a process that stops refreshing (it died) lets them be claimed as before.
     if (now - this.lastRefresh >= this.opts.redeliverAfterMs / 3) {
       this.lastRefresh = now;
       for (const a of this.accounts.values()) {
-        if (a.held.size > 0) pipe.call('XCLAIM', a.key, GROUP_DELIVER, this.opts.consumer, 0, ...a.held.keys(), 'JUSTID');
+        queueRefresh(pipe, a.key, GROUP_DELIVER, this.opts.consumer, [...a.held.keys()]);
       }
     }
     const refreshes = pipe.length;

@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../core/metrics.js';
 import { GROUP_DISPATCH } from '../store/redis/keys.js';
 import { queueEntry, type MessageStore, type QueueAck, type QueueEntry, type Taken } from '../store/redis/message-store.js';
-import { claimIdle, ensureGroup, readGroup } from '../store/redis/streams.js';
+import { claimIdle, ensureGroup, queueRefresh, readGroup } from '../store/redis/streams.js';
 import type { SendResult, UpstreamConnector } from './upstream.js';
 
 export interface DispatcherOptions {
@@ -67,6 +67,8 @@ export class Dispatcher {
   private idsPerEntry = 1;
   private lastTake = Date.now();
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** A refresh still under way (a slow Redis) is not started again on top of itself. */
+  private refreshing = false;
 
   constructor(
     private readonly upstream: UpstreamConnector,
@@ -259,13 +261,17 @@ export class Dispatcher {
       this.log.info({ upstream: this.upstream.id, messages: this.backlogIds }, 'no window to send on: queue entries given back');
       this.releaseBacklog();
     }
-    const ids = [...this.held.keys()];
-    try {
-      for (let i = 0; i < ids.length; i += 1000) {
-        await this.store.redis.xclaim(this.queueKey, GROUP_DISPATCH, this.opts.consumer, 0, ...ids.slice(i, i + 1000), 'JUSTID');
+    if (this.held.size > 0 && !this.refreshing) {
+      this.refreshing = true;
+      const pipe = this.store.redis.pipeline();
+      queueRefresh(pipe, this.queueKey, GROUP_DISPATCH, this.opts.consumer, [...this.held.keys()]);
+      try {
+        await pipe.exec();
+      } catch (err) {
+        this.log.warn({ err, upstream: this.upstream.id }, 'could not refresh held queue entries');
+      } finally {
+        this.refreshing = false;
       }
-    } catch (err) {
-      this.log.warn({ err, upstream: this.upstream.id }, 'could not refresh held queue entries');
     }
     if (this.acks.length > 0) this.scheduleFlush();
   }

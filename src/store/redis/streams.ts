@@ -2,7 +2,7 @@
  * Consumer-group plumbing shared by every stream reader (dispatch queues, deliveries, webhooks):
  * create the group, read new entries, and claim the entries a dead consumer left pending.
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 export interface StreamEntry {
   readonly id: string;
@@ -61,4 +61,13 @@ export async function readOwnPending(redis: Redis, key: string, group: string, c
   const res = (await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, '0')) as [string, RawEntry[]][] | null;
   if (!res || res.length === 0) return [];
   return toEntries((res[0]?.[1] ?? []).filter((e) => e[1] !== null));
+}
+
+/**
+ * Queues on a pipeline the refresh of entries this consumer holds while it works on them: XCLAIM
+ * to itself with JUSTID resets their idle time (the delivery count stays), so claimIdle() in
+ * another process does not take them for abandoned. 1,000 ids a command.
+ */
+export function queueRefresh(pipe: ChainableCommander, key: string, group: string, consumer: string, ids: readonly string[]): void {
+  for (let i = 0; i < ids.length; i += 1000) pipe.xclaim(key, group, consumer, 0, ...ids.slice(i, i + 1000), 'JUSTID');
 }
