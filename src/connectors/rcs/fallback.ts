@@ -89,15 +89,28 @@ export class RcsConnector implements UpstreamConnector {
         }
         await new Promise((r) => setTimeout(r, 10));
       }
-      const pipe = redis.pipeline();
+      // One transaction: a receipt held between our read and our delete would be lost otherwise.
+      const tx = redis.multi();
       // The value submitted.lua writes: id|part|parts.
-      ids.forEach((u, i) => pipe.set(keys.upstreamId(smsUpstream, u), `${messageId}|${i + 1}|${ids.length}`, 'EX', this.deps.mappingTtlSeconds));
-      for (const u of ids) pipe.getdel(keys.early(smsUpstream, u));
-      const res = (await pipe.exec()) ?? [];
+      ids.forEach((u, i) => tx.set(keys.upstreamId(smsUpstream, u), `${messageId}|${i + 1}|${ids.length}`, 'EX', this.deps.mappingTtlSeconds));
+      // Where receipts.lua holds them: this hour's and the last hour's buckets, and (held by a
+      // release before the buckets) a key each.
+      const hour = Math.floor(Date.now() / 3_600_000);
+      const buckets = [keys.earlyHeld(smsUpstream, hour), keys.earlyHeld(smsUpstream, hour - 1)];
+      for (const b of buckets) tx.hmget(b, ...ids).hdel(b, ...ids);
+      for (const u of ids) tx.getdel(keys.early(smsUpstream, u));
+      const res = (await tx.exec()) ?? [];
+      const held = (at: number): unknown[] => {
+        const v = res[at]?.[1];
+        return Array.isArray(v) ? v : [];
+      };
+      const thisHour = held(ids.length);
+      const lastHour = held(ids.length + 2);
       const early: { upstreamMessageId: string; stat: string; err: string }[] = [];
       ids.forEach((u, i) => {
-        const v = res[ids.length + i]?.[1];
+        const v = thisHour[i] ?? lastHour[i] ?? res[ids.length + 4 + i]?.[1];
         if (typeof v === 'string') {
+          // "stat|err|network"
           const [stat = 'UNKNOWN', err = '000'] = v.split('|');
           early.push({ upstreamMessageId: u, stat, err });
         }

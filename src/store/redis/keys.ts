@@ -7,8 +7,10 @@
  *                                     (common.lua enqueue), acked when each of its messages has an outcome; group "dispatch"
  *   {p}qn:{upstream}          string  messages in that queue, waiting or being sent (backpressure, router_queue_depth)
  *   {p}u:{upstream}:{smscId}  string  upstream message id → "{id}|{part}|{parts}" for receipt correlation
- *   {p}early:{upstream}:{smscId} string a receipt that arrived before its submit_sm_resp
- *   {p}early:{upstream}       string  receipts held early lately (exists while any may be held)
+ *   {p}eh:{upstream}:{hour}   hash    receipts that arrived before their submit_sm_resp, held in the hour
+ *                                     (epoch ms / 3,600,000) they came: smscId → "stat|err|network"; 2 h TTL
+ *   {p}early:{upstream}:{smscId} string a receipt held early by a release before the eh: buckets (read, never written)
+ *   {p}early:{upstream}       string  receipts held so lately (exists while any may be held)
  *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end
  *                                     of one message, "X|gid" of a validity group, "w|id" webhook
  *                                     retry of whq:{id}'s head, "o|chain|token" an orchestration chain's timer,
@@ -82,7 +84,14 @@ export class Keys {
   upstreamId(upstream: string, smscId: string): string {
     return `${this.prefix}u:${upstream}:${smscId}`;
   }
-  /** A receipt held until its send is recorded (receipts.lua writes it; the RCS fallback reads it). */
+  /**
+   * Receipts held until their send is recorded, by the hour they came (receipts.lua writes them;
+   * submitted.lua and the RCS fallback read this hour's and the last).
+   */
+  earlyHeld(upstream: string, hour: number): string {
+    return `${this.prefix}eh:${upstream}:${hour}`;
+  }
+  /** A receipt held early, one key each, by a release before `earlyHeld` (read, never written now). */
   early(upstream: string, smscId: string): string {
     return `${this.prefix}early:${upstream}:${smscId}`;
   }

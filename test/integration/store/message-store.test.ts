@@ -100,6 +100,55 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(s?.dlrErr).toBe('011');
   });
 
+  it('applies receipts held in this hour and the last, once each, and only those, in one run', async () => {
+    const ms = [msg(), msg(), msg(), msg()];
+    await store.admit(ms.map((m) => item(m)));
+    await store.take('up1', await queued());
+    // An hour boundary lies between the holds, and the run comes in the next hour.
+    const hour = 3_600_000;
+    const t0 = (Math.floor(Date.now() / hour) - 1) * hour + hour - 1000;
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'H0', stat: 'DELIVRD', err: '000' }], t0)).toEqual(['early']);
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'H1b', stat: 'UNDELIV', err: '011' }], t0 + 2000)).toEqual(['early']);
+    // A duplicate held in both buckets counts once.
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'H0', stat: 'DELIVRD', err: '000' }], t0 + 2000)).toEqual(['early']);
+    const n = await store.submitted(
+      'up1',
+      [
+        { messageId: ms[0]!.id, upstreamIds: ['H0'] },
+        { messageId: ms[1]!.id, upstreamIds: ['H1a', 'H1b'] },
+        { messageId: ms[2]!.id, upstreamIds: ['NONE'] },
+      ],
+      t0 + 3000,
+    );
+    expect(n).toBe(2);
+    expect((await store.get(ms[0]!.id))?.status).toBe('delivered');
+    // One part's receipt is in: the other is still owed.
+    expect((await store.get(ms[1]!.id))?.status).toBe('submitted');
+    expect((await store.receipts('up1', [{ upstreamMessageId: 'H1a', stat: 'DELIVRD', err: '000' }], t0 + 4000))).toEqual(['failed']);
+    expect((await store.get(ms[1]!.id))?.dlrErr).toBe('011');
+    expect((await store.get(ms[2]!.id))?.status).toBe('submitted');
+    // What was applied is no longer held; H0's duplicate in the last hour's bucket, found in this
+    // hour's first, is left to expire with it.
+    const buckets = [store.keys.earlyHeld('up1', Math.floor(t0 / hour)), store.keys.earlyHeld('up1', Math.floor(t0 / hour) + 1)];
+    expect(await Promise.all(buckets.map((b) => redis.hkeys(b)))).toEqual([['H0'], []]);
+    expect(await redis.ttl(buckets[0]!)).toBeGreaterThan(3600);
+    // A receipt held two hours before its response is no longer looked for.
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'OLD', stat: 'DELIVRD', err: '000' }], t0)).toEqual(['early']);
+    expect(await store.submitted('up1', [{ messageId: ms[3]!.id, upstreamIds: ['OLD'] }], t0 + 2 * hour + 1000)).toBe(0);
+    expect((await store.get(ms[3]!.id))?.status).toBe('submitted');
+  });
+
+  it('still applies a receipt held one key each, as before the hourly buckets', async () => {
+    const m = msg();
+    await store.admit([item(m)]);
+    await store.take('up1', await queued());
+    await redis.set(store.keys.early('up1', 'LEGACY'), 'REJECTD|002|', 'EX', 3600);
+    await redis.set(`${prefix}early:up1`, 1, 'EX', 3600);
+    expect(await store.submitted('up1', [{ messageId: m.id, upstreamIds: ['LEGACY'] }])).toBe(1);
+    expect((await store.get(m.id))?.status).toBe('rejected');
+    expect(await redis.exists(store.keys.early('up1', 'LEGACY'))).toBe(0);
+  });
+
   it('waits for every part of a long message', async () => {
     const m = msg();
     await store.admit([item(m)]);

@@ -41,6 +41,12 @@ local STAT_OF = { delivered = 'DELIVRD', failed = 'UNDELIV', expired = 'EXPIRED'
 
 local function mkey(id) return P .. 'm:' .. id end
 
+-- Receipts that arrived before their submit_sm_resp (receipts.lua holds them, submitted.lua applies
+-- them): one hash per upstream and hour, upstream id -> "stat|err|network". submitted.lua reads
+-- this hour's and the last, so a receipt is held at least an hour; the bucket outlives that.
+local EARLY_BUCKET_TTL = 7200
+local function early_bucket(upstream, hour) return P .. 'eh:' .. upstream .. ':' .. hour end
+
 -- The send queue of an upstream ({p}q:<upstream>, router/dispatcher.ts): one stream entry per
 -- script run carries the ids it queued, joined by ',' (at most QUEUE_CHUNK an entry), and
 -- {p}qn:<upstream> counts the messages in the queue, waiting or being sent (an entry is acked,

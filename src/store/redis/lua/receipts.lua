@@ -5,6 +5,8 @@
 --      duplicate), 0 held as early (its submit_sm_resp has not been seen yet)
 local UP, N = ARGV[4], tonumber(ARGV[5])
 local out = {}
+-- This hour's bucket of receipts held early (common.lua early_bucket), once something is held.
+local held
 
 for i = 0, N - 1 do
   local o = 5 + i * 4
@@ -18,13 +20,11 @@ for i = 0, N - 1 do
   else
     -- SMPP gives no order between a submit_sm_resp and the receipt for it: hold the receipt
     -- until submitted.lua maps the id.
-    redis.call('SET', P .. 'early:' .. UP .. ':' .. umid, stat .. '|' .. derr .. '|' .. net, 'EX', 3600)
-    -- How many may be held (submitted.lua looks for them only while this exists): it outlives
-    -- every held receipt, since each one sets it to expire after itself.
-    redis.call('INCR', P .. 'early:' .. UP)
-    redis.call('EXPIRE', P .. 'early:' .. UP, 3600)
+    held = held or early_bucket(UP, math.floor(NOW / 3600000))
+    redis.call('HSET', held, umid, stat .. '|' .. derr .. '|' .. net)
     out[i + 1] = 0
   end
 end
+if held then redis.call('EXPIRE', held, EARLY_BUCKET_TTL) end
 flush_events()
 return out

@@ -4,8 +4,18 @@
 -- out: number of early receipts applied (receipts that had arrived before their response)
 local UP, RET, N = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local applied = 0
--- Early receipts are looked for only when one may be held (receipts.lua).
-local EARLY = redis.call('EXISTS', P .. 'early:' .. UP) == 1
+-- Receipts held one key each (early:<up>:<id>, counted by early:<up>) before the hourly buckets
+-- below: looked for part by part while that count lives (an hour after the last such hold).
+local OLD_EARLY = redis.call('EXISTS', P .. 'early:' .. UP) == 1
+-- Every part mapped by this run, { id, part, parts, upstream id }, for the held receipts below.
+local mapped = {}
+
+local function apply_held(m, held)
+  local stat, derr, net = string.match(held, '^([^|]*)|([^|]*)|?([^|]*)')
+  note_network(m[1], net, m[3])
+  apply_receipt(m[1], m[2], stat, derr, tostring(m[3]))
+  applied = applied + 1
+end
 
 for i = 0, N - 1 do
   local o = 6 + i * 2
@@ -26,17 +36,47 @@ for i = 0, N - 1 do
     end
     for n, u in ipairs(parts) do
       redis.call('SET', P .. 'u:' .. UP .. ':' .. u, id .. '|' .. n .. '|' .. #parts, 'EX', ttl)
-      local ek = P .. 'early:' .. UP .. ':' .. u
-      local early = EARLY and redis.call('GET', ek)
+      local m = { id, n, #parts, u }
+      local ek = OLD_EARLY and (P .. 'early:' .. UP .. ':' .. u)
+      local early = ek and redis.call('GET', ek)
       if early then
         redis.call('DEL', ek)
-        local stat, derr, net = string.match(early, '^([^|]*)|([^|]*)|?([^|]*)')
-        note_network(id, net, #parts)
-        apply_receipt(id, n, stat, derr, tostring(#parts))
-        applied = applied + 1
+        apply_held(m, early)
+      else
+        mapped[#mapped + 1] = m
       end
     end
   end
+end
+
+-- Receipts that came before this response are held in an hourly hash per upstream
+-- (receipts.lua): one HMGET per bucket for the whole run, this hour's and the last, not a GET
+-- per part (which every message paid while any receipt was held, i.e. always under load).
+local hour = math.floor(NOW / 3600000)
+for _, h in ipairs({ hour, hour - 1 }) do
+  if #mapped == 0 then break end
+  local bk = early_bucket(UP, h)
+  local rest, found = {}, {}
+  -- In chunks: unpack() of more than a few thousand values overflows Lua's C stack.
+  for c = 1, #mapped, 1000 do
+    local last = math.min(c + 999, #mapped)
+    local names = {}
+    for j = c, last do names[#names + 1] = mapped[j][4] end
+    local held = redis.call('HMGET', bk, unpack(names))
+    for j = c, last do
+      local e = held[j - c + 1]
+      if e then
+        found[#found + 1] = mapped[j][4]
+        apply_held(mapped[j], e)
+      else
+        rest[#rest + 1] = mapped[j]
+      end
+    end
+  end
+  for c = 1, #found, 1000 do
+    redis.call('HDEL', bk, unpack(found, c, math.min(c + 999, #found)))
+  end
+  mapped = rest
 end
 flush_events()
 return applied
