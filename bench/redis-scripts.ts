@@ -6,7 +6,7 @@
  * INFO cpu, so a busy machine shows in the round trip but hardly in the server's CPU), beside git
  * SHA, Node and CPU; and the memory (MEMORY USAGE, averaged over a sample) of a queued message's
  * hash, beside the Redis's hash-max-listpack-value, which decides that hash's encoding, and of
- * what a final message keeps: its hash and its upstream id's mapping.
+ * what a final message keeps: its hash and its upstream id's mapping, and for how long (TTL).
  * Apart from the four scripts' figures, the hub's side of the receipts owed to the ESME (`hub`):
  * reading the account's delivery stream the way router/delivery-hub.ts does (XREADGROUP of up to
  * 500 entries until it is empty) and acknowledging what it read (XACK and XDEL, 1,000 ids a
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   const aof0 = await aofBytes();
   const memory: number[] = [];
   const finalMemory: number[] = [];
+  const finalTtl = { hash: [] as number[], mapping: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
     const items = admitItems(N);
     await timed('admit', () => store.admit(items));
@@ -87,12 +88,15 @@ async function main(): Promise<void> {
       await store.ackQueue('u', entries.map((e) => ({ entryId: e.entryId, settled: e.messageIds.length, requeue: [] })));
     });
     await timed('receipts', () => store.receipts('u', taken.map((_, i) => ({ upstreamMessageId: `U${round}x${i}`, stat: 'DELIVRD', err: '000' }))));
-    // What a final message keeps in Redis: its hash (finalRetentionSeconds) and its upstream id's
-    // mapping (about its validity + a day), for the memory a sustained rate needs.
+    // What a final message keeps in Redis, and how long: its hash and its upstream id's mapping,
+    // for the memory a sustained rate needs.
     if (round === 0) {
       for (let i = 0; i < Math.min(100, taken.length); i++) {
         const t = taken[i] as Taken;
-        finalMemory.push(Number(await redis.memory('USAGE', store.keys.message(t.message.id))) + Number(await redis.memory('USAGE', store.keys.upstreamId('u', `U0x${i}`))));
+        const [hash, mapping] = [store.keys.message(t.message.id), store.keys.upstreamId('u', `U0x${i}`)];
+        finalMemory.push(Number(await redis.memory('USAGE', hash)) + Number(await redis.memory('USAGE', mapping)));
+        finalTtl.hash.push(await redis.ttl(hash));
+        finalTtl.mapping.push(await redis.ttl(mapping));
       }
     }
     await timed('hub', deliver);
@@ -103,6 +107,8 @@ async function main(): Promise<void> {
   const aofBytesPerMessage = aof0 !== undefined && aof1 !== undefined && aof1 >= aof0 ? Math.round((aof1 - aof0) / (ROUNDS * N)) : undefined;
   const hashBytesPerQueuedMessage = Math.round(memory.reduce((a, b) => a + b, 0) / Math.max(1, memory.length));
   const bytesPerFinalMessage = Math.round(finalMemory.reduce((a, b) => a + b, 0) / Math.max(1, finalMemory.length));
+  // Seconds left when measured, just after the receipt: about finalRetentionSeconds (600 here).
+  const finalTtlSeconds = { hash: median(finalTtl.hash), mapping: median(finalTtl.mapping) };
   const listpackValue = Number(((await redis.config('GET', 'hash-max-listpack-value')) as string[])[1]);
   const aofBytesPerScript = Object.fromEntries(Object.entries(aofPerScript).map(([k, v]) => [k, Math.round(median(v))]));
   await dropPrefix(prefix);
@@ -114,11 +120,11 @@ async function main(): Promise<void> {
   const hubMicrosPerMessage = Math.round(median(hub.times) * 10) / 10;
   const hubRedisCpuMicrosPerMessage = Math.round(median(hub.cpu) * 10) / 10;
   const hubAofBytesPerMessage = hub.aof.length > 0 ? Math.round(median(hub.aof)) : undefined;
-  const result = { bench: 'redis-scripts', ...environment(), batch: N, microsPerMessage: perScript, totalMicrosPerMessage: total, redisCpuMicrosPerMessage: cpuPerScript, totalRedisCpuMicrosPerMessage: cpuTotal, aofBytesPerMessage, aofBytesPerScript, hubMicrosPerMessage, hubRedisCpuMicrosPerMessage, hubAofBytesPerMessage, hashBytesPerQueuedMessage, bytesPerFinalMessage, hashMaxListpackValue: listpackValue, command: `BENCH_BATCH=${N} npm run bench:redis-scripts` };
+  const result = { bench: 'redis-scripts', ...environment(), batch: N, microsPerMessage: perScript, totalMicrosPerMessage: total, redisCpuMicrosPerMessage: cpuPerScript, totalRedisCpuMicrosPerMessage: cpuTotal, aofBytesPerMessage, aofBytesPerScript, hubMicrosPerMessage, hubRedisCpuMicrosPerMessage, hubAofBytesPerMessage, hashBytesPerQueuedMessage, bytesPerFinalMessage, finalTtlSeconds, hashMaxListpackValue: listpackValue, command: `BENCH_BATCH=${N} npm run bench:redis-scripts` };
   const path = writeResult('redis-scripts', result);
   console.log(JSON.stringify(result, null, 2));
   const list = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ');
-  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${list(perScript)}); Redis server CPU ${cpuTotal} µs (${list(cpuPerScript)}); AOF ${aofBytesPerMessage ?? '?'} bytes (${list(aofBytesPerScript)}); a queued message's hash ${hashBytesPerQueuedMessage} bytes (hash-max-listpack-value ${listpackValue}), a final one's hash and upstream id mapping ${bytesPerFinalMessage} bytes; the hub's reads and acks of receipts owed ${hubMicrosPerMessage} µs, Redis CPU ${hubRedisCpuMicrosPerMessage} µs, AOF ${hubAofBytesPerMessage ?? '?'} bytes → ${path}`);
+  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${list(perScript)}); Redis server CPU ${cpuTotal} µs (${list(cpuPerScript)}); AOF ${aofBytesPerMessage ?? '?'} bytes (${list(aofBytesPerScript)}); a queued message's hash ${hashBytesPerQueuedMessage} bytes (hash-max-listpack-value ${listpackValue}), a final one's hash and upstream id mapping ${bytesPerFinalMessage} bytes (kept ${finalTtlSeconds.hash} and ${finalTtlSeconds.mapping} s); the hub's reads and acks of receipts owed ${hubMicrosPerMessage} µs, Redis CPU ${hubRedisCpuMicrosPerMessage} µs, AOF ${hubAofBytesPerMessage ?? '?'} bytes → ${path}`);
 }
 
 main().catch((err: unknown) => {

@@ -77,7 +77,13 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(taken[0]?.message.id).toBe(m.id);
     await store.submitted('up1', [{ messageId: m.id, upstreamIds: ['ABC1'] }]);
     expect((await store.get(m.id))?.status).toBe('submitted');
+    // The id mapping waits for a receipt until the validity ends (capped to retentionSeconds, 3600
+    // here), then lives as long as the final state (finalRetentionSeconds, 600).
+    const mapping = store.keys.upstreamId('up1', 'ABC1');
+    expect(await redis.ttl(mapping)).toBeGreaterThan(3500);
     expect(await store.receipts('up1', [{ upstreamMessageId: 'ABC1', stat: 'DELIVRD', err: '000' }])).toEqual(['delivered']);
+    expect(await redis.ttl(mapping)).toBeLessThanOrEqual(600);
+    expect(await redis.ttl(store.keys.message(m.id))).toBeLessThanOrEqual(600);
     const s = await store.get(m.id);
     expect(s?.status).toBe('delivered');
     expect(s?.dlrStat).toBe('DELIVRD');

@@ -7,13 +7,13 @@ local applied = 0
 -- Receipts held one key each (early:<up>:<id>, counted by early:<up>) before the hourly buckets
 -- below: looked for part by part while that count lives (an hour after the last such hold).
 local OLD_EARLY = redis.call('EXISTS', P .. 'early:' .. UP) == 1
--- Every part mapped by this run, { id, part, parts, upstream id }, for the held receipts below.
-local mapped = {}
+-- Every part mapped by this run, for the held receipts below (parallel lists: no table a part).
+local m_id, m_part, m_np, m_umid = {}, {}, {}, {}
 
-local function apply_held(m, held)
+local function apply_held(j, held)
   local stat, derr, net = string.match(held, '^([^|]*)|([^|]*)|?([^|]*)')
-  note_network(m[1], net, m[3])
-  apply_receipt(m[1], m[2], stat, derr, tostring(m[3]))
+  note_network(m_id[j], net, m_np[j])
+  apply_receipt(m_id[j], m_part[j], stat, derr, tostring(m_np[j]))
   applied = applied + 1
 end
 
@@ -36,47 +36,52 @@ for i = 0, N - 1 do
     end
     for n, u in ipairs(parts) do
       redis.call('SET', P .. 'u:' .. UP .. ':' .. u, id .. '|' .. n .. '|' .. #parts, 'EX', ttl)
-      local m = { id, n, #parts, u }
+      local j = #m_id + 1
+      m_id[j], m_part[j], m_np[j], m_umid[j] = id, n, #parts, u
       local ek = OLD_EARLY and (P .. 'early:' .. UP .. ':' .. u)
       local early = ek and redis.call('GET', ek)
       if early then
         redis.call('DEL', ek)
-        apply_held(m, early)
-      else
-        mapped[#mapped + 1] = m
+        apply_held(j, early)
+        m_umid[j] = false
       end
     end
   end
 end
 
 -- Receipts that came before this response are held in an hourly hash per upstream
--- (receipts.lua): one HMGET per bucket for the whole run, this hour's and the last, not a GET
--- per part (which every message paid while any receipt was held, i.e. always under load).
+-- (receipts.lua): looked for with one HMGET per bucket for the whole run, this hour's and the
+-- last, not a GET per part (which every message paid while any receipt was held, i.e. always
+-- under load); not at all while neither bucket exists.
 local hour = math.floor(NOW / 3600000)
-for _, h in ipairs({ hour, hour - 1 }) do
-  if #mapped == 0 then break end
-  local bk = early_bucket(UP, h)
-  local rest, found = {}, {}
-  -- In chunks: unpack() of more than a few thousand values overflows Lua's C stack.
-  for c = 1, #mapped, 1000 do
-    local last = math.min(c + 999, #mapped)
-    local names = {}
-    for j = c, last do names[#names + 1] = mapped[j][4] end
-    local held = redis.call('HMGET', bk, unpack(names))
-    for j = c, last do
-      local e = held[j - c + 1]
-      if e then
-        found[#found + 1] = mapped[j][4]
-        apply_held(mapped[j], e)
-      else
-        rest[#rest + 1] = mapped[j]
+local buckets = { early_bucket(UP, hour), early_bucket(UP, hour - 1) }
+if #m_id > 0 and redis.call('EXISTS', buckets[1], buckets[2]) > 0 then
+  for _, bk in ipairs(buckets) do
+    local found = {}
+    -- In chunks: unpack() of more than a few thousand values overflows Lua's C stack.
+    for c = 1, #m_id, 1000 do
+      local last = math.min(c + 999, #m_id)
+      local names, at = {}, {}
+      for j = c, last do
+        if m_umid[j] then names[#names + 1] = m_umid[j]; at[#at + 1] = j end
+      end
+      if #names > 0 then
+        local held = redis.call('HMGET', bk, unpack(names))
+        for x = 1, #names do
+          local e = held[x]
+          if e then
+            found[#found + 1] = names[x]
+            apply_held(at[x], e)
+            -- Found once: not looked for in the other bucket.
+            m_umid[at[x]] = false
+          end
+        end
       end
     end
+    for c = 1, #found, 1000 do
+      redis.call('HDEL', bk, unpack(found, c, math.min(c + 999, #found)))
+    end
   end
-  for c = 1, #found, 1000 do
-    redis.call('HDEL', bk, unpack(found, c, math.min(c + 999, #found)))
-  end
-  mapped = rest
 end
 flush_events()
 return applied
