@@ -14,10 +14,13 @@
  *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end
  *                                     of one message, "X|gid" of a validity group, "w|id" webhook
  *                                     retry of whq:{id}'s head, "o|chain|token" an orchestration chain's timer,
- *                                     "c|ref" start of a scheduled campaign, "t|topic|id" another part's
+ *                                     "c|ref" start of a scheduled campaign, "F|minute" final retention's end
+ *                                     of the messages in fin:{minute}, "t|topic|id" another part's
  *                                     item (router/scheduler.ts)
  *   {p}due:{topic}            stream  fired "t|topic|id" timers, i=<id>; group "due" (router/scheduler.ts)
  *   {p}xg:{gid}               hash    validity group of one admission batch: n messages in it, i their ids
+ *   {p}fin:{minute}           list    final messages whose retention ends in that minute (epoch ms / 60,000):
+ *                                     ids joined by ',' (at most 250 an element); timer "F|minute" deletes their m: hashes
  *   {p}ev                     stream  event rows for ClickHouse (field e: TabSeparated rows, one per line; clickhouse/rows.ts)
  *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver". k=rb: the
  *                                     receipts one script run owed, dd its time, b a line per receipt

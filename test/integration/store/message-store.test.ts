@@ -83,7 +83,6 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(await redis.ttl(mapping)).toBeGreaterThan(3500);
     expect(await store.receipts('up1', [{ upstreamMessageId: 'ABC1', stat: 'DELIVRD', err: '000' }])).toEqual(['delivered']);
     expect(await redis.ttl(mapping)).toBeLessThanOrEqual(600);
-    expect(await redis.ttl(store.keys.message(m.id))).toBeLessThanOrEqual(600);
     const s = await store.get(m.id);
     expect(s?.status).toBe('delivered');
     expect(s?.dlrStat).toBe('DELIVRD');
@@ -166,6 +165,26 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect((await store.get(m.id))?.status).toBe('expired');
   });
 
+  it('takes the first failing part for the outcome, counts a duplicate part once, and writes nothing for a message whose hash is gone', async () => {
+    const [a, b] = [msg(), msg()];
+    await store.admit([item(a), item(b)]);
+    await store.take('up1', await queued());
+    await store.submitted('up1', [
+      { messageId: a.id, upstreamIds: ['A1', 'A2', 'A3'] },
+      { messageId: b.id, upstreamIds: ['B1', 'B2'] },
+    ]);
+    const r = (stat: string, err: string) => (u: string) => ({ upstreamMessageId: u, stat, err });
+    expect(await store.receipts('up1', [r('UNDELIV', '011')('A2'), r('UNDELIV', '011')('A2'), r('REJECTD', '002')('A3')])).toEqual(['applied', 'applied', 'applied']);
+    expect(await store.receipts('up1', [r('DELIVRD', '000')('A1')])).toEqual(['failed']);
+    const s = await store.get(a.id);
+    expect([s?.dlrStat, s?.dlrErr]).toEqual(['UNDELIV', '011']);
+    // B's hash is gone (its final retention ended) while a part's mapping lives on: a late receipt
+    // does not bring a key back without any TTL.
+    await redis.del(store.keys.message(b.id));
+    expect(await store.receipts('up1', [r('DELIVRD', '000')('B1')])).toEqual(['applied']);
+    expect(await redis.exists(store.keys.message(b.id))).toBe(0);
+  });
+
   it('refunds a message that failed before it left, and retries transient errors until maxAttempts', async () => {
     const a = msg();
     const b = msg();
@@ -204,7 +223,8 @@ describe('MessageStore (Lua over real Redis)', () => {
     const exp = Date.now() + 40;
     const ms = Array.from({ length: 5 }, () => msg());
     await store.admit(ms.map((m) => item(m, { expireAt: exp })));
-    const timers = async (): Promise<string[]> => redis.zrange(`${prefix}timers`, 0, -1);
+    // (The final retention's timer of the cancelled message aside: the next test.)
+    const timers = async (): Promise<string[]> => (await redis.zrange(`${prefix}timers`, 0, -1)).filter((t) => !t.startsWith('F|'));
     const gid = ms[0]!.id;
     expect(await timers()).toEqual([`X|${gid}`]);
     expect(await redis.hget(`${prefix}xg:${gid}`, 'n')).toBe('5');
@@ -224,15 +244,41 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(await timers()).toEqual([`x|${ms[1]!.id}`]);
   });
 
-  it('drops a validity group when its last message is final, so finished messages hold no timer', async () => {
+  it('drops a validity group when its last message is final, so finished messages hold no timer of their own', async () => {
     const ms = [msg(), msg()];
     await store.admit(ms.map((m) => item(m, { expireAt: Date.now() + 3_600_000 })));
     const taken = await store.take('up1', await queued());
     await store.submitted('up1', taken.map((t, i) => ({ messageId: t.message.id, upstreamIds: [`G${i}`] })));
-    expect(await store.receipts('up1', [{ upstreamMessageId: 'G0', stat: 'DELIVRD', err: '000' }, { upstreamMessageId: 'G1', stat: 'UNDELIV', err: '011' }])).toEqual(['delivered', 'failed']);
-    expect(await redis.zcard(`${prefix}timers`)).toBe(0);
+    const now = Date.now();
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'G0', stat: 'DELIVRD', err: '000' }, { upstreamMessageId: 'G1', stat: 'UNDELIV', err: '011' }], now)).toEqual(['delivered', 'failed']);
+    // Only the run's final retention timer (the next test).
+    expect(await redis.zrange(`${prefix}timers`, 0, -1)).toEqual([`F|${Math.ceil((now + 600_000) / 60_000)}`]);
     expect(await redis.exists(`${prefix}xg:${ms[0]!.id}`)).toBe(0);
     expect((await store.get(ms[1]!.id))?.dlrErr).toBe('011');
+  });
+
+  it('deletes final messages in bulk when their final retention ends, a chunk at a time within the run limit', async () => {
+    const ms = [msg(), msg(), msg()];
+    await store.admit(ms.map((m) => item(m)));
+    // Finalized by three script runs in one minute: three elements of one list, one timer.
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000 + 1;
+    for (const [i, m] of ms.entries()) expect(await store.cancel('acme', m.id, t0 + i)).toBe('cancelled');
+    const minute = Math.ceil((t0 + 600_000) / 60_000);
+    const list = `${prefix}fin:${minute}`;
+    expect(await redis.lrange(list, 0, -1)).toEqual(ms.map((m) => m.id));
+    expect(await redis.zrange(`${prefix}timers`, 0, -1, 'WITHSCORES')).toEqual([`F|${minute}`, String(minute * 60_000)]);
+    // The hashes have no TTL of their own; nothing goes before the minute.
+    expect(await redis.ttl(store.keys.message(ms[0]!.id))).toBe(-1);
+    expect(await store.runTimers(100, minute * 60_000 - 1)).toBe(0);
+    expect((await store.get(ms[0]!.id))?.status).toBe('cancelled');
+    // A limit of 2 deletes two and leaves the third due at once.
+    expect(await store.runTimers(2, minute * 60_000)).toBe(2);
+    expect(await Promise.all(ms.map((m) => redis.exists(store.keys.message(m.id))))).toEqual([0, 0, 1]);
+    expect(await redis.zscore(`${prefix}timers`, `F|${minute}`)).toBe(String(minute * 60_000));
+    expect(await store.runTimers(100, minute * 60_000 + 50)).toBe(1);
+    expect(await store.get(ms[2]!.id)).toBeUndefined();
+    expect(await redis.exists(list)).toBe(0);
+    expect(await redis.zcard(`${prefix}timers`)).toBe(0);
   });
 
   it('writes event rows as ClickHouse takes them (TabSeparated), with the UTC date-time computed in Lua', async () => {

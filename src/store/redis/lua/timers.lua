@@ -11,6 +11,8 @@
 --   "w|id"  webhook retry: the head of the message's webhook list is due again (a ticket in {p}wh)
 --   "o|chain|token"  an orchestration chain's timer: a notice on {p}orn (router/orchestrator.ts)
 --   "c|ref"  start of a scheduled campaign (router/campaigns.ts; campaign_control.lua sets it)
+--   "F|minute"  the final retention of the messages listed in {p}fin:<minute> ended: their hashes
+--           are deleted (common.lua flush_final), each key counting one toward the limit
 --   "t|topic|id"  another part's item (Scheduler.schedule): appended to the stream {p}due:<topic>
 --           as i=<id>, which the part reads through the consumer group "due"
 -- To add a kind: pick an unused letter, write "<letter>|<id>" with ZADD from the script (or the
@@ -46,7 +48,7 @@ for _, member in ipairs(due) do
   redis.call('ZREM', T, member)
   local kind, id = string.match(member, '^(%a)|([^|]+)')
   -- (for X, id is the validity group's id, and each of its messages counts as one)
-  if kind ~= 'X' then handled = handled + 1 end
+  if kind ~= 'X' and kind ~= 'F' then handled = handled + 1 end
   if kind == 's' or kind == 'r' then
     local k = mkey(id)
     local v = redis.call('HMGET', k, 'st', 'up')
@@ -78,6 +80,18 @@ for _, member in ipairs(due) do
     else
       redis.call('DEL', gk)
     end
+  elseif kind == 'F' then
+    local lk = P .. 'fin:' .. id
+    while handled < LIMIT do
+      local chunk = redis.call('LPOP', lk)
+      if not chunk then break end
+      local keys = {}
+      for one in string.gmatch(chunk, '[^,]+') do keys[#keys + 1] = mkey(one) end
+      redis.call('UNLINK', unpack(keys))
+      handled = handled + #keys
+    end
+    -- Cut short by the limit: the rest is due again at once.
+    if redis.call('EXISTS', lk) == 1 then redis.call('ZADD', T, NOW, member) end
   elseif kind == 'w' then
     redis.call('XADD', P .. 'wh', '*', 'i', id)
   elseif kind == 't' then
