@@ -589,6 +589,13 @@ const schema = z.strictObject({
        * new ones for it are refused as throttled (ESME_RTHROTTLED / 429) instead of piling up.
        */
       maxQueueDepth: z.number().int().min(0).default(200_000),
+      /**
+       * Backpressure on Redis's memory (router/store-headroom.ts): while Redis's used_memory is at
+       * least this many MiB, new messages are refused as overloaded (ESME_RTHROTTLED / 503) and
+       * what was accepted goes on; accepted again below 95% of it. Unset: 90% of Redis's maxmemory
+       * when Redis has one, else no limit. 0: no limit.
+       */
+      redisMemoryLimitMb: z.number().int().min(0).optional(),
       /** Largest admission batch (one Lua round trip). */
       batchSize: z.number().int().min(1).max(10_000).default(1000),
       /** Messages read from the queue per dispatcher read. */

@@ -20,6 +20,8 @@ export function createMetrics(registry: Registry = new Registry()) {
     admissionSeconds: new Histogram({ name: 'router_admission_seconds', help: 'Admission round trip', buckets: LATENCY_BUCKETS, registers: r }),
     admissionPending: new Gauge({ name: 'router_admission_pending', help: 'Messages waiting for an admission round trip', registers: r }),
     queueDepth: new Gauge({ name: 'router_queue_depth', help: 'Messages in an upstream send queue, waiting or being sent', labelNames: ['upstream'], registers: r }),
+    redisUsedMemory: new Gauge({ name: 'router_redis_used_memory_bytes', help: 'Redis used_memory, read every second (router/store-headroom.ts)', registers: r }),
+    redisMemoryFull: new Gauge({ name: 'router_redis_memory_full', help: '1 while new messages are refused because Redis is at router.redisMemoryLimitMb (or 90% of its maxmemory)', registers: r }),
     // Billing (seed best practice 8: monitor billing in real time), read from Redis every second
     accountBalance: new Gauge({ name: 'router_account_balance', help: 'What the account can spend now, in its currency', labelNames: ['account'], registers: r }),
     accountReserved: new Gauge({ name: 'router_account_reserved', help: 'Held for the account’s messages not final yet, in its currency', labelNames: ['account'], registers: r }),

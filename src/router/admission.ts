@@ -97,6 +97,8 @@ export class Admission {
     private readonly metrics?: Metrics,
     /** Whether an upstream has a bind up in this process (for requireAvailable). */
     private readonly upstreamAvailable: (upstream: string) => boolean = () => true,
+    /** Whether Redis is at its memory limit (router/store-headroom.ts): new messages are refused as overloaded. */
+    private readonly storeFull: () => boolean = () => false,
   ) {
     this.accounts = new Map(config.accounts.map((a) => [a.id, a]));
     this.pricing = new Pricing(config.rateCards);
@@ -170,7 +172,7 @@ export class Admission {
   submit(req: AdmissionRequest): Promise<AdmissionResult> {
     const p = this.prepare(req);
     if (!p.ok) return Promise.resolve(this.refused(req.message.accountId, p.reason));
-    if (this.pendingCount >= this.opts.maxPending) return Promise.resolve(this.refused(req.message.accountId, 'overloaded'));
+    if (this.pendingCount >= this.opts.maxPending || this.storeFull()) return Promise.resolve(this.refused(req.message.accountId, 'overloaded'));
     return new Promise<AdmissionResult>((resolve) => {
       this.queue.push({ item: p.item, resolve });
       this.pendingCount++;
@@ -193,7 +195,7 @@ export class Admission {
     const results: AdmissionResult[] = prepared.map((p, i) => (p.ok ? { ok: false, reason: 'store_error' } : this.refused(reqs[i]?.message.accountId ?? '', p.reason)));
     if (items.length === 0 && opts.idempotency === undefined) return { kind: 'admitted', results };
     // The same bound as submit: past it the whole request is answered as overloaded, never queued.
-    if (this.pendingCount > 0 && this.pendingCount + items.length > this.opts.maxPending) {
+    if ((items.length > 0 && this.storeFull()) || (this.pendingCount > 0 && this.pendingCount + items.length > this.opts.maxPending)) {
       return { kind: 'admitted', results: prepared.map((p, i) => (p.ok ? this.refused(reqs[i]?.message.accountId ?? '', 'overloaded') : (results[i] as AdmissionResult))) };
     }
     this.pendingCount += items.length;

@@ -15,6 +15,7 @@ import { DeliveryHub } from './delivery-hub.js';
 import { Dispatcher, sleep } from './dispatcher.js';
 import { RoutingTable } from './routing-table.js';
 import { Scheduler } from './scheduler.js';
+import { StoreHeadroom } from './store-headroom.js';
 import type { InboundMessage, UpstreamConnector, UpstreamReceipt, UpstreamSink } from './upstream.js';
 import { WebhookSender, webhookOptions } from './webhooks.js';
 import type { WebhookFormat } from './webhook-events.js';
@@ -61,6 +62,8 @@ export class Router implements UpstreamSink {
   private readonly numberOwners: ReadonlyMap<string, AccountConfig>;
   /** Numbers mapped to XMPP users: their MO go to the account's XMPP door (xmpp.users). */
   private readonly xmppNumbers: ReadonlySet<string>;
+  /** Redis's memory, as backpressure on admission. */
+  readonly headroom: StoreHeadroom;
   private timersRunning = false;
   private timersDone: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
@@ -71,6 +74,8 @@ export class Router implements UpstreamSink {
     const xmppRoute = cfg.xmpp.enabled ? [{ channel: 'xmpp', prefix: '', upstream: XMPP_UPSTREAM, price: cfg.xmpp.price }] : [];
     this.routes = new RoutingTable([...cfg.routes, ...xmppRoute]);
     this.scheduler = new Scheduler(deps.store.redis, deps.store.keys);
+    const limitMb = cfg.router.redisMemoryLimitMb;
+    this.headroom = new StoreHeadroom(deps.store.redis, limitMb === undefined ? undefined : limitMb * 1048576, deps.log.child({ component: 'headroom' }), deps.metrics);
     this.admission = new Admission(
       deps.store,
       this.routes,
@@ -79,6 +84,7 @@ export class Router implements UpstreamSink {
       deps.log.child({ component: 'admission' }),
       deps.metrics,
       (upstream) => (this.connectors.get(upstream)?.status().bound ?? 0) > 0,
+      () => this.headroom.full,
     );
     this.deliveries = new DeliveryHub(
       deps.store.redis,
@@ -103,6 +109,8 @@ export class Router implements UpstreamSink {
   /** Seeds opening balances and starts every loop; connectors are started by their owner. */
   async start(upstreams: readonly UpstreamConnector[]): Promise<void> {
     const { config, store } = this.deps;
+    // Before anything is accepted: a Redis already full refuses from the first message.
+    await this.headroom.poll();
     for (const a of config.accounts) await store.seedBalance(a.id, Math.round(a.balance * 1_000_000));
     await store.setRefundPolicy(config.billing.refund);
     this.upstreamIds = upstreams.map((u) => u.id);
@@ -149,6 +157,7 @@ export class Router implements UpstreamSink {
     while (this.timersRunning) {
       if (Date.now() - lastGauges >= 1000) {
         lastGauges = Date.now();
+        await this.headroom.poll();
         await this.updateQueueGauges();
         await this.updateBalanceGauges();
       }
