@@ -142,8 +142,9 @@ local DLR_PIECES = 10
 -- A final message's hash goes FINAL_RET after its final state, deleted in bulk rather than given a
 -- TTL each: a run lists the ids it finalized in {p}fin:<minute> (the minute their retention ends,
 -- rounded up; FIN_CHUNK ids an element) and timers.lua deletes them when "F|<minute>" is due. An
--- EXPIRE cost Redis ~3.9 µs a message (the call and its AOF record); a DEL of many keys ~0.8 µs
--- each. (Hashes finalized by a release before this keep the TTL they were given.)
+-- EXPIRE in Lua cost Redis 2.4-2.7 µs a message (the call and its AOF record), the deletion in
+-- bulk 1.0-1.8 µs a key, and Redis's own expiry of a TTL ~0.2 µs (docs/scaling.md). (Hashes
+-- finalized by a release before this keep the TTL they were given.)
 local FIN_CHUNK = 250
 local FINBUF = {}
 local function flush_final()
