@@ -10,7 +10,7 @@
  *   {p}eh:{upstream}:{hour}   hash    receipts that arrived before their submit_sm_resp, held in the hour
  *                                     (epoch ms / 3,600,000) they came: smscId → "stat|err|network"; 2 h TTL
  *   {p}early:{upstream}:{smscId} string a receipt held early by a release before the eh: buckets (read, never written)
- *   {p}early:{upstream}       string  receipts held so lately (exists while any may be held)
+ *   {p}early:{upstream}       string  counted those holds (submitted.lua looks for them while it exists)
  *   {p}timers                 zset    due times: "s|id" scheduled, "r|id" retry, "x|id" validity end
  *                                     of one message, "X|gid" of a validity group, "w|id" webhook
  *                                     retry of whq:{id}'s head, "o|chain|token" an orchestration chain's timer,

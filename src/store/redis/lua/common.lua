@@ -280,9 +280,8 @@ local function finalize(id, status, err, stat, derr, umid)
   local seq = cur[12]
   if cur[11] and cur[11] ~= '' then seq = event_row(id, billed == reserved and cur[11] or with_price(cur[11], billed), seq, status, err, umid) end
   -- Hot state only: a final message keeps what status queries need, for FINAL_RET (flush_final);
-  -- its history
-  -- is in ClickHouse, so its event base (eb) and validity group (xg) are emptied here (in the
-  -- same HSET: an HDEL is one more call a message). (The receipt addressing travels in the
+  -- its history is in ClickHouse, so its event base (eb) and validity group (xg) are emptied here
+  -- (in the same HSET: an HDEL is one more call a message). (The receipt addressing travels in the
   -- delivery entry below.) bp only when the message cost other than its reserve (a refund, a
   -- network's price); absent, it cost pr.
   if billed == reserved then
