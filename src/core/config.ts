@@ -596,6 +596,12 @@ const schema = z.strictObject({
        * when Redis has one, else no limit. 0: no limit.
        */
       redisMemoryLimitMb: z.number().int().min(0).optional(),
+      /**
+       * Receipts and MO owed to an account's binds (its delivery stream, keys.ts d:) that no bind
+       * took within this long are dropped, as an SMSC does for an ESME that stays away: without
+       * it an account asking for receipts and never binding a receiver fills Redis for all.
+       */
+      deliveryRetentionSeconds: z.number().int().min(60).default(172_800),
       /** Largest admission batch (one Lua round trip). */
       batchSize: z.number().int().min(1).max(10_000).default(1000),
       /** Messages read from the queue per dispatcher read. */

@@ -113,6 +113,7 @@ export class Router implements UpstreamSink {
     await this.headroom.poll();
     for (const a of config.accounts) await store.seedBalance(a.id, Math.round(a.balance * 1_000_000));
     await store.setRefundPolicy(config.billing.refund);
+    await store.setDeliveryRetention(config.router.deliveryRetentionSeconds);
     this.upstreamIds = upstreams.map((u) => u.id);
     for (const u of upstreams) this.connectors.set(u.id, u);
     for (const up of upstreams) {

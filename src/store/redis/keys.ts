@@ -25,7 +25,8 @@
  *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver". k=rb: the
  *                                     receipts one script run owed, dd its time, b a line per receipt
  *                                     "i\tst\ter\tsd\tra" (at most 200; lua/common.lua flush_events());
- *                                     k=m one MO (i, j); k=r one receipt (i, ra, st, er, sd, dd), as written before k=rb
+ *                                     k=m one MO (i, j); k=r one receipt (i, ra, st, er, sd, dd), as written before k=rb;
+ *                                     entries older than router.deliveryRetentionSeconds are trimmed as new ones are written
  *   {p}d:{account}/xmpp       stream  the same for the account's XMPP users: receipts of SMS that came in
  *                                     by XMPP (receipt addressing has "x"), MO to numbers mapped to them
  *   {p}wh                     stream  webhook tickets "i=<id>": the head of whq:{id} is due now; group "webhook"
@@ -36,6 +37,7 @@
  *   {p}whdead                 stream  dead-lettered webhooks (i, r reason, n, f, b record), MAXLEN ~ 100000
  *   {p}bal:{account}          string  balance in micro-units
  *   {p}res:{account}          string  micro-units reserved by messages not final yet (admit adds; what finalize settles is released once per account per script run)
+ *   {p}settings               hash    settings the scripts read, written at start: dr router.deliveryRetentionSeconds
  *   {p}refund                 hash    the refund policy (config billing.refund): "n:<status>" / "s:<status>"
  *                                     refund a message that never left / that left; "v" written
  *   {p}tb:{account}           hash    token bucket of the account (t tokens, ts last refill)
@@ -134,6 +136,10 @@ export class Keys {
   }
   refundPolicy(): string {
     return `${this.prefix}refund`;
+  }
+  /** Settings the scripts read (common.lua), written by the router at start. */
+  settings(): string {
+    return `${this.prefix}settings`;
   }
   assembly(account: string, source: string, destination: string, ref: number): string {
     return `${this.prefix}asm:${account}:${source}:${destination}:${ref}`;

@@ -154,6 +154,33 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(await redis.exists(store.keys.early('up1', 'LEGACY'))).toBe(0);
   });
 
+  it('drops what is owed to an account that no bind took within router.deliveryRetentionSeconds, when the stream is next written', async () => {
+    await store.setDeliveryRetention(100);
+    const owed = store.keys.deliveries('acme');
+    // Written 200 s ago and 50 s ago, and not taken since.
+    const old = `${Date.now() - 200_000}-0`;
+    const recent = `${Date.now() - 50_000}-0`;
+    await redis.xadd(owed, old, 'k', 'm', 'i', 'OLD', 'j', '{}');
+    await redis.xadd(owed, recent, 'k', 'm', 'i', 'RECENT', 'j', '{}');
+    const m = msg();
+    await store.admit([item(m)]);
+    await store.take('up1', await queued());
+    await store.submitted('up1', [{ messageId: m.id, upstreamIds: ['DR1'] }]);
+    await store.receipts('up1', [{ upstreamMessageId: 'DR1', stat: 'DELIVRD', err: '000' }]);
+    const left = await redis.xrange(owed, '-', '+');
+    expect(left.map(([id]) => id).slice(0, 1)).toEqual([recent]);
+    expect(left).toHaveLength(2);
+    expect(left[1]?.[1]).toContain('rb');
+    // MO owed go the same way.
+    await redis.del(owed);
+    await redis.xadd(owed, `${Date.now() - 150_000}-0`, 'k', 'm', 'i', 'OLD2', 'j', '{}');
+    const mo = msg({ direction: 'mo' });
+    await store.storeMo([{ message: mo, upstream: 'up1' }]);
+    const after = await redis.xrange(owed, '-', '+');
+    expect(after).toHaveLength(1);
+    expect(after[0]?.[1]).toContain(mo.id);
+  });
+
   it('waits for every part of a long message', async () => {
     const m = msg();
     await store.admit([item(m)]);

@@ -135,6 +135,20 @@ local RESBUF = {}
 -- lines an entry: the hub (router/delivery-hub.ts) holds an entry until all of it got through, so
 -- a smaller one is held less long and, when part of it failed, written back smaller.
 local DLRBUF, DLRKEYS = {}, {}
+
+-- An entry of a delivery stream (receipts or MO owed to an account's binds). Entries older than
+-- router.deliveryRetentionSeconds ({p}settings dr, written by the router at start; unset: kept)
+-- are trimmed as it is written: what no bind took in that long is dropped, as an SMSC does for an
+-- ESME that stays away. Stream ids are their time in ms, so MINID is that age.
+local DELIVERY_MINID
+local function delivery_add(dk, ...)
+  if DELIVERY_MINID == nil then
+    local s = tonumber(redis.call('HGET', P .. 'settings', 'dr') or '')
+    DELIVERY_MINID = s and tostring(math.max(0, NOW - s * 1000)) or false
+  end
+  if DELIVERY_MINID then return redis.call('XADD', dk, 'MINID', DELIVERY_MINID, '*', ...) end
+  return redis.call('XADD', dk, '*', ...)
+end
 local DLR_CHUNK = 200
 -- Pieces a receipt adds to its stream's buffer (finalize()): '\n', i, '\t', st, '\t', er, '\t', sd, '\t', ra.
 local DLR_PIECES = 10
@@ -173,7 +187,7 @@ local function flush_events()
     local buf = DLRBUF[dk]
     -- From i + 1: an entry's first line has no newline before it.
     for i = 1, #buf, step do
-      redis.call('XADD', dk, '*', 'k', 'rb', 'dd', NOW, 'b', table.concat(buf, '', i + 1, math.min(i + step - 1, #buf)))
+      delivery_add(dk, 'k', 'rb', 'dd', NOW, 'b', table.concat(buf, '', i + 1, math.min(i + step - 1, #buf)))
     end
   end
   DLRBUF, DLRKEYS = {}, {}

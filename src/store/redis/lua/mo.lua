@@ -11,7 +11,7 @@ for i = 0, N - 1 do
   -- Final on arrival: kept as long as any final message.
   redis.call('HSET', k, 'st', 'delivered', 'a', acct, 'j', j, 't0', NOW, 'td', NOW)
   redis.call('EXPIRE', k, FINAL_RET)
-  redis.call('XADD', P .. 'd:' .. acct .. door, '*', 'k', 'm', 'i', id, 'j', j)
+  delivery_add(P .. 'd:' .. acct .. door, 'k', 'm', 'i', id, 'j', j)
   EVBUF[#EVBUF + 1] = eb .. event_suffix(id .. ':1', 'received', '', '')
 end
 flush_events()
