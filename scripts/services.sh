@@ -44,7 +44,12 @@ redis_up() {
   # hash-max-listpack-value 1024: a message hash (its payload JSON and event row base are longer
   # than the default 64 bytes) stays one listpack instead of a hash table: 728 bytes a message
   # instead of 1,001, and 5-15% less Redis CPU over its life (bench:redis-scripts).
+  # maxmemory half the machine's memory (noeviction, Redis's default policy): past it Redis
+  # refuses writes instead of being killed, and the appliance refuses new messages before that,
+  # at 90% of it (router.redisMemoryLimitMb, router/store-headroom.ts).
+  local maxmemory=$(( $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) * 1024 / 2 ))
   redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$var/redis" \
+    --maxmemory "$maxmemory" \
     --appendonly yes --appendfsync everysec --auto-aof-rewrite-min-size 512mb --save '' --daemonize yes \
     --hash-max-listpack-value 1024 \
     --pidfile "$var/redis/redis.pid" --logfile "$var/redis/redis.log" >/dev/null
