@@ -445,15 +445,15 @@ export class MessageStore {
     return { balanceMicros: Number(bal ?? 0), reservedMicros: Math.max(0, Number(res ?? 0)) };
   }
 
-  /**
-   * The refund policy every finalize() reads (lua/common.lua): the outcomes that give a message's
-   * price back, for messages that never left us and for those the upstream took. Replaced whole.
-   */
   /** router.deliveryRetentionSeconds, for the scripts that write the delivery streams (common.lua delivery_add). */
   async setDeliveryRetention(seconds: number): Promise<void> {
     await this.redis.hset(this.keys.settings(), 'dr', seconds);
   }
 
+  /**
+   * The refund policy every finalize() reads (lua/common.lua): the outcomes that give a message's
+   * price back, for messages that never left us and for those the upstream took. Replaced whole.
+   */
   async setRefundPolicy(policy: { readonly notSent: readonly string[]; readonly sent: readonly string[] }): Promise<void> {
     const fields: string[] = ['v', '1', ...policy.notSent.flatMap((s) => [`n:${s}`, '1']), ...policy.sent.flatMap((s) => [`s:${s}`, '1'])];
     await this.redis.multi().del(this.keys.refundPolicy()).hset(this.keys.refundPolicy(), ...fields).exec();

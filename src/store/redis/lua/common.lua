@@ -135,6 +135,9 @@ local RESBUF = {}
 -- lines an entry: the hub (router/delivery-hub.ts) holds an entry until all of it got through, so
 -- a smaller one is held less long and, when part of it failed, written back smaller.
 local DLRBUF, DLRKEYS = {}, {}
+local DLR_CHUNK = 200
+-- Pieces a receipt adds to its stream's buffer (finalize()): '\n', i, '\t', st, '\t', er, '\t', sd, '\t', ra.
+local DLR_PIECES = 10
 
 -- An entry of a delivery stream (receipts or MO owed to an account's binds). Entries older than
 -- router.deliveryRetentionSeconds ({p}settings dr, written by the router at start; unset: kept)
@@ -149,9 +152,6 @@ local function delivery_add(dk, ...)
   if DELIVERY_MINID then return redis.call('XADD', dk, 'MINID', DELIVERY_MINID, '*', ...) end
   return redis.call('XADD', dk, '*', ...)
 end
-local DLR_CHUNK = 200
--- Pieces a receipt adds to its stream's buffer (finalize()): '\n', i, '\t', st, '\t', er, '\t', sd, '\t', ra.
-local DLR_PIECES = 10
 
 -- A final message's hash goes FINAL_RET after its final state, deleted in bulk rather than given a
 -- TTL each: a run lists the ids it finalized in {p}fin:<minute> (the minute their retention ends,
