@@ -91,12 +91,12 @@ async function main(): Promise<void> {
     // What a final message keeps in Redis, and how long: its hash and its upstream id's mapping,
     // for the memory a sustained rate needs.
     if (round === 0) {
+      // A final hash has no TTL: the timer "F|<minute>" deletes it (common.lua flush_final).
+      const [, due] = await redis.zrangebyscore(store.keys.timers(), '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
       for (let i = 0; i < Math.min(100, taken.length); i++) {
         const t = taken[i] as Taken;
         const [hash, mapping] = [store.keys.message(t.message.id), store.keys.upstreamId('u', `U0x${i}`)];
         finalMemory.push(Number(await redis.memory('USAGE', hash)) + Number(await redis.memory('USAGE', mapping)));
-        // A final hash has no TTL: the timer "F|<minute>" deletes it (common.lua flush_final).
-        const [, due] = await redis.zrangebyscore(store.keys.timers(), '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
         finalTtl.hash.push(Math.round((Number(due) - Date.now()) / 1000));
         finalTtl.mapping.push(await redis.ttl(mapping));
       }

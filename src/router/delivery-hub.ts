@@ -23,6 +23,7 @@ import { GROUP_DELIVER, type Keys } from '../store/redis/keys.js';
 import type { ReceiptAddressing } from '../store/redis/message-store.js';
 import { claimIdle, ensureGroup, queueRefresh, toEntries, type StreamEntry } from '../store/redis/streams.js';
 import { sleep } from './dispatcher.js';
+import { IdleWaiters } from '../core/idle.js';
 
 export type Delivery =
   | {
@@ -155,7 +156,7 @@ export class DeliveryHub {
   private lastClaim = 0;
   private lastRefresh = 0;
   private inflight = 0;
-  private idleWaiters: (() => void)[] = [];
+  private readonly idle = new IdleWaiters();
   /** Delivered entries not acked yet, by stream key; flushed once per tick. */
   private acks = new Map<string, string[]>();
   private acking = false;
@@ -366,7 +367,7 @@ export class DeliveryHub {
       this.inflight++;
       void sink.deliver(d).then((ok) => {
         this.inflight--;
-        if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
+        if (this.inflight === 0) this.idle.release();
         this.settle(a, slot.held, slot.index, ok ? 'delivered' : 'failed');
         // A window slot just freed: the next delivery goes now, not at the next poll.
         if (this.running) this.feed(account, a);
@@ -433,15 +434,9 @@ export class DeliveryHub {
   }
 
   private whenIdle(maxMs: number): Promise<void> {
-    if (this.inflight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, maxMs);
-      this.idleWaiters.push(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    return this.idle.wait(this.inflight === 0, maxMs);
   }
+
 
   /**
    * Acks wait for the end of the tick and go as one XACK and one XDEL per stream: one command per

@@ -39,7 +39,6 @@ export interface MemoryInfoSource {
 
 export class StoreHeadroom {
   private refusing = false;
-  private limit = 0;
   private told = false;
 
   constructor(
@@ -69,23 +68,23 @@ export class StoreHeadroom {
 
   /** The decision for one reading (poll's, or a test's). */
   decide({ usedBytes, maxBytes }: MemoryReading): void {
-    this.limit = this.configuredBytes ?? Math.floor(maxBytes * OF_MAXMEMORY);
+    const limit = this.configuredBytes ?? Math.floor(maxBytes * OF_MAXMEMORY);
     this.metrics?.redisUsedMemory.set(usedBytes);
     const was = this.refusing;
-    if (this.limit <= 0) this.refusing = false;
-    else if (!this.refusing && usedBytes >= this.limit) this.refusing = true;
-    else if (this.refusing && usedBytes < this.limit * RESUME_AT) this.refusing = false;
+    if (limit <= 0) this.refusing = false;
+    else if (!this.refusing && usedBytes >= limit) this.refusing = true;
+    else if (this.refusing && usedBytes < limit * RESUME_AT) this.refusing = false;
     this.metrics?.redisMemoryFull.set(this.refusing ? 1 : 0);
     const mb = (n: number): number => Math.round(n / 1048576);
     if (!this.told) {
       // Once, at the first reading: what bounds Redis, or that nothing does.
       this.told = true;
-      if (this.limit > 0) this.log.info({ limitMb: mb(this.limit) }, `new messages are refused as overloaded while Redis uses ${mb(this.limit)} MiB or more`);
+      if (limit > 0) this.log.info({ limitMb: mb(limit) }, `new messages are refused as overloaded while Redis uses ${mb(limit)} MiB or more`);
       else if (this.configuredBytes === undefined) this.log.warn('Redis has no maxmemory and router.redisMemoryLimitMb is unset: nothing bounds what Redis holds when a consumer falls behind (docs/scaling.md, Memory)');
     }
     if (this.refusing === was) return;
-    const fields = { usedMb: mb(usedBytes), limitMb: mb(this.limit), source: this.configuredBytes !== undefined ? 'router.redisMemoryLimitMb' : 'Redis maxmemory' };
-    if (this.refusing) this.log.error(fields, `Redis uses ${fields.usedMb} MiB, at its limit (${fields.source}): new messages are refused as overloaded until it is below ${mb(this.limit * RESUME_AT)} MiB`);
+    const fields = { usedMb: mb(usedBytes), limitMb: mb(limit), source: this.configuredBytes !== undefined ? 'router.redisMemoryLimitMb' : 'Redis maxmemory' };
+    if (this.refusing) this.log.error(fields, `Redis uses ${fields.usedMb} MiB, at its limit (${fields.source}): new messages are refused as overloaded until it is below ${mb(limit * RESUME_AT)} MiB`);
     else this.log.warn(fields, `Redis uses ${fields.usedMb} MiB, below its limit again: new messages are accepted`);
   }
 }

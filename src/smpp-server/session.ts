@@ -39,6 +39,7 @@ import type { MessageStore } from '../store/redis/message-store.js';
 import type { SmppAuth } from './auth.js';
 import { deliverPdus } from './outbound-pdus.js';
 import { messageFrom, messageStateOf, parseSchedule, parseSubmission, statusForRefusal, type Submission } from './translate.js';
+import { IdleWaiters } from '../core/idle.js';
 
 export type SessionState = 'open' | 'bound_tx' | 'bound_rx' | 'bound_trx' | 'unbinding' | 'closed';
 export type BindType = 'transmitter' | 'receiver' | 'transceiver';
@@ -72,7 +73,7 @@ export class SmppSession implements DeliverySink {
   private enquiring = false;
   private mref = Math.floor(Math.random() * 256);
   private closing: Promise<void> | undefined;
-  private readonly idleWaiters = new Set<() => void>();
+  private readonly idle = new IdleWaiters();
   /** smpp_window_inflight of this session's system_id, resolved once (it changes only at bind). */
   private windowGauge: { inc: () => void; dec: () => void } | undefined;
 
@@ -225,10 +226,7 @@ export class SmppSession implements DeliverySink {
       .finally(() => {
         this.pendingIn--;
         gauge?.dec();
-        if (this.pendingIn === 0) {
-          for (const w of this.idleWaiters) w();
-          this.idleWaiters.clear();
-        }
+        if (this.pendingIn === 0) this.idle.release();
       });
   }
 
@@ -442,15 +440,9 @@ export class SmppSession implements DeliverySink {
   }
 
   private whenIdle(maxMs: number): Promise<void> {
-    if (this.pendingIn === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, maxMs);
-      this.idleWaiters.add(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    return this.idle.wait(this.pendingIn === 0, maxMs);
   }
+
 
   private leaveBound(): void {
     if (this.state === 'bound_tx' || this.state === 'bound_rx' || this.state === 'bound_trx') {
@@ -492,8 +484,7 @@ export class SmppSession implements DeliverySink {
     this.leaveBound();
     this.state = 'closed';
     clearInterval(this.timer);
-    for (const w of this.idleWaiters) w();
-    this.idleWaiters.clear();
+    this.idle.release();
     this.log.info({ reason }, 'session closed');
   }
 
