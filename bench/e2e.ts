@@ -7,7 +7,10 @@
  *   lost      = accepted − distinct receipts matched to an accepted message id
  *   lostRows  = accepted − distinct message ids with a final row (delivered/failed/expired/rejected)
  *   end-to-end latency (submit written → its receipt read, matched on receipted_message_id or the
- *   text's id:), the sustained rate, how long receipts and rows took to catch up after the last
+ *   text's id:) over the whole run and in its steady state (submits written after the first
+ *   BENCH_STEADY_AFTER_SECONDS, 5: the appliance's JIT warm-up is past), and per second in the
+ *   JSON's samples with whether Redis was rewriting its AOF then (a fork and a rewrite of the
+ *   dataset, which on two shared cores takes one of them for a second or two), the sustained rate, how long receipts and rows took to catch up after the last
  *   submit, peak RSS and CPU of the appliance, the simulator and Redis, and the generator's CPU.
  * Passed = nothing lost, and the send queue empty (no entry left, none counted). Kept up = the offered rate was accepted, nothing refused, receipts owed at
  * the last submit were at most BENCH_MAX_LAG_SECONDS (5) of traffic, and receipts and rows caught
@@ -19,7 +22,8 @@
  *   BENCH_METRICS_DUMP=/tmp/m.txt npm run bench:e2e   (the appliance's /metrics at the last submit:
  *                                               queue depth, script round trips, windows in flight)
  */
-import { BENCH_UPSTREAM, CLICKHOUSE_URL, checkBuilt, dropDatabase, queueLeft, redisServerInfo, startAppliance, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
+import { Redis } from 'ioredis';
+import { BENCH_UPSTREAM, CLICKHOUSE_URL, REDIS_URL, checkBuilt, dropDatabase, queueLeft, redisServerInfo, startAppliance, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
 import { LeanEsme, refusals, submitTemplate, total } from './lib/lean-esme.js';
 import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 import { createClickHouse } from '../src/store/clickhouse/index.js';
@@ -32,6 +36,10 @@ const BINDS = Number(process.env['BENCH_BINDS'] ?? 4);
 /** Most submits in flight per bind: a cap only; the pacer decides what is sent. */
 const WINDOW = Number(process.env['BENCH_WINDOW'] ?? 2000);
 const DRAIN_SECONDS = Number(process.env['BENCH_DRAIN_SECONDS'] ?? 180);
+/** Submits written from this second of the run on make the steady-state latency figures. */
+const STEADY_AFTER_SECONDS = Number(process.env['BENCH_STEADY_AFTER_SECONDS'] ?? 5);
+/** The issue's end-to-end p99 target: the seconds whose p99 passed it are counted. */
+const P99_TARGET_MS = 250;
 /**
  * Kept up: at the last submit, receipts owed were at most this many seconds of the offered rate,
  * and receipts and rows caught up within it. Both, because once submits stop the appliance's CPU
@@ -53,6 +61,11 @@ class Tracker {
   duplicateReceipts = 0;
   receiptsWithoutId = 0;
   readonly latencies: number[] = [];
+  /** Latencies of submits written at or after steadyFrom (performance.now()). */
+  readonly steadyLatencies: number[] = [];
+  steadyFrom = Infinity;
+  /** Latencies of the receipts read since the last sample (takeWindow). */
+  private window: number[] = [];
   /** Accepted, receipt not yet read: message id → when the submit was written. */
   private readonly waiting = new Map<string, number>();
   /** Receipt read before its submit_sm_resp: message id → when the receipt was read. */
@@ -66,7 +79,7 @@ class Tracker {
       return;
     }
     this.early.delete(id);
-    this.finish(id, got - sentAt);
+    this.finish(id, sentAt, got - sentAt);
   }
 
   receipt(id: string, now: number): void {
@@ -77,7 +90,7 @@ class Tracker {
     const sentAt = this.waiting.get(id);
     if (sentAt !== undefined) {
       this.waiting.delete(id);
-      this.finish(id, now - sentAt);
+      this.finish(id, sentAt, now - sentAt);
     } else if (this.done.has(id)) this.duplicateReceipts++;
     else this.early.set(id, now);
   }
@@ -87,10 +100,54 @@ class Tracker {
     return this.early.size;
   }
 
-  private finish(id: string, latency: number): void {
+  /** p50, p99 and max of the latencies read since the last call: where in the run the tail was. */
+  takeWindow(): { p50Ms: number; p99Ms: number; maxMs: number } {
+    const w = Float64Array.from(this.window).sort();
+    this.window = [];
+    return { p50Ms: round(percentile(w, 50)), p99Ms: round(percentile(w, 99)), maxMs: round(w[w.length - 1] ?? 0) };
+  }
+
+  private finish(id: string, sentAt: number, latency: number): void {
     this.done.add(id);
     this.matched++;
     this.latencies.push(latency);
+    if (sentAt >= this.steadyFrom) this.steadyLatencies.push(latency);
+    this.window.push(latency);
+  }
+}
+
+/**
+ * Whether Redis rewrote its AOF, polled four times a second on a connection of its own: take()
+ * answers for the time since the last take().
+ */
+class AofWatch {
+  private readonly redis = new Redis(REDIS_URL);
+  private readonly timer: NodeJS.Timeout;
+  private rewrites: number | undefined;
+  private seen = false;
+
+  constructor() {
+    this.timer = setInterval(() => {
+      this.redis.info('persistence').then(
+        (info) => {
+          const count = Number(/aof_rewrites:(\d+)/.exec(info)?.[1] ?? 0);
+          if (/aof_rewrite_in_progress:1/.test(info) || (this.rewrites !== undefined && count !== this.rewrites)) this.seen = true;
+          this.rewrites = count;
+        },
+        () => undefined,
+      );
+    }, 250);
+  }
+
+  take(): boolean {
+    const seen = this.seen;
+    this.seen = false;
+    return seen;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.redis.disconnect();
   }
 }
 
@@ -101,6 +158,10 @@ interface Sample {
   readonly receipts: number;
   /** Accepted, receipt not yet back. */
   readonly backlog: number;
+  /** End-to-end latency of the receipts read in this second. */
+  readonly e2e: { p50Ms: number; p99Ms: number; maxMs: number };
+  /** Redis was rewriting its AOF at some point of this second (seen rewriting at either end, or a rewrite finished within it). */
+  readonly aofRewrite: boolean;
 }
 
 async function main(): Promise<void> {
@@ -138,12 +199,14 @@ async function main(): Promise<void> {
     const cpuStart = { app: cpuSeconds(pids.app) ?? 0, sim: cpuSeconds(pids.sim) ?? 0, redis: cpuSeconds(pids.redis) ?? 0 };
     const t0 = performance.now();
     const end = t0 + SECONDS * 1000;
+    tracker.steadyFrom = t0 + STEADY_AFTER_SECONDS * 1000;
+    const aof = new AofWatch();
     const perBind = RATE / BINDS;
     let windowLimitedTicks = 0;
     const samples: Sample[] = [];
     const sample = (): void => {
       const accepted = total(esmes, 'accepted');
-      samples.push({ t: round((performance.now() - t0) / 1000), sent: total(esmes, 'sent'), accepted, receipts: tracker.matched, backlog: accepted - tracker.matched });
+      samples.push({ t: round((performance.now() - t0) / 1000), sent: total(esmes, 'sent'), accepted, receipts: tracker.matched, backlog: accepted - tracker.matched, e2e: tracker.takeWindow(), aofRewrite: aof.take() });
     };
     // The pacer: each bind owes perBind × elapsed submits in all; a window-capped shortfall carries over.
     await new Promise<void>((resolve) => {
@@ -165,6 +228,7 @@ async function main(): Promise<void> {
     for (const e of esmes) e.stop();
     const sendElapsed = (performance.now() - t0) / 1000;
     sample();
+    aof.stop();
     const atStop = { accepted: total(esmes, 'accepted'), receipts: tracker.matched };
     if (process.env['BENCH_METRICS_DUMP']) writeFileSync(process.env['BENCH_METRICS_DUMP'], await (await fetch(`http://127.0.0.1:${started.httpPort}/metrics`)).text());
 
@@ -205,6 +269,8 @@ async function main(): Promise<void> {
     const lost = accepted - tracker.matched;
     const lostRows = accepted - rows;
     const e2e = Float64Array.from(tracker.latencies).sort();
+    const steady = Float64Array.from(tracker.steadyLatencies).sort();
+    const secondsOverTarget = samples.filter((x) => x.e2e.p99Ms > P99_TARGET_MS);
     const submit = Float64Array.from(submitLatencies).sort();
     const acceptedPerSecond = Math.round(atStop.accepted / sendElapsed);
     const passed = lost === 0 && lostRows === 0 && accepted > 0 && queue.entries === 0 && queue.counted === 0;
@@ -253,6 +319,13 @@ async function main(): Promise<void> {
       e2eP50Ms: round(percentile(e2e, 50), 2),
       e2eP99Ms: round(percentile(e2e, 99), 2),
       e2eMaxMs: round(e2e[e2e.length - 1] ?? 0, 2),
+      /** The same for submits written from STEADY_AFTER_SECONDS on. */
+      steadyAfterSeconds: STEADY_AFTER_SECONDS,
+      steadyP50Ms: round(percentile(steady, 50), 2),
+      steadyP99Ms: round(percentile(steady, 99), 2),
+      /** Seconds (samples) whose receipts' p99 was over the target, and how many of them saw an AOF rewrite. */
+      secondsOverP99Target: secondsOverTarget.length,
+      secondsOverP99TargetWithAofRewrite: secondsOverTarget.filter((x) => x.aofRewrite).length,
       appPeakRssMiB: peakRssMiB(pids.app),
       simPeakRssMiB: peakRssMiB(pids.sim),
       cpuSeconds: cpu,
@@ -267,7 +340,8 @@ async function main(): Promise<void> {
     console.log(
       `e2e: offered ${RATE}/s for ${result.seconds}s: ${acceptedPerSecond} submits/s accepted (refused ${refused}), ${result.receiptsPerSecondDuringRun} receipts/s during the run, ` +
         `${result.backlogAtStop} receipts owed at the last submit (${result.lagAtStopSeconds} s), caught up ${result.receiptsCaughtUpAfterSeconds ?? 'never'} s and rows ${result.rowsCaughtUpAfterSeconds ?? 'never'} s after the last submit; ` +
-        `e2e p50 ${result.e2eP50Ms} ms, p99 ${result.e2eP99Ms} ms; app peak RSS ${result.appPeakRssMiB ?? '?'} MiB; ` +
+        `e2e p50 ${result.e2eP50Ms} ms, p99 ${result.e2eP99Ms} ms (from ${STEADY_AFTER_SECONDS} s: p50 ${result.steadyP50Ms} ms, p99 ${result.steadyP99Ms} ms; ` +
+        `${result.secondsOverP99Target} of ${samples.length} seconds over a p99 of ${P99_TARGET_MS} ms, ${result.secondsOverP99TargetWithAofRewrite} of them during an AOF rewrite); app peak RSS ${result.appPeakRssMiB ?? '?'} MiB; ` +
         `CPU s app ${cpu.app}, sim ${cpu.sim}, redis ${cpu.redis}, generator ${cpu.generator} (${env.sha}, ${env.node}, ${env.cpu}, ${env.cores} cores) → ${path}`,
     );
     console.log(
