@@ -172,6 +172,8 @@ export class CampaignUpload {
     }
     await store.define(this.ref, def, this.engine.now());
     const r = await store.control(this.ref, 'start', this.engine.now());
+    // Cancelled while the upload ran: the recipients written after the cancel go as well.
+    if (!r.ok && r.reason === 'illegal') await store.control(this.ref, 'tidy', this.engine.now());
     const status: CampaignStatus = r.ok ? r.status : r.reason === 'illegal' ? r.status : 'aborted';
     return { ok: true, accepted: this.accepted, rejected: this.rejected, status, errors: this.firstErrors };
   }
@@ -244,7 +246,7 @@ export class CampaignEngine {
     return up.finish(def);
   }
 
-  control(accountId: string, campaignId: string, action: Exclude<ControlAction, 'start' | 'abort'>): Promise<ControlResult> {
+  control(accountId: string, campaignId: string, action: Exclude<ControlAction, 'start' | 'abort' | 'tidy'>): Promise<ControlResult> {
     return this.deps.store.control(campaignRef(accountId, campaignId), action, this.now());
   }
 

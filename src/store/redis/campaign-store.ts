@@ -14,7 +14,8 @@ export type ClaimResult =
   | { readonly kind: 'wait'; readonly ms: number }
   | { readonly kind: 'idle'; readonly status: string };
 
-export type ControlAction = 'start' | 'pause' | 'resume' | 'cancel' | 'abort';
+/** tidy: drop the recipients of a finished campaign (campaign_control.lua), for an upload cancelled while it ran. */
+export type ControlAction = 'start' | 'pause' | 'resume' | 'cancel' | 'abort' | 'tidy';
 export type ControlResult = { readonly ok: true; readonly status: CampaignStatus } | { readonly ok: false; readonly reason: 'illegal'; readonly status: CampaignStatus } | { readonly ok: false; readonly reason: 'unknown' };
 
 export interface Settlement {

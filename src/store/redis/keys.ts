@@ -57,8 +57,8 @@
  *                                     due (c chain, t token); group "orch" (router/orchestrator.ts)
  *   {p}cp:{ref}               hash    a campaign (ref = account:campaignId): j definition, st status, counts
  *                                     (n, cur, sent, fin, f_<status>, fail, skip, rej, lsd, cnl) and token bucket
- *   {p}cpr:{ref}              hash    its recipients: index → recipient JSON
- *   {p}cpl:{ref}              zset    its leases (claimed recipients not yet settled) → expiry ms
+ *   {p}cpr:{ref}              hash    its recipients: index → recipient JSON (dropped when the campaign ends)
+ *   {p}cpl:{ref}              zset    its leases (claimed recipients not yet settled) → expiry ms (a day after a cancel)
  *   {p}cpd:{ref}              zset    its recipients waiting for their local window: index → due ms
  *   {p}cpe:{ref}              list    its per-recipient errors (JSON), the first campaigns.keepErrors
  *   {p}cpa                    zset    campaigns not finished (ref → creation ms): what every engine polls

@@ -65,6 +65,25 @@ async function admitted(campaignId: string): Promise<string[]> {
   return out.sort();
 }
 
+/** Ids of the campaign's messages admitted so far. */
+async function messageIds(ref: string): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}m:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const k of keys) if ((await redis.hget(k, 'cp')) === ref) ids.push(k.slice(`${prefix}m:`.length));
+  } while (cursor !== '0');
+  return ids;
+}
+
+/** Which of a campaign's keys exist: its hash, recipients, leases, deferred recipients. */
+async function campaignKeys(ref: string): Promise<{ hash: number; recipients: number; leases: number; deferred: number }> {
+  const k = store.keys;
+  const [hash, recipients, leases, deferred] = await Promise.all([k.campaign(ref), k.campaignRecipients(ref), k.campaignLeases(ref), k.campaignDeferred(ref)].map((key) => redis.exists(key)));
+  return { hash: hash ?? 0, recipients: recipients ?? 0, leases: leases ?? 0, deferred: deferred ?? 0 };
+}
+
 describe('campaign engine', () => {
   it('sends each recipient inside its local window only (fixed clock)', async () => {
     // 2024-12-20 12:00 UTC: London 12:00 (open), Caracas 08:00 (opens in 1 h), Tokyo 21:00 (opens in 12 h).
@@ -156,18 +175,69 @@ describe('campaign engine', () => {
       expect((await e.progress('acme', 'cap'))?.queued).toBe(120);
       expect((await e.progress('acme', 'cap'))?.sent).toBe(120);
       // Ten end (cancelled): ten more go.
-      const ids: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}m:*`, 'COUNT', 1000);
-        cursor = next;
-        for (const k of keys) if ((await redis.hget(k, 'cp')) === campaignRef('acme', 'cap')) ids.push(k.slice(`${prefix}m:`.length));
-      } while (cursor !== '0');
+      const ids = await messageIds(campaignRef('acme', 'cap'));
       for (const id of ids.slice(0, 10)) expect(await store.cancel('acme', id)).toBe('cancelled');
       await until('ten more', async () => ((await e.progress('acme', 'cap'))?.sent === 130 ? true : undefined));
       expect(await e.progress('acme', 'cap')).toMatchObject({ queued: 120, failed: 10 });
     } finally {
       await e.close();
     }
+  });
+
+  it('drops a completed campaign\'s recipients and keeps its counts', async () => {
+    const e = engine(Date.now);
+    const ref = campaignRef('acme', 'done');
+    const recipients = Array.from({ length: 3 }, (_, k) => ({ phoneOrId: `+1415${7_000_000 + k}`, channel: 'sms', parameters: { n: 'x' } }));
+    await e.create(definition('done'), recipients);
+    expect(await campaignKeys(ref)).toMatchObject({ hash: 1, recipients: 1 });
+    e.start();
+    try {
+      await until('all sent', async () => ((await e.progress('acme', 'done'))?.sent === 3 ? true : undefined));
+      // Sent but not final (no upstream here): the campaign is not done, and keeps its recipients.
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await e.progress('acme', 'done'))?.status).toBe('running');
+      expect((await campaignKeys(ref)).recipients).toBe(1);
+      // Every message final: completed, recipients gone, counts kept.
+      for (const id of await messageIds(ref)) expect(await store.cancel('acme', id)).toBe('cancelled');
+      await until('completed', async () => ((await e.progress('acme', 'done'))?.status === 'completed' ? true : undefined));
+      expect(await campaignKeys(ref)).toEqual({ hash: 1, recipients: 0, leases: 0, deferred: 0 });
+      expect(await e.progress('acme', 'done')).toMatchObject({ total: 3, sent: 3, failed: 3, pending: 0 });
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('drops a cancelled campaign\'s recipients, and those an upload wrote after the cancel', async () => {
+    const e = engine(Date.now);
+    // Running, paced to 5 a second: cancelled with most recipients never handed out.
+    const ref = campaignRef('acme', 'stop');
+    const recipients = Array.from({ length: 50 }, (_, k) => ({ phoneOrId: `+1415${8_000_000 + k}`, channel: 'sms', parameters: { n: 'x' } }));
+    await e.create(definition('stop', { rateLimit: 5 }), recipients);
+    e.start();
+    try {
+      await until('some sent', async () => (((await e.progress('acme', 'stop'))?.sent ?? 0) > 0 ? true : undefined));
+      expect(await e.control('acme', 'stop', 'cancel')).toEqual({ ok: true, status: 'cancelled' });
+      expect(await campaignKeys(ref)).toMatchObject({ hash: 1, recipients: 0, deferred: 0 });
+      // Leases out at the cancel are still settled by their holders, and go a day later.
+      const ttl = await redis.ttl(store.keys.campaignLeases(ref));
+      expect(ttl === -2 || (ttl > 0 && ttl <= 86_400)).toBe(true);
+    } finally {
+      await e.close();
+    }
+    // Once the engine stopped, every lease is settled: each recipient was sent or cancelled.
+    const p = await e.progress('acme', 'stop');
+    expect(p).toMatchObject({ status: 'cancelled', total: 50 });
+    expect((p?.sent ?? 0) + (p?.cancelled ?? 0)).toBe(50);
+
+    // Cancelled while its upload runs: what the upload writes after the cancel is dropped at its end.
+    const upload = await e.upload('acme', 'mid');
+    if (upload === 'exists') throw new Error('campaign mid exists');
+    const midRef = campaignRef('acme', 'mid');
+    for (let k = 0; k < 1000; k++) await upload.add({ phoneOrId: `+1415${9_000_000 + k}`, channel: 'sms', parameters: { n: 'x' } });
+    expect((await campaignKeys(midRef)).recipients).toBe(1);
+    expect(await e.control('acme', 'mid', 'cancel')).toEqual({ ok: true, status: 'cancelled' });
+    for (let k = 1000; k < 1010; k++) await upload.add({ phoneOrId: `+1415${9_000_000 + k}`, channel: 'sms', parameters: { n: 'x' } });
+    expect(await upload.finish(definition('mid'))).toMatchObject({ ok: true, status: 'cancelled', accepted: 1010 });
+    expect(await campaignKeys(midRef)).toMatchObject({ hash: 1, recipients: 0 });
   });
 });

@@ -74,6 +74,9 @@ if nothing_left then
   if inflight > 0 then return { 'wait', 200 } end
   redis.call('HSET', K, 'st', 'completed', 'tdone', NOW)
   redis.call('ZREM', P .. 'cpa', REF)
+  -- Every recipient had its message and every message its outcome: the recipients (the bulk of a
+  -- campaign, kept until now only to hand them out) go; the campaign's hash and errors stay.
+  redis.call('UNLINK', R, L, D)
   return { 'idle', 'completed' }
 end
 
