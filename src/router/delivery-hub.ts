@@ -52,6 +52,11 @@ export interface DeliveryHubOptions {
   readonly pollMs: number;
   /** Most entries one read or claim takes from a stream. */
   readonly batch: number;
+  /**
+   * router.deliveryRetentionSeconds in ms: what did not get through after that long since it was
+   * first owed is dropped rather than written back (the scripts trim what is older; common.lua).
+   */
+  readonly retentionMs: number;
 }
 
 /** What one stream entry carries: its deliveries (undefined: a record that could not be read). */
@@ -408,18 +413,29 @@ export class DeliveryHub {
   /**
    * The deliveries of an entry that did not get through, as a new entry, and the old one
    * acknowledged, in one MULTI: neither without the other. The new entry is read as any new one.
+   * It keeps the time they were first owed (field dd: a receipt entry's run, else the first
+   * entry's id), so the delivery retention counts from then and not from the last refusal; past
+   * it they are dropped, and the write trims the stream as the scripts' writes do.
    */
   private rewrite(key: string, h: Held): void {
+    const now = Date.now();
+    const owedSince = Number(h.entry.fields['dd'] ?? h.entry.id.split('-')[0]);
+    if (now - owedSince >= this.opts.retentionMs) {
+      this.log.warn({ stream: key, entry: h.entry.id, dropped: h.failed.length, owedSince: new Date(owedSince).toISOString() }, 'deliveries not taken within router.deliveryRetentionSeconds dropped');
+      this.ack(key, h.entry.id);
+      return;
+    }
     const lines = h.parsed.lines;
     const fields: string[] = [];
     if (lines) {
-      fields.push('k', 'rb', 'dd', h.entry.fields['dd'] ?? '0', 'b', h.failed.map((i) => lines[i]).join('\n'));
+      fields.push('k', 'rb', 'dd', String(owedSince), 'b', h.failed.map((i) => lines[i]).join('\n'));
     } else {
-      for (const [k, v] of Object.entries(h.entry.fields)) fields.push(k, v);
+      for (const [k, v] of Object.entries(h.entry.fields)) if (k !== 'dd') fields.push(k, v);
+      fields.push('dd', String(owedSince));
     }
     const write = this.redis
       .multi()
-      .xadd(key, '*', ...fields)
+      .xadd(key, 'MINID', String(now - this.opts.retentionMs), '*', ...fields)
       .xack(key, GROUP_DELIVER, h.entry.id)
       .xdel(key, h.entry.id)
       .exec()

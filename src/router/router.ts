@@ -89,7 +89,7 @@ export class Router implements UpstreamSink {
     this.deliveries = new DeliveryHub(
       deps.store.redis,
       deps.store.keys,
-      { consumer: deps.consumer, redeliverAfterMs: Math.max(cfg.smpp.responseTimeoutSeconds * 2000, 1000), pollMs: 20, batch: 500 },
+      { consumer: deps.consumer, redeliverAfterMs: Math.max(cfg.smpp.responseTimeoutSeconds * 2000, 1000), pollMs: 20, batch: 500, retentionMs: cfg.router.deliveryRetentionSeconds * 1000 },
       deps.log.child({ component: 'deliveries' }),
     );
     this.campaigns = new CampaignEngine({

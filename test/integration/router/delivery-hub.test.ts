@@ -3,6 +3,8 @@
  * stream entry (k=rb, lua/common.lua flush_events()) go out within the session's window, each once;
  * an entry that got through in part is sent again only in that part; entries of the old
  * one-receipt format are still read; and an entry a dead consumer left is claimed and delivered.
+ * What the ESME refused is written back with the time it was first owed, and dropped once that is
+ * router.deliveryRetentionSeconds ago.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -120,6 +122,28 @@ describe('DeliveryHub: receipts many to an entry', () => {
     expect(await entriesAdded()).toBe(2);
   });
 
+  it('writes refused receipts back with the time first owed, and drops them past the delivery retention', async () => {
+    const ra = JSON.stringify({ s: { addr: 'ACME', ton: 5, npi: 0 }, d: { addr: '14155550100', ton: 1, npi: 1 }, tx: 'retention' });
+    const line = (id: string, at: number): string => [id, 'DELIVRD', '000', String(at - 1000), ra].join('\t');
+    const retentionMs = config.router.deliveryRetentionSeconds * 1000;
+    const now = Date.now();
+    const recent = now - 60_000;
+    const stale = now - retentionMs - 60_000;
+    await ingress.redis.xadd(stream(), '*', 'k', 'rb', 'dd', String(recent), 'b', [line('NEW-OK', recent), line('NEW-NO', recent)].join('\n'));
+    await ingress.redis.xadd(stream(), '*', 'k', 'rb', 'dd', String(stale), 'b', [line('OLD-OK', stale), line('OLD-NO', stale)].join('\n'));
+    // The *-NO receipts are refused every time.
+    const esme = await receiver(0, (id) => (id.endsWith('-NO') ? Status.ESME_RX_T_APPN : Status.ESME_ROK));
+    await until('both entries read', () => ['NEW-OK', 'NEW-NO', 'OLD-OK', 'OLD-NO'].every((id) => esme.got.includes(id)));
+    // The recent entry's refused receipt is a new entry owed since the original's time; the stale
+    // entry's is dropped: its entry acknowledged and deleted, nothing written for it.
+    await until('one entry left', async () => (await ingress.redis.xlen(stream())) === 1);
+    const left = await ingress.redis.xrange(stream(), '-', '+');
+    const fields = left[0]?.[1] ?? [];
+    expect(fields[fields.indexOf('dd') + 1]).toBe(String(recent));
+    expect(fields[fields.indexOf('b') + 1]).toBe(line('NEW-NO', recent));
+    expect(await entriesAdded()).toBe(3);
+  });
+
   it('still delivers entries of the one-receipt format a stream may hold from before', async () => {
     const ra = JSON.stringify({ s: { addr: 'ACME', ton: 5, npi: 0 }, d: { addr: '14155550100', ton: 1, npi: 1 }, tx: 'old format' });
     const now = Date.now();
@@ -158,7 +182,7 @@ describe('DeliveryHub: claims', () => {
     await until('the first deliveries', () => esme.got.length > 0);
     // Another process's hub, bound to the same account with room for everything.
     const other: Delivery[] = [];
-    const hub = new DeliveryHub(ingress.redis, ingress.store.keys, { consumer: 'other', redeliverAfterMs: REDELIVER_MS, pollMs: 20, batch: 500 }, pino({ level: 'silent' }));
+    const hub = new DeliveryHub(ingress.redis, ingress.store.keys, { consumer: 'other', redeliverAfterMs: REDELIVER_MS, pollMs: 20, batch: 500, retentionMs: config.router.deliveryRetentionSeconds * 1000 }, pino({ level: 'silent' }));
     hub.attach({
       accountId: ACCOUNT.id,
       available: () => 1000,

@@ -1,5 +1,6 @@
 -- mo: mobile-originated messages from an upstream, owed to the receiver binds of an account.
--- in:  ARGV[4] (unused), [5] count, then per message (stride 5):
+-- in:  ARGV[4] router.retentionSeconds (passed by storeMo, not read: an MO is final on arrival
+--      and kept FINAL_RET), [5] count, then per message (stride 5):
 --      message id, account, payload JSON, event base, delivery stream suffix ('' the account's
 --      SMPP binds, '/xmpp' its XMPP users; keys.ts)
 -- out: count stored
