@@ -10,7 +10,8 @@ user_xmpp=${XMPP_SERVICE:-}
 eval "$(scripts/services.sh env)"
 stop_services() { REDIS_URL=$user_redis CLICKHOUSE_URL=$user_clickhouse XMPP_SERVICE=$user_xmpp scripts/services.sh down || true; }
 trap stop_services EXIT
-node dist/main.js &
+# shellcheck disable=SC2046 # one option a word
+node $(grep -v '^#' scripts/node-args) dist/main.js &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true' INT TERM
 wait $pid || true

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,9 +114,20 @@ export const PROCESSES = Number(process.env['BENCH_PROCESSES'] ?? 1);
 /** What a bench's reproduce command starts with when BENCH_PROCESSES is set. */
 export const PROCESSES_PREFIX = PROCESSES === 1 ? '' : `BENCH_PROCESSES=${PROCESSES} `;
 
+/** scripts/node-args: the Node options the appliance runs with, one a word, # comments left out. */
+export function applianceNodeArgs(): string[] {
+  return readFileSync('scripts/node-args', 'utf8')
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .join(' ')
+    .split(/\s+/)
+    .filter((a) => a !== '');
+}
+
 export async function startAppliance(opts: StartOptions = {}): Promise<Started> {
-  // BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the appliance.
-  const appNodeArgs = (process.env['BENCH_APP_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  // The Node options make start runs the appliance with (scripts/node-args), then
+  // BENCH_APP_NODE_ARGS: "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the appliance.
+  const appNodeArgs = [...applianceNodeArgs(), ...(process.env['BENCH_APP_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')];
   const [simPort, smppPort, httpPort] = [await freePort(), await freePort(), await freePort()];
   const run = randomBytes(4).toString('hex');
   const prefix = `bench${run}:`;
