@@ -40,7 +40,7 @@ function fastPlans(): ReadonlyMap<string, FastPlan> {
   const md = new Metadata();
   const planOf = (country: string): PlanRuntime | undefined => {
     md.selectNumberingPlan(country as CountryCode);
-    return md.numberingPlan as PlanRuntime | undefined;
+    return md.numberingPlan;
   };
   for (const [code, countries] of Object.entries(metadata.country_calling_codes)) {
     const main = countries[0];
