@@ -14,5 +14,7 @@ trap stop_services EXIT
 node $(grep -v '^#' scripts/node-args) dist/main.js &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true' INT TERM
-wait $pid || true
-wait $pid 2>/dev/null || true
+# A signal interrupts `wait`, and Ctrl-C under make sends several (make, this script and node
+# each get one): wait until the appliance has really exited, so the servers stop after it has
+# finished shutting down, never under it.
+while kill -0 "$pid" 2>/dev/null; do wait "$pid" || true; done
