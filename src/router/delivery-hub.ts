@@ -419,7 +419,8 @@ export class DeliveryHub {
    */
   private rewrite(key: string, h: Held): void {
     const now = Date.now();
-    const owedSince = Number(h.entry.fields['dd'] ?? h.entry.id.split('-')[0]);
+    const dd = Number(h.entry.fields['dd']);
+    const owedSince = Number.isFinite(dd) && dd > 0 ? dd : Number(h.entry.id.split('-')[0]);
     if (now - owedSince >= this.opts.retentionMs) {
       this.log.warn({ stream: key, entry: h.entry.id, dropped: h.failed.length, owedSince: new Date(owedSince).toISOString() }, 'deliveries not taken within router.deliveryRetentionSeconds dropped');
       this.ack(key, h.entry.id);
