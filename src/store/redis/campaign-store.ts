@@ -189,7 +189,7 @@ export class CampaignStore {
     return this.redis.lrange(this.keys.campaignErrors(ref), offset, offset + count - 1);
   }
 
-  /** Campaigns not finished, oldest first (every engine polls these). */
+  /** Campaigns being uploaded or running, oldest first (every engine polls these; scheduled and paused ones are not among them). */
   async active(limit = 1000): Promise<string[]> {
     return this.redis.zrange(this.keys.campaignsActive(), 0, limit - 1);
   }

@@ -61,7 +61,8 @@
  *   {p}cpl:{ref}              zset    its leases (claimed recipients not yet settled) → expiry ms (a day after a cancel)
  *   {p}cpd:{ref}              zset    its recipients waiting for their local window: index → due ms
  *   {p}cpe:{ref}              list    its per-recipient errors (JSON), the first campaigns.keepErrors
- *   {p}cpa                    zset    campaigns not finished (ref → creation ms): what every engine polls
+ *   {p}cpa                    zset    campaigns being uploaded or running (ref → creation ms): what every engine
+ *                                     polls (a scheduled or paused one is put back by its timer or resume)
  *   {p}cpx:{account}          zset    the account's campaign ids by creation ms
  *   {p}tl:{code}              string  a tracked link: JSON {a account, c campaign, m message, u url}
  *   {p}rdm:{account}:{id}     hash    a Redington media upload: b bytes, t MIME type, f file name (30 days)

@@ -140,11 +140,14 @@ describe('campaign engine', () => {
   });
 
   it('starts a scheduled campaign through the one scheduler ({p}timers, "c|")', async () => {
-    const now = Date.now();
+    let now = Date.now();
     const e = engine(() => now);
     const startAt = now + 60_000;
     expect(await e.create(definition('later', { startAt }), [{ phoneOrId: '+14155550111', channel: 'sms', parameters: { n: 'x' } }])).toMatchObject({ ok: true, status: 'scheduled' });
     expect(await redis.zscore(store.keys.timers(), `c|${campaignRef('acme', 'later')}`)).toBe(String(startAt));
+    // Until it starts, engines do not poll it.
+    const polled = async (): Promise<boolean> => (await redis.zscore(store.keys.campaignsActive(), campaignRef('acme', 'later'))) !== null;
+    expect(await polled()).toBe(false);
     e.start();
     try {
       await new Promise((r) => setTimeout(r, 150));
@@ -153,11 +156,19 @@ describe('campaign engine', () => {
       expect(await e.control('acme', 'later', 'pause')).toEqual({ ok: true, status: 'paused' });
       expect(await redis.zscore(store.keys.timers(), `c|${campaignRef('acme', 'later')}`)).toBeNull();
       expect(await e.control('acme', 'later', 'resume')).toEqual({ ok: true, status: 'scheduled' });
+      expect(await polled()).toBe(false);
       await store.runTimers(1000, startAt - 1);
       expect((await e.progress('acme', 'later'))?.status).toBe('scheduled');
       await store.runTimers(1000, startAt);
+      expect(await polled()).toBe(true);
       await until('sent', async () => ((await e.progress('acme', 'later'))?.sent === 1 ? true : undefined));
       expect((await e.progress('acme', 'later'))?.status).toBe('running');
+      // Paused: not polled; resumed after its start time: polled again, in its place by creation time.
+      now = startAt;
+      expect(await e.control('acme', 'later', 'pause')).toEqual({ ok: true, status: 'paused' });
+      expect(await polled()).toBe(false);
+      expect(await e.control('acme', 'later', 'resume')).toEqual({ ok: true, status: 'running' });
+      expect(await redis.zscore(store.keys.campaignsActive(), campaignRef('acme', 'later'))).toBe((await redis.hget(store.keys.campaign(campaignRef('acme', 'later')), 't0')) ?? '');
     } finally {
       await e.close();
     }

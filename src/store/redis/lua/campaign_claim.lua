@@ -23,7 +23,9 @@ local D = P .. 'cpd:' .. REF
 local h = redis.call('HMGET', K, 'st', 'n', 'cur', 'ing', 'rate', 'mc', 'sent', 'fin', 'lsd', 'tb', 'tbts')
 local st = h[1]
 if st ~= 'running' then
-  if not st or st == 'cancelled' or st == 'completed' or st == 'aborted' then redis.call('ZREM', P .. 'cpa', REF) end
+  -- Only uploads and running campaigns are polled (campaign_control.lua); one left in cpa in another
+  -- state (paused or scheduled by an earlier release) leaves it here.
+  if st ~= 'ingesting' then redis.call('ZREM', P .. 'cpa', REF) end
   return { 'idle', st or 'unknown' }
 end
 

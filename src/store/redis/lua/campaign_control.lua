@@ -13,15 +13,21 @@
 local REF, ACTION = ARGV[4], ARGV[5]
 local K = P .. 'cp:' .. REF
 local LEASES_AFTER_END = 86400
-local v = redis.call('HMGET', K, 'st', 'sa', 'n', 'cur')
+local v = redis.call('HMGET', K, 'st', 'sa', 'n', 'cur', 't0')
 local st = v[1]
 if not st then return { 'unknown', '' } end
 local sa = tonumber(v[2]) or 0
+-- Every engine polls the campaigns in cpa (by creation time): those being uploaded or running.
+-- A scheduled or paused one is not there, so nobody polls it; the timer ("c|", timers.lua) or a
+-- resume puts it back.
+local ACTIVE = P .. 'cpa'
 local function go()
   if sa > NOW then
     redis.call('ZADD', P .. 'timers', sa, 'c|' .. REF)
+    redis.call('ZREM', ACTIVE, REF)
     return 'scheduled'
   end
+  redis.call('ZADD', ACTIVE, tonumber(v[5]) or NOW, REF)
   return 'running'
 end
 local new
@@ -31,6 +37,7 @@ if ACTION == 'start' and st == 'ingesting' then
 elseif ACTION == 'pause' and (st == 'running' or st == 'scheduled') then
   new = 'paused'
   redis.call('ZREM', P .. 'timers', 'c|' .. REF)
+  redis.call('ZREM', ACTIVE, REF)
 elseif ACTION == 'resume' and st == 'paused' then
   new = go()
 elseif ACTION == 'cancel' and (st == 'running' or st == 'scheduled' or st == 'paused' or st == 'ingesting') then
@@ -41,12 +48,12 @@ elseif ACTION == 'cancel' and (st == 'running' or st == 'scheduled' or st == 'pa
   redis.call('UNLINK', P .. 'cpd:' .. REF, P .. 'cpr:' .. REF)
   redis.call('EXPIRE', P .. 'cpl:' .. REF, LEASES_AFTER_END)
   redis.call('HSET', K, 'cnl', left, 'ing', 0, 'cur', tonumber(v[3]) or 0, 'tdone', NOW)
-  redis.call('ZREM', P .. 'cpa', REF)
+  redis.call('ZREM', ACTIVE, REF)
 elseif ACTION == 'abort' and st == 'ingesting' then
   new = 'aborted'
   redis.call('UNLINK', P .. 'cpr:' .. REF)
   redis.call('HSET', K, 'ing', 0)
-  redis.call('ZREM', P .. 'cpa', REF)
+  redis.call('ZREM', ACTIVE, REF)
 elseif ACTION == 'tidy' and (st == 'cancelled' or st == 'completed' or st == 'aborted') then
   redis.call('UNLINK', P .. 'cpr:' .. REF)
   return { 'ok', st }

@@ -103,8 +103,13 @@ for _, member in ipairs(due) do
     local token = string.match(member, '^o|[^|]+|(.+)$')
     redis.call('XADD', P .. 'orn', '*', 'k', 't', 'c', id, 't', token or '')
   elseif kind == 'c' then
+    -- A scheduled campaign starts: running, and back among the campaigns engines poll (campaign_control.lua).
     local ck = P .. 'cp:' .. id
-    if redis.call('HGET', ck, 'st') == 'scheduled' then redis.call('HSET', ck, 'st', 'running') end
+    local c = redis.call('HMGET', ck, 'st', 't0')
+    if c[1] == 'scheduled' then
+      redis.call('HSET', ck, 'st', 'running')
+      redis.call('ZADD', P .. 'cpa', tonumber(c[2]) or NOW, id)
+    end
   end
 end
 flush_events()
