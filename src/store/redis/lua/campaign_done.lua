@@ -17,7 +17,6 @@ for i = 1, ND do
   redis.call('ZADD', P .. 'cpd:' .. REF, ARGV[o + 2], ARGV[o + 1])
   o = o + 2
 end
-if ND > 0 then redis.call('HINCRBY', K, 'dfr', ND) end
 if NE > 0 then
   local E = P .. 'cpe:' .. REF
   for i = 1, NE do redis.call('RPUSH', E, ARGV[o + i]) end
