@@ -565,8 +565,14 @@ const schema = z.strictObject({
     .strictObject({
       url: z.string().default('http://127.0.0.1:8123'),
       database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('catalyst'),
-      batchRows: z.number().int().min(1).max(1_000_000).default(5000),
-      maxWaitMs: z.number().int().min(1).default(200),
+      /**
+       * Rows an insert takes, and how long the writer waits for them after the first: ClickHouse
+       * makes a part of each insert and merges parts in the background, so fewer, larger inserts
+       * cost it less (e2e at 8,000/s: 3.0-3.3 s of ClickHouse CPU in 30 s with 20,000 and 1 s,
+       * 5.0-7.2 s with 5,000 and 200 ms). Rows reach ClickHouse up to maxWaitMs later.
+       */
+      batchRows: z.number().int().min(1).max(1_000_000).default(20_000),
+      maxWaitMs: z.number().int().min(1).default(1000),
     })
     .default({}),
   router: z
