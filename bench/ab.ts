@@ -99,7 +99,12 @@ function main(): void {
     const change = r.change === null ? '' : `${r.change > 0 ? '+' : ''}${r.change}%`;
     console.log(`${r.metric.padEnd(width)}  ${fmt(r.base).padStart(14)}  ${fmt(r.here).padStart(14)}  ${change.padStart(7)}  ${r.baseRuns.map(fmt).join(' ')} | ${r.hereRuns.map(fmt).join(' ')}`);
   }
-  const command = `BENCH_AB_BASE=${baseSha} BENCH_AB_PAIRS=${PAIRS} npm run bench:ab -- ${BENCH}`;
+  // The bench's own settings (BENCH_*) passed through to both sides, so the command reproduces the run.
+  const settings = Object.entries(process.env)
+    .filter(([k]) => k.startsWith('BENCH_') && !k.startsWith('BENCH_AB_'))
+    .map(([k, v]) => `${k}=${v ?? ''} `)
+    .join('');
+  const command = `BENCH_AB_BASE=${baseSha} BENCH_AB_PAIRS=${PAIRS} ${settings}npm run bench:ab -- ${BENCH}`;
   const path = writeResult('ab', { bench: 'ab', of: BENCH, base: baseSha, ...environment(), pairs: PAIRS, rows, command });
   console.log(`\nab: ${BENCH}, ${PAIRS} alternating pairs, medians above (rows whose runs all agree left out) → ${path}\n${command}`);
 }
