@@ -569,7 +569,7 @@ const schema = z.strictObject({
        * Rows an insert takes, and how long the writer waits for them after the first: ClickHouse
        * makes a part of each insert and merges parts in the background, so fewer, larger inserts
        * cost it less (e2e at 8,000/s: 3.0-3.3 s of ClickHouse CPU in 30 s with 20,000 and 1 s,
-       * 5.0-7.2 s with 5,000 and 200 ms). Rows reach ClickHouse up to maxWaitMs later.
+       * 5.0-7.2 s with 5,000 and 200 ms; docs/scaling.md). Rows reach ClickHouse up to maxWaitMs later.
        */
       batchRows: z.number().int().min(1).max(1_000_000).default(20_000),
       maxWaitMs: z.number().int().min(1).default(1000),
