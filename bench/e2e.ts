@@ -10,8 +10,9 @@
  *   text's id:) over the whole run and in its steady state (submits written after the first
  *   BENCH_STEADY_AFTER_SECONDS, 5: the appliance's JIT warm-up is past), and per second in the
  *   JSON's samples with whether Redis was rewriting its AOF then (a fork and a rewrite of the
- *   dataset, which on two shared cores takes one of them for a second or two), the sustained rate, how long receipts and rows took to catch up after the last
- *   submit, peak RSS and CPU of the appliance, the simulator and Redis, and the generator's CPU.
+ *   dataset, which on two shared cores takes one of them for seconds), the sustained rate, how
+ *   long receipts and rows took to catch up after the last submit, peak RSS and CPU of the
+ *   appliance, the simulator and Redis, and the generator's CPU.
  * Passed = nothing lost, and the send queue empty (no entry left, none counted). Kept up = the offered rate was accepted, nothing refused, receipts owed at
  * the last submit were at most BENCH_MAX_LAG_SECONDS (5) of traffic, and receipts and rows caught
  * up within as long after it: the rate is sustainable, not just survived.
@@ -160,7 +161,7 @@ interface Sample {
   readonly backlog: number;
   /** End-to-end latency of the receipts read in this second. */
   readonly e2e: { p50Ms: number; p99Ms: number; maxMs: number };
-  /** Redis was rewriting its AOF at some point of this second (seen rewriting at either end, or a rewrite finished within it). */
+  /** Redis rewrote its AOF in this second: seen in progress at one of AofWatch's polls, or one finished since the last. */
   readonly aofRewrite: boolean;
 }
 

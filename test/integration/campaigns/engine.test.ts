@@ -1,8 +1,9 @@
 /**
  * The campaign engine against real Redis, with the clock fixed: time-zone windows (a recipient
  * outside its local daytime waits and goes when its window opens), and exactly-once across two
- * engines and a lease whose holder died. No sending here: what matters is what reached admission
- * (the messages in Redis), so there is no upstream.
+ * engines and a lease whose holder died; which campaigns engines poll (not scheduled or paused
+ * ones); what a campaign leaves in Redis when it ends. No sending here: what matters is what
+ * reached admission (the messages in Redis), so there is no upstream.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from 'pino';
