@@ -194,6 +194,8 @@ export class CampaignEngine {
   readonly now: () => number;
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
+  /** start()'s one pass over campaigns that ended still holding their recipients. */
+  private tidied: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
   /** Workers of each campaign in this process (an entry goes with its last worker). */
   private readonly workers = new Map<string, number>();
@@ -284,12 +286,23 @@ export class CampaignEngine {
     if (this.running) return;
     this.running = true;
     this.loopDone = this.loop();
+    // Campaigns that ended before a campaign's end deleted its recipients (campaign_control.lua)
+    // still hold them: dropped once, beside the loop.
+    this.tidied = this.deps.store.dropEndedRecipients([...this.accounts.keys()], this.now()).then(
+      (n) => {
+        if (n > 0) this.deps.log.info({ campaigns: n }, 'recipients of campaigns that had ended dropped');
+      },
+      (err: unknown) => {
+        this.deps.log.warn({ err }, 'could not drop the recipients of campaigns that had ended');
+      },
+    );
   }
 
   async close(): Promise<void> {
     this.running = false;
     this.abort.abort();
     await this.loopDone;
+    await this.tidied;
     await Promise.allSettled([...this.work]);
   }
 

@@ -194,6 +194,32 @@ export class CampaignStore {
     return this.redis.zrange(this.keys.campaignsActive(), 0, limit - 1);
   }
 
+  /**
+   * Recipients left by campaigns that ended before a campaign's end deleted them: for each of the
+   * accounts' campaigns that has recipients and has ended, campaign_control's tidy, which checks the
+   * state again in the same script (an aborted campaign's id may be taken by a new upload
+   * meanwhile). Returns how many campaigns had theirs dropped.
+   */
+  async dropEndedRecipients(accounts: readonly string[], now: number): Promise<number> {
+    let dropped = 0;
+    for (const account of accounts) {
+      const ids = await this.redis.zrange(this.keys.campaignList(account), 0, -1);
+      for (let i = 0; i < ids.length; i += 500) {
+        const refs = ids.slice(i, i + 500).map((id) => `${account}:${id}`);
+        const pipe = this.redis.pipeline();
+        for (const ref of refs) pipe.hget(this.keys.campaign(ref), 'st').exists(this.keys.campaignRecipients(ref));
+        const res = (await pipe.exec()) ?? [];
+        for (const [k, ref] of refs.entries()) {
+          const st = res[2 * k]?.[1];
+          const has = res[2 * k + 1]?.[1] === 1;
+          if (!has || (st !== 'completed' && st !== 'cancelled' && st !== 'aborted')) continue;
+          if ((await this.control(ref, 'tidy', now)).ok) dropped++;
+        }
+      }
+    }
+    return dropped;
+  }
+
   /** The account's campaign ids, newest first. */
   async list(account: string, limit: number): Promise<string[]> {
     return this.redis.zrevrange(this.keys.campaignList(account), 0, limit - 1);

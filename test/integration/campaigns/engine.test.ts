@@ -252,4 +252,26 @@ describe('campaign engine', () => {
     expect(await upload.finish(definition('mid'))).toMatchObject({ ok: true, status: 'cancelled', accepted: 1010 });
     expect(await campaignKeys(midRef)).toMatchObject({ hash: 1, recipients: 0 });
   });
+
+  it('drops at start the recipients campaigns that ended before this release kept, and only theirs', async () => {
+    const before = engine(Date.now);
+    const one = (k: number): { phoneOrId: string; channel: string; parameters: { n: string } }[] => [{ phoneOrId: `+1415${9_500_000 + k}`, channel: 'sms', parameters: { n: 'x' } }];
+    await before.create(definition('old-done'), one(1));
+    await before.create(definition('old-live'), one(2));
+    // As a release before the deletion left an ended campaign: completed, recipients still there.
+    const done = campaignRef('acme', 'old-done');
+    await redis.hset(store.keys.campaign(done), 'st', 'completed');
+    await redis.zrem(store.keys.campaignsActive(), done);
+    expect((await campaignKeys(done)).recipients).toBe(1);
+    const e = engine(Date.now);
+    e.start();
+    try {
+      await until('dropped', async () => ((await campaignKeys(done)).recipients === 0 ? true : undefined));
+      expect((await campaignKeys(done)).hash).toBe(1);
+      // A running campaign keeps its recipients.
+      expect((await campaignKeys(campaignRef('acme', 'old-live'))).recipients).toBe(1);
+    } finally {
+      await e.close();
+    }
+  });
 });
