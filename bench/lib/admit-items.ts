@@ -7,10 +7,10 @@ import { newMessageId } from '../../src/core/ids.js';
 import type { Message } from '../../src/core/message.js';
 import { MessageStore, type AdmitItem } from '../../src/store/redis/message-store.js';
 
-/** A store under `prefix` with limits out of the way: what is measured is the scripts. */
 /** router.finalRetentionSeconds of the benches' store. */
 export const BENCH_FINAL_RETENTION_SECONDS = 600;
 
+/** A store under `prefix` with limits out of the way: what is measured is the scripts. */
 export function benchStore(redis: Redis, prefix: string): MessageStore {
   return new MessageStore(redis, { prefix, platformTps: 1e9, platformBurst: 1e9, retentionSeconds: 3600, finalRetentionSeconds: BENCH_FINAL_RETENTION_SECONDS, maxAttempts: 3 });
 }

@@ -454,7 +454,6 @@ export class DeliveryHub {
     return this.idle.wait(this.inflight === 0, maxMs);
   }
 
-
   /**
    * Acks wait for the end of the tick and go as one XACK and one XDEL per stream: one command per
    * delivered receipt cost Redis more than the receipt's own script.

@@ -443,7 +443,6 @@ export class SmppSession implements DeliverySink {
     return this.idle.wait(this.pendingIn === 0, maxMs);
   }
 
-
   private leaveBound(): void {
     if (this.state === 'bound_tx' || this.state === 'bound_rx' || this.state === 'bound_trx') {
       this.deps.deliveries.detach(this);

@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { CampaignDefinition, CampaignStatus } from '../../core/campaign.js';
 import type { Keys } from './keys.js';
+import { campaignRef } from './message-store.js';
 import { defineScripts, run as runScript, type ScriptName } from './scripts.js';
 
 export type ClaimResult =
@@ -195,25 +196,22 @@ export class CampaignStore {
   }
 
   /**
-   * Recipients left by campaigns that ended before a campaign's end deleted them: for each of the
-   * accounts' campaigns that has recipients and has ended, campaign_control's tidy, which checks the
-   * state again in the same script (an aborted campaign's id may be taken by a new upload
-   * meanwhile). Returns how many campaigns had theirs dropped.
+   * Recipients left by campaigns that ended before a campaign's end deleted them: each of the
+   * accounts' campaigns that still has recipients gets campaign_control's tidy, which decides in one
+   * script whether the campaign has ended (a running one is refused and keeps them; an aborted
+   * campaign's id may be taken by a new upload meanwhile). Returns how many had theirs dropped.
    */
   async dropEndedRecipients(accounts: readonly string[], now: number): Promise<number> {
     let dropped = 0;
     for (const account of accounts) {
       const ids = await this.redis.zrange(this.keys.campaignList(account), 0, -1);
       for (let i = 0; i < ids.length; i += 500) {
-        const refs = ids.slice(i, i + 500).map((id) => `${account}:${id}`);
+        const refs = ids.slice(i, i + 500).map((id) => campaignRef(account, id));
         const pipe = this.redis.pipeline();
-        for (const ref of refs) pipe.hget(this.keys.campaign(ref), 'st').exists(this.keys.campaignRecipients(ref));
+        for (const ref of refs) pipe.exists(this.keys.campaignRecipients(ref));
         const res = (await pipe.exec()) ?? [];
         for (const [k, ref] of refs.entries()) {
-          const st = res[2 * k]?.[1];
-          const has = res[2 * k + 1]?.[1] === 1;
-          if (!has || (st !== 'completed' && st !== 'cancelled' && st !== 'aborted')) continue;
-          if ((await this.control(ref, 'tidy', now)).ok) dropped++;
+          if (res[k]?.[1] === 1 && (await this.control(ref, 'tidy', now)).ok) dropped++;
         }
       }
     }

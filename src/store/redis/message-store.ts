@@ -380,7 +380,7 @@ export class MessageStore {
   /** `xmpp`: the MO is for the account's XMPP user of that number (its own delivery stream, keys.ts). */
   async storeMo(items: readonly { message: Message; upstream: string; xmpp?: boolean }[], now = Date.now()): Promise<number> {
     if (items.length === 0) return 0;
-    const args: (string | number)[] = [...this.head(now), this.opts.retentionSeconds, items.length];
+    const args: (string | number)[] = [...this.head(now), items.length];
     for (const it of items) {
       args.push(it.message.id, it.message.accountId, JSON.stringify(it.message), eventBase({ message: it.message, upstream: it.upstream, priceMicros: 0, currency: '', parts: 1 }), it.xmpp === true ? XMPP_DOOR : '');
     }

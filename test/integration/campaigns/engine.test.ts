@@ -50,6 +50,11 @@ function engine(now: () => number, options: Partial<Config['campaigns']> = {}): 
 
 const definition = campaignDefinition;
 
+/** The k-th SMS recipient of a numbering block (each test its own block, so their numbers never meet). */
+const recipient = (block: number, k: number): { phoneOrId: string; channel: string; parameters: { n: string } } => ({ phoneOrId: `+1415${block + k}`, channel: 'sms', parameters: { n: 'x' } });
+/** n recipients of a block. */
+const recipientsOf = (block: number, n: number): ReturnType<typeof recipient>[] => Array.from({ length: n }, (_, k) => recipient(block, k));
+
 /** Destinations of the campaign's messages admitted so far. */
 async function admitted(campaignId: string): Promise<string[]> {
   const out: string[] = [];
@@ -177,7 +182,7 @@ describe('campaign engine', () => {
 
   it('holds maxConcurrent: no more in flight than allowed until messages end', async () => {
     const e = engine(Date.now);
-    const recipients = Array.from({ length: 300 }, (_, k) => ({ phoneOrId: `+1415${6_000_000 + k}`, channel: 'sms', parameters: { n: 'x' } }));
+    const recipients = recipientsOf(6_000_000, 300);
     await e.create(definition('cap', { maxConcurrent: 120 }), recipients);
     e.start();
     try {
@@ -199,7 +204,7 @@ describe('campaign engine', () => {
   it('drops a completed campaign\'s recipients and keeps its counts', async () => {
     const e = engine(Date.now);
     const ref = campaignRef('acme', 'done');
-    const recipients = Array.from({ length: 3 }, (_, k) => ({ phoneOrId: `+1415${7_000_000 + k}`, channel: 'sms', parameters: { n: 'x' } }));
+    const recipients = recipientsOf(7_000_000, 3);
     await e.create(definition('done'), recipients);
     expect(await campaignKeys(ref)).toMatchObject({ hash: 1, recipients: 1 });
     e.start();
@@ -223,7 +228,7 @@ describe('campaign engine', () => {
     const e = engine(Date.now);
     // Running, paced to 5 a second: cancelled with most recipients never handed out.
     const ref = campaignRef('acme', 'stop');
-    const recipients = Array.from({ length: 50 }, (_, k) => ({ phoneOrId: `+1415${8_000_000 + k}`, channel: 'sms', parameters: { n: 'x' } }));
+    const recipients = recipientsOf(8_000_000, 50);
     await e.create(definition('stop', { rateLimit: 5 }), recipients);
     e.start();
     try {
@@ -245,19 +250,18 @@ describe('campaign engine', () => {
     const upload = await e.upload('acme', 'mid');
     if (upload === 'exists') throw new Error('campaign mid exists');
     const midRef = campaignRef('acme', 'mid');
-    for (let k = 0; k < 1000; k++) await upload.add({ phoneOrId: `+1415${9_000_000 + k}`, channel: 'sms', parameters: { n: 'x' } });
+    for (let k = 0; k < 1000; k++) await upload.add(recipient(9_000_000, k));
     expect((await campaignKeys(midRef)).recipients).toBe(1);
     expect(await e.control('acme', 'mid', 'cancel')).toEqual({ ok: true, status: 'cancelled' });
-    for (let k = 1000; k < 1010; k++) await upload.add({ phoneOrId: `+1415${9_000_000 + k}`, channel: 'sms', parameters: { n: 'x' } });
+    for (let k = 1000; k < 1010; k++) await upload.add(recipient(9_000_000, k));
     expect(await upload.finish(definition('mid'))).toMatchObject({ ok: true, status: 'cancelled', accepted: 1010 });
     expect(await campaignKeys(midRef)).toMatchObject({ hash: 1, recipients: 0 });
   });
 
   it('drops at start the recipients campaigns that ended before this release kept, and only theirs', async () => {
     const before = engine(Date.now);
-    const one = (k: number): { phoneOrId: string; channel: string; parameters: { n: string } }[] => [{ phoneOrId: `+1415${9_500_000 + k}`, channel: 'sms', parameters: { n: 'x' } }];
-    await before.create(definition('old-done'), one(1));
-    await before.create(definition('old-live'), one(2));
+    await before.create(definition('old-done'), [recipient(9_500_000, 1)]);
+    await before.create(definition('old-live'), [recipient(9_500_000, 2)]);
     // As a release before the deletion left an ended campaign: completed, recipients still there.
     const done = campaignRef('acme', 'old-done');
     await redis.hset(store.keys.campaign(done), 'st', 'completed');

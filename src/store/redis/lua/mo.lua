@@ -1,12 +1,11 @@
 -- mo: mobile-originated messages from an upstream, owed to the receiver binds of an account.
--- in:  ARGV[4] router.retentionSeconds (passed by storeMo, not read: an MO is final on arrival
---      and kept FINAL_RET), [5] count, then per message (stride 5):
+-- in:  ARGV[4] count, then per message (stride 5):
 --      message id, account, payload JSON, event base, delivery stream suffix ('' the account's
 --      SMPP binds, '/xmpp' its XMPP users; keys.ts)
 -- out: count stored
-local N = tonumber(ARGV[5])
+local N = tonumber(ARGV[4])
 for i = 0, N - 1 do
-  local o = 5 + i * 5
+  local o = 4 + i * 5
   local id, acct, j, eb, door = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5]
   local k = mkey(id)
   -- Final on arrival: kept as long as any final message.
