@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { defineScripts } from '../src/store/redis/scripts.js';
 import { admitItems, benchStore, redisCpuSeconds } from './lib/admit-items.js';
 import { REDIS_URL, dropPrefix } from './lib/harness.js';
 import { environment, writeResult } from './lib/report.js';
@@ -56,7 +57,7 @@ async function measure(source: string, prefix: string): Promise<number> {
   try {
     const store = benchStore(redis, prefix);
     // After the store: it registers the real scripts on the connection, and this replaces admit.
-    redis.defineCommand('cat_admit', { numberOfKeys: 0, lua: `${COMMON}\n${source}` });
+    defineScripts(redis, { admit: `${COMMON}\n${source}` });
     await store.seedBalance('a', 1e15);
     await store.admit(admitItems(N));
     const c0 = await redisCpuSeconds(redis);

@@ -1,10 +1,13 @@
 /**
  * Typed wrappers for the Lua scripts in ./lua. Each script is `common.lua` + its own file, run with
- * EVALSHA (ioredis falls back to EVAL once per connection). Arguments are flattened in the order
- * each script's header documents; the wrappers are the only code that knows those orders.
+ * EVALSHA (EVAL once when Redis does not have it: after a restart or SCRIPT FLUSH). Arguments are
+ * flattened in the order each script's header documents; the wrappers are the only code that
+ * knows those orders. A call is encoded by resp.ts, not by the client (see there why).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis, ChainableCommander } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
+import { scriptCall, type ScriptArg } from './resp.js';
 
 const NAMES = [
   'admit', 'take', 'submitted', 'receipts', 'fail', 'retry', 'queue_ack', 'timers', 'cancel', 'replace', 'mo', 'assemble', 'webhook_enqueue', 'webhook_settle',
@@ -14,43 +17,73 @@ const NAMES = [
 ] as const;
 export type ScriptName = (typeof NAMES)[number];
 
-type Arg = string | number;
-type ScriptRunner = Record<ScriptName, (args: readonly Arg[]) => Promise<unknown>>;
+interface Script {
+  readonly lua: string;
+  readonly sha: string;
+}
 
 function source(name: string): string {
   return readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 }
 
-let cached: Map<ScriptName, string> | undefined;
-function sources(): Map<ScriptName, string> {
+function script(lua: string): Script {
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+let cached: ReadonlyMap<ScriptName, Script> | undefined;
+function scripts(): ReadonlyMap<ScriptName, Script> {
   if (cached) return cached;
   const common = source('common');
   // The orchestration scripts share their chain moves (orch_common.lua) as well.
   const orch = source('orch_common');
-  cached = new Map(NAMES.map((n) => [n, n.startsWith('orch_') ? `${common}\n${orch}\n${source(n)}` : `${common}\n${source(n)}`]));
+  cached = new Map(NAMES.map((n) => [n, script(n.startsWith('orch_') ? `${common}\n${orch}\n${source(n)}` : `${common}\n${source(n)}`)]));
   return cached;
 }
 
-/** Registers every script on a connection (idempotent). */
-export function defineScripts(redis: Redis): void {
-  for (const [name, lua] of sources()) {
-    if (!(`cat_${name}` in redis)) redis.defineCommand(`cat_${name}`, { numberOfKeys: 0, lua });
+/** The scripts each connection runs (every connection the same, but for a bench that replaces one). */
+const defined = new WeakMap<Redis, ReadonlyMap<ScriptName, Script>>();
+
+/**
+ * Registers every script on a connection (idempotent). `replace` gives a script another whole
+ * source on this connection only (bench/admit-anatomy.ts measures admit.lua with parts taken out).
+ */
+export function defineScripts(redis: Redis, replace: Partial<Record<ScriptName, string>> = {}): void {
+  const current = defined.get(redis);
+  const names = Object.keys(replace) as ScriptName[];
+  if (current && names.length === 0) return;
+  const next = new Map(current ?? scripts());
+  for (const n of names) {
+    const lua = replace[n];
+    if (lua !== undefined) next.set(n, script(lua));
+  }
+  defined.set(redis, next);
+}
+
+/** A frame already encoded (resp.ts), sent as the client's command so its queue, replies and reconnects apply. */
+class EncodedCall extends Command {
+  constructor(private readonly frame: Buffer) {
+    super('evalsha', [], { replyEncoding: 'utf8' });
+  }
+
+  override toWritable(): Buffer {
+    return this.frame;
   }
 }
 
-export function run(redis: Redis, name: ScriptName, args: readonly Arg[]): Promise<unknown> {
-  const fn = (redis as unknown as Record<string, (a: readonly Arg[]) => Promise<unknown>>)[`cat_${name}`];
-  if (!fn) throw new Error(`script ${name} is not defined on this connection`);
-  // One array argument (ioredis flattens it): spreading 10,000 messages' arguments onto the
-  // call stack would overflow it.
-  return fn.call(redis, args);
+function send(redis: Redis, frame: Buffer): Promise<unknown> {
+  const call = new EncodedCall(frame);
+  void redis.sendCommand(call);
+  return call.promise;
 }
 
-/** Queue a script call on a pipeline (for callers batching several scripts in one round trip). */
-export function queue(pipe: ChainableCommander, name: ScriptName, args: readonly Arg[]): void {
-  const fn = (pipe as unknown as Record<string, (a: readonly Arg[]) => unknown>)[`cat_${name}`];
-  if (!fn) throw new Error(`script ${name} is not defined on this pipeline's connection`);
-  fn.call(pipe, args);
+export async function run(redis: Redis, name: ScriptName, args: readonly ScriptArg[]): Promise<unknown> {
+  const s = defined.get(redis)?.get(name);
+  if (!s) throw new Error(`script ${name} is not defined on this connection`);
+  try {
+    return await send(redis, scriptCall('evalsha', s.sha, args));
+  } catch (err) {
+    // Redis lost its script cache (a restart, SCRIPT FLUSH): EVAL runs the source and caches it again.
+    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return send(redis, scriptCall('eval', s.lua, args));
+    throw err;
+  }
 }
-
-export type { ScriptRunner };

@@ -59,6 +59,17 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect((await store.get(ms[0]!.id))?.status).toBe('queued');
   });
 
+  it('runs its scripts again after Redis lost its script cache (a restart, SCRIPT FLUSH): EVAL, then EVALSHA', async () => {
+    const before = msg();
+    expect(await codes(store.admit([item(before)]))).toEqual(['accepted']);
+    await redis.script('FLUSH');
+    const ms = [msg(), msg()];
+    expect(await codes(store.admit(ms.map((m) => item(m))))).toEqual(['accepted', 'accepted']);
+    expect(await codes(store.admit([item(msg())]))).toEqual(['accepted']);
+    expect((await queued()).map((q) => q.messageId)).toHaveLength(4);
+    expect((await store.get(ms[1]!.id))?.status).toBe('queued');
+  });
+
   it('throttles past the account bucket and refuses what the balance cannot cover', async () => {
     const out = await codes(store.admit(Array.from({ length: 5 }, () => item(msg(), { tps: 3, burst: 3 }))));
     expect(out).toEqual(['accepted', 'accepted', 'accepted', 'throttled', 'throttled']);
