@@ -215,13 +215,20 @@ export class MessageStore {
     return new MessageStore(redis, this.opts);
   }
 
-  private async run(name: ScriptName, args: readonly (string | number)[]): Promise<unknown> {
+  /**
+   * Not async, and callers pass the arguments as a temporary: V8 keeps an async function's locals
+   * and parameters for as long as it is suspended, so a batch's argument strings would otherwise
+   * live until the reply (see scripts.ts run).
+   */
+  private run(name: ScriptName, args: readonly (string | number)[]): Promise<unknown> {
     const started = performance.now();
-    try {
-      return await runScript(this.redis, name, args);
-    } finally {
-      this.opts.observe?.(name, (performance.now() - started) / 1000);
-    }
+    const reply = runScript(this.redis, name, args);
+    const observe = this.opts.observe;
+    return observe
+      ? reply.finally(() => {
+          observe(name, (performance.now() - started) / 1000);
+        })
+      : reply;
   }
 
   private head(now: number): [string, number, number] {
@@ -230,6 +237,21 @@ export class MessageStore {
 
   async admit(items: readonly AdmitItem[], opts: AdmitOptions = {}, now = Date.now()): Promise<AdmitResult> {
     if (items.length === 0) return { kind: 'admitted', outcomes: [] };
+    const res = (await this.run('admit', this.admitArgs(items, opts, now))) as (string | number)[];
+    if (res[0] === 'dup') {
+      const codes = String(res[2] ?? '')
+        .split(',')
+        .filter((c) => c !== '')
+        .map((c) => ADMIT_CODES[Number(c)] ?? 'throttled');
+      return { kind: 'duplicate', record: String(res[1] ?? ''), codes };
+    }
+    const outcomes: AdmitOutcome[] = [];
+    for (let i = 0; i < res.length; i += 2) outcomes.push({ code: ADMIT_CODES[Number(res[i])] ?? 'throttled', retryAfterMs: Number(res[i + 1] ?? 0) });
+    return { kind: 'admitted', outcomes };
+  }
+
+  /** admit.lua's arguments (its header). */
+  private admitArgs(items: readonly AdmitItem[], opts: AdmitOptions, now: number): (string | number)[] {
     const idem = opts.idempotency;
     const args: (string | number)[] = [
       ...this.head(now),
@@ -277,17 +299,7 @@ export class MessageStore {
         it.networkPrices ?? '',
       );
     }
-    const res = (await this.run('admit', args)) as (string | number)[];
-    if (res[0] === 'dup') {
-      const codes = String(res[2] ?? '')
-        .split(',')
-        .filter((c) => c !== '')
-        .map((c) => ADMIT_CODES[Number(c)] ?? 'throttled');
-      return { kind: 'duplicate', record: String(res[1] ?? ''), codes };
-    }
-    const outcomes: AdmitOutcome[] = [];
-    for (let i = 0; i < res.length; i += 2) outcomes.push({ code: ADMIT_CODES[Number(res[i])] ?? 'throttled', retryAfterMs: Number(res[i + 1] ?? 0) });
-    return { kind: 'admitted', outcomes };
+    return args;
   }
 
   /** Marks the sendable ones of these messages as being sent; the others (final, cancelled, expired now) are left out. */

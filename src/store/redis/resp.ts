@@ -82,3 +82,15 @@ export function scriptCall(command: 'evalsha' | 'eval', script: string, args: re
   }
   return buf;
 }
+
+/**
+ * The EVAL frame of an EVALSHA frame made by scriptCall (the same arguments, the script's source
+ * in place of its sha), so a caller need not keep a call's arguments for the rare resend.
+ */
+export function asEval(evalsha: Buffer, lua: string): Buffer {
+  // *<n>\r\n $7\r\nevalsha\r\n $40\r\n<sha>\r\n | $1\r\n0\r\n <args…>
+  const count = evalsha.indexOf('\r\n') + 2;
+  const rest = evalsha.subarray(count + '$7\r\nevalsha\r\n'.length + '$40\r\n'.length + 40 + 2);
+  const script = Buffer.from(lua, 'utf8');
+  return Buffer.concat([evalsha.subarray(0, count), Buffer.from(`$4\r\neval\r\n$${script.length}\r\n`), script, Buffer.from('\r\n'), rest]);
+}

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, type Redis } from 'ioredis';
-import { scriptCall, type ScriptArg } from './resp.js';
+import { asEval, scriptCall, type ScriptArg } from './resp.js';
 
 const NAMES = [
   'admit', 'take', 'submitted', 'receipts', 'fail', 'retry', 'queue_ack', 'timers', 'cancel', 'replace', 'mo', 'assemble', 'webhook_enqueue', 'webhook_settle',
@@ -76,14 +76,23 @@ function send(redis: Redis, frame: Buffer): Promise<unknown> {
   return call.promise;
 }
 
-export async function run(redis: Redis, name: ScriptName, args: readonly ScriptArg[]): Promise<unknown> {
+/**
+ * Runs a script. Not async: the arguments are encoded at once and only the frame is kept for the
+ * round trip (V8 keeps a suspended async function's locals and parameters, so under load a
+ * batch's strings would otherwise live, and be copied by each scavenge, until the reply).
+ */
+export function run(redis: Redis, name: ScriptName, args: readonly ScriptArg[]): Promise<unknown> {
   const s = defined.get(redis)?.get(name);
-  if (!s) throw new Error(`script ${name} is not defined on this connection`);
+  if (!s) return Promise.reject(new Error(`script ${name} is not defined on this connection`));
+  return runFrame(redis, scriptCall('evalsha', s.sha, args), s.lua);
+}
+
+async function runFrame(redis: Redis, frame: Buffer, lua: string): Promise<unknown> {
   try {
-    return await send(redis, scriptCall('evalsha', s.sha, args));
+    return await send(redis, frame);
   } catch (err) {
     // Redis lost its script cache (a restart, SCRIPT FLUSH): EVAL runs the source and caches it again.
-    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return send(redis, scriptCall('eval', s.lua, args));
+    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return send(redis, asEval(frame, lua));
     throw err;
   }
 }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Command } from 'ioredis';
-import { scriptCall, type ScriptArg } from '../../../../src/store/redis/resp.js';
+import { asEval, scriptCall, type ScriptArg } from '../../../../src/store/redis/resp.js';
 
 /** What ioredis writes to the socket for `<command> <script> 0 args…`, as bytes. */
 function clientFrame(command: string, script: string, args: readonly ScriptArg[]): Buffer {
@@ -34,6 +34,13 @@ describe('scriptCall', () => {
   it('encodes EVAL with a multi-line, non-ASCII source', () => {
     const lua = "-- é\nreturn ARGV[1] .. '😀'\n";
     expect(scriptCall('eval', lua, ['x', 1]).equals(clientFrame('eval', lua, ['x', 1]))).toBe(true);
+  });
+
+  it('turns an EVALSHA frame into the EVAL frame of the same arguments', () => {
+    const lua = "-- é\nreturn ARGV[1] .. '😀'\n";
+    for (const [, args] of cases) expect(asEval(scriptCall('evalsha', SHA, args), lua).equals(clientFrame('eval', lua, args))).toBe(true);
+    const many = Array.from({ length: 1234 }, (_, i) => (i % 2 === 0 ? i : `a${i}`));
+    expect(asEval(scriptCall('evalsha', SHA, many), lua).equals(clientFrame('eval', lua, many))).toBe(true);
   });
 
   it('encodes an admission-sized call (15,000 arguments, lengths around every power of ten)', () => {
