@@ -59,9 +59,37 @@ export type ManyResult =
   | { readonly kind: 'admitted'; readonly results: AdmissionResult[] }
   | { readonly kind: 'duplicate'; readonly record: string; readonly codes: AdmitCode[] };
 
-interface Waiting {
-  readonly item: AdmitItem;
+/**
+ * What a request's result is made from (resultFor). A batch in its round trip keeps only these,
+ * not its messages: under load thousands of requests wait ~100 ms for Redis, and what they hold
+ * is copied by every scavenge meanwhile.
+ */
+interface Summary {
+  readonly id: string;
+  readonly accountId: string;
+  readonly ingress: Message['ingress'];
+  readonly scheduleAt: number | undefined;
+  readonly priceMicros: number;
+  readonly currency: string;
+  readonly parts: number;
+  readonly upstream: string;
+  readonly rateCardId: string | undefined;
+}
+
+function summaryOf(item: AdmitItem): Summary {
+  const r = item.routed;
+  const m = r.message;
+  return { id: m.id, accountId: m.accountId, ingress: m.ingress, scheduleAt: m.scheduleAt, priceMicros: r.priceMicros, currency: r.currency, parts: r.parts, upstream: r.upstream, rateCardId: m.rateCardId };
+}
+
+interface Answer {
+  readonly summary: Summary;
   readonly resolve: (r: AdmissionResult) => void;
+}
+
+/** A request until its batch is sent: the message only until then. */
+interface Waiting extends Answer {
+  readonly item: AdmitItem;
 }
 
 export interface AdmissionOptions {
@@ -174,7 +202,7 @@ export class Admission {
     if (!p.ok) return Promise.resolve(this.refused(req.message.accountId, p.reason));
     if (this.pendingCount >= this.opts.maxPending || this.storeFull()) return Promise.resolve(this.refused(req.message.accountId, 'overloaded'));
     return new Promise<AdmissionResult>((resolve) => {
-      this.queue.push({ item: p.item, resolve });
+      this.queue.push({ item: p.item, summary: summaryOf(p.item), resolve });
       this.pendingCount++;
       this.metrics?.admissionPending.set(this.pendingCount);
       if (this.queue.length >= this.opts.batchSize) this.flush();
@@ -209,7 +237,7 @@ export class Admission {
       prepared.forEach((p, i) => {
         if (!p.ok) return;
         const outcome = res.outcomes[k++];
-        results[i] = this.resultFor(p.item, outcome?.code ?? 'throttled', outcome?.retryAfterMs ?? 0);
+        results[i] = this.resultFor(summaryOf(p.item), outcome?.code ?? 'throttled', outcome?.retryAfterMs ?? 0);
       });
       return { kind: 'admitted', results };
     } catch (err) {
@@ -230,50 +258,63 @@ export class Admission {
 
   private flush(): void {
     while (this.queue.length > 0 && this.inflight < this.opts.maxConcurrent) {
-      const batch = this.queue.splice(0, this.opts.batchSize);
+      const sent = this.send(this.queue.splice(0, this.opts.batchSize));
       this.inflight++;
-      void this.admit(batch).finally(() => {
+      void sent.finally(() => {
         this.inflight--;
-        this.pendingCount -= batch.length;
         this.metrics?.admissionPending.set(this.pendingCount);
         if (this.queue.length > 0) this.flush();
       });
     }
   }
 
-  private async admit(batch: readonly Waiting[]): Promise<void> {
+  /**
+   * One batch's round trip. Not async: the messages are encoded (store.admit) before it returns,
+   * and what waits for the reply is the batch's answers alone (Summary).
+   */
+  private send(batch: readonly Waiting[]): Promise<void> {
     const started = performance.now();
-    let res: Awaited<ReturnType<MessageStore['admit']>>;
+    const reply = this.store.admit(batch.map((w) => w.item));
+    return this.answer(
+      reply,
+      batch.map((w): Answer => ({ summary: w.summary, resolve: w.resolve })),
+      started,
+    );
+  }
+
+  private async answer(reply: ReturnType<MessageStore['admit']>, answers: readonly Answer[], started: number): Promise<void> {
+    let res: Awaited<typeof reply>;
     try {
-      res = await this.store.admit(batch.map((w) => w.item));
+      res = await reply;
     } catch (err) {
       // Nothing of this batch is acknowledged: the ingress answers with a transient error.
-      this.log.error({ err, batch: batch.length }, 'admission round trip failed');
-      for (const w of batch) w.resolve(this.refused(w.item.routed.message.accountId, 'store_error'));
+      this.log.error({ err, batch: answers.length }, 'admission round trip failed');
+      for (const a of answers) a.resolve(this.refused(a.summary.accountId, 'store_error'));
       return;
+    } finally {
+      this.pendingCount -= answers.length;
     }
     this.metrics?.admissionSeconds.observe((performance.now() - started) / 1000);
-    this.metrics?.admissionBatch.observe(batch.length);
+    this.metrics?.admissionBatch.observe(answers.length);
     const outcomes = res.kind === 'admitted' ? res.outcomes : [];
-    batch.forEach((w, i) => {
+    answers.forEach((a, i) => {
       const o = outcomes[i];
-      w.resolve(this.resultFor(w.item, o?.code ?? 'throttled', o?.retryAfterMs ?? 0));
+      a.resolve(this.resultFor(a.summary, o?.code ?? 'throttled', o?.retryAfterMs ?? 0));
     });
   }
 
-  private resultFor(item: AdmitItem, code: AdmitCode, retryAfterMs: number): AdmissionResult {
-    const r = item.routed;
+  private resultFor(r: Summary, code: AdmitCode, retryAfterMs: number): AdmissionResult {
     if (code === 'accepted') {
       if (this.metrics) {
         const m = this.metrics;
-        const state = r.message.scheduleAt !== undefined && r.message.scheduleAt > Date.now() ? 'scheduled' : 'queued';
-        this.counter(`a\t${r.message.accountId}\t${r.message.ingress}`, () => m.messagesAccepted.labels({ account: r.message.accountId, ingress: r.message.ingress })).inc();
+        const state = r.scheduleAt !== undefined && r.scheduleAt > Date.now() ? 'scheduled' : 'queued';
+        this.counter(`a\t${r.accountId}\t${r.ingress}`, () => m.messagesAccepted.labels({ account: r.accountId, ingress: r.ingress })).inc();
         this.counter(`s\t${state}`, () => m.messagesState.labels({ state })).inc();
       }
-      return { ok: true, id: r.message.id, priceMicros: r.priceMicros, currency: r.currency, parts: r.parts, upstream: r.upstream, rateCardId: r.message.rateCardId };
+      return { ok: true, id: r.id, priceMicros: r.priceMicros, currency: r.currency, parts: r.parts, upstream: r.upstream, rateCardId: r.rateCardId };
     }
-    if (code === 'insufficient_balance') this.log.warn({ account: r.message.accountId, price: r.priceMicros }, 'message refused: balance too low');
-    const refusal = this.refused(r.message.accountId, code);
+    if (code === 'insufficient_balance') this.log.warn({ account: r.accountId, price: r.priceMicros }, 'message refused: balance too low');
+    const refusal = this.refused(r.accountId, code);
     return code === 'throttled' || code === 'platform_throttled' ? { ...refusal, retryAfterMs } : refusal;
   }
 

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { AccountConfig, SmppServerConfig } from '../core/config.js';
 import { newMessageId } from '../core/ids.js';
 import type { Metrics } from '../core/metrics.js';
-import type { Admission } from '../router/admission.js';
+import type { Admission, AdmissionResult } from '../router/admission.js';
 import type { Delivery, DeliveryHub, DeliverySink } from '../router/delivery-hub.js';
 import {
   Status,
@@ -59,6 +59,13 @@ export interface SessionDeps {
 
 const SERVER_SYSTEM_ID = 'Catalyst';
 const ASSEMBLY_TTL_SECONDS = 3600;
+
+/** What a submit is answered with. */
+type Admitted = { readonly ok: true; readonly id: string } | { readonly ok: false; readonly status: number };
+
+function admittedOf(r: AdmissionResult): Admitted {
+  return r.ok ? { ok: true, id: r.id } : { ok: false, status: statusForRefusal(r.reason) };
+}
 
 export class SmppSession implements DeliverySink {
   readonly conn: SmppConnection;
@@ -154,23 +161,31 @@ export class SmppSession implements DeliverySink {
       case 'submit_sm':
       case 'data_sm':
         if (this.refuse(pdu)) return;
-        this.track(this.onSubmit(pdu), pdu);
+        this.onSubmit(pdu);
         return;
       case 'submit_multi':
         if (this.refuse(pdu)) return;
-        this.track(this.onSubmitMulti(pdu), pdu);
+        this.track(this.onSubmitMulti(pdu), pdu.command, () => {
+          this.answer(pdu, Status.ESME_RSYSERR);
+        });
         return;
       case 'query_sm':
         if (this.refuse(pdu)) return;
-        this.track(this.onQuery(pdu), pdu);
+        this.track(this.onQuery(pdu), pdu.command, () => {
+          this.answer(pdu, Status.ESME_RSYSERR);
+        });
         return;
       case 'cancel_sm':
         if (this.refuse(pdu)) return;
-        this.track(this.onCancel(pdu), pdu);
+        this.track(this.onCancel(pdu), pdu.command, () => {
+          this.answer(pdu, Status.ESME_RSYSERR);
+        });
         return;
       case 'replace_sm':
         if (this.refuse(pdu)) return;
-        this.track(this.onReplace(pdu), pdu);
+        this.track(this.onReplace(pdu), pdu.command, () => {
+          this.answer(pdu, Status.ESME_RSYSERR);
+        });
         return;
       case 'deliver_sm':
         // An SMSC-to-ESME command: an ESME may not send it (SMPP 3.4 §4.6).
@@ -205,23 +220,31 @@ export class SmppSession implements DeliverySink {
   }
 
   private answer(pdu: RequestPdu, status: number, body?: Record<string, unknown>): void {
-    if (status !== Status.ESME_ROK) this.deps.metrics?.smppErrors.inc({ status: String(status) });
     if (pdu.command === 'submit_sm' && status !== Status.ESME_ROK) {
-      this.conn.write(encodeSubmitSmResp(pdu.sequenceNumber, status, ''));
-    } else {
-      this.conn.send(responseFor(pdu, status, body as never));
+      this.answerSubmitSm(pdu.sequenceNumber, status);
+      return;
     }
+    if (status !== Status.ESME_ROK) this.deps.metrics?.smppErrors.inc({ status: String(status) });
+    this.conn.send(responseFor(pdu, status, body as never));
     if (!this.conn.writable) this.conn.pause();
   }
 
-  private track(work: Promise<void>, pdu: RequestPdu): void {
+  /** A submit_sm refused (no message_id: SMPP 3.4 §4.4.2 leaves it empty on error). */
+  private answerSubmitSm(sequenceNumber: number, status: number): void {
+    this.deps.metrics?.smppErrors.inc({ status: String(status) });
+    this.conn.write(encodeSubmitSmResp(sequenceNumber, status, ''));
+    if (!this.conn.writable) this.conn.pause();
+  }
+
+  /** A request in the window until `work` settles; `failed` answers it when `work` throws. */
+  private track(work: Promise<void>, command: RequestPdu['command'], failed: () => void): void {
     this.pendingIn++;
     const gauge = this.windowGauge;
     gauge?.inc();
     work
       .catch((err: unknown) => {
-        this.log.error({ err, command: pdu.command }, 'request failed');
-        this.answer(pdu, Status.ESME_RSYSERR);
+        this.log.error({ err, command }, 'request failed');
+        failed();
       })
       .finally(() => {
         this.pendingIn--;
@@ -277,7 +300,14 @@ export class SmppSession implements DeliverySink {
     });
   }
 
-  private async onSubmit(pdu: SubmitSm | DataSm): Promise<void> {
+  /**
+   * Not async, and neither is the admission of a whole message (admit): V8 keeps a suspended async
+   * function's locals and parameters, so each submit in flight kept its PDU, submission and
+   * message alive until its answer, and under load (a window of thousands in flight for ~100 ms)
+   * every scavenge copied them. What waits for the answer (answerSubmitSm, answerDataSm) holds
+   * only what the answer needs.
+   */
+  private onSubmit(pdu: SubmitSm | DataSm): void {
     const started = performance.now();
     const now = Date.now();
     const parsed = parseSubmission(pdu, now, this.deps.admission.retentionMs);
@@ -286,35 +316,60 @@ export class SmppSession implements DeliverySink {
       this.answer(pdu, parsed.status);
       return;
     }
-    const s = parsed.value;
-    const admitted = await this.admit(s, now);
-    if (admitted.ok && pdu.command === 'submit_sm') {
-      // The hot path: encoded straight from the id, without building a response PDU object.
-      this.conn.write(encodeSubmitSmResp(pdu.sequenceNumber, Status.ESME_ROK, admitted.id));
-      if (!this.conn.writable) this.conn.pause();
-    } else if (admitted.ok) this.answer(pdu, Status.ESME_ROK, { messageId: admitted.id });
-    else this.answer(pdu, admitted.status);
-    this.deps.metrics?.smppSubmitSeconds.observe((performance.now() - started) / 1000);
+    const admitted = this.admit(parsed.value, now);
+    if (pdu.command === 'submit_sm') this.answerSubmitSmWhen(admitted, pdu.sequenceNumber, started);
+    else this.answerDataSmWhen(admitted, pdu, started);
+  }
+
+  /** The hot path: the answer is encoded straight from the id, without a response PDU object. */
+  private answerSubmitSmWhen(admitted: Promise<Admitted>, seq: number, started: number): void {
+    const work = admitted.then((a) => {
+      if (a.ok) {
+        this.conn.write(encodeSubmitSmResp(seq, Status.ESME_ROK, a.id));
+        if (!this.conn.writable) this.conn.pause();
+      } else this.answerSubmitSm(seq, a.status);
+      this.deps.metrics?.smppSubmitSeconds.observe((performance.now() - started) / 1000);
+    });
+    this.track(work, 'submit_sm', () => {
+      this.answerSubmitSm(seq, Status.ESME_RSYSERR);
+    });
+  }
+
+  private answerDataSmWhen(admitted: Promise<Admitted>, pdu: DataSm, started: number): void {
+    const work = admitted.then((a) => {
+      if (a.ok) this.answer(pdu, Status.ESME_ROK, { messageId: a.id });
+      else this.answer(pdu, a.status);
+      this.deps.metrics?.smppSubmitSeconds.observe((performance.now() - started) / 1000);
+    });
+    this.track(work, 'data_sm', () => {
+      this.answer(pdu, Status.ESME_RSYSERR);
+    });
   }
 
   /** One short message (or the last part of a long one) into the router. */
-  private async admit(s: Submission, now: number): Promise<{ ok: true; id: string } | { ok: false; status: number }> {
-    const account = this.account as AccountConfig;
-    let id = newMessageId(now);
-    let payload = s.payload;
-    let rd = s.registeredDelivery;
-    if (s.concat) {
-      const key = this.deps.store.keys.assembly(account.id, s.source.addr, s.destination.addr, s.concat.ref);
-      const asm = await this.deps.store.assemble(key, { seq: s.concat.seq, total: s.concat.total, payload, candidateId: id, registeredDelivery: rd, ttlSeconds: ASSEMBLY_TTL_SECONDS }, now);
-      // An earlier part is stored in Redis and answered with the id the whole message will have.
-      if (!asm.complete) return { ok: true, id: asm.id };
-      id = asm.id;
-      payload = asm.complete.payload;
-      rd = asm.complete.registeredDelivery;
+  private admit(s: Submission, now: number): Promise<Admitted> {
+    try {
+      if (s.concat) return this.admitPart(s, s.concat, now);
+      return this.admitWhole(s, s.payload, s.registeredDelivery, newMessageId(now), now);
+    } catch (err) {
+      // Answered as a failed request (track), as when this was async.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    const message = messageFrom({ ...s, registeredDelivery: rd }, payload, { id, accountId: account.id, systemId: this.systemId, now });
-    const r = await this.deps.admission.submit({ message, registeredDelivery: rd });
-    return r.ok ? { ok: true, id: r.id } : { ok: false, status: statusForRefusal(r.reason) };
+  }
+
+  /** A part of a long message: stored until every part is in, then the whole message admitted. */
+  private async admitPart(s: Submission, concat: NonNullable<Submission['concat']>, now: number): Promise<Admitted> {
+    const account = this.account as AccountConfig;
+    const key = this.deps.store.keys.assembly(account.id, s.source.addr, s.destination.addr, concat.ref);
+    const asm = await this.deps.store.assemble(key, { seq: concat.seq, total: concat.total, payload: s.payload, candidateId: newMessageId(now), registeredDelivery: s.registeredDelivery, ttlSeconds: ASSEMBLY_TTL_SECONDS }, now);
+    // An earlier part is stored in Redis and answered with the id the whole message will have.
+    if (!asm.complete) return { ok: true, id: asm.id };
+    return this.admitWhole(s, asm.complete.payload, asm.complete.registeredDelivery, asm.id, now);
+  }
+
+  private admitWhole(s: Submission, payload: Buffer, rd: Submission['registeredDelivery'], id: string, now: number): Promise<Admitted> {
+    const message = messageFrom({ ...s, registeredDelivery: rd }, payload, { id, accountId: (this.account as AccountConfig).id, systemId: this.systemId, now });
+    return this.deps.admission.submit({ message, registeredDelivery: rd }).then(admittedOf);
   }
 
   private async onSubmitMulti(pdu: SubmitMulti): Promise<void> {

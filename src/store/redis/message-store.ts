@@ -195,6 +195,21 @@ export function receiptAddressing(m: Message): string {
   return JSON.stringify(ra);
 }
 
+/** admit.lua's answer (its header). */
+function admitResult(reply: unknown): AdmitResult {
+  const res = reply as (string | number)[];
+  if (res[0] === 'dup') {
+    const codes = String(res[2] ?? '')
+      .split(',')
+      .filter((c) => c !== '')
+      .map((c) => ADMIT_CODES[Number(c)] ?? 'throttled');
+    return { kind: 'duplicate', record: String(res[1] ?? ''), codes };
+  }
+  const outcomes: AdmitOutcome[] = [];
+  for (let i = 0; i < res.length; i += 2) outcomes.push({ code: ADMIT_CODES[Number(res[i])] ?? 'throttled', retryAfterMs: Number(res[i + 1] ?? 0) });
+  return { kind: 'admitted', outcomes };
+}
+
 export class MessageStore {
   readonly keys: Keys;
 
@@ -235,19 +250,18 @@ export class MessageStore {
     return [this.opts.prefix, now, this.opts.finalRetentionSeconds];
   }
 
-  async admit(items: readonly AdmitItem[], opts: AdmitOptions = {}, now = Date.now()): Promise<AdmitResult> {
-    if (items.length === 0) return { kind: 'admitted', outcomes: [] };
-    const res = (await this.run('admit', this.admitArgs(items, opts, now))) as (string | number)[];
-    if (res[0] === 'dup') {
-      const codes = String(res[2] ?? '')
-        .split(',')
-        .filter((c) => c !== '')
-        .map((c) => ADMIT_CODES[Number(c)] ?? 'throttled');
-      return { kind: 'duplicate', record: String(res[1] ?? ''), codes };
+  /**
+   * Not async: the items are encoded before it returns and not kept for the round trip (an
+   * admission batch's messages would otherwise live until Redis answers; see run). Never throws:
+   * a failure is the promise's.
+   */
+  admit(items: readonly AdmitItem[], opts: AdmitOptions = {}, now = Date.now()): Promise<AdmitResult> {
+    if (items.length === 0) return Promise.resolve({ kind: 'admitted', outcomes: [] });
+    try {
+      return this.run('admit', this.admitArgs(items, opts, now)).then(admitResult);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    const outcomes: AdmitOutcome[] = [];
-    for (let i = 0; i < res.length; i += 2) outcomes.push({ code: ADMIT_CODES[Number(res[i])] ?? 'throttled', retryAfterMs: Number(res[i + 1] ?? 0) });
-    return { kind: 'admitted', outcomes };
   }
 
   /** admit.lua's arguments (its header). */
