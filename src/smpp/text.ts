@@ -136,23 +136,40 @@ export function encodeText(text: string, dataCoding: TextCoding): Buffer {
   }
 }
 
+/** Septets whose GSM character is the same byte in ASCII: text made of only these decodes as Latin-1. */
+const GSM_SAME_AS_ASCII = new Uint8Array(256);
+for (let i = 0; i < 128; i++) if (i !== ESC && GSM_BASIC.charCodeAt(i) === i) GSM_SAME_AS_ASCII[i] = 1;
+
+/** Code units decoded at most at once by String.fromCharCode (its arguments go on the stack). */
+const DECODE_CHUNK = 8192;
+
 function decodeGsm(buf: Buffer): string {
-  let s = '';
-  for (let i = 0; i < buf.length; i++) {
+  // Most traffic is letters, digits and common punctuation: one flat string, as Latin-1 would give.
+  let i = 0;
+  while (i < buf.length && GSM_SAME_AS_ASCII[buf[i] as number] === 1) i++;
+  if (i === buf.length) return buf.toString('latin1');
+  // Otherwise code units into an array, then one string (not a character appended at a time,
+  // which builds a chain of as many partial strings).
+  const units = new Uint16Array(buf.length);
+  let n = 0;
+  for (i = 0; i < buf.length; i++) {
     const b = buf[i] as number;
     if (b === ESC) {
       const next = buf[i + 1];
       if (next === undefined) break; // a lone trailing escape carries nothing
       i++;
       // GSM 03.38 §6.2.1.1: an unknown extension code shows the default-table character.
-      s += GSM_DECODE_EXT.get(next) ?? (next < 0x80 && next !== ESC ? GSM_BASIC.charAt(next) : ' ');
+      const ext = GSM_DECODE_EXT.get(next);
+      units[n++] = ext !== undefined ? ext.charCodeAt(0) : next < 0x80 && next !== ESC ? GSM_BASIC.charCodeAt(next) : 0x20;
     } else if (b < 0x80) {
-      s += GSM_BASIC.charAt(b);
+      units[n++] = GSM_BASIC.charCodeAt(b);
     } else {
       // Not a septet: some SMSCs mean Latin-1 by "SMSC default"; keep the octet rather than lose it.
-      s += String.fromCharCode(b);
+      units[n++] = b;
     }
   }
+  let s = '';
+  for (let at = 0; at < n; at += DECODE_CHUNK) s += String.fromCharCode(...units.subarray(at, Math.min(n, at + DECODE_CHUNK)));
   return s;
 }
 

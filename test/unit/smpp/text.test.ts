@@ -32,6 +32,39 @@ describe('GSM 03.38', () => {
   it('decodes an unknown escape as the default-table character and drops a trailing ESC', () => {
     expect(decodeText(Buffer.from([0x1b, 0x41, 0x42, 0x1b]), 0)).toBe('AB');
   });
+
+  it('decodes every octet, every escape pair and long mixed text as the table says, on either path', () => {
+    // The rule, one octet at a time (the default table, the extension table, octets past 0x7F kept).
+    const basic = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+    const ext = new Map([[0x0a, '\f'], [0x14, '^'], [0x28, '{'], [0x29, '}'], [0x2f, '\\'], [0x3c, '['], [0x3d, '~'], [0x3e, ']'], [0x40, '|'], [0x65, '€']]);
+    const rule = (b: Buffer): string => {
+      let s = '';
+      for (let i = 0; i < b.length; i++) {
+        const c = b[i] as number;
+        if (c === 0x1b) {
+          const d = b[i + 1];
+          if (d === undefined) break;
+          i++;
+          s += ext.get(d) ?? (d < 0x80 && d !== 0x1b ? basic.charAt(d) : ' ');
+        } else s += c < 0x80 ? basic.charAt(c) : String.fromCharCode(c);
+      }
+      return s;
+    };
+    for (let a = 0; a < 256; a++) {
+      for (const b of [Buffer.from([a]), Buffer.from([0x1b, a]), Buffer.from([0x41, a, 0x42]), Buffer.from([a, 0x1b])]) expect(decodeText(b, 0)).toBe(rule(b));
+    }
+    // Longer than one fromCharCode chunk, with a character off the fast path at the end only.
+    const long = Buffer.concat([Buffer.alloc(20_000, 0x61), Buffer.from([0x00, 0x1b, 0x65])]);
+    expect(decodeText(long, 0)).toBe(rule(long));
+    let x = 7;
+    const random = Buffer.alloc(50_000);
+    for (let i = 0; i < random.length; i++) {
+      x = (x * 1103515245 + 12345) & 0x7fffffff;
+      random[i] = x >>> 23;
+    }
+    expect(decodeText(random, 0)).toBe(rule(random));
+    expect(decodeText(Buffer.from('Your verification code is 123456'), 0)).toBe('Your verification code is 123456');
+  });
 });
 
 describe('UCS-2 and Latin-1', () => {
