@@ -60,6 +60,8 @@ export interface SessionDeps {
 const SERVER_SYSTEM_ID = 'Catalyst';
 const ASSEMBLY_TTL_SECONDS = 3600;
 
+type WindowGauge = { inc: () => void; dec: () => void };
+
 /** What a submit is answered with. */
 type Admitted = { readonly ok: true; readonly id: string } | { readonly ok: false; readonly status: number };
 
@@ -82,7 +84,7 @@ export class SmppSession implements DeliverySink {
   private closing: Promise<void> | undefined;
   private readonly idle = new IdleWaiters();
   /** smpp_window_inflight of this session's system_id, resolved once (it changes only at bind). */
-  private windowGauge: { inc: () => void; dec: () => void } | undefined;
+  private windowGauge: WindowGauge | undefined;
 
   constructor(
     socket: Socket,
@@ -238,19 +240,29 @@ export class SmppSession implements DeliverySink {
 
   /** A request in the window until `work` settles; `failed` answers it when `work` throws. */
   private track(work: Promise<void>, command: RequestPdu['command'], failed: () => void): void {
-    this.pendingIn++;
-    const gauge = this.windowGauge;
-    gauge?.inc();
+    const gauge = this.enterWindow();
     work
       .catch((err: unknown) => {
         this.log.error({ err, command }, 'request failed');
         failed();
       })
       .finally(() => {
-        this.pendingIn--;
-        gauge?.dec();
-        if (this.pendingIn === 0) this.idle.release();
+        this.leaveWindow(gauge);
       });
+  }
+
+  /** A request is in the window (answered by leaveWindow with the gauge this returns). */
+  private enterWindow(): WindowGauge | undefined {
+    this.pendingIn++;
+    const gauge = this.windowGauge;
+    gauge?.inc();
+    return gauge;
+  }
+
+  private leaveWindow(gauge: WindowGauge | undefined): void {
+    this.pendingIn--;
+    gauge?.dec();
+    if (this.pendingIn === 0) this.idle.release();
   }
 
   private onBind(pdu: BindPdu): void {
@@ -316,9 +328,44 @@ export class SmppSession implements DeliverySink {
       this.answer(pdu, parsed.status);
       return;
     }
-    const admitted = this.admit(parsed.value, now);
+    const s = parsed.value;
+    if (pdu.command === 'submit_sm' && s.concat === undefined) {
+      this.submitWhole(s, pdu.sequenceNumber, now, started);
+      return;
+    }
+    const admitted = this.admit(s, now);
     if (pdu.command === 'submit_sm') this.answerSubmitSmWhen(admitted, pdu.sequenceNumber, started);
     else this.answerDataSmWhen(admitted, pdu, started);
+  }
+
+  /**
+   * The hot path, a submit_sm that is a whole message: admitted with a callback (Admission.submitThen),
+   * not a chain of promises, and answered straight from the id without a response PDU object.
+   */
+  private submitWhole(s: Submission, seq: number, now: number, started: number): void {
+    const gauge = this.enterWindow();
+    let answered = false;
+    const answer = (r: AdmissionResult): void => {
+      answered = true;
+      try {
+        if (r.ok) {
+          this.conn.write(encodeSubmitSmResp(seq, Status.ESME_ROK, r.id));
+          if (!this.conn.writable) this.conn.pause();
+        } else this.answerSubmitSm(seq, statusForRefusal(r.reason));
+        this.deps.metrics?.smppSubmitSeconds.observe((performance.now() - started) / 1000);
+      } finally {
+        this.leaveWindow(gauge);
+      }
+    };
+    try {
+      const message = messageFrom(s, s.payload, { id: newMessageId(now), accountId: (this.account as AccountConfig).id, systemId: this.systemId, now });
+      this.deps.admission.submitThen({ message, registeredDelivery: s.registeredDelivery }, answer);
+    } catch (err) {
+      this.log.error({ err, command: 'submit_sm' }, 'request failed');
+      if (answered) return;
+      this.answerSubmitSm(seq, Status.ESME_RSYSERR);
+      this.leaveWindow(gauge);
+    }
   }
 
   /** The hot path: the answer is encoded straight from the id, without a response PDU object. */
@@ -368,7 +415,7 @@ export class SmppSession implements DeliverySink {
   }
 
   private admitWhole(s: Submission, payload: Buffer, rd: Submission['registeredDelivery'], id: string, now: number): Promise<Admitted> {
-    const message = messageFrom({ ...s, registeredDelivery: rd }, payload, { id, accountId: (this.account as AccountConfig).id, systemId: this.systemId, now });
+    const message = messageFrom(s, payload, { id, accountId: (this.account as AccountConfig).id, systemId: this.systemId, now }, rd);
     return this.deps.admission.submit({ message, registeredDelivery: rd }).then(admittedOf);
   }
 

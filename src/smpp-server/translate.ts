@@ -141,26 +141,38 @@ export function bodyFor(payload: Buffer, dataCoding: number): Body {
   }
 }
 
-export function messageFrom(s: Submission, payload: Buffer, ctx: { id: string; accountId: string; systemId: string; now: number }): Message {
-  return {
+/**
+ * The Message of a submission. `registeredDelivery`: what the whole message asks, when that is not
+ * this part's (a long message's parts, stored until complete). Built by assignment, not by spreading
+ * optional fields: this runs for every submit, and each spread is an object made and dropped.
+ */
+export function messageFrom(
+  s: Submission,
+  payload: Buffer,
+  ctx: { id: string; accountId: string; systemId: string; now: number },
+  registeredDelivery: Submission['registeredDelivery'] = s.registeredDelivery,
+): Message {
+  const dest = s.destination;
+  const m: { -readonly [K in keyof Message]: Message[K] } = {
     id: ctx.id,
     accountId: ctx.accountId,
     channel: 'sms',
     direction: 'mt',
     ingress: 'smpp',
     source: s.source,
-    destination: { ...s.destination, addr: s.destination.addr.replace(/^\+/, '') },
+    destination: dest.addr.startsWith('+') ? { addr: dest.addr.slice(1), ton: dest.ton, npi: dest.npi } : dest,
     body: bodyFor(payload, s.dataCoding),
-    receipt: s.registeredDelivery !== 0,
-    ...(s.esmClass !== 0 ? { esmClass: s.esmClass } : {}),
-    ...(s.protocolId !== 0 ? { protocolId: s.protocolId } : {}),
-    ...(s.priority !== 0 ? { priority: s.priority } : {}),
-    ...(s.serviceType !== '' ? { serviceType: s.serviceType } : {}),
-    ...(s.scheduleAt !== undefined ? { scheduleAt: s.scheduleAt } : {}),
-    ...(s.expireAt !== undefined ? { expireAt: s.expireAt } : {}),
-    systemId: ctx.systemId,
+    receipt: registeredDelivery !== 0,
     createdAt: ctx.now,
   };
+  if (s.esmClass !== 0) m.esmClass = s.esmClass;
+  if (s.protocolId !== 0) m.protocolId = s.protocolId;
+  if (s.priority !== 0) m.priority = s.priority;
+  if (s.serviceType !== '') m.serviceType = s.serviceType;
+  if (s.scheduleAt !== undefined) m.scheduleAt = s.scheduleAt;
+  if (s.expireAt !== undefined) m.expireAt = s.expireAt;
+  m.systemId = ctx.systemId;
+  return m;
 }
 
 /** The one mapping of an admission refusal onto command_status. */
