@@ -231,35 +231,54 @@ export class Admission {
     }
   }
 
-  /** One request's messages in one round trip of their own (see the file header). */
-  async submitMany(reqs: readonly AdmissionRequest[], opts: AdmitOptions = {}): Promise<ManyResult> {
-    const prepared = reqs.map((r) => this.prepare(r));
+  /**
+   * One request's messages in one round trip of their own (see the file header). Not async, as
+   * `send`: what waits for the reply is each message's Summary, not the requests and messages.
+   */
+  submitMany(reqs: readonly AdmissionRequest[], opts: AdmitOptions = {}): Promise<ManyResult> {
+    let prepared: Prepared[];
+    try {
+      prepared = reqs.map((r) => this.prepare(r));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     const items = prepared.flatMap((p) => (p.ok ? [p.item] : []));
     const results: AdmissionResult[] = prepared.map((p, i) => (p.ok ? { ok: false, reason: 'store_error' } : this.refused(reqs[i]?.message.accountId ?? '', p.reason)));
-    if (items.length === 0 && opts.idempotency === undefined) return { kind: 'admitted', results };
+    if (items.length === 0 && opts.idempotency === undefined) return Promise.resolve({ kind: 'admitted', results });
     // The same bound as submit: past it the whole request is answered as overloaded, never queued.
     if ((items.length > 0 && this.storeFull()) || (this.pendingCount > 0 && this.pendingCount + items.length > this.opts.maxPending)) {
-      return { kind: 'admitted', results: prepared.map((p, i) => (p.ok ? this.refused(reqs[i]?.message.accountId ?? '', 'overloaded') : (results[i] as AdmissionResult))) };
+      return Promise.resolve({ kind: 'admitted', results: prepared.map((p, i) => (p.ok ? this.refused(reqs[i]?.message.accountId ?? '', 'overloaded') : (results[i] as AdmissionResult))) });
     }
     this.pendingCount += items.length;
     const started = performance.now();
+    const summaries = prepared.map((p) => (p.ok ? summaryOf(p.item) : undefined));
+    return this.answerMany(this.store.admit(items, opts), summaries, results, items.length, started);
+  }
+
+  private async answerMany(
+    reply: ReturnType<MessageStore['admit']>,
+    summaries: readonly (Summary | undefined)[],
+    results: AdmissionResult[],
+    count: number,
+    started: number,
+  ): Promise<ManyResult> {
     try {
-      const res = await this.store.admit(items, opts);
+      const res = await reply;
       if (res.kind === 'duplicate') return res;
       this.metrics?.admissionSeconds.observe((performance.now() - started) / 1000);
-      this.metrics?.admissionBatch.observe(items.length);
+      this.metrics?.admissionBatch.observe(count);
       let k = 0;
-      prepared.forEach((p, i) => {
-        if (!p.ok) return;
+      summaries.forEach((summary, i) => {
+        if (!summary) return;
         const outcome = res.outcomes[k++];
-        results[i] = this.resultFor(summaryOf(p.item), outcome?.code ?? 'throttled', outcome?.retryAfterMs ?? 0);
+        results[i] = this.resultFor(summary, outcome?.code ?? 'throttled', outcome?.retryAfterMs ?? 0);
       });
       return { kind: 'admitted', results };
     } catch (err) {
-      this.log.error({ err, messages: items.length }, 'admission round trip failed');
+      this.log.error({ err, messages: count }, 'admission round trip failed');
       return { kind: 'admitted', results };
     } finally {
-      this.pendingCount -= items.length;
+      this.pendingCount -= count;
     }
   }
 

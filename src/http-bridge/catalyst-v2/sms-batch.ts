@@ -14,11 +14,11 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AccountConfig } from '../../core/config.js';
 import { fromMicros } from '../../core/message.js';
-import type { AdmissionRequest, AdmissionResult } from '../../router/admission.js';
+import type { AdmissionRequest, AdmissionResult, ManyResult } from '../../router/admission.js';
 import type { AdmitCode } from '../../store/redis/message-store.js';
 import type { ErrorCode } from '../../core/errors.js';
 import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
-import { IDEMPOTENCY_HEADER_DOCS, IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed } from '../idempotency.js';
+import { IDEMPOTENCY_HEADER_DOCS, IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed, type Idempotency } from '../idempotency.js';
 import { parseJson, problemsOf, refusalResponse, SendSmsSchema, smsMessage, withTimeout, type SmsDeps } from './sms.js';
 
 export const MAX_BATCH = 10_000;
@@ -104,16 +104,57 @@ function statusOf(body: BatchBody, results: readonly AdmissionResult[]): HttpRes
   return errorResponse(allBadNumbers ? 'INVALID_DESTINATION' : 'VALIDATION_ERROR', 'no message of the batch is valid', { details });
 }
 
+/** A batch validated and built, ready for its round trip: what admitBatch needs, and no more. */
+interface Ready {
+  readonly template: Template;
+  readonly requests: readonly AdmissionRequest[];
+  readonly idem: Idempotency | undefined;
+  readonly maxConcurrent: number | undefined;
+}
+
+/**
+ * Validation and building (async: webhook URLs are checked), then the round trip. In two steps so
+ * that what waits for Redis is the answer's template, not the request's parsed body and messages
+ * (V8 keeps a suspended async function's locals: 1,000 messages a request, several requests in
+ * flight, copied by each scavenge).
+ */
 export async function sendSmsBatch(req: HttpRequest, account: AccountConfig, deps: SmsDeps): Promise<HttpResponse> {
+  const ready = await prepareBatch(req, account, deps);
+  return 'response' in ready ? ready.response : admitBatch(ready, deps);
+}
+
+function admitBatch(r: Ready, deps: SmsDeps): Promise<HttpResponse> {
+  const many = withTimeout(
+    deps.admission.submitMany(r.requests, {
+      ...(r.idem ? { idempotency: { key: r.idem.redisKey, record: recordFor(r.idem, 202, r.template), ttlSeconds: IDEMPOTENCY_TTL_SECONDS } } : {}),
+      ...(r.maxConcurrent !== undefined ? { batch: { id: r.template.body.batch_id, maxConcurrent: r.maxConcurrent } } : {}),
+    }),
+    deps.requestTimeoutMs,
+  );
+  return answerBatch(many, r.template, r.idem);
+}
+
+async function answerBatch(pending: Promise<ManyResult | 'timeout'>, template: Template, idem: Idempotency | undefined): Promise<HttpResponse> {
+  const many = await pending;
+  if (many === 'timeout') return errorResponse('TIMEOUT', 'the gateway did not answer in time; retry with the same Idempotency-Key', { retryAfter: 1 });
+  if (many.kind === 'duplicate') {
+    if (!idem) return errorResponse('INTERNAL', 'duplicate without a key');
+    const rec = readRecord<Template>(idem, many.record);
+    return rec.ok ? replayed(json(rec.record.status, finish(rec.record.body, many.codes))) : rec.response;
+  }
+  return statusOf(finish(template, many.results), many.results);
+}
+
+async function prepareBatch(req: HttpRequest, account: AccountConfig, deps: SmsDeps): Promise<Ready | { readonly response: HttpResponse }> {
   const body = parseJson(req);
-  if (!body.ok) return body.response;
+  if (!body.ok) return { response: body.response };
   const parsed = SmsBatchSchema.safeParse(body.value);
-  if (!parsed.success) return errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: problemsOf(parsed.error) });
+  if (!parsed.success) return { response: errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: problemsOf(parsed.error) }) };
   const idem = idempotencyOf(req, account.id, deps.keys);
-  if (!idem.ok) return idem.response;
+  if (!idem.ok) return { response: idem.response };
   const b = parsed.data;
   const batchUrl = await deps.checkWebhookUrl(b.tracking?.webhookUrl, 'tracking.webhookUrl');
-  if (batchUrl) return batchUrl;
+  if (batchUrl) return { response: batchUrl };
   const now = Date.now();
   const start = b.scheduling?.startTime !== undefined ? Math.max(now, Date.parse(b.scheduling.startTime)) : now;
   const rate = b.scheduling?.rateLimit;
@@ -150,21 +191,7 @@ export async function sendSmsBatch(req: HttpRequest, account: AccountConfig, dep
     body: { batch_id: `BATCH-${randomUUID()}`, total_messages: b.messages.length, submitted: 0, failed: 0, total_cost: 0, currency: account.currency, messages: results },
     admitted,
   };
-  const max = b.scheduling?.maxConcurrent;
-  const many = await withTimeout(
-    deps.admission.submitMany(requests, {
-      ...(idem.value ? { idempotency: { key: idem.value.redisKey, record: recordFor(idem.value, 202, template), ttlSeconds: IDEMPOTENCY_TTL_SECONDS } } : {}),
-      ...(max !== undefined ? { batch: { id: template.body.batch_id, maxConcurrent: max } } : {}),
-    }),
-    deps.requestTimeoutMs,
-  );
-  if (many === 'timeout') return errorResponse('TIMEOUT', 'the gateway did not answer in time; retry with the same Idempotency-Key', { retryAfter: 1 });
-  if (many.kind === 'duplicate') {
-    if (!idem.value) return errorResponse('INTERNAL', 'duplicate without a key');
-    const rec = readRecord<Template>(idem.value, many.record);
-    return rec.ok ? replayed(json(rec.record.status, finish(rec.record.body, many.codes))) : rec.response;
-  }
-  return statusOf(finish(template, many.results), many.results);
+  return { template, requests, idem: idem.value, maxConcurrent: b.scheduling?.maxConcurrent };
 }
 
 
