@@ -316,8 +316,8 @@ export class SmppSession implements DeliverySink {
    * Not async, and neither is the admission of a whole message (admit): V8 keeps a suspended async
    * function's locals and parameters, so each submit in flight kept its PDU, submission and
    * message alive until its answer, and under load (a window of thousands in flight for ~100 ms)
-   * every scavenge copied them. What waits for the answer (answerSubmitSm, answerDataSm) holds
-   * only what the answer needs.
+   * every scavenge copied them. What waits for the answer (submitWhole's callback,
+   * answerSubmitSmWhen, answerDataSmWhen) holds only what the answer needs.
    */
   private onSubmit(pdu: SubmitSm | DataSm): void {
     const started = performance.now();
@@ -348,11 +348,7 @@ export class SmppSession implements DeliverySink {
     const answer = (r: AdmissionResult): void => {
       answered = true;
       try {
-        if (r.ok) {
-          this.conn.write(encodeSubmitSmResp(seq, Status.ESME_ROK, r.id));
-          if (!this.conn.writable) this.conn.pause();
-        } else this.answerSubmitSm(seq, statusForRefusal(r.reason));
-        this.deps.metrics?.smppSubmitSeconds.observe((performance.now() - started) / 1000);
+        this.answerSubmitSmWith(seq, admittedOf(r), started);
       } finally {
         this.leaveWindow(gauge);
       }
@@ -368,18 +364,23 @@ export class SmppSession implements DeliverySink {
     }
   }
 
-  /** The hot path: the answer is encoded straight from the id, without a response PDU object. */
+  /** A part of a long submit_sm, answered once Redis has it. */
   private answerSubmitSmWhen(admitted: Promise<Admitted>, seq: number, started: number): void {
     const work = admitted.then((a) => {
-      if (a.ok) {
-        this.conn.write(encodeSubmitSmResp(seq, Status.ESME_ROK, a.id));
-        if (!this.conn.writable) this.conn.pause();
-      } else this.answerSubmitSm(seq, a.status);
-      this.deps.metrics?.smppSubmitSeconds.observe((performance.now() - started) / 1000);
+      this.answerSubmitSmWith(seq, a, started);
     });
     this.track(work, 'submit_sm', () => {
       this.answerSubmitSm(seq, Status.ESME_RSYSERR);
     });
+  }
+
+  /** A submit_sm's answer, encoded straight from the id without a response PDU object. */
+  private answerSubmitSmWith(seq: number, a: Admitted, started: number): void {
+    if (a.ok) {
+      this.conn.write(encodeSubmitSmResp(seq, Status.ESME_ROK, a.id));
+      if (!this.conn.writable) this.conn.pause();
+    } else this.answerSubmitSm(seq, a.status);
+    this.deps.metrics?.smppSubmitSeconds.observe((performance.now() - started) / 1000);
   }
 
   private answerDataSmWhen(admitted: Promise<Admitted>, pdu: DataSm, started: number): void {
