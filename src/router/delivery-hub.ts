@@ -20,7 +20,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Message } from '../core/message.js';
 import { GROUP_DELIVER, type Keys } from '../store/redis/keys.js';
-import type { ReceiptAddressing } from '../store/redis/message-store.js';
+import { XMPP_DOOR, type ReceiptAddressing } from '../store/redis/message-store.js';
 import { claimIdle, ensureGroup, queueRefresh, toEntries, type StreamEntry } from '../store/redis/streams.js';
 import { sleep } from './dispatcher.js';
 import { IdleWaiters } from '../core/idle.js';
@@ -200,6 +200,31 @@ export class DeliveryHub {
   start(): void {
     this.running = true;
     this.loopDone = this.loop();
+  }
+
+  /**
+   * Drops what the delivery streams of these accounts (and of their XMPP doors) hold past
+   * router.deliveryRetentionSeconds. The scripts and the hub trim a stream when they write to it;
+   * a stream that no bind reads and nothing writes to any more (an account whose ESMEs went away
+   * for good) would keep what it holds for ever. The router calls this once a minute in every
+   * process (XTRIM is idempotent). Returns the entries dropped.
+   */
+  async trimOld(accountIds: readonly string[], now = Date.now()): Promise<number> {
+    if (accountIds.length === 0) return 0;
+    const minId = String(Math.max(0, now - this.opts.retentionMs));
+    const streams = accountIds.flatMap((a) => [this.keys.deliveries(a), this.keys.deliveries(`${a}${XMPP_DOOR}`)]);
+    const pipe = this.redis.pipeline();
+    for (const k of streams) pipe.xtrim(k, 'MINID', minId);
+    const replies = (await pipe.exec()) ?? [];
+    let dropped = 0;
+    replies.forEach(([err, n], i) => {
+      if (err) throw err;
+      if (Number(n) > 0) {
+        dropped += Number(n);
+        this.log.warn({ stream: streams[i], entries: Number(n) }, 'deliveries not taken within router.deliveryRetentionSeconds dropped');
+      }
+    });
+    return dropped;
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,8 @@ import { ContactStore } from '../store/redis/contact-store.js';
 import { CampaignEngine } from './campaigns.js';
 
 const FINAL_STATS = new Set(['DELIVRD', 'UNDELIV', 'EXPIRED', 'REJECTD', 'DELETED', 'UNKNOWN']);
+/** How often the timer loop drops what no bind took from the delivery streams (DeliveryHub.trimOld). */
+const TRIM_EVERY_MS = 60_000;
 
 export interface RouterDeps {
   readonly config: Readonly<Config>;
@@ -155,12 +157,21 @@ export class Router implements UpstreamSink {
 
   private async timerLoop(): Promise<void> {
     let lastGauges = 0;
+    let lastTrim = 0;
     while (this.timersRunning) {
       if (Date.now() - lastGauges >= 1000) {
         lastGauges = Date.now();
         await this.headroom.poll();
         await this.updateQueueGauges();
         await this.updateBalanceGauges();
+      }
+      if (Date.now() - lastTrim >= TRIM_EVERY_MS) {
+        lastTrim = Date.now();
+        try {
+          await this.deliveries.trimOld(this.deps.config.accounts.map((a) => a.id));
+        } catch (err) {
+          this.deps.log.warn({ err }, 'could not trim delivery streams');
+        }
       }
       let handled = 0;
       try {

@@ -26,7 +26,8 @@
  *                                     receipts one script run owed, dd its time, b a line per receipt
  *                                     "i\tst\ter\tsd\tra" (at most 200; lua/common.lua flush_events());
  *                                     k=m one MO (i, j); k=r one receipt (i, ra, st, er, sd, dd), as written before k=rb;
- *                                     entries older than router.deliveryRetentionSeconds are trimmed as new ones are written
+ *                                     entries older than router.deliveryRetentionSeconds are trimmed as new ones are written,
+ *                                     and once a minute by the timer loop (DeliveryHub.trimOld)
  *   {p}d:{account}/xmpp       stream  the same for the account's XMPP users: receipts of SMS that came in
  *                                     by XMPP (receipt addressing has "x"), MO to numbers mapped to them
  *   {p}wh                     stream  webhook tickets "i=<id>": the head of whq:{id} is due now; group "webhook"

@@ -4,7 +4,7 @@
  * an entry that got through in part is sent again only in that part; entries of the old
  * one-receipt format are still read; and an entry a dead consumer left is claimed and delivered.
  * What the ESME refused is written back with the time it was first owed, and dropped once that is
- * router.deliveryRetentionSeconds ago.
+ * router.deliveryRetentionSeconds ago; what no bind ever reads is trimmed at that age as well.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -142,6 +142,26 @@ describe('DeliveryHub: receipts many to an entry', () => {
     expect(fields[fields.indexOf('dd') + 1]).toBe(String(recent));
     expect(fields[fields.indexOf('b') + 1]).toBe(line('NEW-NO', recent));
     expect(await entriesAdded()).toBe(3);
+  });
+
+  it('drops what streams no bind reads hold past the delivery retention, the XMPP door too', async () => {
+    const retentionMs = config.router.deliveryRetentionSeconds * 1000;
+    const now = Date.now();
+    // An account the running router does not know, so its own timer loop leaves these alone.
+    const account = 'gone-away';
+    const sms = ingress.store.keys.deliveries(account);
+    const xmpp = ingress.store.keys.deliveries(`${account}/xmpp`);
+    // Entry ids are their time in ms: two past the retention, one within it, in each stream.
+    for (const key of [sms, xmpp]) {
+      await ingress.redis.xadd(key, `${now - retentionMs - 120_000}-0`, 'k', 'm', 'i', 'OLD1', 'j', '{}');
+      await ingress.redis.xadd(key, `${now - retentionMs - 60_000}-0`, 'k', 'm', 'i', 'OLD2', 'j', '{}');
+      await ingress.redis.xadd(key, `${now - 60_000}-0`, 'k', 'm', 'i', 'NEW', 'j', '{}');
+    }
+    const hub = new DeliveryHub(ingress.redis, ingress.store.keys, { consumer: 'trim-test', redeliverAfterMs: REDELIVER_MS, pollMs: 20, batch: 10, retentionMs }, pino({ level: 'silent' }));
+    expect(await hub.trimOld([account, 'no-such-account'], now)).toBe(4);
+    for (const key of [sms, xmpp]) expect((await ingress.redis.xrange(key, '-', '+')).map(([id]) => id)).toEqual([`${now - 60_000}-0`]);
+    expect(await hub.trimOld([account], now)).toBe(0);
+    await ingress.redis.del(sms, xmpp);
   });
 
   it('still delivers entries of the one-receipt format a stream may hold from before', async () => {
