@@ -15,7 +15,7 @@
 
 export type ScriptArg = string | number;
 
-const CRLF_DOLLAR = 0x24; // '$'
+const DOLLAR = 0x24; // '$', a bulk string's mark
 
 /** Decimal digits of a non-negative integer. */
 function digits(n: number): number {
@@ -70,7 +70,7 @@ export function scriptCall(command: 'evalsha' | 'eval', script: string, args: re
   let at = buf.write(head, 0, headLen, 'utf8');
   for (let i = 0; i < n; i++) {
     const len = lens[i] as number;
-    buf[at++] = CRLF_DOLLAR;
+    buf[at++] = DOLLAR;
     at = writeUint(buf, len, at);
     buf[at++] = 0x0d;
     buf[at++] = 0x0a;

@@ -84,7 +84,13 @@ function send(redis: Redis, frame: Buffer): Promise<unknown> {
 export function run(redis: Redis, name: ScriptName, args: readonly ScriptArg[]): Promise<unknown> {
   const s = defined.get(redis)?.get(name);
   if (!s) return Promise.reject(new Error(`script ${name} is not defined on this connection`));
-  return runFrame(redis, scriptCall('evalsha', s.sha, args), s.lua);
+  let frame: Buffer;
+  try {
+    frame = scriptCall('evalsha', s.sha, args);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+  return runFrame(redis, frame, s.lua);
 }
 
 async function runFrame(redis: Redis, frame: Buffer, lua: string): Promise<unknown> {
