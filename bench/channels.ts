@@ -10,7 +10,7 @@
  *   make build && npm run bench:channels
  *   BENCH_SECONDS=15 BENCH_CONNECTIONS=64 npm run bench:channels
  */
-import { BENCH_API_KEY, checkBuilt, startAppliance, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
+import { BENCH_API_KEY, checkBuilt, startAppliance, PROCESSES, APPLIANCE_PREFIX } from './lib/harness.js';
 import { load, summary } from './lib/load.js';
 import { environment, writeResult } from './lib/report.js';
 
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     seconds: SECONDS,
     distOlderThanSrc,
     catalyst: figures,
-    command: `${PROCESSES_PREFIX}BENCH_SECONDS=${SECONDS} BENCH_CONNECTIONS=${CONNECTIONS} npm run bench:channels`,
+    command: `${APPLIANCE_PREFIX}BENCH_SECONDS=${SECONDS} BENCH_CONNECTIONS=${CONNECTIONS} npm run bench:channels`,
   };
   const path = writeResult('channels', result);
   console.log(JSON.stringify(result, null, 2));

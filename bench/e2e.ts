@@ -24,7 +24,7 @@
  *                                               queue depth, script round trips, windows in flight)
  */
 import { Redis } from 'ioredis';
-import { BENCH_UPSTREAM, CLICKHOUSE_URL, REDIS_URL, checkBuilt, dropDatabase, queueLeft, redisServerInfo, startAppliance, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
+import { BENCH_UPSTREAM, CLICKHOUSE_URL, REDIS_URL, checkBuilt, dropDatabase, queueLeft, redisServerInfo, startAppliance, PROCESSES, APPLIANCE_PREFIX } from './lib/harness.js';
 import { LeanEsme, refusals, submitTemplate, total } from './lib/lean-esme.js';
 import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 import { createClickHouse } from '../src/store/clickhouse/index.js';
@@ -334,7 +334,7 @@ async function main(): Promise<void> {
       redisAofRewrites: (redis1.aofRewrites ?? 0) - (redis0.aofRewrites ?? 0),
       samples,
       database: KEEP_DB ? database : `${database} (dropped)`,
-      command: `${PROCESSES_PREFIX}BENCH_RATE=${RATE} BENCH_SECONDS=${SECONDS} BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} npm run bench:e2e`,
+      command: `${APPLIANCE_PREFIX}BENCH_RATE=${RATE} BENCH_SECONDS=${SECONDS} BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} npm run bench:e2e`,
     };
     const path = writeResult('e2e', result);
     console.log(JSON.stringify({ ...result, samples: `${samples.length} (in the JSON file)` }, null, 2));

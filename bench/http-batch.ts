@@ -9,7 +9,7 @@
  *   make build && npm run bench:http-batch
  *   BENCH_SECONDS=15 BENCH_CONNECTIONS=8 BENCH_BATCH=1000 npm run bench:http-batch
  */
-import { BENCH_API_KEY, checkBuilt, startAppliance, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
+import { BENCH_API_KEY, checkBuilt, startAppliance, PROCESSES, APPLIANCE_PREFIX } from './lib/harness.js';
 import { load, summary } from './lib/load.js';
 import { environment, writeResult } from './lib/report.js';
 
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     unparsableAnswers: counted.unparsable,
     requestsPerSecond: Math.round((figures.accepted / figures.seconds) * 10) / 10,
     requests: figures,
-    command: `${PROCESSES_PREFIX}BENCH_SECONDS=${SECONDS} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_BATCH=${BATCH} npm run bench:http-batch`,
+    command: `${APPLIANCE_PREFIX}BENCH_SECONDS=${SECONDS} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_BATCH=${BATCH} npm run bench:http-batch`,
   };
   const path = writeResult('http-batch', result);
   console.log(JSON.stringify(result, null, 2));

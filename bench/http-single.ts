@@ -11,7 +11,7 @@
  *   BENCH_SECONDS=15 BENCH_CONNECTIONS=128 npm run bench:http-single
  *   BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:http-single   (profile the appliance)
  */
-import { BENCH_API_KEY, checkBuilt, freePort, startAppliance, startScript, stopChild, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
+import { BENCH_API_KEY, checkBuilt, freePort, startAppliance, startScript, stopChild, PROCESSES, APPLIANCE_PREFIX } from './lib/harness.js';
 import { load, summary, type LoadFigures } from './lib/load.js';
 import { environment, writeResult } from './lib/report.js';
 
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     catalyst: catalystFigures,
     bareUws: bareFigures,
     ratio: Math.round((catalystFigures.acceptedPerSecond / Math.max(1, bareFigures.acceptedPerSecond)) * 1000) / 1000,
-    command: `${PROCESSES_PREFIX}BENCH_SECONDS=${SECONDS} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_PIPELINING=${PIPELINING} npm run bench:http-single`,
+    command: `${APPLIANCE_PREFIX}BENCH_SECONDS=${SECONDS} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_PIPELINING=${PIPELINING} npm run bench:http-single`,
   };
   const path = writeResult('http-single', result);
   console.log(JSON.stringify(result, null, 2));

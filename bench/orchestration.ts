@@ -44,7 +44,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { Redis } from 'ioredis';
-import { BENCH_API_KEY, REDIS_URL, checkBuilt, dropDatabase, freePort, redisServerInfo, startAppliance, startScript, stopChild, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
+import { BENCH_API_KEY, REDIS_URL, checkBuilt, dropDatabase, freePort, redisServerInfo, startAppliance, startScript, stopChild, PROCESSES, APPLIANCE_PREFIX } from './lib/harness.js';
 import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 import { FINAL_STATUSES, type MessageStatus } from '../src/core/message.js';
 import { Keys } from '../src/store/redis/keys.js';
@@ -450,7 +450,7 @@ async function main(): Promise<void> {
       whatsappSimPeakRssMiB: peakRssMiB(pids.wa),
       redisAofRewrites: (redis1.aofRewrites ?? 0) - (redis0.aofRewrites ?? 0),
       database: KEEP_DB ? database : `${database} (dropped)`,
-      command: `make build && ${PROCESSES_PREFIX}BENCH_CHAINS=${CHAINS} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_RETRY_DELAY_MS=${RETRY_DELAY_MS} BENCH_PROVIDER_DELAY_MS=${PROVIDER_DELAY_MS}${BASELINE ? ' BENCH_BASELINE=1' : ''} npm run bench:orchestration`,
+      command: `make build && ${APPLIANCE_PREFIX}BENCH_CHAINS=${CHAINS} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_RETRY_DELAY_MS=${RETRY_DELAY_MS} BENCH_PROVIDER_DELAY_MS=${PROVIDER_DELAY_MS}${BASELINE ? ' BENCH_BASELINE=1' : ''} npm run bench:orchestration`,
     };
     const path = writeResult('orchestration', result);
     const short = (f: { samples: unknown[] }): Record<string, unknown> => ({ ...f, samples: `${f.samples.length} (in the JSON file)` });

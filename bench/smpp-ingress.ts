@@ -14,7 +14,7 @@
  *   BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:smpp-ingress   (profile the appliance)
  */
 import type { ChildProcess } from 'node:child_process';
-import { checkBuilt, freePort, redisServerInfo, startAppliance, startScript, stopChild, PROCESSES, PROCESSES_PREFIX } from './lib/harness.js';
+import { checkBuilt, freePort, redisServerInfo, startAppliance, startScript, stopChild, PROCESSES, APPLIANCE_PREFIX } from './lib/harness.js';
 import { LeanEsme, refusals, submitTemplate, total } from './lib/lean-esme.js';
 import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     catalyst: catalystFigures,
     plainSmppPackage: plainFigures,
     ratio,
-    command: `${PROCESSES_PREFIX}BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} BENCH_SECONDS=${SECONDS}${REFILL_AT === DEFAULT_REFILL_AT ? '' : ` BENCH_REFILL_AT=${REFILL_AT}`} npm run bench:smpp-ingress`,
+    command: `${APPLIANCE_PREFIX}BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} BENCH_SECONDS=${SECONDS}${REFILL_AT === DEFAULT_REFILL_AT ? '' : ` BENCH_REFILL_AT=${REFILL_AT}`} npm run bench:smpp-ingress`,
   };
   const path = writeResult('smpp-ingress', result);
   console.log(JSON.stringify(result, null, 2));

@@ -111,8 +111,14 @@ export interface StartOptions {
  * `processes`); its CPU and peak RSS are then the sum over the primary and its workers.
  */
 export const PROCESSES = Number(process.env['BENCH_PROCESSES'] ?? 1);
-/** What a bench's reproduce command starts with when BENCH_PROCESSES is set. */
-export const PROCESSES_PREFIX = PROCESSES === 1 ? '' : `BENCH_PROCESSES=${PROCESSES} `;
+const APP_NODE_ARGS = process.env['BENCH_APP_NODE_ARGS'] ?? '';
+/**
+ * What a bench's reproduce command starts with when the appliance was run otherwise than make
+ * start runs it: BENCH_PROCESSES, BENCH_APP_NODE_ARGS (so a figure measured with extra Node
+ * options says so in its JSON).
+ */
+export const APPLIANCE_PREFIX =
+  (PROCESSES === 1 ? '' : `BENCH_PROCESSES=${PROCESSES} `) + (APP_NODE_ARGS.trim() === '' ? '' : `BENCH_APP_NODE_ARGS='${APP_NODE_ARGS.trim()}' `);
 
 /** scripts/node-args: the Node options the appliance runs with, one a word, # comments left out. */
 export function applianceNodeArgs(): string[] {
@@ -127,7 +133,7 @@ export function applianceNodeArgs(): string[] {
 export async function startAppliance(opts: StartOptions = {}): Promise<Started> {
   // The Node options make start runs the appliance with (scripts/node-args), then
   // BENCH_APP_NODE_ARGS: "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the appliance.
-  const appNodeArgs = [...applianceNodeArgs(), ...(process.env['BENCH_APP_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')];
+  const appNodeArgs = [...applianceNodeArgs(), ...APP_NODE_ARGS.split(' ').filter((a) => a !== '')];
   const [simPort, smppPort, httpPort] = [await freePort(), await freePort(), await freePort()];
   const run = randomBytes(4).toString('hex');
   const prefix = `bench${run}:`;
