@@ -4,8 +4,6 @@
 local ACCT, ID = ARGV[4], ARGV[5]
 local v = redis.call('HMGET', mkey(ID), 'st', 'a')
 if not v[1] or v[2] ~= ACCT then return -1 end
-if v[1] ~= 'queued' and v[1] ~= 'scheduled' then return 0 end
-redis.call('ZREM', P .. 'timers', 's|' .. ID, 'r|' .. ID)
-finalize(ID, 'cancelled', 'CANCELLED', 'DELETED', '000', nil)
+if not cancel_unsent(ID, v[1]) then return 0 end
 flush_events()
 return 1

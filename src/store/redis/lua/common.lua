@@ -357,6 +357,17 @@ local function finalize(id, status, err, stat, derr, umid)
   return true
 end
 
+-- A message that has not left (queued or scheduled; `st` its status as the caller read it) is
+-- cancelled: its send and retry timers go and it is finalized. The one rule for cancel_sm and the
+-- API's cancel (cancel.lua) and an orchestration chain giving up a step (orch_common.lua,
+-- orch_sent.lua). Returns true when it cancelled; the caller flushes the run's events.
+local function cancel_unsent(id, st)
+  if st ~= 'queued' and st ~= 'scheduled' then return false end
+  redis.call('ZREM', P .. 'timers', 's|' .. id, 'r|' .. id)
+  finalize(id, 'cancelled', 'CANCELLED', 'DELETED', '000', nil)
+  return true
+end
+
 -- One part's final receipt. A message is final when every part has one: delivered if all were
 -- DELIVRD, otherwise the first failing part's stat decides. Duplicate receipts change nothing.
 -- Returns the final status when this receipt made the message final, else nil.

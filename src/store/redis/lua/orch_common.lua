@@ -48,11 +48,7 @@ local function oc_abandon(id, k, why)
     att.st = why
     redis.call('HSET', k, 'a' .. n, cjson.encode(att))
   end
-  local ms = redis.call('HGET', mkey(mid), 'st')
-  if ms == 'queued' or ms == 'scheduled' then
-    redis.call('ZREM', P .. 'timers', 's|' .. mid, 'r|' .. mid)
-    finalize(mid, 'cancelled', 'CANCELLED', 'DELETED', '000', nil)
-  end
+  cancel_unsent(mid, redis.call('HGET', mkey(mid), 'st'))
   redis.call('HSET', k, 'mid', '')
 end
 

@@ -8,14 +8,7 @@ local k = oc_key(ID)
 local v = redis.call('HMGET', k, 'st', 'sq', 'i', 'sp', 'w')
 if v[1] ~= 'sending' or v[2] ~= TOKEN then
   -- The chain moved on while this send was made (its give-up time passed): the message must not go.
-  if ARGV[7] == 'admitted' then
-    local ms = redis.call('HGET', mkey(ARGV[10]), 'st')
-    if ms == 'queued' or ms == 'scheduled' then
-      redis.call('ZREM', P .. 'timers', 's|' .. ARGV[10], 'r|' .. ARGV[10])
-      finalize(ARGV[10], 'cancelled', 'CANCELLED', 'DELETED', '000', nil)
-      flush_events()
-    end
-  end
+  if ARGV[7] == 'admitted' and cancel_unsent(ARGV[10], redis.call('HGET', mkey(ARGV[10]), 'st')) then flush_events() end
   return 'stale'
 end
 local skipped = cjson.decode(ARGV[6])
