@@ -11,7 +11,7 @@
  * This checkout is measured as it is built (dist/), so build it first; the base is built here.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { environment, writeResult } from './lib/report.js';
 
@@ -21,13 +21,29 @@ const BENCH = process.argv[2] ?? '';
 
 const git = (args: string[], cwd = '.'): string => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 
+/** Base worktrees kept in var/ab for the next comparison: the most recently used, this many. */
+const KEEP_TREES = 3;
+
+/** Removes all but the KEEP_TREES most recently used base worktrees (each is ~10 MB and a registered worktree). */
+function pruneTrees(keep: string): void {
+  const dirs = readdirSync('var/ab')
+    .map((d) => resolve('var/ab', d))
+    .filter((d) => d !== keep)
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  for (const d of dirs.slice(KEEP_TREES - 1)) {
+    if (existsSync(join(d, '.git'))) git(['worktree', 'remove', '--force', d]);
+    rmSync(d, { recursive: true, force: true });
+  }
+  git(['worktree', 'prune']);
+}
+
 /** A worktree of the base commit, built as `make build` builds (without its npm install: node_modules is this checkout's). */
 function baseTree(sha: string): string {
   const dir = resolve('var/ab', sha);
+  mkdirSync('var/ab', { recursive: true });
+  pruneTrees(dir);
   if (!existsSync(join(dir, '.git'))) {
-    mkdirSync('var/ab', { recursive: true });
     rmSync(dir, { recursive: true, force: true });
-    git(['worktree', 'prune']);
     git(['worktree', 'add', '--detach', dir, sha]);
     symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
   }
@@ -35,6 +51,9 @@ function baseTree(sha: string): string {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
     cpSync(join(dir, 'src/store/redis/lua'), join(dir, 'dist/store/redis/lua'), { recursive: true });
   }
+  // Used now: pruneTrees keeps the most recently used.
+  const now = new Date();
+  utimesSync(dir, now, now);
   return dir;
 }
 

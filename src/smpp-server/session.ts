@@ -348,7 +348,8 @@ export class SmppSession implements DeliverySink {
     const answer = (r: AdmissionResult): void => {
       answered = true;
       try {
-        this.answerSubmitSmWith(seq, admittedOf(r), started);
+        if (r.ok) this.answerSubmitSmWith(seq, r.id, Status.ESME_ROK, started);
+        else this.answerSubmitSmWith(seq, '', statusForRefusal(r.reason), started);
       } finally {
         this.leaveWindow(gauge);
       }
@@ -367,19 +368,23 @@ export class SmppSession implements DeliverySink {
   /** A part of a long submit_sm, answered once Redis has it. */
   private answerSubmitSmWhen(admitted: Promise<Admitted>, seq: number, started: number): void {
     const work = admitted.then((a) => {
-      this.answerSubmitSmWith(seq, a, started);
+      if (a.ok) this.answerSubmitSmWith(seq, a.id, Status.ESME_ROK, started);
+      else this.answerSubmitSmWith(seq, '', a.status, started);
     });
     this.track(work, 'submit_sm', () => {
       this.answerSubmitSm(seq, Status.ESME_RSYSERR);
     });
   }
 
-  /** A submit_sm's answer, encoded straight from the id without a response PDU object. */
-  private answerSubmitSmWith(seq: number, a: Admitted, started: number): void {
-    if (a.ok) {
-      this.conn.write(encodeSubmitSmResp(seq, Status.ESME_ROK, a.id));
+  /**
+   * A submit_sm's answer, encoded straight from the id without a response PDU object (id '' when
+   * refused). Takes the parts, not an Admitted, so the callback path makes no object a submit.
+   */
+  private answerSubmitSmWith(seq: number, id: string, status: number, started: number): void {
+    if (status === Status.ESME_ROK) {
+      this.conn.write(encodeSubmitSmResp(seq, Status.ESME_ROK, id));
       if (!this.conn.writable) this.conn.pause();
-    } else this.answerSubmitSm(seq, a.status);
+    } else this.answerSubmitSm(seq, status);
     this.deps.metrics?.smppSubmitSeconds.observe((performance.now() - started) / 1000);
   }
 
