@@ -14,13 +14,33 @@
 
 export interface StreamEntry {
   readonly id: string;
-  /** The `e` field's value; undefined when the entry was deleted or has no `e` field. */
+  /** The entry's rows, one per line (entryRows); undefined when the entry was deleted or holds none. */
   readonly value: string | undefined;
   /** True when Redis no longer has the entry's data (it only lingers in the pending list). */
   readonly deleted: boolean;
 }
 
 export const EVENT_FIELD = 'e';
+
+/**
+ * The rows an events stream entry holds, one per line. Two shapes, both read the same:
+ *   `e` -> rows, one per line       written by the connectors (channel-events.ts), and by the
+ *                                   router's scripts before they wrote the next shape
+ *   base -> suffix, once per row    the router's scripts (lua/common.lua add_event): a row is the
+ *                                   message's columns and then the event's, the suffix beginning
+ *                                   with the tab between them, so a base is never `e`
+ * Undefined when the entry holds no row.
+ */
+export function entryRows(fields: readonly unknown[]): string | undefined {
+  let rows: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const f = asString(fields[i], 'entry field');
+    const v = asString(fields[i + 1], 'entry value');
+    const row = f === EVENT_FIELD ? v : f + v;
+    rows = rows === undefined ? row : `${rows}\n${row}`;
+  }
+  return rows;
+}
 
 export function parseReadReply(reply: unknown): StreamEntry[] {
   if (reply === null) return [];
@@ -79,11 +99,7 @@ function parseEntry(e: unknown): StreamEntry {
   const [id, fields] = asArray(e, 'stream entry');
   const idStr = asString(id, 'entry id');
   if (fields === null) return { id: idStr, value: undefined, deleted: true };
-  const kv = asArray(fields, 'entry fields');
-  for (let i = 0; i + 1 < kv.length; i += 2) {
-    if (kv[i] === EVENT_FIELD) return { id: idStr, value: asString(kv[i + 1], 'entry value'), deleted: false };
-  }
-  return { id: idStr, value: undefined, deleted: false };
+  return { id: idStr, value: entryRows(asArray(fields, 'entry fields')), deleted: false };
 }
 
 function asArray(x: unknown, what: string): unknown[] {

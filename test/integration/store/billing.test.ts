@@ -10,6 +10,7 @@ import type { Message } from '../../../src/core/message.js';
 import { ensureGroup, readGroup } from '../../../src/store/redis/streams.js';
 import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
 import { parseEventValue } from '../../../src/store/clickhouse/rows.js';
+import { entryRows } from '../../../src/store/clickhouse/stream-replies.js';
 import { redisClient, testPrefix } from '../../helpers/env.js';
 import { admitItem, testMessage } from '../../helpers/messages.js';
 
@@ -36,7 +37,7 @@ async function sendAll(): Promise<void> {
 
 /** The price column of each message's final event row. */
 async function finalPrices(): Promise<Map<string, { status: string; price: number }>> {
-  const rows = (await redis.xrange(store.keys.events(), '-', '+')).flatMap(([, f]) => parseEventValue(f[1] ?? '').rows);
+  const rows = (await redis.xrange(store.keys.events(), '-', '+')).flatMap(([, f]) => parseEventValue(entryRows(f) ?? '').rows);
   const out = new Map<string, { status: string; price: number }>();
   for (const r of rows) if (['delivered', 'failed', 'expired', 'rejected', 'cancelled'].includes(r.status)) out.set(r.message_id, { status: r.status, price: r.price_micros });
   return out;

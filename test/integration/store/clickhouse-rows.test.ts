@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EventRow } from '../../../src/core/events.js';
 import { countLines, decimalToMicros, fromSelectRow, microsToDecimal, parseEventRow, parseEventValue, quoteString, toDateTimeString, toInsertRow, toStreamRow, tsvEscape, tsvUnescape, wellFormed } from '../../../src/store/clickhouse/rows.js';
-import { parseAutoClaimReply, parsePendingCount, parseReadReply } from '../../../src/store/clickhouse/stream-replies.js';
+import { entryRows, parseAutoClaimReply, parsePendingCount, parseReadReply } from '../../../src/store/clickhouse/stream-replies.js';
 
 // The pure halves of the store (row conversion, Redis reply parsing). They need no server; they live
 // here only because this folder is the store's (they belong in test/unit/store/clickhouse/).
@@ -149,12 +149,21 @@ describe('toInsertRow / fromSelectRow', () => {
 describe('stream replies', () => {
   it('parses XREADGROUP, including timeouts and deleted entries', () => {
     expect(parseReadReply(null)).toEqual([]);
-    expect(parseReadReply([['k', [['1-0', ['e', '{}']], ['1-1', null], ['1-2', ['x', 'y']]]]])).toEqual([
+    expect(parseReadReply([['k', [['1-0', ['e', '{}']], ['1-1', null], ['1-2', []]]]])).toEqual([
       { id: '1-0', value: '{}', deleted: false },
       { id: '1-1', value: undefined, deleted: true },
       { id: '1-2', value: undefined, deleted: false },
     ]);
     expect(() => parseReadReply('OK')).toThrow(TypeError);
+  });
+
+  it("reads an entry's rows in both shapes: e -> rows, and base -> suffix a row", () => {
+    expect(entryRows(['e', 'a\tb\nc\td'])).toBe('a\tb\nc\td');
+    expect(entryRows(['m1\tacct', '\tm1:1\tqueued', 'm2\tacct', '\tm2:1\tqueued'])).toBe('m1\tacct\tm1:1\tqueued\nm2\tacct\tm2:1\tqueued');
+    expect(entryRows(['e', 'x', 'm1\tacct', '\tm1:2\tsubmitted'])).toBe('x\nm1\tacct\tm1:2\tsubmitted');
+    expect(entryRows([Buffer.from('m1'), Buffer.from('\ts')])).toBe('m1\ts');
+    expect(entryRows([])).toBeUndefined();
+    expect(() => entryRows(['e', 3])).toThrow(TypeError);
   });
 
   it('parses XAUTOCLAIM from Redis 6.2 and 7', () => {

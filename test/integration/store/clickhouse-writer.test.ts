@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRow } from '../../../src/core/events.js';
 import { createClickHouse, EventWriter, migrate, MIGRATIONS, queryEvents, STORE_METRICS } from '../../../src/store/clickhouse/index.js';
 import type { EventWriterOptions } from '../../../src/store/clickhouse/index.js';
-import { toInsertRow, toStreamRow } from '../../../src/store/clickhouse/rows.js';
+import { eventRowBase, toInsertRow, toStreamRow } from '../../../src/store/clickhouse/rows.js';
 
 // Real Redis and ClickHouse (scripts/services.sh up; `make test` sets both URLs). One random database
 // and one random key prefix for this file; every test writes its own stream and its own account_id.
@@ -212,7 +212,16 @@ describe('EventWriter', () => {
   it('inserts rows the router wrote (TabSeparated) as they are, and parses a batch ClickHouse refuses', async () => {
     const key = `${PREFIX}shaped`;
     const rows = Array.from({ length: 300 }, (_, i) => event('shaped', i, { source: i === 7 ? "O'Brien \\ \"q\" é 😀" : 'Catalyst' }));
-    await append(key, [0, 100, 200].map((o) => rows.slice(o, o + 100).map((r) => toStreamRow(r)).join('\n')));
+    // An entry of lines under `e`, and two as the scripts write them: each row's message columns a
+    // field, its event columns the value (lua/common.lua add_event).
+    await append(key, [rows.slice(0, 100).map((r) => toStreamRow(r)).join('\n')]);
+    for (const o of [100, 200]) {
+      const pairs = rows.slice(o, o + 100).flatMap((r) => {
+        const base = eventRowBase(r);
+        return [base, toStreamRow(r).slice(base.length)];
+      });
+      await redis.xadd(key, '*', ...pairs);
+    }
     const { w, registry } = writer({ streamKey: key, maxWaitMs: 20 });
     await w.start();
     await until('300 rows', () => counts('shaped'), (v) => v.rows >= 300);

@@ -5,6 +5,7 @@ import type { Message } from '../../../src/core/message.js';
 import { ensureGroup, readGroup } from '../../../src/store/redis/streams.js';
 import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
 import { EVENT_ROW_COLUMNS, parseEventRow, parseEventValue, toDateTimeString } from '../../../src/store/clickhouse/rows.js';
+import { entryRows } from '../../../src/store/clickhouse/stream-replies.js';
 import { dropPrefix, redisClient, testPrefix } from '../../helpers/env.js';
 import { testMessage } from '../../helpers/messages.js';
 
@@ -35,7 +36,7 @@ async function codes(p: Promise<AdmitResult>): Promise<string[]> {
 
 async function events(): Promise<{ message_id: string; status: string }[]> {
   const entries = await redis.xrange(store.keys.events(), '-', '+');
-  return entries.flatMap(([, f]) => parseEventValue(f[1] ?? '').rows);
+  return entries.flatMap(([, f]) => parseEventValue(entryRows(f) ?? '').rows);
 }
 
 beforeEach(async () => {
@@ -322,7 +323,7 @@ describe('MessageStore (Lua over real Redis)', () => {
   it('writes event rows as ClickHouse takes them (TabSeparated), with the UTC date-time computed in Lua', async () => {
     const times = [Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(2000, 0, 1), Date.UTC(2099, 11, 31, 12, 0, 1), Date.UTC(2026, 10, 21, 7, 30, 5, 42), Date.UTC(1970, 0, 1, 0, 0, 1)];
     for (const t of times) await store.admit([item(msg({ createdAt: t }), { expireAt: t + 3_600_000 })], {}, t);
-    const lines = (await redis.xrange(store.keys.events(), '-', '+')).map(([, f]) => f[1] ?? '');
+    const lines = (await redis.xrange(store.keys.events(), '-', '+')).map(([, f]) => entryRows(f) ?? '');
     const rows = lines.map((l) => Object.fromEntries(l.split('\t').map((cell, i) => [EVENT_ROW_COLUMNS[i] ?? `extra${i}`, cell])));
     expect(rows.map((r) => r['event_date_time'])).toEqual(times.map((t) => toDateTimeString(t)));
     expect(rows[0]).toMatchObject({ price: '0.005000', event_time_ms: String(times[0]), created_at_ms: String(times[0]), status: 'queued', parts: '1' });

@@ -135,15 +135,15 @@ for i = 0, N - 1 do
     -- Absent fields read as their defaults: att 0, seq (events after the first) 0, no receipt
     -- addressing, no webhook.
     local f = { 'st', st, 'a', acct, 'up', up, 'pr', ARGV[o + 5], 'rd', ARGV[o + 6], 'exp', exp,
-      'j', ARGV[o + 9], 'eb', ARGV[o + 10], 'cur', ARGV[o + 13], 't0', NOW, 'xg', group[1] }
+      'j', ARGV[o + 9], 'eb', ARGV[o + 10], 'cur', ARGV[o + 13], 't0', NOW_S, 'xg', group[1] }
     if ARGV[o + 11] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 11] end
     if ARGV[o + 12] ~= '' then f[#f + 1] = 'wh'; f[#f + 1] = ARGV[o + 12] end
     if ARGV[o + 14] ~= '' then f[#f + 1] = 'cp'; f[#f + 1] = ARGV[o + 14] end
     if ARGV[o + 15] ~= '' then f[#f + 1] = 'nw'; f[#f + 1] = ARGV[o + 15] end
     if waits then
-      f[#f + 1] = 'bt'; f[#f + 1] = BATCH; f[#f + 1] = 'sa'; f[#f + 1] = sched
+      f[#f + 1] = 'bt'; f[#f + 1] = BATCH; f[#f + 1] = 'sa'; f[#f + 1] = ARGV[o + 7]
     elseif CAPPED then
-      f[#f + 1] = 'bt'; f[#f + 1] = BATCH; f[#f + 1] = 'btn'; f[#f + 1] = 1
+      f[#f + 1] = 'bt'; f[#f + 1] = BATCH; f[#f + 1] = 'btn'; f[#f + 1] = '1'
     end
     redis.call('HSET', k, unpack(f))
     if waits then
@@ -155,7 +155,7 @@ for i = 0, N - 1 do
     else
       enqueue(up, id)
     end
-    EVBUF[#EVBUF + 1] = ARGV[o + 10] .. event_suffix(id .. ':1', st, '', '')
+    add_event(ARGV[o + 10], event_suffix(id .. ':1', st, '', ''))
   end
   out[#out + 1] = code
   out[#out + 1] = retry

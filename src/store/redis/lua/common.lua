@@ -4,7 +4,23 @@
 local P = ARGV[1]
 local NOW = tonumber(ARGV[2])
 local FINAL_RET = tonumber(ARGV[3])
+-- The same two as they came (whole numbers in decimal), for commands' arguments: see num() below.
+local NOW_S, FINAL_RET_S = ARGV[2], ARGV[3]
 local EVBUF = {}
+
+-- A whole number as a command's argument or part of a string. Redis formats a Lua number passed
+-- to redis.call with snprintf("%.17g") each time, and Lua's '..' and tostring() with "%.14g":
+-- glibc's float formatting, ~4% of Redis's CPU end to end in a perf profile (docs/scaling.md).
+-- Here each value is formatted once a run, as an integer.
+local NUMS = {}
+local function num(n)
+  local s = NUMS[n]
+  if not s then
+    s = string.format('%d', n)
+    NUMS[n] = s
+  end
+  return s
+end
 
 -- Epoch ms -> 'YYYY-MM-DD hh:mm:ss' UTC (days to civil date: H. Hinnant's algorithm).
 local function utc_datetime(ms)
@@ -30,9 +46,19 @@ end
 -- admission (hash field eb), then the event's own, ending with the time of the run. What is added
 -- here never holds a tab, newline or backslash (status and codes are ours; upstream ids are
 -- cleaned by the caller).
-local EV_TAIL = '\t' .. NOW .. '\t' .. utc_datetime(NOW)
+local EV_TAIL = '\t' .. NOW_S .. '\t' .. utc_datetime(NOW)
 local function event_suffix(event_id, status, err, umid)
   return '\t' .. event_id .. '\t' .. status .. '\t' .. (err or '') .. '\t' .. (umid or '') .. EV_TAIL
+end
+
+-- A row goes into the events stream as two strings, the message's columns (base) and the event's
+-- (suffix), a field and its value in the run's entry (flush_events); the writer joins them
+-- (store/clickhouse/stream-replies.ts). Joined here, each row and then the run's whole text were
+-- new Lua strings, and Lua hashes every byte of a new string: 3.1 µs of Redis CPU a row against
+-- 0.85 (rows of ~300 bytes, 1,000 a run, docs/scaling.md).
+local function add_event(base, suffix)
+  local n = #EVBUF
+  EVBUF[n + 1], EVBUF[n + 2] = base, suffix
 end
 
 local FINAL = { delivered = true, failed = true, expired = true, rejected = true, cancelled = true }
@@ -83,14 +109,14 @@ local function queue_depth(upstream)
   return n
 end
 
--- One event row per state change, appended to EVBUF and written as one stream entry per script run.
--- The hash field seq counts the events after admission's (event id ':1'), so admission need not
--- write it. A caller that has already read eb and seq (HMGET) appends with event_row and writes
--- the returned seq in its own HSET; event() does both reads and the write itself.
+-- One event row per state change, appended to EVBUF and written with the run's others when it
+-- flushes. The hash field seq counts the events after admission's (event id ':1'), so admission
+-- need not write it. A caller that has already read eb and seq (HMGET) appends with event_row and
+-- writes the returned seq (a string) in its own HSET; event() does both reads and the write itself.
 local function event_row(id, base, seq, status, err, umid)
   seq = (tonumber(seq) or 0) + 1
-  EVBUF[#EVBUF + 1] = base .. event_suffix(id .. ':' .. (seq + 1), status, err, umid)
-  return seq
+  add_event(base, event_suffix(id .. ':' .. num(seq + 1), status, err, umid))
+  return num(seq)
 end
 
 local function event(id, status, err, umid)
@@ -172,14 +198,16 @@ local function flush_final()
   FINBUF = {}
 end
 
+local EV_CHUNK = 1000
 local function flush_events()
   flush_queue()
   flush_final()
   flush_validity_groups()
-  if #EVBUF > 0 then
-    redis.call('XADD', P .. 'ev', '*', 'e', table.concat(EVBUF, '\n'))
-    EVBUF = {}
+  -- Up to EV_CHUNK rows an entry: unpack() of more than a few thousand values overflows Lua's C stack.
+  for i = 1, #EVBUF, EV_CHUNK * 2 do
+    redis.call('XADD', P .. 'ev', '*', unpack(EVBUF, i, math.min(i + EV_CHUNK * 2 - 1, #EVBUF)))
   end
+  EVBUF = {}
   for acct, micros in pairs(RESBUF) do redis.call('DECRBY', P .. 'res:' .. acct, micros) end
   RESBUF = {}
   local step = DLR_CHUNK * DLR_PIECES
@@ -187,7 +215,7 @@ local function flush_events()
     local buf = DLRBUF[dk]
     -- From i + 1: an entry's first line has no newline before it.
     for i = 1, #buf, step do
-      delivery_add(dk, 'k', 'rb', 'dd', NOW, 'b', table.concat(buf, '', i + 1, math.min(i + step - 1, #buf)))
+      delivery_add(dk, 'k', 'rb', 'dd', NOW_S, 'b', table.concat(buf, '', i + 1, math.min(i + step - 1, #buf)))
     end
   end
   DLRBUF, DLRKEYS = {}, {}
@@ -300,9 +328,9 @@ local function finalize(id, status, err, stat, derr, umid)
   -- HSET: an HDEL is one more call a message). bp only when the message cost other than its
   -- reserve (a refund, a network's price); absent, it cost pr.
   if billed == reserved then
-    redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or 0, 'eb', '', 'xg', '', 'ra', '')
+    redis.call('HSET', k, 'st', status, 'td', NOW_S, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or '0', 'eb', '', 'xg', '', 'ra', '')
   else
-    redis.call('HSET', k, 'st', status, 'td', NOW, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or 0, 'eb', '', 'xg', '', 'ra', '', 'bp', billed)
+    redis.call('HSET', k, 'st', status, 'td', NOW_S, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or '0', 'eb', '', 'xg', '', 'ra', '', 'bp', num(billed))
   end
   if cur[10] and cur[10] ~= '' then leave_validity_group(cur[10]) else redis.call('ZREM', P .. 'timers', 'x|' .. id) end
   FINBUF[#FINBUF + 1] = id
@@ -339,7 +367,7 @@ local function finalize(id, status, err, stat, derr, umid)
     end
     local n = #buf
     buf[n + 1], buf[n + 2], buf[n + 3], buf[n + 4], buf[n + 5] = '\n', id, '\t', stat, '\t'
-    buf[n + 6], buf[n + 7], buf[n + 8], buf[n + 9], buf[n + 10] = derr, '\t', cur[7] or NOW, '\t', cur[5] or '{}'
+    buf[n + 6], buf[n + 7], buf[n + 8], buf[n + 9], buf[n + 10] = derr, '\t', cur[7] or NOW_S, '\t', cur[5] or '{}'
   end
   if cur[4] and cur[4] ~= '' then
     -- The final-state webhook joins the message's ordered list (webhook_enqueue.lua, router/webhooks.ts)
@@ -391,9 +419,9 @@ local function apply_receipt(id, part, stat, derr, np)
   if stat ~= 'DELIVRD' and not pf then
     -- The first failing part decides the outcome.
     pf, pfe = stat, derr
-    redis.call('HSET', k, 'p' .. part, stat, 'pd', done, 'pf', pf, 'pfe', pfe)
+    redis.call('HSET', k, 'p' .. part, stat, 'pd', num(done), 'pf', pf, 'pfe', pfe)
   else
-    redis.call('HSET', k, 'p' .. part, stat, 'pd', done)
+    redis.call('HSET', k, 'p' .. part, stat, 'pd', num(done))
   end
   if done < (tonumber(v[3]) or 1) then return nil end
   local status = 'delivered'

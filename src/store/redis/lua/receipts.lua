@@ -14,7 +14,7 @@ for i = 0, N - 1 do
   -- The part's receipt is in: its mapping is kept from now on as long as the message's final state
   -- (FINAL_RET; read receipts and duplicates find the message that long), not until its validity
   -- ended and a day more, whatever router.finalRetentionSeconds said. In the same call as the read.
-  local ref = redis.call('GETEX', P .. 'u:' .. UP .. ':' .. umid, 'EX', FINAL_RET)
+  local ref = redis.call('GETEX', P .. 'u:' .. UP .. ':' .. umid, 'EX', FINAL_RET_S)
   if ref then
     -- 'id|part|parts' ('id|part' written before the parts count was added)
     local id, part, np = string.match(ref, '^([^|]*)|(%d+)|?(%d*)$')

@@ -30,12 +30,12 @@ for i = 0, N - 1 do
     local parts = {}
     for u in string.gmatch(umids, '[^,]+') do parts[#parts + 1] = u end
     if st == 'sending' or st == 'queued' then
-      local seq = v[4] or 0
+      local seq = v[4] or '0'
       if v[3] then seq = event_row(id, v[3], seq, 'submitted', '', umids) end
-      redis.call('HSET', k, 'st', 'submitted', 'ts', NOW, 'umid', umids, 'np', #parts, 'seq', seq)
+      redis.call('HSET', k, 'st', 'submitted', 'ts', NOW_S, 'umid', umids, 'np', num(#parts), 'seq', seq)
     end
     for n, u in ipairs(parts) do
-      redis.call('SET', P .. 'u:' .. UP .. ':' .. u, id .. '|' .. n .. '|' .. #parts, 'EX', ttl)
+      redis.call('SET', P .. 'u:' .. UP .. ':' .. u, id .. '|' .. num(n) .. '|' .. num(#parts), 'EX', num(ttl))
       local j = #m_id + 1
       m_id[j], m_part[j], m_np[j], m_umid[j] = id, n, #parts, u
       local ek = OLD_EARLY and (P .. 'early:' .. UP .. ':' .. u)

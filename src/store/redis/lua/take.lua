@@ -18,7 +18,7 @@ for i = 0, N - 1 do
       finalize(id, 'expired', 'VALIDITY_EXPIRED', 'EXPIRED', '000', nil)
     else
       local att = (tonumber(v[4]) or 0) + 1
-      redis.call('HSET', k, 'st', 'sending', 'att', att)
+      redis.call('HSET', k, 'st', 'sending', 'att', num(att))
       out[#out + 1] = { id, v[3], att, v[5] or '0', v[2] or '0' }
     end
   end
