@@ -78,17 +78,17 @@ perf script -i "$perfdata" 2>/dev/null |
     part("  Lua interning strings (hashing every byte)", leaf == "luaS_newlstr")
     part("  Lua garbage collector", s ~ / luaC_step /)
     part("  number formatting (printf)", s ~ / __vfprintf_internal / || s ~ / __printf_fp/)
-    part("commands sent directly", s ~ / processCommand / && s !~ / evalGenericCommand /)
+    part("commands sent directly", s ~ / processCommand / && s !~ / evalGenericCommand / && s !~ / propagatePendingCommands / && s !~ / redisOpArrayFree /)
     part("key lookups (all commands)", s ~ / lookupKey /)
     part("  of which TTL checks", s ~ / expireIfNeeded /)
-    part("AOF, formatting", s ~ / feedAppendOnlyFile /)
+    part("AOF, formatting and freeing what was written", s ~ / propagatePendingCommands / || s ~ / redisOpArrayFree /)
     part("AOF, writing", s ~ / beforeSleep / && s !~ / handleClientsWithPendingWrites / && (s ~ / (__GI___)?__libc_write / || s ~ / ksys_write /))
     part("replies to clients", s ~ / handleClientsWithPendingWrites / || s ~ / writeToClient /)
     part("reading requests", s ~ / readQueryFromClient / && s !~ / processCommand /)
     part("timers (serverCron)", s ~ / serverCron /)
     stack = " "; nf = 0; leaf = ""
   }
-  BEGIN { stack = " "; n = split("scripts (EVALSHA, all of it)|  the commands scripts ran|  arguments into those commands|  their replies into Lua|  ARGV into Lua|  Lua interning strings (hashing every byte)|  Lua garbage collector|  number formatting (printf)|commands sent directly|key lookups (all commands)|  of which TTL checks|AOF, formatting|AOF, writing|replies to clients|reading requests|timers (serverCron)", order, "|") }
+  BEGIN { stack = " "; n = split("scripts (EVALSHA, all of it)|  the commands scripts ran|  arguments into those commands|  their replies into Lua|  ARGV into Lua|  Lua interning strings (hashing every byte)|  Lua garbage collector|  number formatting (printf)|commands sent directly|key lookups (all commands)|  of which TTL checks|AOF, formatting and freeing what was written|AOF, writing|replies to clients|reading requests|timers (serverCron)", order, "|") }
   /^[ \t]*$/ { flush(); next }
   /^[^ \t]/ { next }
   { sym = $2; sub(/\+0x[0-9a-f]+$/, "", sym); if (nf == 0) leaf = sym; stack = stack sym " "; nf++ }
