@@ -9,7 +9,7 @@ import { writerMetrics } from './metrics.js';
 import type { WriterMetrics } from './metrics.js';
 import { EVENT_ROW_COLUMNS, countLines, parseEventValue, toInsertRow } from './rows.js';
 import type { InsertRow } from './rows.js';
-import { EVENT_FIELD, parseAutoClaimReply, parseReadReply } from './stream-replies.js';
+import { parseAutoClaimReply, parseReadReply } from './stream-replies.js';
 import type { StreamEntry } from './stream-replies.js';
 import { writerConfig } from './writer-options.js';
 import type { EventWriterOptions, WriterConfig } from './writer-options.js';
@@ -32,8 +32,9 @@ import type { EventWriterOptions, WriterConfig } from './writer-options.js';
  * A row that can never be inserted (bad JSON, missing or mistyped fields) is logged once at warn,
  * counted in store_clickhouse_malformed_total, and acked with the rest of its entry.
  *
- * An entry's `e` field holds one JSON row or several, one per line (the router's scripts write each
- * run's rows as one entry). batchRows counts rows: reads ask for as many entries as should fit, by a
+ * An entry holds one row or several (the router's scripts write each run's rows as one entry, a row
+ * its two pieces; the connectors an `e` field of lines; stream-replies.ts entryRows reads both).
+ * batchRows counts rows: reads ask for as many entries as should fit, by a
  * running estimate of rows per entry that rises at once and halves per read, so memory stays near
  * one batch unless entries suddenly grow (then one read may overshoot, once).
  *
@@ -260,7 +261,7 @@ export class EventWriter {
     for (const e of entries) {
       if (e.deleted) continue; // only its pending-list slot is left; the ack clears it
       if (e.value === undefined) {
-        malformed.push({ entryId: e.id, line: 0, reason: `no '${EVENT_FIELD}' field` });
+        malformed.push({ entryId: e.id, line: 0, reason: 'no rows' });
         continue;
       }
       const parsed = parseEventValue(e.value);
