@@ -72,6 +72,24 @@ describe('orchestration scripts', () => {
     expect(c?.attempts).toHaveLength(1);
     expect(c?.status).toBe('inflight');
     expect(c?.spentMicros).toBe(5000);
+    // The stale record is of the message the chain is waiting on: it stays queued, and no notice
+    // (a cancelled attempt) moves the chain on.
+    expect((await messages.get(first.messageId))?.status).toBe('queued');
+    expect(await notices()).toEqual([]);
+  });
+
+  it('a stale record of a message the chain is not waiting on cancels it before it leaves', async () => {
+    await chains.create(chain('ORCH-S'));
+    const cl = await chains.claim('ORCH-S', '1', newMessageId());
+    if (cl.kind !== 'send') throw new Error('not claimed');
+    await admitted(cl.messageId);
+    expect(await chains.sent('ORCH-S', '1', [], { kind: 'admitted', step: 0, channel: 'sms', messageId: cl.messageId, priceMicros: 5000 })).toBe('inflight');
+    // A send made for an older claim, under another message id, reported after the chain moved on.
+    const other = newMessageId();
+    await admitted(other);
+    expect(await chains.sent('ORCH-S', '1', [], { kind: 'admitted', step: 0, channel: 'sms', messageId: other, priceMicros: 5000 })).toBe('stale');
+    expect((await messages.get(other))?.status).toBe('cancelled');
+    expect((await messages.get(cl.messageId))?.status).toBe('queued');
   });
 
   it('a final message of a chain writes a notice; applying it twice moves the chain once', async () => {

@@ -5,10 +5,13 @@
 -- out: 'inflight' | 'waiting' | a final chain status | 'stale'
 local ID, TOKEN = ARGV[4], ARGV[5]
 local k = oc_key(ID)
-local v = redis.call('HMGET', k, 'st', 'sq', 'i', 'sp', 'w')
+local v = redis.call('HMGET', k, 'st', 'sq', 'i', 'sp', 'w', 'mid')
 if v[1] ~= 'sending' or v[2] ~= TOKEN then
-  -- The chain moved on while this send was made (its give-up time passed): the message must not go.
-  if ARGV[7] == 'admitted' and cancel_unsent(ARGV[10], redis.call('HGET', mkey(ARGV[10]), 'st')) then flush_events() end
+  -- The chain moved on while this send was made (its give-up time passed): the message must not
+  -- go. Unless it is the message the chain recorded and waits on: a send claimed twice (its
+  -- process presumed dead) made one message under the planned id, and both claims record it.
+  local mid = ARGV[10]
+  if ARGV[7] == 'admitted' and mid ~= v[6] and cancel_unsent(mid, redis.call('HGET', mkey(mid), 'st')) then flush_events() end
   return 'stale'
 end
 local skipped = cjson.decode(ARGV[6])
