@@ -59,6 +59,15 @@ export const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   INTERNAL: true,
 };
 
+/**
+ * A rejected promise of whatever was thrown, as an Error: for functions that return a promise
+ * without being async (an async function keeps its locals alive while it waits) and catch a
+ * synchronous throw, so their callers still see every failure as a rejection.
+ */
+export function rejected(err: unknown): Promise<never> {
+  return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+}
+
 export function errorCodeOf(err: unknown): ErrorCode {
   if (typeof err === 'object' && err !== null && 'code' in err) {
     const code = (err).code;

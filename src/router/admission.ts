@@ -20,6 +20,7 @@ import type { AdmitCode, AdmitItem, AdmitOptions, MessageStore } from '../store/
 import { Pricing } from './pricing.js';
 import type { RoutingTable } from './routing-table.js';
 import { countSmsParts } from './sms-parts.js';
+import { rejected } from '../core/errors.js';
 
 export interface AdmissionRequest {
   readonly message: Message;
@@ -240,7 +241,7 @@ export class Admission {
     try {
       prepared = reqs.map((r) => this.prepare(r));
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return rejected(err);
     }
     const items = prepared.flatMap((p) => (p.ok ? [p.item] : []));
     const results: AdmissionResult[] = prepared.map((p, i) => (p.ok ? { ok: false, reason: 'store_error' } : this.refused(reqs[i]?.message.accountId ?? '', p.reason)));

@@ -40,6 +40,8 @@ import type { SmppAuth } from './auth.js';
 import { deliverPdus } from './outbound-pdus.js';
 import { messageFrom, messageStateOf, parseSchedule, parseSubmission, statusForRefusal, type Submission } from './translate.js';
 import { IdleWaiters } from '../core/idle.js';
+import { rejected } from '../core/errors.js';
+import type { Message } from '../core/message.js';
 
 export type SessionState = 'open' | 'bound_tx' | 'bound_rx' | 'bound_trx' | 'unbinding' | 'closed';
 export type BindType = 'transmitter' | 'receiver' | 'transceiver';
@@ -355,7 +357,7 @@ export class SmppSession implements DeliverySink {
       }
     };
     try {
-      const message = messageFrom(s, s.payload, { id: newMessageId(now), accountId: (this.account as AccountConfig).id, systemId: this.systemId, now });
+      const message = this.messageOf(s, s.payload, s.registeredDelivery, newMessageId(now), now);
       this.deps.admission.submitThen({ message, registeredDelivery: s.registeredDelivery }, answer);
     } catch (err) {
       this.log.error({ err, command: 'submit_sm' }, 'request failed');
@@ -406,7 +408,7 @@ export class SmppSession implements DeliverySink {
       return this.admitWhole(s, s.payload, s.registeredDelivery, newMessageId(now), now);
     } catch (err) {
       // Answered as a failed request (track), as when this was async.
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return rejected(err);
     }
   }
 
@@ -421,8 +423,12 @@ export class SmppSession implements DeliverySink {
   }
 
   private admitWhole(s: Submission, payload: Buffer, rd: Submission['registeredDelivery'], id: string, now: number): Promise<Admitted> {
-    const message = messageFrom(s, payload, { id, accountId: (this.account as AccountConfig).id, systemId: this.systemId, now }, rd);
-    return this.deps.admission.submit({ message, registeredDelivery: rd }).then(admittedOf);
+    return this.deps.admission.submit({ message: this.messageOf(s, payload, rd, id, now), registeredDelivery: rd }).then(admittedOf);
+  }
+
+  /** The Message of a whole submission from this session's account. */
+  private messageOf(s: Submission, payload: Buffer, rd: Submission['registeredDelivery'], id: string, now: number): Message {
+    return messageFrom(s, payload, { id, accountId: (this.account as AccountConfig).id, systemId: this.systemId, now }, rd);
   }
 
   private async onSubmitMulti(pdu: SubmitMulti): Promise<void> {

@@ -6,6 +6,7 @@
 import type { Logger } from '../../core/logger.js';
 import type { InboundMessage, UpstreamReceipt, UpstreamSink } from '../../router/upstream.js';
 import { Status } from '../../smpp/index.js';
+import { rejected } from '../../core/errors.js';
 
 /** Answers one deliver_sm / data_sm with a command_status. */
 export type Ack = (status: number) => void;
@@ -85,7 +86,7 @@ export class InboundBatcher {
     try {
       p = call();
     } catch (err) {
-      p = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      p = rejected(err);
     }
     const safeAnswer = (status: number): void => {
       try {

@@ -21,7 +21,9 @@
  *   {p}xg:{gid}               hash    validity group of one admission batch: n messages in it, i their ids
  *   {p}fin:{minute}           list    final messages whose retention ends in that minute (epoch ms / 60,000):
  *                                     ids joined by ',' (at most 250 an element); timer "F|minute" deletes their m: hashes
- *   {p}ev                     stream  event rows for ClickHouse (field e: TabSeparated rows, one per line; clickhouse/rows.ts)
+ *   {p}ev                     stream  event rows for ClickHouse, TabSeparated (clickhouse/rows.ts): the scripts write a run's rows
+ *                                     as one entry, each row a field (its message's columns) and its value (the event's);
+ *                                     the connectors a field e of rows, one per line (clickhouse/stream-replies.ts entryRows)
  *   {p}d:{account}            stream  deliver_sm owed to the account's receiver binds; group "deliver". k=rb: the
  *                                     receipts one script run owed, dd its time, b a line per receipt
  *                                     "i\tst\ter\tsd\tra" (at most 200; lua/common.lua flush_events());

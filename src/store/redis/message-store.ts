@@ -9,6 +9,7 @@ import { eventRowBase } from '../clickhouse/rows.js';
 import { Keys } from './keys.js';
 import type { StreamEntry } from './streams.js';
 import { defineScripts, run as runScript, type ScriptName } from './scripts.js';
+import { rejected } from '../../core/errors.js';
 
 export interface Limit {
   readonly tps: number;
@@ -260,7 +261,7 @@ export class MessageStore {
     try {
       return this.run('admit', this.admitArgs(items, opts, now)).then(admitResult);
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return rejected(err);
     }
   }
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, type Redis } from 'ioredis';
 import { asEval, scriptCall, type ScriptArg } from './resp.js';
+import { rejected } from '../../core/errors.js';
 
 const NAMES = [
   'admit', 'take', 'submitted', 'receipts', 'fail', 'retry', 'queue_ack', 'timers', 'cancel', 'replace', 'mo', 'assemble', 'webhook_enqueue', 'webhook_settle',
@@ -88,7 +89,7 @@ export function run(redis: Redis, name: ScriptName, args: readonly ScriptArg[]):
   try {
     frame = scriptCall('evalsha', s.sha, args);
   } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    return rejected(err);
   }
   return runFrame(redis, frame, s.lua);
 }
