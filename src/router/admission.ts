@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { CHANNELS, SEED_RATE_LIMITS, type AccountConfig, type ChannelName, type Config, type RateLimit } from '../core/config.js';
 import type { Message } from '../core/message.js';
 import type { Metrics } from '../core/metrics.js';
-import type { AdmitCode, AdmitItem, AdmitOptions, MessageStore } from '../store/redis/message-store.js';
+import type { AdmitCode, AdmitItem, AdmitOptions, AdmitResult, HandOffer, MessageStore, Taken } from '../store/redis/message-store.js';
 import { Pricing } from './pricing.js';
 import type { RoutingTable } from './routing-table.js';
 import { countSmsParts } from './sms-parts.js';
@@ -93,6 +93,26 @@ interface Waiting extends Answer {
   readonly item: AdmitItem;
 }
 
+/**
+ * This process's dispatchers, as admission hands them messages (admit.lua "Hand-off",
+ * Dispatcher.offer and handed): a message admitted while its upstream's queue has nothing waiting
+ * and its dispatcher has room is sent from here, not read back from the queue.
+ */
+export interface HandOff {
+  /** This process's consumer name in the send queues' group. */
+  readonly consumer: string;
+  /** Reserves room for up to `want` messages to `upstream`; 0 when none. */
+  offer(upstream: string, want: number): number;
+  /** Called once for every non-zero offer, with the entries admit.lua handed over (maybe none). */
+  handed(upstream: string, room: number, entries: readonly { readonly entryId: string; readonly messageIds: readonly string[]; readonly taken: readonly Taken[] }[]): void;
+}
+
+/** A batch's offer, and the messages it may hand over (by id) until the reply. */
+interface Offered {
+  readonly offer: HandOffer;
+  readonly keep: ReadonlyMap<string, Taken>;
+}
+
 export interface AdmissionOptions {
   readonly batchSize: number;
   readonly defaultValiditySeconds: number;
@@ -128,6 +148,7 @@ export class Admission {
     private readonly upstreamAvailable: (upstream: string) => boolean = () => true,
     /** Whether Redis is at its memory limit (router/store-headroom.ts): new messages are refused as overloaded. */
     private readonly storeFull: () => boolean = () => false,
+    private readonly handOff?: HandOff,
   ) {
     this.accounts = new Map(config.accounts.map((a) => [a.id, a]));
     this.pricing = new Pricing(config.rateCards);
@@ -253,7 +274,9 @@ export class Admission {
     this.pendingCount += items.length;
     const started = performance.now();
     const summaries = prepared.map((p) => (p.ok ? summaryOf(p.item) : undefined));
-    return this.answerMany(this.store.admit(items, opts), summaries, results, items.length, started);
+    const now = Date.now();
+    const offered = this.offer(items, now);
+    return this.answerMany(this.store.admit(items, opts, now, offered?.offer), summaries, results, items.length, started, offered);
   }
 
   private async answerMany(
@@ -262,16 +285,19 @@ export class Admission {
     results: AdmissionResult[],
     count: number,
     started: number,
+    offered: Offered | undefined,
   ): Promise<ManyResult> {
+    let res: AdmitResult | undefined;
     try {
-      const res = await reply;
-      if (res.kind === 'duplicate') return res;
+      const got = await reply;
+      res = got;
+      if (got.kind === 'duplicate') return got;
       this.metrics?.admissionSeconds.observe((performance.now() - started) / 1000);
       this.metrics?.admissionBatch.observe(count);
       let k = 0;
       summaries.forEach((summary, i) => {
         if (!summary) return;
-        const outcome = res.outcomes[k++];
+        const outcome = got.outcomes[k++];
         results[i] = this.resultFor(summary, outcome?.code ?? 'throttled', outcome?.retryAfterMs ?? 0);
       });
       return { kind: 'admitted', results };
@@ -280,6 +306,56 @@ export class Admission {
       return { kind: 'admitted', results };
     } finally {
       this.pendingCount -= count;
+      this.handOver(offered, res);
+    }
+  }
+
+  /**
+   * Room the dispatchers here have for this batch's messages that are due now (scheduled ones go
+   * to the timers), and those messages until the reply. None reserved, nothing kept, when no
+   * dispatcher has room (under load, the queues have entries waiting).
+   */
+  private offer(items: readonly AdmitItem[], now: number): Offered | undefined {
+    const h = this.handOff;
+    if (h === undefined) return undefined;
+    const due = (it: AdmitItem): boolean => (it.routed.message.scheduleAt ?? 0) <= now;
+    const want = new Map<string, number>();
+    for (const it of items) if (due(it)) want.set(it.routed.upstream, (want.get(it.routed.upstream) ?? 0) + 1);
+    const room = new Map<string, number>();
+    for (const [up, n] of want) {
+      const r = h.offer(up, n);
+      if (r > 0) room.set(up, r);
+    }
+    if (room.size === 0) return undefined;
+    const keep = new Map<string, Taken>();
+    for (const it of items) {
+      if (room.has(it.routed.upstream) && due(it)) keep.set(it.routed.message.id, { message: it.routed.message, attempt: 1, expireAt: it.expireAt });
+    }
+    return { offer: { consumer: h.consumer, room }, keep };
+  }
+
+  /** The answer to every offer of a batch: what admit.lua handed over is sent, the rest of the room freed. */
+  private handOver(offered: Offered | undefined, res: AdmitResult | undefined): void {
+    if (offered === undefined || this.handOff === undefined) return;
+    const byUpstream = new Map<string, { entryId: string; messageIds: readonly string[]; taken: Taken[] }[]>();
+    if (res?.kind === 'admitted') {
+      for (const e of res.handed) {
+        const taken: Taken[] = [];
+        for (const id of e.messageIds) {
+          const t = offered.keep.get(id);
+          if (t) taken.push(t);
+        }
+        let list = byUpstream.get(e.upstream);
+        if (!list) byUpstream.set(e.upstream, (list = []));
+        list.push({ entryId: e.entryId, messageIds: e.messageIds, taken });
+      }
+    }
+    for (const [up, room] of offered.offer.room) {
+      try {
+        this.handOff.handed(up, room, byUpstream.get(up) ?? []);
+      } catch (err) {
+        this.log.error({ err, upstream: up }, 'hand-off to the dispatcher failed; its entries are claimed again later');
+      }
     }
   }
 
@@ -309,26 +385,32 @@ export class Admission {
    */
   private send(batch: readonly Waiting[]): Promise<void> {
     const started = performance.now();
-    const reply = this.store.admit(batch.map((w) => w.item));
+    const now = Date.now();
+    const items = batch.map((w) => w.item);
+    const offered = this.offer(items, now);
+    const reply = this.store.admit(items, {}, now, offered?.offer);
     return this.answer(
       reply,
       batch.map((w): Answer => ({ summary: w.summary, done: w.done })),
       started,
+      offered,
     );
   }
 
-  private async answer(reply: ReturnType<MessageStore['admit']>, answers: readonly Answer[], started: number): Promise<void> {
+  private async answer(reply: ReturnType<MessageStore['admit']>, answers: readonly Answer[], started: number, offered: Offered | undefined): Promise<void> {
     let res: Awaited<typeof reply>;
     try {
       res = await reply;
     } catch (err) {
       // Nothing of this batch is acknowledged: the ingress answers with a transient error.
       this.log.error({ err, batch: answers.length }, 'admission round trip failed');
+      this.handOver(offered, undefined);
       for (const a of answers) this.tell(a, this.refused(a.summary.accountId, 'store_error'));
       return;
     } finally {
       this.pendingCount -= answers.length;
     }
+    this.handOver(offered, res);
     this.metrics?.admissionSeconds.observe((performance.now() - started) / 1000);
     this.metrics?.admissionBatch.observe(answers.length);
     const outcomes = res.kind === 'admitted' ? res.outcomes : [];

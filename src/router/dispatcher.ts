@@ -11,6 +11,11 @@
  * are claimed after `claimIdleMs`, and their messages that were being sent are sent again
  * (at-least-once). Ids it has not taken go back to the queue in a new entry when it closes, or
  * when its upstream has had no window for a while (so another process's binds can send them).
+ *
+ * Admission hands it messages directly when its queue has nothing waiting (admit.lua "Hand-off"):
+ * `offer` reserves room for an admission batch, admit.lua writes the messages as being sent into
+ * entries it reads for this consumer, and `handed` sends them like taken ones, with no read of the
+ * queue and no take.lua.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -69,6 +74,8 @@ export class Dispatcher {
   private refreshTimer: NodeJS.Timeout | undefined;
   /** A refresh still under way (a slow Redis) is not started again on top of itself. */
   private refreshing = false;
+  /** Room offered to admission batches still in their round trip (offer, handed). */
+  private offered = 0;
 
   constructor(
     private readonly upstream: UpstreamConnector,
@@ -164,6 +171,41 @@ export class Dispatcher {
     this.idsPerEntry = Math.max(1, 0.8 * this.idsPerEntry + (0.2 * ids) / entries.length);
   }
 
+  /**
+   * Room for an admission batch to hand messages to this dispatcher (up to `want`), reserved until
+   * `handed`: none while it has entries in hand not taken yet (they go first) or is closing.
+   */
+  offer(want: number): number {
+    if (!this.running || this.backlogIds > 0 || want <= 0) return 0;
+    const room = Math.min(want, this.upstream.available() - this.offered);
+    if (room <= 0) return 0;
+    this.offered += room;
+    return room;
+  }
+
+  /**
+   * The answer to an `offer` of `room`: the entries admit.lua wrote and read for this consumer,
+   * their messages already marked as being sent (attempt 1), each with its message. Held and sent
+   * as taken ones. Once closed they are left pending: another process, or this one after a restart,
+   * claims them after claimIdleMs and sends them (take.lua sends a redelivered message being sent).
+   */
+  handed(room: number, entries: readonly { readonly entryId: string; readonly messageIds: readonly string[]; readonly taken: readonly Taken[] }[]): void {
+    this.offered -= room;
+    for (const e of entries) {
+      // Every message of the entry, or none: one without its message here could not be sent.
+      if (!this.running || e.taken.length !== e.messageIds.length) {
+        this.log.warn({ upstream: this.upstream.id, entry: e.entryId, messages: e.messageIds.length, here: e.taken.length, running: this.running }, 'handed entry not sent here: left to be claimed');
+        continue;
+      }
+      const ids = e.messageIds;
+      const h: Held = { entry: { entryId: e.entryId, messageIds: ids, redelivered: false }, next: ids.length, open: 0, abandoned: false };
+      this.held.set(e.entryId, h);
+      this.lastTake = Date.now();
+      for (const t of e.taken) this.sendTaken(h, t);
+      this.settle(h);
+    }
+  }
+
   /** Takes up to `count` messages from the held entries, oldest first, and sends the sendable ones. */
   private async takeAndSend(count: number): Promise<void> {
     const items: { messageId: string; redelivered: boolean }[] = [];
@@ -194,23 +236,26 @@ export class Dispatcher {
     }
     for (const t of taken) {
       const h = from.get(t.message.id);
-      if (!h) continue;
-      h.open++;
-      this.inflight++;
-      this.metrics?.dispatchInflight.inc({ upstream: this.upstream.id });
-      void this.upstream.send(t.message, t.attempt).then(
-        (result) => {
-          this.done({ held: h, messageId: t.message.id, result });
-        },
-        (err: unknown) => {
-          // Connectors never reject; if one does, the message is retried, not lost.
-          this.log.error({ err }, 'connector send rejected');
-          this.done({ held: h, messageId: t.message.id, result: { kind: 'retry', errorCode: 'INTERNAL', delayMs: 5000 } });
-        },
-      );
+      if (h) this.sendTaken(h, t);
     }
     // Messages take() left out (final, cancelled, expired) are settled already.
     for (const h of touched) this.settle(h);
+  }
+
+  private sendTaken(h: Held, t: Taken): void {
+    h.open++;
+    this.inflight++;
+    this.metrics?.dispatchInflight.inc({ upstream: this.upstream.id });
+    void this.upstream.send(t.message, t.attempt).then(
+      (result) => {
+        this.done({ held: h, messageId: t.message.id, result });
+      },
+      (err: unknown) => {
+        // Connectors never reject; if one does, the message is retried, not lost.
+        this.log.error({ err }, 'connector send rejected');
+        this.done({ held: h, messageId: t.message.id, result: { kind: 'retry', errorCode: 'INTERNAL', delayMs: 5000 } });
+      },
+    );
   }
 
   /** An entry whose every message was taken and has its outcome recorded is acked with the next flush. */

@@ -56,6 +56,8 @@ export class Router implements UpstreamSink {
   /** Bulk campaigns: every process sends the campaigns' recipients (router/campaigns.ts). */
   readonly campaigns: CampaignEngine;
   private readonly dispatchers: Dispatcher[] = [];
+  /** This process's dispatcher of each upstream, for admission's hand-off (admission.ts HandOff). */
+  private readonly dispatcherOf = new Map<string, Dispatcher>();
   private upstreamIds: string[] = [];
   private readonly connectors = new Map<string, UpstreamConnector>();
   private readonly readers: Redis[] = [];
@@ -87,6 +89,13 @@ export class Router implements UpstreamSink {
       deps.metrics,
       (upstream) => (this.connectors.get(upstream)?.status().bound ?? 0) > 0,
       () => this.headroom.full,
+      {
+        consumer: deps.consumer,
+        offer: (upstream, want) => this.dispatcherOf.get(upstream)?.offer(want) ?? 0,
+        handed: (upstream, room, entries) => {
+          this.dispatcherOf.get(upstream)?.handed(room, entries);
+        },
+      },
     );
     this.deliveries = new DeliveryHub(
       deps.store.redis,
@@ -131,6 +140,7 @@ export class Router implements UpstreamSink {
       );
       await d.start();
       this.dispatchers.push(d);
+      this.dispatcherOf.set(up.id, d);
     }
     const whReader = this.deps.connect();
     this.readers.push(whReader);

@@ -49,8 +49,27 @@ export interface AdmitOptions {
   readonly batch?: { readonly id: string; readonly maxConcurrent: number };
 }
 
+/**
+ * Messages admit.lua may hand straight to this process's dispatchers (its header, "Hand-off"): the
+ * process's consumer name in the send queues' group, and per upstream how many its dispatcher
+ * can send at once.
+ */
+export interface HandOffer {
+  readonly consumer: string;
+  readonly room: ReadonlyMap<string, number>;
+}
+
+/** A queue entry admit.lua wrote and read for the offer's consumer: its messages are being sent (st sending, attempt 1). */
+export interface HandedEntry {
+  readonly upstream: string;
+  readonly entryId: string;
+  readonly messageIds: readonly string[];
+}
+
 /** What admit answers: per-message outcomes, or the earlier request's record for a repeated idempotency key. */
-export type AdmitResult = { readonly kind: 'admitted'; readonly outcomes: AdmitOutcome[] } | { readonly kind: 'duplicate'; readonly record: string; readonly codes: AdmitCode[] };
+export type AdmitResult =
+  | { readonly kind: 'admitted'; readonly outcomes: AdmitOutcome[]; readonly handed: HandedEntry[] }
+  | { readonly kind: 'duplicate'; readonly record: string; readonly codes: AdmitCode[] };
 
 const UNLIMITED: Limit = { tps: 1e12, burst: 1e12 };
 
@@ -196,8 +215,8 @@ export function receiptAddressing(m: Message): string {
   return JSON.stringify(ra);
 }
 
-/** admit.lua's answer (its header). */
-function admitResult(reply: unknown): AdmitResult {
+/** admit.lua's answer (its header) to a batch of `count` messages. */
+function admitResult(reply: unknown, count: number): AdmitResult {
   const res = reply as (string | number)[];
   if (res[0] === 'dup') {
     const codes = String(res[2] ?? '')
@@ -207,8 +226,14 @@ function admitResult(reply: unknown): AdmitResult {
     return { kind: 'duplicate', record: String(res[1] ?? ''), codes };
   }
   const outcomes: AdmitOutcome[] = [];
-  for (let i = 0; i < res.length; i += 2) outcomes.push({ code: ADMIT_CODES[Number(res[i])] ?? 'throttled', retryAfterMs: Number(res[i + 1] ?? 0) });
-  return { kind: 'admitted', outcomes };
+  const end = Math.min(res.length, count * 2);
+  for (let i = 0; i < end; i += 2) outcomes.push({ code: ADMIT_CODES[Number(res[i])] ?? 'throttled', retryAfterMs: Number(res[i + 1] ?? 0) });
+  const handed: HandedEntry[] = [];
+  for (let i = end; i + 2 < res.length; i += 3) {
+    const ids = String(res[i + 2]);
+    handed.push({ upstream: String(res[i]), entryId: String(res[i + 1]), messageIds: ids === '' ? [] : ids.split(',') });
+  }
+  return { kind: 'admitted', outcomes, handed };
 }
 
 export class MessageStore {
@@ -256,17 +281,18 @@ export class MessageStore {
    * admission batch's messages would otherwise live until Redis answers; see run). Never throws:
    * a failure is the promise's.
    */
-  admit(items: readonly AdmitItem[], opts: AdmitOptions = {}, now = Date.now()): Promise<AdmitResult> {
-    if (items.length === 0) return Promise.resolve({ kind: 'admitted', outcomes: [] });
+  admit(items: readonly AdmitItem[], opts: AdmitOptions = {}, now = Date.now(), offer?: HandOffer): Promise<AdmitResult> {
+    if (items.length === 0) return Promise.resolve({ kind: 'admitted', outcomes: [], handed: [] });
+    const count = items.length;
     try {
-      return this.run('admit', this.admitArgs(items, opts, now)).then(admitResult);
+      return this.run('admit', this.admitArgs(items, opts, now, offer)).then((reply) => admitResult(reply, count));
     } catch (err) {
       return rejected(err);
     }
   }
 
   /** admit.lua's arguments (its header). */
-  private admitArgs(items: readonly AdmitItem[], opts: AdmitOptions, now: number): (string | number)[] {
+  private admitArgs(items: readonly AdmitItem[], opts: AdmitOptions, now: number, offer: HandOffer | undefined): (string | number)[] {
     const idem = opts.idempotency;
     const args: (string | number)[] = [
       ...this.head(now),
@@ -293,6 +319,11 @@ export class MessageStore {
     }
     args.push(limits.size);
     for (const [name, l] of limits) args.push(name, l.tps, l.burst);
+    if (offer === undefined || offer.room.size === 0) args.push('', 0);
+    else {
+      args.push(offer.consumer, offer.room.size);
+      for (const [upstream, n] of offer.room) args.push(upstream, n);
+    }
     for (const it of items) {
       const r = it.routed;
       const m = r.message;

@@ -12,6 +12,7 @@ import type { SendResult, UpstreamConnector } from '../../../src/router/upstream
 import { MessageStore } from '../../../src/store/redis/message-store.js';
 import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
 import { ensureGroup } from '../../../src/store/redis/streams.js';
+import { entryRows } from '../../../src/store/clickhouse/stream-replies.js';
 import type { Message } from '../../../src/core/message.js';
 import { redisClient, testPrefix, until } from '../../helpers/env.js';
 import { admitItem, testMessage } from '../../helpers/messages.js';
@@ -196,5 +197,94 @@ describe('the dispatcher', () => {
     expect(new Set([...stuck.sent, ...other.sent]).size).toBe(30);
     expect(stuck.sent.length + other.sent.length).toBe(30);
     await until('acked', async () => (await depth()) === 0);
+  });
+});
+
+describe("admission's hand-off (admit.lua, Dispatcher.offer and handed)", () => {
+  const q = (): string => store.keys.queue('up1');
+  const offerOf = (consumer: string, room: number): { consumer: string; room: Map<string, number> } => ({ consumer, room: new Map([['up1', room]]) });
+  /** What Admission.handOver gives the dispatcher: each handed entry with its messages. */
+  const entriesOf = (handed: readonly { entryId: string; messageIds: readonly string[] }[], ms: readonly Message[]) =>
+    handed.map((e) => ({ entryId: e.entryId, messageIds: e.messageIds, taken: e.messageIds.map((id) => ({ message: ms.find((m) => m.id === id) as Message, attempt: 1, expireAt: 0 })) }));
+
+  it('hands messages to a dispatcher with room when its queue has nothing waiting: sent once each, never taken, acked', async () => {
+    const up = new ScriptedUpstream(10);
+    const d = dispatcher(up);
+    await d.start();
+    const ms = Array.from({ length: 6 }, () => testMessage());
+    const room = d.offer(6);
+    expect(room).toBe(6);
+    const res = await store.admit(ms.map((m) => admitItem(m)), {}, Date.now(), offerOf('c-0', room));
+    if (res.kind !== 'admitted') throw new Error('not admitted');
+    expect(res.outcomes.every((o) => o.code === 'accepted')).toBe(true);
+    expect(res.handed.map((e) => e.messageIds)).toEqual([ms.map((m) => m.id)]);
+    // Written as being sent, on attempt 1, and already read by this consumer: no other reads them.
+    expect(await statuses(ms)).toEqual(ms.map(() => 'sending'));
+    expect((await store.getMany(ms.map((m) => m.id))).map((s) => s?.attempts)).toEqual(ms.map(() => 1));
+    expect(await redis.xreadgroup('GROUP', GROUP_DISPATCH, 'other', 'COUNT', 10, 'STREAMS', q(), '>')).toBeNull();
+    expect(await depth()).toBe(6);
+    // Their event rows say queued, as any admitted message's.
+    const rows = (await redis.xrange(store.keys.events(), '-', '+')).map(([, f]) => entryRows(f)).join('\n').split('\n');
+    expect(rows.filter((r) => r.includes('\tqueued\t')).length).toBe(6);
+    expect(rows.filter((r) => r.includes('\tsending\t'))).toEqual([]);
+    d.handed(room, entriesOf(res.handed, ms));
+    await until('all submitted', async () => (await statuses(ms)).every((s) => s === 'submitted'));
+    expect([...up.sent].sort()).toEqual(ms.map((m) => m.id).sort());
+    expect((await store.getMany(ms.map((m) => m.id))).map((s) => s?.attempts)).toEqual(ms.map(() => 1));
+    await until('acked', async () => (await redis.xlen(q())) === 0 && (await depth()) === 0);
+    // The room is free again.
+    expect(d.offer(10)).toBe(10);
+    d.handed(10, []);
+  });
+
+  it('hands over no more than the room, and nothing while entries wait in the queue', async () => {
+    await ensureGroup(redis, q(), GROUP_DISPATCH);
+    const first = Array.from({ length: 5 }, () => testMessage());
+    const a = await store.admit(first.map((m) => admitItem(m)), {}, Date.now(), offerOf('me', 2));
+    if (a.kind !== 'admitted') throw new Error('not admitted');
+    expect(a.handed.map((e) => e.messageIds)).toEqual([first.slice(0, 2).map((m) => m.id)]);
+    expect(await statuses(first)).toEqual(['sending', 'sending', 'queued', 'queued', 'queued']);
+    // The three left wait in an entry nobody read: the next batch goes behind them.
+    const second = Array.from({ length: 3 }, () => testMessage());
+    const b = await store.admit(second.map((m) => admitItem(m)), {}, Date.now(), offerOf('me', 3));
+    if (b.kind !== 'admitted') throw new Error('not admitted');
+    expect(b.handed).toEqual([]);
+    expect(await statuses(second)).toEqual(['queued', 'queued', 'queued']);
+    const read = (await redis.xreadgroup('GROUP', GROUP_DISPATCH, 'other', 'COUNT', 10, 'STREAMS', q(), '>')) as [string, [string, string[]][]][];
+    expect(read[0]?.[1].map(([, f]) => f[1])).toEqual([first.slice(2).map((m) => m.id).join(','), second.map((m) => m.id).join(',')]);
+    expect(await depth()).toBe(8);
+  });
+
+  it('hands over neither a scheduled message nor one past its validity, nor anything when no dispatcher made the group', async () => {
+    const none = [testMessage()];
+    const n = await store.admit(none.map((m) => admitItem(m)), {}, Date.now(), offerOf('me', 5));
+    expect(n.kind === 'admitted' && n.handed).toEqual([]);
+    expect(await statuses(none)).toEqual(['queued']);
+    await redis.del(q(), store.keys.queueDepth('up1'));
+    await ensureGroup(redis, q(), GROUP_DISPATCH);
+    const later = testMessage({ scheduleAt: Date.now() + 60_000 });
+    const ended = testMessage();
+    const now = Date.now();
+    const r = await store.admit([admitItem(later), admitItem(ended, { expireAt: now - 1 })], {}, now, offerOf('me', 5));
+    expect(r.kind === 'admitted' && r.handed).toEqual([]);
+    expect(await statuses([later, ended])).toEqual(['scheduled', 'queued']);
+  });
+
+  it('leaves an entry handed after close pending, and the process that claims it sends its messages', async () => {
+    const first = new ScriptedUpstream(10);
+    const d1 = dispatcher(first);
+    await d1.start();
+    const ms = Array.from({ length: 3 }, () => testMessage());
+    const room = d1.offer(3);
+    const res = await store.admit(ms.map((m) => admitItem(m)), {}, Date.now(), offerOf('c-0', room));
+    if (res.kind !== 'admitted') throw new Error('not admitted');
+    await d1.close();
+    d1.handed(room, entriesOf(res.handed, ms));
+    expect(first.sent).toEqual([]);
+    const second = new ScriptedUpstream(10);
+    await dispatcher(second).start();
+    await until('all submitted', async () => (await statuses(ms)).every((s) => s === 'submitted'), 5000);
+    expect([...second.sent].sort()).toEqual(ms.map((m) => m.id).sort());
+    await until('acked', async () => (await redis.xlen(q())) === 0 && (await depth()) === 0);
   });
 });

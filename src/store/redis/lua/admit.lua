@@ -6,6 +6,9 @@
 --      [13] most messages an upstream's queue may hold (waiting and in flight; 0 no cap),
 --      [14] number of limit rows L, then L rows (stride 3): bucket name (account, account:channel
 --      or platform:channel), tps, burst — each row once per batch, not once per message;
+--      then the hand-off: the caller's consumer name in the send queues' group ('' none), the
+--      number of rows H, then H rows (stride 2): upstream, messages its dispatcher in the caller's
+--      process can send at once (see "Hand-off" below);
 --      then per message (stride 15): id, account, channel, upstream, price micros,
 --      registered_delivery (0/1/2), scheduleAt ms (0 none), expireAt ms, payload JSON, event base,
 --      receipt addressing JSON ('' when no receipt is owed), webhook url ('' none), currency,
@@ -13,7 +16,8 @@
 --      part price by network "mccmnc:micros,…" ('' none; receipts.lua settles to it)
 -- out: { 'dup', record, codes } when the idempotency key was seen before (nothing admitted);
 --      else per message a code and a retry hint in ms: 0 accepted, 1 account throttled,
---      2 platform throttled, 3 balance too low
+--      2 platform throttled, 3 balance too low; then per queue entry handed off: upstream, entry
+--      id, its message ids joined by ','
 --
 -- Per message this writes one hash (only the fields that are set), its id in the upstream's queue
 -- and one event row (one stream entry for the whole batch's rows, one per upstream for its ids). It sets no TTL: every message gets a validity timer,
@@ -35,7 +39,14 @@ for i = 0, NL - 1 do
   LIMITS[ARGV[o + 1]] = { tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]) }
 end
 local STRIDE = 15
-local FIRST = 14 + NL * 3
+local HO = 14 + NL * 3
+local CONSUMER, NH = ARGV[HO + 1], tonumber(ARGV[HO + 2])
+-- upstream -> { room = messages its dispatcher can take, ids = handed, ok = queue has nothing waiting }
+local HAND = {}
+for i = 0, NH - 1 do
+  HAND[ARGV[HO + 3 + i * 2]] = { room = tonumber(ARGV[HO + 4 + i * 2]), ids = {} }
+end
+local FIRST = HO + 2 + NH * 2
 -- Queue depths (messages waiting or being sent, common.lua queue_depth) read once per upstream per batch.
 local queued = {}
 
@@ -43,6 +54,32 @@ local queued = {}
 if IDEM ~= '' then
   local seen = redis.call('HMGET', IDEM, 'r', 'c')
   if seen[1] then return { 'dup', seen[1], seen[2] or '' } end
+end
+
+-- Whether every entry of an upstream's queue was read by the dispatch group already (read once a
+-- run, when the first message for the upstream is accepted).
+local function queue_idle(up)
+  local q = P .. 'q:' .. up
+  local groups = redis.pcall('XINFO', 'GROUPS', q)
+  if type(groups) ~= 'table' or groups.err then return false end
+  for _, g in ipairs(groups) do
+    local name, last
+    for j = 1, #g, 2 do
+      if g[j] == 'name' then name = g[j + 1] elseif g[j] == 'last-delivered-id' then last = g[j + 1] end
+    end
+    if name == 'dispatch' and last then return #redis.call('XRANGE', q, '(' .. last, '+', 'COUNT', 1) == 0 end
+  end
+  return false
+end
+
+-- The hand-off row of an upstream that takes this message now, or nil.
+local function hand_for(up, exp)
+  local h = HAND[up]
+  if not h or #h.ids >= h.room then return nil end
+  if (tonumber(exp) or 0) > 0 and NOW >= tonumber(exp) then return nil end
+  if h.ok == nil then h.ok = queue_idle(up) end
+  if h.ok then return h end
+  return nil
 end
 
 local buckets = {}
@@ -129,17 +166,20 @@ for i = 0, N - 1 do
     local st = 'queued'
     local waits = CAPPED and accepted > BATCH_MAX
     if sched > NOW or waits then st = 'scheduled' end
+    -- The status the hash starts with: queued, or sending when handed off (the event row says queued).
+    local hand = st == 'queued' and hand_for(up, exp) or nil
     -- Validity end: a message not final by then becomes expired (timers.lua).
     local group = expiring[exp]
     if group then group[#group + 1] = id else group = { id }; expiring[exp] = group end
     -- Absent fields read as their defaults: att 0, seq (events after the first) 0, no receipt
     -- addressing, no webhook.
-    local f = { 'st', st, 'a', acct, 'up', up, 'pr', ARGV[o + 5], 'rd', ARGV[o + 6], 'exp', exp,
+    local f = { 'st', hand and 'sending' or st, 'a', acct, 'up', up, 'pr', ARGV[o + 5], 'rd', ARGV[o + 6], 'exp', exp,
       'j', ARGV[o + 9], 'eb', ARGV[o + 10], 'cur', ARGV[o + 13], 't0', NOW_S, 'xg', group[1] }
     if ARGV[o + 11] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 11] end
     if ARGV[o + 12] ~= '' then f[#f + 1] = 'wh'; f[#f + 1] = ARGV[o + 12] end
     if ARGV[o + 14] ~= '' then f[#f + 1] = 'cp'; f[#f + 1] = ARGV[o + 14] end
     if ARGV[o + 15] ~= '' then f[#f + 1] = 'nw'; f[#f + 1] = ARGV[o + 15] end
+    if hand then f[#f + 1] = 'att'; f[#f + 1] = '1' end
     if waits then
       f[#f + 1] = 'bt'; f[#f + 1] = BATCH; f[#f + 1] = 'sa'; f[#f + 1] = ARGV[o + 7]
     elseif CAPPED then
@@ -152,6 +192,8 @@ for i = 0, N - 1 do
       redis.call('EXPIRE', WAITING, RET)
     elseif st == 'scheduled' then
       redis.call('ZADD', P .. 'timers', math.max(sched, NOW), 's|' .. id)
+    elseif hand then
+      hand.ids[#hand.ids + 1] = id
     else
       enqueue(up, id)
     end
@@ -175,6 +217,24 @@ end
 for _, b in pairs(buckets) do
   redis.call('HSET', b.key, 't', tostring(b.t), 'ts', NOW)
   redis.call('PEXPIRE', b.key, 60000)
+end
+-- Handed-off messages: their entries, written before the run's other entries (flush_events) and
+-- read at once by the caller's consumer, so the read returns exactly these.
+for up, h in pairs(HAND) do
+  local n = #h.ids
+  if n > 0 then
+    local q = P .. 'q:' .. up
+    local entries = 0
+    for i = 1, n, QUEUE_CHUNK do
+      local ids = table.concat(h.ids, ',', i, math.min(i + QUEUE_CHUNK - 1, n))
+      out[#out + 1] = up
+      out[#out + 1] = redis.call('XADD', q, '*', 'i', ids)
+      out[#out + 1] = ids
+      entries = entries + 1
+    end
+    redis.call('INCRBY', P .. 'qn:' .. up, n)
+    redis.call('XREADGROUP', 'GROUP', 'dispatch', CONSUMER, 'COUNT', entries, 'STREAMS', q, '>')
+  end
 end
 -- The first answer is kept only when something was accepted: a request refused whole may be retried with its key.
 if IDEM ~= '' and accepted > 0 then
