@@ -27,6 +27,12 @@ export function createMetrics(registry: Registry = new Registry()) {
     accountReserved: new Gauge({ name: 'router_account_reserved', help: 'Held for the account’s messages not final yet, in its currency', labelNames: ['account'], registers: r }),
     dispatchInflight: new Gauge({ name: 'router_dispatch_inflight', help: 'Messages taken and being sent', labelNames: ['upstream'], registers: r }),
     sendResults: new Counter({ name: 'router_send_results_total', help: 'Send outcomes', labelNames: ['upstream', 'result'], registers: r }),
+    dispatchTaken: new Counter({
+      name: 'router_dispatch_taken_total',
+      help: 'Messages a dispatcher took to send: read from its queue (how=queue), or handed over by admission when the queue had nothing waiting (how=handed)',
+      labelNames: ['upstream', 'how'],
+      registers: r,
+    }),
     receiptsIn: new Counter({ name: 'router_upstream_receipts_total', help: 'Receipts from upstreams', labelNames: ['upstream', 'stat'], registers: r }),
     receiptsEarly: new Counter({
       name: 'router_upstream_receipts_early_total',

@@ -201,6 +201,7 @@ export class Dispatcher {
       const h: Held = { entry: { entryId: e.entryId, messageIds: ids, redelivered: false }, next: ids.length, open: 0, abandoned: false };
       this.held.set(e.entryId, h);
       this.lastTake = Date.now();
+      this.metrics?.dispatchTaken.inc({ upstream: this.upstream.id, how: 'handed' }, ids.length);
       for (const t of e.taken) this.sendTaken(h, t);
       this.settle(h);
     }
@@ -234,6 +235,7 @@ export class Dispatcher {
       for (const h of touched) this.abandon(h);
       throw err;
     }
+    if (taken.length > 0) this.metrics?.dispatchTaken.inc({ upstream: this.upstream.id, how: 'queue' }, taken.length);
     for (const t of taken) {
       const h = from.get(t.message.id);
       if (h) this.sendTaken(h, t);
