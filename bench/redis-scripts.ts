@@ -11,6 +11,9 @@
  * reading the account's delivery stream the way router/delivery-hub.ts does (XREADGROUP of up to
  * 500 entries until it is empty) and acknowledging what it read (XACK and XDEL, 1,000 ids a
  * command), with no session in between.
+ * And the life of a message admission hands to its dispatcher (admit.lua "Hand-off", when the
+ * queue has nothing waiting, the common case below saturation): admitted as being sent and read
+ * for the dispatcher in the same script, then submitted and receipted; no take (`handed`).
  *
  *   npm run bench:redis-scripts
  */
@@ -41,17 +44,19 @@ async function main(): Promise<void> {
     return m ? Number(m[1]) : undefined;
   };
   const aofPerScript: Record<string, number[]> = { admit: [], take: [], submitted: [], receipts: [] };
-  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  const handed = { times: { admit: [], submitted: [], receipts: [] } as Record<string, number[]>, cpu: { admit: [], submitted: [], receipts: [] } as Record<string, number[]>, aof: { admit: [], submitted: [], receipts: [] } as Record<string, number[]> };
+  const timedInto = async <T>(into: { times: Record<string, number[]>; cpu: Record<string, number[]>; aof: Record<string, number[]> }, name: string, fn: () => Promise<T>): Promise<T> => {
     const a0 = await aofBytes();
     const c0 = await redisCpuSeconds(redis);
     const s = performance.now();
     const r = await fn();
-    (times[name] ?? hub.times).push(((performance.now() - s) * 1000) / N);
-    (serverCpu[name] ?? hub.cpu).push((((await redisCpuSeconds(redis)) - c0) * 1e6) / N);
+    (into.times[name] ?? hub.times).push(((performance.now() - s) * 1000) / N);
+    (into.cpu[name] ?? hub.cpu).push((((await redisCpuSeconds(redis)) - c0) * 1e6) / N);
     const a1 = await aofBytes();
-    if (a0 !== undefined && a1 !== undefined && a1 >= a0) (aofPerScript[name] ?? hub.aof).push((a1 - a0) / N);
+    if (a0 !== undefined && a1 !== undefined && a1 >= a0) (into.aof[name] ?? hub.aof).push((a1 - a0) / N);
     return r;
   };
+  const timed = <T>(name: string, fn: () => Promise<T>): Promise<T> => timedInto({ times, cpu: serverCpu, aof: aofPerScript }, name, fn);
   /** The hub's Redis commands for the receipts owed: read every entry, then ack and delete them. */
   const deliver = async (): Promise<void> => {
     const key = store.keys.deliveries('a');
@@ -102,6 +107,18 @@ async function main(): Promise<void> {
       }
     }
     await timed('hub', deliver);
+    // The handed-off life: the queue has nothing waiting now, so admission hands the batch over.
+    const hitems = admitItems(N);
+    const res = await timedInto(handed, 'admit', () => store.admit(hitems, {}, Date.now(), { consumer: 'c', room: new Map([['u', N]]) }));
+    const hentries = res.kind === 'admitted' ? res.handed : [];
+    const hids = hentries.flatMap((e) => e.messageIds);
+    if (hids.length !== N) throw new Error(`admission handed over ${hids.length} of ${N} messages`);
+    await timedInto(handed, 'submitted', async () => {
+      await store.submitted('u', hids.map((messageId, i) => ({ messageId, upstreamIds: [`H${round}x${i}`] })));
+      await store.ackQueue('u', hentries.map((e) => ({ entryId: e.entryId, settled: e.messageIds.length, requeue: [] })));
+    });
+    await timedInto(handed, 'receipts', () => store.receipts('u', hids.map((_, i) => ({ upstreamMessageId: `H${round}x${i}`, stat: 'DELIVRD', err: '000' }))));
+    await deliver();
   }
   const aof1 = await aofBytes();
   // The end of the final retention, as the timer loop meets it: every final hash deleted in bulk
@@ -118,8 +135,9 @@ async function main(): Promise<void> {
     aofBytes: ra0 !== undefined && ra1 !== undefined && ra1 >= ra0 ? Math.round((ra1 - ra0) / Math.max(1, deleted)) : undefined,
   };
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-  // What the AOF grew by per message over its life (undefined when AOF is off or was rewritten meanwhile).
-  const aofBytesPerMessage = aof0 !== undefined && aof1 !== undefined && aof1 >= aof0 ? Math.round((aof1 - aof0) / (ROUNDS * N)) : undefined;
+  // What the AOF grew by per message over its life, both lives (the queue's, the handed one's) and
+  // the hub's reads of both (undefined when AOF is off or was rewritten meanwhile).
+  const aofBytesPerMessage = aof0 !== undefined && aof1 !== undefined && aof1 >= aof0 ? Math.round((aof1 - aof0) / (2 * ROUNDS * N)) : undefined;
   const hashBytesPerQueuedMessage = Math.round(memory.reduce((a, b) => a + b, 0) / Math.max(1, memory.length));
   const bytesPerFinalMessage = Math.round(finalMemory.reduce((a, b) => a + b, 0) / Math.max(1, finalMemory.length));
   // Seconds left when measured, just after the receipt: about finalRetentionSeconds (600 here; the
@@ -136,11 +154,15 @@ async function main(): Promise<void> {
   const hubMicrosPerMessage = Math.round(median(hub.times) * 10) / 10;
   const hubRedisCpuMicrosPerMessage = Math.round(median(hub.cpu) * 10) / 10;
   const hubAofBytesPerMessage = hub.aof.length > 0 ? Math.round(median(hub.aof)) : undefined;
-  const result = { bench: 'redis-scripts', ...environment(), batch: N, microsPerMessage: perScript, totalMicrosPerMessage: total, redisCpuMicrosPerMessage: cpuPerScript, totalRedisCpuMicrosPerMessage: cpuTotal, aofBytesPerMessage, aofBytesPerScript, hubMicrosPerMessage, hubRedisCpuMicrosPerMessage, hubAofBytesPerMessage, hashBytesPerQueuedMessage, bytesPerFinalMessage, finalTtlSeconds, retention, hashMaxListpackValue: listpackValue, command: `BENCH_BATCH=${N} npm run bench:redis-scripts` };
+  const medians = (o: Record<string, number[]>): Record<string, number> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]));
+  const sum = (o: Record<string, number>): number => Math.round(Object.values(o).reduce((a, b) => a + b, 0) * 10) / 10;
+  const handedLife = { microsPerMessage: medians(handed.times), redisCpuMicrosPerMessage: medians(handed.cpu), aofBytesPerScript: medians(handed.aof) };
+  const handedTotals = { micros: sum(handedLife.microsPerMessage), redisCpuMicros: sum(handedLife.redisCpuMicrosPerMessage), aofBytes: Math.round(sum(handedLife.aofBytesPerScript)) };
+  const result = { bench: 'redis-scripts', ...environment(), batch: N, microsPerMessage: perScript, totalMicrosPerMessage: total, redisCpuMicrosPerMessage: cpuPerScript, totalRedisCpuMicrosPerMessage: cpuTotal, aofBytesPerMessage, aofBytesPerScript, hubMicrosPerMessage, hubRedisCpuMicrosPerMessage, hubAofBytesPerMessage, handed: { ...handedLife, ...handedTotals }, hashBytesPerQueuedMessage, bytesPerFinalMessage, finalTtlSeconds, retention, hashMaxListpackValue: listpackValue, command: `BENCH_BATCH=${N} npm run bench:redis-scripts` };
   const path = writeResult('redis-scripts', result);
   console.log(JSON.stringify(result, null, 2));
   const list = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ');
-  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${list(perScript)}); Redis server CPU ${cpuTotal} µs (${list(cpuPerScript)}); AOF ${aofBytesPerMessage ?? '?'} bytes (${list(aofBytesPerScript)}); a queued message's hash ${hashBytesPerQueuedMessage} bytes (hash-max-listpack-value ${listpackValue}), a final one's hash and upstream id mapping ${bytesPerFinalMessage} bytes (kept ${finalTtlSeconds.hash} and ${finalTtlSeconds.mapping} s), deleted in bulk at the retention's end for ${retention.redisCpuMicros} µs of Redis CPU (${retention.deleted} hashes); the hub's reads and acks of receipts owed ${hubMicrosPerMessage} µs, Redis CPU ${hubRedisCpuMicrosPerMessage} µs, AOF ${hubAofBytesPerMessage ?? '?'} bytes → ${path}`);
+  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${list(perScript)}); Redis server CPU ${cpuTotal} µs (${list(cpuPerScript)}); AOF ${aofBytesPerMessage ?? '?'} bytes a message of either life (${list(aofBytesPerScript)}); a queued message's hash ${hashBytesPerQueuedMessage} bytes (hash-max-listpack-value ${listpackValue}), a final one's hash and upstream id mapping ${bytesPerFinalMessage} bytes (kept ${finalTtlSeconds.hash} and ${finalTtlSeconds.mapping} s), deleted in bulk at the retention's end for ${retention.redisCpuMicros} µs of Redis CPU (${retention.deleted} hashes); the hub's reads and acks of receipts owed ${hubMicrosPerMessage} µs, Redis CPU ${hubRedisCpuMicrosPerMessage} µs, AOF ${hubAofBytesPerMessage ?? '?'} bytes; a message admission hands over (no take): ${handedTotals.micros} µs, Redis CPU ${handedTotals.redisCpuMicros} µs (${list(handedLife.redisCpuMicrosPerMessage)}), AOF ${handedTotals.aofBytes} bytes → ${path}`);
 }
 
 main().catch((err: unknown) => {
