@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { CHANNELS, SEED_RATE_LIMITS, type AccountConfig, type ChannelName, type Config, type RateLimit } from '../core/config.js';
 import type { Message } from '../core/message.js';
 import type { Metrics } from '../core/metrics.js';
-import type { AdmitCode, AdmitItem, AdmitOptions, AdmitResult, HandOffer, MessageStore, Taken } from '../store/redis/message-store.js';
+import type { AdmitCode, AdmitItem, AdmitOptions, AdmitResult, HandedOver, HandOffer, MessageStore, Taken } from '../store/redis/message-store.js';
 import { Pricing } from './pricing.js';
 import type { RoutingTable } from './routing-table.js';
 import { countSmsParts } from './sms-parts.js';
@@ -104,7 +104,7 @@ export interface HandOff {
   /** Reserves room for up to `want` messages to `upstream`; 0 when none. */
   offer(upstream: string, want: number): number;
   /** Called once for every non-zero offer, with the entries admit.lua handed over (maybe none). */
-  handed(upstream: string, room: number, entries: readonly { readonly entryId: string; readonly messageIds: readonly string[]; readonly taken: readonly Taken[] }[]): void;
+  handed(upstream: string, room: number, entries: readonly HandedOver[]): void;
 }
 
 /** A batch's offer, and the messages it may hand over (by id) until the reply. */
@@ -337,7 +337,7 @@ export class Admission {
   /** The answer to every offer of a batch: what admit.lua handed over is sent, the rest of the room freed. */
   private handOver(offered: Offered | undefined, res: AdmitResult | undefined): void {
     if (offered === undefined || this.handOff === undefined) return;
-    const byUpstream = new Map<string, { entryId: string; messageIds: readonly string[]; taken: Taken[] }[]>();
+    const byUpstream = new Map<string, HandedOver[]>();
     if (res?.kind === 'admitted') {
       for (const e of res.handed) {
         const taken: Taken[] = [];

@@ -21,7 +21,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Metrics } from '../core/metrics.js';
 import { GROUP_DISPATCH } from '../store/redis/keys.js';
-import { queueEntry, type MessageStore, type QueueAck, type QueueEntry, type Taken } from '../store/redis/message-store.js';
+import { queueEntry, type HandedOver, type MessageStore, type QueueAck, type QueueEntry, type Taken } from '../store/redis/message-store.js';
 import { claimIdle, ensureGroup, queueRefresh, readGroup } from '../store/redis/streams.js';
 import type { SendResult, UpstreamConnector } from './upstream.js';
 
@@ -189,7 +189,7 @@ export class Dispatcher {
    * as taken ones. Once closed they are left pending: another process, or this one after a restart,
    * claims them after claimIdleMs and sends them (take.lua sends a redelivered message being sent).
    */
-  handed(room: number, entries: readonly { readonly entryId: string; readonly messageIds: readonly string[]; readonly taken: readonly Taken[] }[]): void {
+  handed(room: number, entries: readonly HandedOver[]): void {
     this.offered -= room;
     for (const e of entries) {
       // Every message of the entry, or none: one without its message here could not be sent.

@@ -101,6 +101,13 @@ export interface Taken {
   readonly expireAt: number;
 }
 
+/** A queue entry admission handed over (HandedEntry), with its messages, for the dispatcher to send. */
+export interface HandedOver {
+  readonly entryId: string;
+  readonly messageIds: readonly string[];
+  readonly taken: readonly Taken[];
+}
+
 /** A queue entry a dispatcher is done with: how many of its messages settled, and which go back to the queue. */
 export interface QueueAck {
   readonly entryId: string;
