@@ -20,6 +20,8 @@ delay=${BENCH_PROFILE_DELAY:-8}
 secs=${BENCH_PROFILE_SECONDS:-15}
 port=${BENCH_PROFILE_PORT:-6396}
 export BENCH_RATE=${BENCH_RATE:-8000} BENCH_SECONDS=${BENCH_SECONDS:-25}
+# bench:e2e without its warm-up, so the sampling window (from the delay on) is at the full rate.
+export BENCH_WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-0}
 
 need() { # command, Debian package
   command -v "$1" >/dev/null 2>&1 && return 0
