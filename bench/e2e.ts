@@ -365,6 +365,8 @@ async function main(): Promise<void> {
       appPeakRssMiB: peakRssMiB(pids.app),
       simPeakRssMiB: peakRssMiB(pids.sim),
       cpuSeconds: cpu,
+      /** CPU a measured message cost the appliance and Redis (their CPU over the run and the drain, per message accepted after the warm-up): what compares across days better than rates. */
+      microsPerMessage: { app: round((cpu.app * 1e6) / Math.max(1, accepted - warm.accepted)), redis: round((cpu.redis * 1e6) / Math.max(1, accepted - warm.accepted)) },
       /** Redis AOF rewrites (a fork and a rewrite of the whole dataset) during the run: noise. */
       redisAofRewrites: (redis1.aofRewrites ?? 0) - (redis0.aofRewrites ?? 0),
       samples,
@@ -378,7 +380,7 @@ async function main(): Promise<void> {
         `${result.backlogAtStop} receipts owed at the last submit (${result.lagAtStopSeconds} s), caught up ${result.receiptsCaughtUpAfterSeconds ?? 'never'} s and rows ${result.rowsCaughtUpAfterSeconds ?? 'never'} s after the last submit; ` +
         `e2e p50 ${result.e2eP50Ms} ms, p99 ${result.e2eP99Ms} ms (from ${STEADY_AFTER_SECONDS} s: p50 ${result.steadyP50Ms} ms, p99 ${result.steadyP99Ms} ms; ` +
         `${result.secondsOverP99Target} of ${samples.length} seconds over a p99 of ${P99_TARGET_MS} ms, ${result.secondsOverP99TargetWithAofRewrite} of them during an AOF rewrite); app peak RSS ${result.appPeakRssMiB ?? '?'} MiB; ` +
-        `CPU s app ${cpu.app}, sim ${cpu.sim}, redis ${cpu.redis}, generator ${cpu.generator} (${env.sha}, ${env.node}, ${env.cpu}, ${env.cores} cores) → ${path}`,
+        `CPU s app ${cpu.app}, sim ${cpu.sim}, redis ${cpu.redis}, generator ${cpu.generator}; a message ${result.microsPerMessage.app} µs of appliance CPU and ${result.microsPerMessage.redis} µs of Redis (${env.sha}, ${env.node}, ${env.cpu}, ${env.cores} cores) → ${path}`,
     );
     console.log(
       passed
