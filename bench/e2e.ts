@@ -64,6 +64,32 @@ const FINAL = "('delivered','failed','expired','rejected')";
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, places = 1): number => Math.round(n * 10 ** places) / 10 ** places;
 
+/**
+ * Paces the binds at `rate` for `seconds`: each owes rate / binds × elapsed submits since the
+ * call, and a window-capped shortfall carries over. Resolves with the ticks a window capped.
+ */
+function pace(esmes: readonly LeanEsme[], rate: number, seconds: number): Promise<number> {
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  const from = esmes.map((e) => e.sent);
+  const perBind = rate / esmes.length;
+  let windowLimited = 0;
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const now = performance.now();
+      const elapsed = (Math.min(now, end) - t0) / 1000;
+      esmes.forEach((e, i) => {
+        const owed = Math.floor(perBind * elapsed) - (e.sent - (from[i] ?? 0));
+        if (owed > 0 && e.send(owed) < owed) windowLimited++;
+      });
+      if (now >= end) {
+        clearInterval(timer);
+        resolve(windowLimited);
+      }
+    }, TICK_MS);
+  });
+}
+
 /** Matches receipts to accepted submits by message id, whichever of the two is read first. */
 class Tracker {
   matched = 0;
@@ -208,56 +234,26 @@ async function main(): Promise<void> {
     for (let i = 0; i < BINDS; i++) esmes.push(await LeanEsme.open(started.smppPort, template, { window: WINDOW, mode: 'paced', latencies: submitLatencies, events }));
 
     // The warm-up: paced like the run at its own rate, then its receipts awaited (bounded).
-    const warm0 = performance.now();
-    await new Promise<void>((resolve) => {
-      const pace = setInterval(() => {
-        const elapsed = (performance.now() - warm0) / 1000;
-        for (const e of esmes) {
-          const owed = Math.floor((WARMUP_RATE / BINDS) * Math.min(elapsed, WARMUP_SECONDS)) - e.sent;
-          if (owed > 0) e.send(owed);
-        }
-        if (elapsed >= WARMUP_SECONDS) {
-          clearInterval(pace);
-          resolve();
-        }
-      }, TICK_MS);
-    });
+    await pace(esmes, WARMUP_RATE, WARMUP_SECONDS);
     const warmUntil = performance.now() + 15_000;
     while (performance.now() < warmUntil && (total(esmes, 'inflight') > 0 || tracker.matched < total(esmes, 'accepted'))) await sleep(50);
-    const warm = { sent: total(esmes, 'sent'), accepted: total(esmes, 'accepted'), receipts: tracker.matched, perBind: esmes.map((e) => e.sent) };
+    const warm = { sent: total(esmes, 'sent'), accepted: total(esmes, 'accepted'), receipts: tracker.matched };
 
     const cpu0 = process.cpuUsage();
     const cpuStart = { app: cpuSeconds(pids.app) ?? 0, sim: cpuSeconds(pids.sim) ?? 0, redis: cpuSeconds(pids.redis) ?? 0 };
     const t0 = performance.now();
-    const end = t0 + SECONDS * 1000;
     tracker.measuredFrom = t0;
     tracker.steadyFrom = t0 + STEADY_AFTER_SECONDS * 1000;
     const aof = new AofWatch();
-    const perBind = RATE / BINDS;
-    let windowLimitedTicks = 0;
     const samples: Sample[] = [];
     const sample = (): void => {
       const accepted = total(esmes, 'accepted') - warm.accepted;
       const receipts = tracker.matched - warm.receipts;
       samples.push({ t: round((performance.now() - t0) / 1000), sent: total(esmes, 'sent') - warm.sent, accepted, receipts, backlog: accepted - receipts, e2e: tracker.takeWindow(), aofRewrite: aof.take() });
     };
-    // The pacer: each bind owes perBind × elapsed submits in all; a window-capped shortfall carries over.
-    await new Promise<void>((resolve) => {
-      const pace = setInterval(() => {
-        const now = performance.now();
-        const elapsed = (Math.min(now, end) - t0) / 1000;
-        esmes.forEach((e, i) => {
-          const owed = Math.floor(perBind * elapsed) - (e.sent - (warm.perBind[i] ?? 0));
-          if (owed > 0 && e.send(owed) < owed) windowLimitedTicks++;
-        });
-        if (now >= end) {
-          clearInterval(pace);
-          clearInterval(sampler);
-          resolve();
-        }
-      }, TICK_MS);
-      const sampler = setInterval(sample, 1000);
-    });
+    const sampler = setInterval(sample, 1000);
+    const windowLimitedTicks = await pace(esmes, RATE, SECONDS);
+    clearInterval(sampler);
     for (const e of esmes) e.stop();
     const sendElapsed = (performance.now() - t0) / 1000;
     sample();

@@ -221,19 +221,13 @@ end
 -- Handed-off messages: their entries, written before the run's other entries (flush_events) and
 -- read at once by the caller's consumer, so the read returns exactly these.
 for up, h in pairs(HAND) do
-  local n = #h.ids
-  if n > 0 then
-    local q = P .. 'q:' .. up
+  if #h.ids > 0 then
     local entries = 0
-    for i = 1, n, QUEUE_CHUNK do
-      local ids = table.concat(h.ids, ',', i, math.min(i + QUEUE_CHUNK - 1, n))
-      out[#out + 1] = up
-      out[#out + 1] = redis.call('XADD', q, '*', 'i', ids)
-      out[#out + 1] = ids
+    queue_write(up, h.ids, function(eid, joined)
+      out[#out + 1], out[#out + 2], out[#out + 3] = up, eid, joined
       entries = entries + 1
-    end
-    redis.call('INCRBY', P .. 'qn:' .. up, n)
-    redis.call('XREADGROUP', 'GROUP', 'dispatch', CONSUMER, 'COUNT', entries, 'STREAMS', q, '>')
+    end)
+    redis.call('XREADGROUP', 'GROUP', 'dispatch', CONSUMER, 'COUNT', entries, 'STREAMS', P .. 'q:' .. up, '>')
   end
 end
 -- The first answer is kept only when something was accepted: a request refused whole may be retried with its key.

@@ -86,14 +86,20 @@ local function enqueue(upstream, id)
   ids[#ids + 1] = id
 end
 
-local function flush_queue()
-  for upstream, ids in pairs(QBUF) do
-    local q = P .. 'q:' .. upstream
-    for i = 1, #ids, QUEUE_CHUNK do
-      redis.call('XADD', q, '*', 'i', table.concat(ids, ',', i, math.min(i + QUEUE_CHUNK - 1, #ids)))
-    end
-    redis.call('INCRBY', P .. 'qn:' .. upstream, #ids)
+-- Writes ids into an upstream's queue now, in entries of up to QUEUE_CHUNK, and counts them.
+-- `each(entry id, ids joined)` is called for every entry written, when given (admit.lua's hand-off).
+local function queue_write(upstream, ids, each)
+  local q = P .. 'q:' .. upstream
+  for i = 1, #ids, QUEUE_CHUNK do
+    local joined = table.concat(ids, ',', i, math.min(i + QUEUE_CHUNK - 1, #ids))
+    local eid = redis.call('XADD', q, '*', 'i', joined)
+    if each then each(eid, joined) end
   end
+  redis.call('INCRBY', P .. 'qn:' .. upstream, #ids)
+end
+
+local function flush_queue()
+  for upstream, ids in pairs(QBUF) do queue_write(upstream, ids) end
   QBUF = {}
 end
 
