@@ -6,7 +6,8 @@
  * INFO cpu, so a busy machine shows in the round trip but hardly in the server's CPU), beside git
  * SHA, Node and CPU; and the memory (MEMORY USAGE, averaged over a sample) of a queued message's
  * hash, beside the Redis's hash-max-listpack-value, which decides that hash's encoding, and of
- * what a final message keeps: its hash and its upstream id's mapping, and for how long (TTL).
+ * what a final message keeps: its hash and its upstream id's mapping (its share of the upstream's
+ * mapping hash), and for how long.
  * Apart from the four scripts' figures, the hub's side of the receipts owed to the ESME (`hub`):
  * reading the account's delivery stream the way router/delivery-hub.ts does (XREADGROUP of up to
  * 500 entries until it is empty) and acknowledging what it read (XACK and XDEL, 1,000 ids a
@@ -98,12 +99,15 @@ async function main(): Promise<void> {
     if (round === 0) {
       // A final hash has no TTL: the timer "F|<minute>" deletes it (common.lua flush_final).
       const [, due] = await redis.zrangebyscore(store.keys.timers(), '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, 1);
+      // A mapping is a field of the upstream's hash (common.lua umap), deleted with the message's
+      // hash: its share of that hash's memory (every field counted: SAMPLES 0), and the same time left.
+      const um = store.keys.upstreamIds('u');
+      const mapping = Number(await redis.memory('USAGE', um, 'SAMPLES', 0)) / Math.max(1, await redis.hlen(um));
       for (let i = 0; i < Math.min(100, taken.length); i++) {
         const t = taken[i] as Taken;
-        const [hash, mapping] = [store.keys.message(t.message.id), store.keys.upstreamId('u', `U0x${i}`)];
-        finalMemory.push(Number(await redis.memory('USAGE', hash)) + Number(await redis.memory('USAGE', mapping)));
+        finalMemory.push(Number(await redis.memory('USAGE', store.keys.message(t.message.id))) + mapping);
         finalTtl.hash.push(Math.round((Number(due) - Date.now()) / 1000));
-        finalTtl.mapping.push(await redis.ttl(mapping));
+        finalTtl.mapping.push(Math.round((Number(due) - Date.now()) / 1000));
       }
     }
     await timed('hub', deliver);
@@ -121,8 +125,9 @@ async function main(): Promise<void> {
     await deliver();
   }
   const aof1 = await aofBytes();
-  // The end of the final retention, as the timer loop meets it: every final hash deleted in bulk
-  // (timers.lua "F|<minute>", 1,000 keys a run), per message.
+  // The end of the final retention, as the timer loop meets it: every final hash and its upstream
+  // ids' mappings deleted in bulk (timers.lua "F|<minute>", 1,000 keys or ids a run), per message.
+  const finals = 2 * ROUNDS * N;
   const retentionEnd = Date.now() + (BENCH_FINAL_RETENTION_SECONDS + 120) * 1000;
   const [ra0, rc0, rs0] = [await aofBytes(), await redisCpuSeconds(redis), performance.now()];
   let deleted = 0;
@@ -130,9 +135,10 @@ async function main(): Promise<void> {
   const [ra1, rc1, rs1] = [await aofBytes(), await redisCpuSeconds(redis), performance.now()];
   const retention = {
     deleted,
-    micros: Math.round((((rs1 - rs0) * 1000) / Math.max(1, deleted)) * 10) / 10,
-    redisCpuMicros: Math.round((((rc1 - rc0) * 1e6) / Math.max(1, deleted)) * 10) / 10,
-    aofBytes: ra0 !== undefined && ra1 !== undefined && ra1 >= ra0 ? Math.round((ra1 - ra0) / Math.max(1, deleted)) : undefined,
+    messages: finals,
+    micros: Math.round((((rs1 - rs0) * 1000) / finals) * 10) / 10,
+    redisCpuMicros: Math.round((((rc1 - rc0) * 1e6) / finals) * 10) / 10,
+    aofBytes: ra0 !== undefined && ra1 !== undefined && ra1 >= ra0 ? Math.round((ra1 - ra0) / finals) : undefined,
   };
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   // What the AOF grew by per message over its life, both lives (the queue's, the handed one's) and
@@ -140,8 +146,8 @@ async function main(): Promise<void> {
   const aofBytesPerMessage = aof0 !== undefined && aof1 !== undefined && aof1 >= aof0 ? Math.round((aof1 - aof0) / (2 * ROUNDS * N)) : undefined;
   const hashBytesPerQueuedMessage = Math.round(memory.reduce((a, b) => a + b, 0) / Math.max(1, memory.length));
   const bytesPerFinalMessage = Math.round(finalMemory.reduce((a, b) => a + b, 0) / Math.max(1, finalMemory.length));
-  // Seconds left when measured, just after the receipt: about finalRetentionSeconds (600 here; the
-  // hash up to a minute more, as its deletion is by the minute).
+  // Seconds left when measured, just after the receipt: about finalRetentionSeconds (600 here), up
+  // to a minute more, as the deletion is by the minute.
   const finalTtlSeconds = { hash: median(finalTtl.hash), mapping: median(finalTtl.mapping) };
   const listpackValue = Number(((await redis.config('GET', 'hash-max-listpack-value')) as string[])[1]);
   const aofBytesPerScript = Object.fromEntries(Object.entries(aofPerScript).map(([k, v]) => [k, Math.round(median(v))]));
@@ -163,7 +169,7 @@ async function main(): Promise<void> {
   const path = writeResult('redis-scripts', result);
   console.log(JSON.stringify(result, null, 2));
   const list = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ');
-  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${list(perScript)}); Redis server CPU ${cpuTotal} µs (${list(cpuPerScript)}); AOF ${aofBytesPerMessage ?? '?'} bytes a message of either life (${list(aofBytesPerScript)}); a queued message's hash ${hashBytesPerQueuedMessage} bytes (hash-max-listpack-value ${listpackValue}), a final one's hash and upstream id mapping ${bytesPerFinalMessage} bytes (kept ${finalTtlSeconds.hash} and ${finalTtlSeconds.mapping} s), deleted in bulk at the retention's end for ${retention.redisCpuMicros} µs of Redis CPU (${retention.deleted} hashes); the hub's reads and acks of receipts owed ${hubMicrosPerMessage} µs, Redis CPU ${hubRedisCpuMicrosPerMessage} µs, AOF ${hubAofBytesPerMessage ?? '?'} bytes; a message admission hands over (no take): ${handedTotals.micros} µs, Redis CPU ${handedTotals.redisCpuMicros} µs (${list(handedLife.redisCpuMicrosPerMessage)}), AOF ${handedTotals.aofBytes} bytes → ${path}`);
+  console.log(`redis-scripts: ${total} µs of Redis round trip per message over its life (${list(perScript)}); Redis server CPU ${cpuTotal} µs (${list(cpuPerScript)}); AOF ${aofBytesPerMessage ?? '?'} bytes a message of either life (${list(aofBytesPerScript)}); a queued message's hash ${hashBytesPerQueuedMessage} bytes (hash-max-listpack-value ${listpackValue}), a final one's hash and upstream id mapping ${bytesPerFinalMessage} bytes (kept ${finalTtlSeconds.hash} and ${finalTtlSeconds.mapping} s), deleted in bulk at the retention's end for ${retention.redisCpuMicros} µs of Redis CPU a message (${retention.messages} hashes and their ids, ${retention.deleted} in all); the hub's reads and acks of receipts owed ${hubMicrosPerMessage} µs, Redis CPU ${hubRedisCpuMicrosPerMessage} µs, AOF ${hubAofBytesPerMessage ?? '?'} bytes; a message admission hands over (no take): ${handedTotals.micros} µs, Redis CPU ${handedTotals.redisCpuMicros} µs (${list(handedLife.redisCpuMicrosPerMessage)}), AOF ${handedTotals.aofBytes} bytes → ${path}`);
 }
 
 main().catch((err: unknown) => {

@@ -9,7 +9,7 @@ import { XMPP_UPSTREAM, type AccountConfig, type Config } from '../core/config.j
 import { newMessageId } from '../core/ids.js';
 import type { Message } from '../core/message.js';
 import type { Metrics } from '../core/metrics.js';
-import type { MessageStore } from '../store/redis/message-store.js';
+import { upstreamRef, type MessageStore } from '../store/redis/message-store.js';
 import { Admission } from './admission.js';
 import { DeliveryHub } from './delivery-hub.js';
 import { Dispatcher, sleep } from './dispatcher.js';
@@ -236,7 +236,7 @@ export class Router implements UpstreamSink {
 
   /** The message an upstream's id belongs to (what submitted.lua mapped), for channel read receipts. */
   async messageForUpstreamId(upstream: string, upstreamMessageId: string): Promise<string | undefined> {
-    const ref = await this.deps.store.redis.get(this.deps.store.keys.upstreamId(upstream, upstreamMessageId));
+    const ref = await upstreamRef(this.deps.store.redis, this.deps.store.keys, upstream, upstreamMessageId);
     // "id|part|parts" (or "id|part", written before the parts count was added).
     return ref === null ? undefined : ref.replace(/\|[0-9]+(\|[0-9]*)?$/, '');
   }

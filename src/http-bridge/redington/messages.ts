@@ -20,7 +20,7 @@ import { fromMicros, type Message } from '../../core/message.js';
 import { WA_LIMITS, whatsappLimitProblems } from '../../connectors/whatsapp/limits.js';
 import { webhookError } from '../../router/webhook-events.js';
 import { queryEvents } from '../../store/clickhouse/client.js';
-import type { StoredMessage } from '../../store/redis/message-store.js';
+import { upstreamRef, type StoredMessage } from '../../store/redis/message-store.js';
 import { admitChannel, channelEnvelope } from '../catalyst-v2/channel-send.js';
 import { problemsOf } from '../catalyst-v2/sms.js';
 import type { FieldProblem, HttpRequest, HttpResponse } from '../http.js';
@@ -343,7 +343,7 @@ export async function messageDetails(req: HttpRequest, ctx: ProjectContext, deps
   let id = given;
   if (given.startsWith('wamid.')) {
     // The connector's correlation key (provider id → "<id>|<part>|<parts>") names the message.
-    const v = given.length <= 256 ? await deps.contacts.redis.get(deps.keys.upstreamId('whatsapp', given)) : null;
+    const v = given.length <= 256 ? await upstreamRef(deps.contacts.redis, deps.keys, 'whatsapp', given) : null;
     id = v?.split('|')[0] ?? '';
   }
   const s = /^[0-9A-Za-z]{26}$/.test(id) ? await deps.history.get(ctx.account.id, id) : undefined;

@@ -6,7 +6,9 @@
  *   {p}q:{upstream}           stream  send queue of one upstream: i=<ids joined by ','>, one entry per script run
  *                                     (common.lua enqueue), acked when each of its messages has an outcome; group "dispatch"
  *   {p}qn:{upstream}          string  messages in that queue, waiting or being sent (backpressure, router_queue_depth)
- *   {p}u:{upstream}:{smscId}  string  upstream message id → "{id}|{part}|{parts}" for receipt correlation
+ *   {p}um:{upstream}          hash    upstream message id → "{id}|{part}|{parts}" for receipt correlation (submitted.lua);
+ *                                     a message's ids leave with its m: hash (fu:{minute})
+ *   {p}u:{upstream}:{smscId}  string  the same mapping as a key with a TTL: the RCS fallback's, and written before um:
  *   {p}eh:{upstream}:{hour}   hash    receipts that arrived before their submit_sm_resp, held in the hour
  *                                     (epoch ms / 3,600,000) they came: smscId → "stat|err|network"; 2 h TTL
  *   {p}early:{upstream}:{smscId} string a receipt held early by a release before the eh: buckets (read, never written)
@@ -21,6 +23,8 @@
  *   {p}xg:{gid}               hash    validity group of one admission batch: n messages in it, i their ids
  *   {p}fin:{minute}           list    final messages whose retention ends in that minute (epoch ms / 60,000):
  *                                     ids joined by ',' (at most 250 an element); timer "F|minute" deletes their m: hashes
+ *   {p}fu:{minute}            list    those messages' upstream ids, "{upstream}\n{ids joined by ','}" an element: the same
+ *                                     timer deletes them from um:{upstream}
  *   {p}ev                     stream  event rows for ClickHouse, TabSeparated (clickhouse/rows.ts): the scripts write a run's rows
  *                                     as one entry, each row a field (its message's columns) and its value (the event's);
  *                                     the connectors a field e of rows, one per line (clickhouse/stream-replies.ts entryRows)
@@ -89,6 +93,9 @@ export class Keys {
 
   queueDepth(upstream: string): string {
     return `${this.prefix}qn:${upstream}`;
+  }
+  upstreamIds(upstream: string): string {
+    return `${this.prefix}um:${upstream}`;
   }
   upstreamId(upstream: string, smscId: string): string {
     return `${this.prefix}u:${upstream}:${smscId}`;

@@ -175,6 +175,15 @@ export function cleanUpstreamId(id: string): string {
 }
 
 /**
+ * What an upstream's message id maps to, "id|part|parts" ("id|part" from before the parts count),
+ * or null: the upstream's mapping hash (submitted.lua), then a mapping key (the RCS fallback's, and
+ * those written before the hash; keys.ts).
+ */
+export async function upstreamRef(redis: Redis, keys: Keys, upstream: string, upstreamMessageId: string): Promise<string | null> {
+  return (await redis.hget(keys.upstreamIds(upstream), upstreamMessageId)) ?? (await redis.get(keys.upstreamId(upstream, upstreamMessageId)));
+}
+
+/**
  * Error codes end up in event rows the Lua scripts build (TabSeparated) and in webhook JSON: keep
  * them to printable ASCII without backslashes (a provider's code may carry anything).
  */
@@ -370,7 +379,7 @@ export class MessageStore {
 
   async submitted(upstream: string, items: readonly { messageId: string; upstreamIds: readonly string[] }[], now = Date.now()): Promise<number> {
     if (items.length === 0) return 0;
-    const args: (string | number)[] = [...this.head(now), upstream, this.opts.retentionSeconds, items.length];
+    const args: (string | number)[] = [...this.head(now), upstream, items.length];
     for (const it of items) args.push(it.messageId, it.upstreamIds.map(cleanUpstreamId).join(','));
     return (await this.run('submitted', args)) as number;
   }

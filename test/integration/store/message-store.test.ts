@@ -89,12 +89,9 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(taken[0]?.message.id).toBe(m.id);
     await store.submitted('up1', [{ messageId: m.id, upstreamIds: ['ABC1'] }]);
     expect((await store.get(m.id))?.status).toBe('submitted');
-    // The id mapping waits for a receipt until the validity ends (capped to retentionSeconds, 3600
-    // here), then lives as long as the final state (finalRetentionSeconds, 600).
-    const mapping = store.keys.upstreamId('up1', 'ABC1');
-    expect(await redis.ttl(mapping)).toBeGreaterThan(3500);
+    // The id is mapped in the upstream's hash, as long as the message's hash lives.
+    expect(await redis.hget(store.keys.upstreamIds('up1'), 'ABC1')).toBe(`${m.id}|1|1`);
     expect(await store.receipts('up1', [{ upstreamMessageId: 'ABC1', stat: 'DELIVRD', err: '000' }])).toEqual(['delivered']);
-    expect(await redis.ttl(mapping)).toBeLessThanOrEqual(600);
     const s = await store.get(m.id);
     expect(s?.status).toBe('delivered');
     expect(s?.dlrStat).toBe('DELIVRD');
@@ -318,6 +315,37 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(await store.get(ms[2]!.id)).toBeUndefined();
     expect(await redis.exists(list)).toBe(0);
     expect(await redis.zcard(`${prefix}timers`)).toBe(0);
+  });
+
+  it("maps upstream ids in the upstream's hash until the message's final retention ends, and still reads a mapping key", async () => {
+    const [a, b, c] = [msg(), msg(), msg()];
+    await store.admit([item(a), item(b), item(c)]);
+    await store.take('up1', await queued());
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000 + 1;
+    await store.submitted('up1', [{ messageId: a.id, upstreamIds: ['A1', 'A2'] }, { messageId: b.id, upstreamIds: ['B1'] }], t0);
+    const um = store.keys.upstreamIds('up1');
+    expect(await redis.hgetall(um)).toEqual({ A1: `${a.id}|1|2`, A2: `${a.id}|2|2`, B1: `${b.id}|1|1` });
+    // A second response for a message already submitted (a send again after a redelivery) maps nothing.
+    await store.submitted('up1', [{ messageId: b.id, upstreamIds: ['B9'] }], t0);
+    expect(await redis.hexists(um, 'B9')).toBe(0);
+    // A mapping written as a key (the RCS fallback's, or before the hash) is read, and from its receipt on kept as long as the final state.
+    await redis.hset(store.keys.message(c.id), 'st', 'submitted', 'umid', 'C1', 'np', '1');
+    await redis.set(store.keys.upstreamId('up1', 'C1'), `${c.id}|1|1`, 'EX', 86_400);
+    const r = (u: string) => ({ upstreamMessageId: u, stat: 'DELIVRD', err: '000' });
+    expect(await store.receipts('up1', [r('A1'), r('A2'), r('B1'), r('C1')], t0 + 1)).toEqual(['applied', 'delivered', 'delivered', 'delivered']);
+    expect(await redis.ttl(store.keys.upstreamId('up1', 'C1'))).toBeLessThanOrEqual(600);
+    // Final: a duplicate still finds its message; the ids wait in fu:<minute> with the hashes' ids.
+    expect(await store.receipts('up1', [r('B1')], t0 + 2)).toEqual(['applied']);
+    const minute = Math.ceil((t0 + 1 + 600_000) / 60_000);
+    expect(await redis.lrange(`${prefix}fu:${minute}`, 0, -1)).toEqual(['up1\nA1,A2,B1,C1']);
+    // Each hash and each id counts toward the run limit: 3 hashes, then 4 ids.
+    expect(await store.runTimers(3, minute * 60_000)).toBe(3);
+    expect(await redis.hlen(um)).toBe(3);
+    expect(await store.runTimers(100, minute * 60_000 + 1)).toBe(4);
+    expect(await redis.exists(um, `${prefix}fu:${minute}`, `${prefix}fin:${minute}`)).toBe(0);
+    expect(await redis.zcard(`${prefix}timers`)).toBe(0);
+    // After the retention a receipt finds nothing and is held as early.
+    expect(await store.receipts('up1', [r('A1')], minute * 60_000 + 2)).toEqual(['early']);
   });
 
   it('writes event rows as ClickHouse takes them (TabSeparated), with the UTC date-time computed in Lua', async () => {

@@ -8,13 +8,25 @@ local out = {}
 -- This hour's bucket of receipts held early (common.lua early_bucket), once something is held.
 local held
 
+-- Every receipt's mapping (common.lua umap) with one HMGET, in chunks: unpack() of more than a few
+-- thousand values overflows Lua's C stack.
+local refs = {}
+for c = 0, N - 1, 1000 do
+  local last = math.min(c + 999, N - 1)
+  local names = {}
+  for i = c, last do names[#names + 1] = ARGV[5 + i * 4 + 1] end
+  local got = redis.call('HMGET', umap(UP), unpack(names))
+  for x = 1, #names do refs[c + x] = got[x] end
+end
+
 for i = 0, N - 1 do
   local o = 5 + i * 4
   local umid, stat, derr, net = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
-  -- The part's receipt is in: its mapping is kept from now on as long as the message's final state
-  -- (FINAL_RET; read receipts and duplicates find the message that long), not until its validity
-  -- ended and a day more, whatever router.finalRetentionSeconds said. In the same call as the read.
-  local ref = redis.call('GETEX', P .. 'u:' .. UP .. ':' .. umid, 'EX', FINAL_RET_S)
+  local ref = refs[i + 1]
+  -- A mapping written as a key (the RCS fallback's, or before the hash): kept from its receipt on
+  -- as long as the message's final state (FINAL_RET; read receipts and duplicates find the message
+  -- that long), in the same call as the read. The hash's mapping leaves with the message's hash.
+  if not ref then ref = redis.call('GETEX', P .. 'u:' .. UP .. ':' .. umid, 'EX', FINAL_RET_S) end
   if ref then
     -- 'id|part|parts' ('id|part' written before the parts count was added)
     local id, part, np = string.match(ref, '^([^|]*)|(%d+)|?(%d*)$')

@@ -1,8 +1,8 @@
 -- submitted: the upstream accepted every part of these messages (submit_sm_resp ESME_ROK).
--- in:  ARGV[4] upstream, [5] retention seconds, [6] count, then per message (stride 2):
+-- in:  ARGV[4] upstream, [5] count, then per message (stride 2):
 --      message id, upstream message ids joined by ',' (one per part, in order)
 -- out: number of early receipts applied (receipts that had arrived before their response)
-local UP, RET, N = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local UP, N = ARGV[4], tonumber(ARGV[5])
 local applied = 0
 -- Receipts held one key each (early:<up>:<id>, counted by early:<up>) before the hourly buckets
 -- below: looked for part by part while that count lives (an hour after the last such hold).
@@ -17,25 +17,27 @@ local function apply_held(j, held)
   applied = applied + 1
 end
 
+-- The run's mappings (common.lua umap): upstream id, "id|part|parts", ... for one HSET.
+local mapped = {}
+
 for i = 0, N - 1 do
-  local o = 6 + i * 2
+  local o = 5 + i * 2
   local id, umids = ARGV[o + 1], ARGV[o + 2]
   local k = mkey(id)
-  local v = redis.call('HMGET', k, 'st', 'exp', 'eb', 'seq')
+  local v = redis.call('HMGET', k, 'st', 'eb', 'seq')
   local st = v[1]
-  -- A receipt can come until the validity ends, and a little after: keep the id mapping that long.
-  local ttl = math.floor(math.max((tonumber(v[2]) or 0) - NOW, 0) / 1000) + 86400
-  if ttl > RET then ttl = RET end
-  if st then
+  -- Only the response that moves the message to submitted maps its ids: the mapping leaves with
+  -- the hash (finalize() lists the ids of field umid), so a mapping written for a message already
+  -- submitted (a second send after a redelivery) would outlive it. That send's receipt finds no
+  -- message and is held as early until its bucket expires; the message has its own outcome.
+  if st == 'sending' or st == 'queued' then
     local parts = {}
     for u in string.gmatch(umids, '[^,]+') do parts[#parts + 1] = u end
-    if st == 'sending' or st == 'queued' then
-      local seq = v[4] or '0'
-      if v[3] then seq = event_row(id, v[3], seq, 'submitted', '', umids) end
-      redis.call('HSET', k, 'st', 'submitted', 'ts', NOW_S, 'umid', umids, 'np', num(#parts), 'seq', seq)
-    end
+    local seq = v[3] or '0'
+    if v[2] then seq = event_row(id, v[2], seq, 'submitted', '', umids) end
+    redis.call('HSET', k, 'st', 'submitted', 'ts', NOW_S, 'umid', umids, 'np', num(#parts), 'seq', seq)
     for n, u in ipairs(parts) do
-      redis.call('SET', P .. 'u:' .. UP .. ':' .. u, id .. '|' .. num(n) .. '|' .. num(#parts), 'EX', num(ttl))
+      mapped[#mapped + 1], mapped[#mapped + 2] = u, id .. '|' .. num(n) .. '|' .. num(#parts)
       local j = #m_id + 1
       m_id[j], m_part[j], m_np[j], m_umid[j] = id, n, #parts, u
       local ek = OLD_EARLY and (P .. 'early:' .. UP .. ':' .. u)
@@ -47,6 +49,10 @@ for i = 0, N - 1 do
       end
     end
   end
+end
+-- In chunks: unpack() of more than a few thousand values overflows Lua's C stack.
+for c = 1, #mapped, 1000 do
+  redis.call('HSET', umap(UP), unpack(mapped, c, math.min(c + 999, #mapped)))
 end
 
 -- Receipts that came before this response are held in an hourly hash per upstream

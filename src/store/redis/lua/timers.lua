@@ -12,7 +12,8 @@
 --   "o|chain|token"  an orchestration chain's timer: a notice on {p}orn (router/orchestrator.ts)
 --   "c|ref"  start of a scheduled campaign (router/campaigns.ts; campaign_control.lua sets it)
 --   "F|minute"  the final retention of the messages listed in {p}fin:<minute> ended: their hashes
---           are deleted (common.lua flush_final), each key counting one toward the limit
+--           are deleted, and their upstream ids listed in {p}fu:<minute> leave the mapping hashes
+--           (common.lua flush_final), each key and each id counting one toward the limit
 --   "t|topic|id"  another part's item (Scheduler.schedule): appended to the stream {p}due:<topic>
 --           as i=<id>, which the part reads through the consumer group "due"
 -- To add a kind: pick an unused letter, write "<letter>|<id>" with ZADD from the script (or the
@@ -90,8 +91,19 @@ for _, member in ipairs(due) do
       redis.call('UNLINK', unpack(keys))
       handled = handled + #keys
     end
+    -- Their upstream ids' mappings (common.lua forget_mapping), each id counting one.
+    local uk = P .. 'fu:' .. id
+    while handled < LIMIT do
+      local chunk = redis.call('LPOP', uk)
+      if not chunk then break end
+      local up, list = string.match(chunk, '^([^\n]*)\n(.*)$')
+      local ids = {}
+      for one in string.gmatch(list or '', '[^,]+') do ids[#ids + 1] = one end
+      if #ids > 0 then redis.call('HDEL', umap(up), unpack(ids)) end
+      handled = handled + #ids
+    end
     -- Cut short by the limit: the rest is due again at once.
-    if redis.call('EXISTS', lk) == 1 then redis.call('ZADD', T, NOW, member) end
+    if redis.call('EXISTS', lk, uk) > 0 then redis.call('ZADD', T, NOW, member) end
   elseif kind == 'w' then
     redis.call('XADD', P .. 'wh', '*', 'i', id)
   elseif kind == 't' then
