@@ -95,8 +95,9 @@ interface Waiting extends Answer {
 
 /**
  * This process's dispatchers, as admission hands them messages (admit.lua "Hand-off",
- * Dispatcher.offer and handed): a message admitted while its upstream's queue has nothing waiting
- * and its dispatcher has room is sent from here, not read back from the queue.
+ * Dispatcher.offer and handed): a message admitted while its upstream's dispatcher has room is
+ * sent from here, not read back from the queue, behind the few entries that were waiting in the
+ * queue (read for the dispatcher by the same script); with more waiting, it queues behind them.
  */
 export interface HandOff {
   /** This process's consumer name in the send queues' group. */
@@ -341,13 +342,16 @@ export class Admission {
     if (res?.kind === 'admitted') {
       for (const e of res.handed) {
         const taken: Taken[] = [];
-        for (const id of e.messageIds) {
-          const t = offered.keep.get(id);
-          if (t) taken.push(t);
+        // A waiting entry's messages are taken by the dispatcher (take.lua): admission has none of them.
+        if (!e.waiting) {
+          for (const id of e.messageIds) {
+            const t = offered.keep.get(id);
+            if (t) taken.push(t);
+          }
         }
         let list = byUpstream.get(e.upstream);
         if (!list) byUpstream.set(e.upstream, (list = []));
-        list.push({ entryId: e.entryId, messageIds: e.messageIds, taken });
+        list.push({ entryId: e.entryId, messageIds: e.messageIds, taken, waiting: e.waiting });
       }
     }
     for (const [up, room] of offered.offer.room) {

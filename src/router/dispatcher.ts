@@ -12,10 +12,13 @@
  * (at-least-once). Ids it has not taken go back to the queue in a new entry when it closes, or
  * when its upstream has had no window for a while (so another process's binds can send them).
  *
- * Admission hands it messages directly when its queue has nothing waiting (admit.lua "Hand-off"):
- * `offer` reserves room for an admission batch, admit.lua writes the messages as being sent into
- * entries it reads for this consumer, and `handed` sends them like taken ones, with no read of the
- * queue and no take.lua.
+ * Admission hands it messages directly (admit.lua "Hand-off"): `offer` reserves room for an
+ * admission batch, admit.lua writes the messages as being sent into entries it reads for this
+ * consumer, and `handed` sends them like taken ones, with no read of the queue and no take.lua.
+ * Entries that were waiting in the queue come with them, read for this consumer by the same
+ * script: they join the backlog and are taken as read ones, and the handed messages wait behind
+ * them and behind any take under way (pre-taken, `Held.taken`), so an upstream's messages leave in
+ * the order they were queued.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -42,6 +45,8 @@ interface Held {
   open: number;
   /** An outcome of it could not be recorded: left pending, to be claimed again after claimIdleMs. */
   abandoned: boolean;
+  /** Handed over by admission behind the backlog: its messages, already being sent (no take.lua). */
+  readonly taken?: readonly Taken[];
 }
 
 interface Outcome {
@@ -76,6 +81,12 @@ export class Dispatcher {
   private refreshing = false;
   /** Room offered to admission batches still in their round trip (offer, handed). */
   private offered = 0;
+  /** The backlog being sent (pump): takes under way, whose messages go before anything handed later. */
+  private pumping: Promise<void> | undefined;
+  /** Messages in a take under way: out of the backlog, not in the window yet. */
+  private taking = 0;
+  /** pump stopped at a full window and waits for it to open. */
+  private awaitingWindow = false;
 
   constructor(
     private readonly upstream: UpstreamConnector,
@@ -106,6 +117,8 @@ export class Dispatcher {
     this.abort.abort();
     clearInterval(this.refreshTimer);
     await this.loopDone;
+    // A run handed entries started (its errors were logged there).
+    await this.pumping?.catch(() => undefined);
     while (this.inflight > 0) await new Promise<void>((r) => this.idle.add(r));
     // Outcomes first: an entry with a message whose outcome is not written yet cannot be given back.
     await this.flushNow();
@@ -130,7 +143,7 @@ export class Dispatcher {
           this.hold(await this.nextEntries(Math.min(this.opts.batch, Math.ceil((want - this.backlogIds) / this.idsPerEntry)), this.backlogIds === 0));
         }
         if (!this.running || this.backlogIds === 0) continue;
-        await this.takeAndSend(want);
+        await this.pump();
         backoff = 100;
       } catch (err) {
         if (!this.running) break;
@@ -173,14 +186,55 @@ export class Dispatcher {
 
   /**
    * Room for an admission batch to hand messages to this dispatcher (up to `want`), reserved until
-   * `handed`: none while it has entries in hand not taken yet (they go first) or is closing.
+   * `handed`: the window's free slots less what is in hand or being taken and what other batches
+   * reserved; none when closing. admit.lua gives part of it to entries waiting in the queue.
    */
   offer(want: number): number {
-    if (!this.running || this.backlogIds > 0 || want <= 0) return 0;
-    const room = Math.min(want, this.upstream.available() - this.offered);
+    if (!this.running || want <= 0) return 0;
+    const room = Math.min(want, this.upstream.available() - this.offered - this.backlogIds - this.taking);
     if (room <= 0) return 0;
     this.offered += room;
     return room;
+  }
+
+  /**
+   * Takes and sends the backlog while there is window for it, one take at a time; the loop and
+   * `handed` share one run (the one under way is returned).
+   */
+  private pump(): Promise<void> {
+    if (this.pumping) return this.pumping;
+    const run = this.pumpBacklog();
+    this.pumping = run;
+    const clear = (): void => {
+      if (this.pumping === run) this.pumping = undefined;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  private async pumpBacklog(): Promise<void> {
+    while (this.running && this.backlogIds > 0) {
+      const free = this.upstream.available();
+      if (free <= 0) {
+        // Go on when the window opens: the loop may be blocked in its read (up to blockMs) meanwhile.
+        if (!this.awaitingWindow) {
+          this.awaitingWindow = true;
+          void this.upstream.waitForCapacity(this.abort.signal).then(() => {
+            this.awaitingWindow = false;
+            if (this.running && this.backlogIds > 0) this.pumpLogged();
+          });
+        }
+        return;
+      }
+      await this.takeAndSend(Math.min(free, this.opts.batch));
+    }
+  }
+
+  /** pump() where nothing awaits it: a failure is logged (its entries are claimed again later). */
+  private pumpLogged(): void {
+    this.pump().catch((err: unknown) => {
+      this.log.error({ err, upstream: this.upstream.id }, 'sending the backlog failed; its entries are claimed again later');
+    });
   }
 
   /**
@@ -191,29 +245,56 @@ export class Dispatcher {
    */
   handed(room: number, entries: readonly HandedOver[]): void {
     this.offered -= room;
+    let backlogged = false;
     for (const e of entries) {
-      // Every message of the entry, or none: one without its message here could not be sent.
-      if (!this.running || e.taken.length !== e.messageIds.length) {
+      const entry: QueueEntry = { entryId: e.entryId, messageIds: e.messageIds, redelivered: false };
+      // Every message of a written entry, or none: one without its message here could not be sent.
+      if (!this.running || (!e.waiting && e.taken.length !== e.messageIds.length)) {
         this.log.warn({ upstream: this.upstream.id, entry: e.entryId, messages: e.messageIds.length, here: e.taken.length, running: this.running }, 'handed entry not sent here: left to be claimed');
-        continue;
+      } else if (e.waiting) {
+        this.hold([entry]);
+        backlogged = true;
+      } else if (this.backlog.length > 0 || this.pumping) {
+        // Behind what is in hand or being taken: sent in turn (takeAndSend).
+        const h: Held = { entry, next: 0, open: 0, abandoned: false, taken: e.taken };
+        this.held.set(e.entryId, h);
+        this.backlog.push(h);
+        this.backlogIds += e.messageIds.length;
+        backlogged = true;
+      } else {
+        this.sendHanded({ entry, next: 0, open: 0, abandoned: false, taken: e.taken });
       }
-      const ids = e.messageIds;
-      const h: Held = { entry: { entryId: e.entryId, messageIds: ids, redelivered: false }, next: ids.length, open: 0, abandoned: false };
-      this.held.set(e.entryId, h);
-      this.lastTake = Date.now();
-      this.metrics?.dispatchTaken.inc({ upstream: this.upstream.id, how: 'handed' }, ids.length);
-      for (const t of e.taken) this.sendTaken(h, t);
-      this.settle(h);
     }
+    if (backlogged) this.pumpLogged();
   }
 
-  /** Takes up to `count` messages from the held entries, oldest first, and sends the sendable ones. */
+  /** Sends a handed entry's messages (already being sent: no take.lua) and holds it until their outcomes. */
+  private sendHanded(h: Held): void {
+    const taken = h.taken ?? [];
+    h.next = h.entry.messageIds.length;
+    this.held.set(h.entry.entryId, h);
+    this.lastTake = Date.now();
+    this.metrics?.dispatchTaken.inc({ upstream: this.upstream.id, how: 'handed' }, taken.length);
+    for (const t of taken) this.sendTaken(h, t);
+    this.settle(h);
+  }
+
+  /**
+   * Takes up to `count` messages from the held entries, oldest first, and sends the sendable ones.
+   * Handed entries at the head are sent first; one behind read ones waits for the next call.
+   */
   private async takeAndSend(count: number): Promise<void> {
+    for (let h = this.backlog[0]; h?.taken !== undefined; h = this.backlog[0]) {
+      this.backlog.shift();
+      this.backlogIds -= h.entry.messageIds.length - h.next;
+      this.sendHanded(h);
+    }
     const items: { messageId: string; redelivered: boolean }[] = [];
     const from = new Map<string, Held>();
     const touched: Held[] = [];
     while (items.length < count && this.backlog.length > 0) {
       const h = this.backlog[0] as Held;
+      if (h.taken !== undefined) break;
       const ids = h.entry.messageIds;
       const n = Math.min(count - items.length, ids.length - h.next);
       for (let i = h.next; i < h.next + n; i++) {
@@ -228,12 +309,15 @@ export class Dispatcher {
     }
     this.lastTake = Date.now();
     let taken: Taken[];
+    this.taking += items.length;
     try {
       taken = await this.store.take(this.upstream.id, items);
     } catch (err) {
       // Whether they were marked as being sent is unknown: their entries stay pending and are claimed again.
       for (const h of touched) this.abandon(h);
       throw err;
+    } finally {
+      this.taking -= items.length;
     }
     if (taken.length > 0) this.metrics?.dispatchTaken.inc({ upstream: this.upstream.id, how: 'queue' }, taken.length);
     for (const t of taken) {
@@ -292,6 +376,11 @@ export class Dispatcher {
       }
       this.held.delete(h.entry.entryId);
       this.backlogIds -= h.entry.messageIds.length - h.next;
+      if (h.taken !== undefined) {
+        // Its messages are being sent (attempt 1): left pending, claimed again as redelivered (take.lua sends those).
+        h.abandoned = true;
+        continue;
+      }
       this.acks.push({ entryId: h.entry.entryId, settled: h.next, requeue: h.entry.messageIds.slice(h.next) });
     }
     this.backlog = keep;

@@ -59,11 +59,16 @@ export interface HandOffer {
   readonly room: ReadonlyMap<string, number>;
 }
 
-/** A queue entry admit.lua wrote and read for the offer's consumer: its messages are being sent (st sending, attempt 1). */
+/**
+ * A queue entry admit.lua read for the offer's consumer: one it wrote, whose messages are being
+ * sent (st sending, attempt 1), or one that was waiting in the queue (`waiting`), whose messages
+ * the dispatcher takes as it takes those it reads itself, ahead of the written ones.
+ */
 export interface HandedEntry {
   readonly upstream: string;
   readonly entryId: string;
   readonly messageIds: readonly string[];
+  readonly waiting: boolean;
 }
 
 /** What admit answers: per-message outcomes, or the earlier request's record for a repeated idempotency key. */
@@ -101,11 +106,12 @@ export interface Taken {
   readonly expireAt: number;
 }
 
-/** A queue entry admission handed over (HandedEntry), with its messages, for the dispatcher to send. */
+/** A queue entry admission handed over (HandedEntry), with its messages (none for a waiting one), for the dispatcher to send. */
 export interface HandedOver {
   readonly entryId: string;
   readonly messageIds: readonly string[];
   readonly taken: readonly Taken[];
+  readonly waiting: boolean;
 }
 
 /** A queue entry a dispatcher is done with: how many of its messages settled, and which go back to the queue. */
@@ -245,9 +251,9 @@ function admitResult(reply: unknown, count: number): AdmitResult {
   const end = Math.min(res.length, count * 2);
   for (let i = 0; i < end; i += 2) outcomes.push({ code: ADMIT_CODES[Number(res[i])] ?? 'throttled', retryAfterMs: Number(res[i + 1] ?? 0) });
   const handed: HandedEntry[] = [];
-  for (let i = end; i + 2 < res.length; i += 3) {
+  for (let i = end; i + 3 < res.length; i += 4) {
     const ids = String(res[i + 2]);
-    handed.push({ upstream: String(res[i]), entryId: String(res[i + 1]), messageIds: ids === '' ? [] : ids.split(',') });
+    handed.push({ upstream: String(res[i]), entryId: String(res[i + 1]), messageIds: ids === '' ? [] : ids.split(','), waiting: String(res[i + 3]) === '0' });
   }
   return { kind: 'admitted', outcomes, handed };
 }

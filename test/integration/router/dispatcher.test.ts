@@ -204,8 +204,8 @@ describe("admission's hand-off (admit.lua, Dispatcher.offer and handed)", () => 
   const q = (): string => store.keys.queue('up1');
   const offerOf = (consumer: string, room: number): { consumer: string; room: Map<string, number> } => ({ consumer, room: new Map([['up1', room]]) });
   /** What Admission.handOver gives the dispatcher: each handed entry with its messages. */
-  const entriesOf = (handed: readonly { entryId: string; messageIds: readonly string[] }[], ms: readonly Message[]) =>
-    handed.map((e) => ({ entryId: e.entryId, messageIds: e.messageIds, taken: e.messageIds.map((id) => ({ message: ms.find((m) => m.id === id) as Message, attempt: 1, expireAt: 0 })) }));
+  const entriesOf = (handed: readonly { entryId: string; messageIds: readonly string[]; waiting: boolean }[], ms: readonly Message[]) =>
+    handed.map((e) => ({ entryId: e.entryId, messageIds: e.messageIds, waiting: e.waiting, taken: e.waiting ? [] : e.messageIds.map((id) => ({ message: ms.find((m) => m.id === id) as Message, attempt: 1, expireAt: 0 })) }));
 
   it('hands messages to a dispatcher with room when its queue has nothing waiting: sent once each, never taken, acked', async () => {
     const up = new ScriptedUpstream(10);
@@ -253,6 +253,55 @@ describe("admission's hand-off (admit.lua, Dispatcher.offer and handed)", () => 
     const read = (await redis.xreadgroup('GROUP', GROUP_DISPATCH, 'other', 'COUNT', 10, 'STREAMS', q(), '>')) as [string, [string, string[]][]][];
     expect(read[0]?.[1].map(([, f]) => f[1])).toEqual([first.slice(2).map((m) => m.id).join(','), second.map((m) => m.id).join(',')]);
     expect(await depth()).toBe(8);
+  });
+
+  it('reads the few entries waiting in the queue for the consumer, ahead of the batch, when they fit in the room; not more', async () => {
+    await ensureGroup(redis, q(), GROUP_DISPATCH);
+    const waiting = Array.from({ length: 3 }, () => testMessage());
+    await store.admit(waiting.map((m) => admitItem(m)));
+    const batch = Array.from({ length: 4 }, () => testMessage());
+    const r = await store.admit(batch.map((m) => admitItem(m)), {}, Date.now(), offerOf('me', 5));
+    if (r.kind !== 'admitted') throw new Error('not admitted');
+    // The waiting entry first (to be taken), then as many of the batch as the room has left.
+    expect(r.handed.map((e) => [e.waiting, e.messageIds])).toEqual([
+      [true, waiting.map((m) => m.id)],
+      [false, batch.slice(0, 2).map((m) => m.id)],
+    ]);
+    expect(await statuses([...waiting, ...batch])).toEqual(['queued', 'queued', 'queued', 'sending', 'sending', 'queued', 'queued']);
+    // Both read for this consumer; the rest of the batch waits for any reader.
+    const pending = (await redis.xpending(q(), GROUP_DISPATCH, '-', '+', 10, 'me')) as [string, string, number, number][];
+    expect(pending.map(([id]) => id)).toEqual(r.handed.map((e) => e.entryId));
+    const read = (await redis.xreadgroup('GROUP', GROUP_DISPATCH, 'other', 'COUNT', 10, 'STREAMS', q(), '>')) as [string, [string, string[]][]][];
+    expect(read[0]?.[1].map(([, f]) => f[1])).toEqual([batch.slice(2).map((m) => m.id).join(',')]);
+    // More entries waiting than admit.lua reads (8): none read, nothing handed over.
+    for (let i = 0; i < 9; i++) await store.admit([admitItem(testMessage())]);
+    const more = await store.admit([admitItem(testMessage())], {}, Date.now(), offerOf('me', 100));
+    expect(more.kind === 'admitted' && more.handed).toEqual([]);
+  });
+
+  it('sends entries handed over from the queue before the messages handed behind them, in order, each once', async () => {
+    const up = new ScriptedUpstream(0);
+    const d = dispatcher(up);
+    // No window yet: the loop waits for one and reads nothing, so the queue keeps an entry waiting.
+    await d.start();
+    const waiting = Array.from({ length: 3 }, () => testMessage());
+    await store.admit(waiting.map((m) => admitItem(m)));
+    up.window = 10;
+    const room = d.offer(5);
+    expect(room).toBe(5);
+    const batch = Array.from({ length: 2 }, () => testMessage());
+    const r = await store.admit(batch.map((m) => admitItem(m)), {}, Date.now(), offerOf('c-0', room));
+    if (r.kind !== 'admitted') throw new Error('not admitted');
+    expect(r.handed.map((e) => e.waiting)).toEqual([true, false]);
+    d.handed(room, entriesOf(r.handed, batch));
+    // In hand now, not yet sent: no room for another batch beyond the window's rest.
+    expect(d.offer(10)).toBe(5);
+    d.handed(5, []);
+    await until('all submitted', async () => (await statuses([...waiting, ...batch])).every((s) => s === 'submitted'));
+    expect(up.sent).toEqual([...waiting, ...batch].map((m) => m.id));
+    expect((await store.getMany([...waiting, ...batch].map((m) => m.id))).map((s) => s?.attempts)).toEqual([1, 1, 1, 1, 1]);
+    await until('acked', async () => (await redis.xlen(q())) === 0 && (await depth()) === 0);
+    await d.close();
   });
 
   it('hands over neither a scheduled message nor one past its validity, nor anything when no dispatcher made the group', async () => {
