@@ -104,6 +104,8 @@ export interface HandOff {
   readonly consumer: string;
   /** Reserves room for up to `want` messages to `upstream`; 0 when none. */
   offer(upstream: string, want: number): number;
+  /** How many more messages `upstream`'s window could take now, unreserved (after the offers). */
+  spare(upstream: string): number;
   /** Called once for every non-zero offer, with the entries admit.lua handed over (maybe none). */
   handed(upstream: string, room: number, entries: readonly HandedOver[]): void;
 }
@@ -328,11 +330,13 @@ export class Admission {
       if (r > 0) room.set(up, r);
     }
     if (room.size === 0) return undefined;
+    const spare = new Map<string, number>();
+    for (const up of room.keys()) spare.set(up, h.spare(up));
     const keep = new Map<string, Taken>();
     for (const it of items) {
       if (room.has(it.routed.upstream) && due(it)) keep.set(it.routed.message.id, { message: it.routed.message, attempt: 1, expireAt: it.expireAt });
     }
-    return { offer: { consumer: h.consumer, room }, keep };
+    return { offer: { consumer: h.consumer, room, spare }, keep };
   }
 
   /** The answer to every offer of a batch: what admit.lua handed over is sent, the rest of the room freed. */

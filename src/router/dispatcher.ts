@@ -191,10 +191,15 @@ export class Dispatcher {
    */
   offer(want: number): number {
     if (!this.running || want <= 0) return 0;
-    const room = Math.min(want, this.upstream.available() - this.offered - this.backlogIds - this.taking);
+    const room = Math.min(want, this.spare());
     if (room <= 0) return 0;
     this.offered += room;
     return room;
+  }
+
+  /** The window's free slots less what is in hand, being taken, or reserved by offers (admit.lua reads waiting entries into it). */
+  spare(): number {
+    return this.running ? Math.max(0, this.upstream.available() - this.offered - this.backlogIds - this.taking) : 0;
   }
 
   /**

@@ -92,6 +92,7 @@ export class Router implements UpstreamSink {
       {
         consumer: deps.consumer,
         offer: (upstream, want) => this.dispatcherOf.get(upstream)?.offer(want) ?? 0,
+        spare: (upstream) => this.dispatcherOf.get(upstream)?.spare() ?? 0,
         handed: (upstream, room, entries) => {
           this.dispatcherOf.get(upstream)?.handed(room, entries);
         },

@@ -51,12 +51,14 @@ export interface AdmitOptions {
 
 /**
  * Messages admit.lua may hand straight to this process's dispatchers (its header, "Hand-off"): the
- * process's consumer name in the send queues' group, and per upstream how many its dispatcher
- * can send at once.
+ * process's consumer name in the send queues' group, and per upstream how many of the batch's
+ * messages its dispatcher took room for (`room`), and how many more its window could take besides,
+ * unreserved (`spare`: for entries waiting in the queue, which go first).
  */
 export interface HandOffer {
   readonly consumer: string;
   readonly room: ReadonlyMap<string, number>;
+  readonly spare?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -344,7 +346,7 @@ export class MessageStore {
     if (offer === undefined || offer.room.size === 0) args.push('', 0);
     else {
       args.push(offer.consumer, offer.room.size);
-      for (const [upstream, n] of offer.room) args.push(upstream, n);
+      for (const [upstream, n] of offer.room) args.push(upstream, n, offer.spare?.get(upstream) ?? 0);
     }
     for (const it of items) {
       const r = it.routed;

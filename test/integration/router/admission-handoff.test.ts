@@ -40,6 +40,9 @@ class Recorder implements HandOff {
     this.offers.push({ upstream, want, room });
     return room;
   }
+  spare(): number {
+    return 0;
+  }
   handed(upstream: string, room: number, entries: readonly HandedOver[]): void {
     this.room += room;
     this.answers.push({ upstream, room, entries });

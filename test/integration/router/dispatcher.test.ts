@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { Dispatcher, type DispatcherOptions } from '../../../src/router/dispatcher.js';
 import type { SendResult, UpstreamConnector } from '../../../src/router/upstream.js';
-import { MessageStore } from '../../../src/store/redis/message-store.js';
+import { MessageStore, type HandOffer } from '../../../src/store/redis/message-store.js';
 import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
 import { ensureGroup } from '../../../src/store/redis/streams.js';
 import { entryRows } from '../../../src/store/clickhouse/stream-replies.js';
@@ -202,7 +202,7 @@ describe('the dispatcher', () => {
 
 describe("admission's hand-off (admit.lua, Dispatcher.offer and handed)", () => {
   const q = (): string => store.keys.queue('up1');
-  const offerOf = (consumer: string, room: number): { consumer: string; room: Map<string, number> } => ({ consumer, room: new Map([['up1', room]]) });
+  const offerOf = (consumer: string, room: number, spare = 0): HandOffer => ({ consumer, room: new Map([['up1', room]]), spare: new Map([['up1', spare]]) });
   /** What Admission.handOver gives the dispatcher: each handed entry with its messages. */
   const entriesOf = (handed: readonly { entryId: string; messageIds: readonly string[]; waiting: boolean }[], ms: readonly Message[]) =>
     handed.map((e) => ({ entryId: e.entryId, messageIds: e.messageIds, waiting: e.waiting, taken: e.waiting ? [] : e.messageIds.map((id) => ({ message: ms.find((m) => m.id === id) as Message, attempt: 1, expireAt: 0 })) }));
@@ -237,16 +237,16 @@ describe("admission's hand-off (admit.lua, Dispatcher.offer and handed)", () => 
     d.handed(10, []);
   });
 
-  it('hands over no more than the room, and nothing while entries wait in the queue', async () => {
+  it('hands over no more than the room, and nothing while more entries wait in the queue than the window takes', async () => {
     await ensureGroup(redis, q(), GROUP_DISPATCH);
     const first = Array.from({ length: 5 }, () => testMessage());
     const a = await store.admit(first.map((m) => admitItem(m)), {}, Date.now(), offerOf('me', 2));
     if (a.kind !== 'admitted') throw new Error('not admitted');
     expect(a.handed.map((e) => e.messageIds)).toEqual([first.slice(0, 2).map((m) => m.id)]);
     expect(await statuses(first)).toEqual(['sending', 'sending', 'queued', 'queued', 'queued']);
-    // The three left wait in an entry nobody read: the next batch goes behind them.
+    // The three left wait in an entry nobody read: the next batch goes behind them (they do not fit).
     const second = Array.from({ length: 3 }, () => testMessage());
-    const b = await store.admit(second.map((m) => admitItem(m)), {}, Date.now(), offerOf('me', 3));
+    const b = await store.admit(second.map((m) => admitItem(m)), {}, Date.now(), offerOf('me', 2));
     if (b.kind !== 'admitted') throw new Error('not admitted');
     expect(b.handed).toEqual([]);
     expect(await statuses(second)).toEqual(['queued', 'queued', 'queued']);
@@ -255,14 +255,14 @@ describe("admission's hand-off (admit.lua, Dispatcher.offer and handed)", () => 
     expect(await depth()).toBe(8);
   });
 
-  it('reads the few entries waiting in the queue for the consumer, ahead of the batch, when they fit in the room; not more', async () => {
+  it("reads the few entries waiting in the queue for the consumer, ahead of the batch, when they fit in the dispatcher's window; not more", async () => {
     await ensureGroup(redis, q(), GROUP_DISPATCH);
     const waiting = Array.from({ length: 3 }, () => testMessage());
     await store.admit(waiting.map((m) => admitItem(m)));
     const batch = Array.from({ length: 4 }, () => testMessage());
-    const r = await store.admit(batch.map((m) => admitItem(m)), {}, Date.now(), offerOf('me', 5));
+    const r = await store.admit(batch.map((m) => admitItem(m)), {}, Date.now(), offerOf('me', 2, 3));
     if (r.kind !== 'admitted') throw new Error('not admitted');
-    // The waiting entry first (to be taken), then as many of the batch as the room has left.
+    // The waiting entry first (to be taken: it fits in the room and the spare), then as many of the batch as the room holds.
     expect(r.handed.map((e) => [e.waiting, e.messageIds])).toEqual([
       [true, waiting.map((m) => m.id)],
       [false, batch.slice(0, 2).map((m) => m.id)],

@@ -7,8 +7,9 @@
 --      [14] number of limit rows L, then L rows (stride 3): bucket name (account, account:channel
 --      or platform:channel), tps, burst — each row once per batch, not once per message;
 --      then the hand-off: the caller's consumer name in the send queues' group ('' none), the
---      number of rows H, then H rows (stride 2): upstream, messages its dispatcher in the caller's
---      process can send at once (see "Hand-off" below: take_waiting, hand_for);
+--      number of rows H, then H rows (stride 3): upstream, messages of this batch its dispatcher in
+--      the caller's process took room for, messages more its window could take (for entries waiting
+--      in the queue; see "Hand-off" below: take_waiting, hand_for);
 --      then per message (stride 15): id, account, channel, upstream, price micros,
 --      registered_delivery (0/1/2), scheduleAt ms (0 none), expireAt ms, payload JSON, event base,
 --      receipt addressing JSON ('' when no receipt is owed), webhook url ('' none), currency,
@@ -43,12 +44,14 @@ end
 local STRIDE = 15
 local HO = 14 + NL * 3
 local CONSUMER, NH = ARGV[HO + 1], tonumber(ARGV[HO + 2])
--- upstream -> { room = messages its dispatcher can take, ids = handed, ok = hand-off possible (take_waiting) }
+-- upstream -> { room = this batch's messages its dispatcher can take, spare = more its window can
+-- take, ids = handed, waiting = entries read from the queue, ok = hand-off possible (take_waiting) }
 local HAND = {}
 for i = 0, NH - 1 do
-  HAND[ARGV[HO + 3 + i * 2]] = { room = tonumber(ARGV[HO + 4 + i * 2]), ids = {}, waiting = {} }
+  local o = HO + 2 + i * 3
+  HAND[ARGV[o + 1]] = { room = tonumber(ARGV[o + 2]), spare = tonumber(ARGV[o + 3]), ids = {}, waiting = {} }
 end
-local FIRST = HO + 2 + NH * 2
+local FIRST = HO + 2 + NH * 3
 -- Queue depths (messages waiting or being sent, common.lua queue_depth) read once per upstream per batch.
 local queued = {}
 
@@ -62,7 +65,8 @@ end
 -- writes and reads for the caller's consumer, when that dispatcher offered room and nothing
 -- waiting in the queue would be left behind it. Entries waiting (written while no dispatcher had
 -- room, or by a process without one) are read for the consumer in the same run, ahead of the
--- batch's own, when they are few (WAITING_MAX) and their messages fit in the room: without that,
+-- batch's own, when they are few (WAITING_MAX) and their messages fit in the dispatcher's window
+-- with the batch's (room and spare; the window's own wait takes any excess): without that,
 -- a queue that once had entries waiting kept them, every batch finding the last one's, and the
 -- dispatcher took every message through take.lua (e2e at 9,000/s from a cold start: 3,297 of
 -- 174,462 handed over, docs/scaling.md). Checked once a run per upstream, when the first message
@@ -101,10 +105,9 @@ local function take_waiting(up, h)
       end
     end
   end
-  if n >= h.room then return false end
+  if n > h.room + h.spare then return false end
   -- Stream ids only grow, and nothing else runs meanwhile: this reads exactly the entries above.
   redis.call('XREADGROUP', 'GROUP', 'dispatch', CONSUMER, 'COUNT', #waiting, 'STREAMS', q, '>')
-  h.room = h.room - n
   for _, e in ipairs(waiting) do
     local f, ids = e[2], ''
     for j = 1, #f, 2 do
