@@ -82,7 +82,9 @@ export class Dispatcher {
   /** Room offered to admission batches still in their round trip (offer, handed). */
   private offered = 0;
   /** The backlog being sent (pump): takes under way, whose messages go before anything handed later. */
-  private pumping: Promise<void> | undefined;
+  private pumping: Promise<void> = Promise.resolve();
+  /** Whether `pumping` is still under way (set and cleared synchronously, unlike a promise's settling). */
+  private pumpActive = false;
   /** Messages in a take under way: out of the backlog, not in the window yet. */
   private taking = 0;
   /** pump stopped at a full window and waits for it to open. */
@@ -118,7 +120,7 @@ export class Dispatcher {
     clearInterval(this.refreshTimer);
     await this.loopDone;
     // A run handed entries started (its errors were logged there).
-    await this.pumping?.catch(() => undefined);
+    await this.pumping.catch(() => undefined);
     while (this.inflight > 0) await new Promise<void>((r) => this.idle.add(r));
     // Outcomes first: an entry with a message whose outcome is not written yet cannot be given back.
     await this.flushNow();
@@ -207,32 +209,36 @@ export class Dispatcher {
    * `handed` share one run (the one under way is returned).
    */
   private pump(): Promise<void> {
-    if (this.pumping) return this.pumping;
-    const run = this.pumpBacklog();
-    this.pumping = run;
-    const clear = (): void => {
-      if (this.pumping === run) this.pumping = undefined;
-    };
-    run.then(clear, clear);
-    return run;
+    if (this.pumpActive) return this.pumping;
+    this.pumpActive = true;
+    this.pumping = this.pumpBacklog();
+    return this.pumping;
   }
 
   private async pumpBacklog(): Promise<void> {
-    while (this.running && this.backlogIds > 0) {
-      const free = this.upstream.available();
-      if (free <= 0) {
-        // Go on when the window opens: the loop may be blocked in its read (up to blockMs) meanwhile.
-        if (!this.awaitingWindow) {
-          this.awaitingWindow = true;
-          void this.upstream.waitForCapacity(this.abort.signal).then(() => {
-            this.awaitingWindow = false;
-            if (this.running && this.backlogIds > 0) this.pumpLogged();
-          });
+    try {
+      while (this.running && this.backlogIds > 0) {
+        const free = this.upstream.available();
+        if (free <= 0) {
+          this.whenWindowOpens();
+          return;
         }
-        return;
+        await this.takeAndSend(Math.min(free, this.opts.batch));
       }
-      await this.takeAndSend(Math.min(free, this.opts.batch));
+    } finally {
+      this.pumpActive = false;
     }
+  }
+
+  /** Pumps again when the window opens: the loop may be blocked in its read (up to blockMs) meanwhile. */
+  private whenWindowOpens(): void {
+    if (this.awaitingWindow) return;
+    this.awaitingWindow = true;
+    const wake = (): void => {
+      this.awaitingWindow = false;
+      if (this.running && this.backlogIds > 0) this.pumpLogged();
+    };
+    this.upstream.waitForCapacity(this.abort.signal).then(wake, wake);
   }
 
   /** pump() where nothing awaits it: a failure is logged (its entries are claimed again later). */
@@ -259,7 +265,7 @@ export class Dispatcher {
       } else if (e.waiting) {
         this.hold([entry]);
         backlogged = true;
-      } else if (this.backlog.length > 0 || this.pumping) {
+      } else if (this.backlog.length > 0 || this.pumpActive) {
         // Behind what is in hand or being taken: sent in turn (takeAndSend).
         const h: Held = { entry, next: 0, open: 0, abandoned: false, taken: e.taken };
         this.held.set(e.entryId, h);

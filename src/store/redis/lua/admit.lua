@@ -124,7 +124,6 @@ local function hand_for(up, exp)
   if not h or #h.ids >= h.room then return nil end
   if (tonumber(exp) or 0) > 0 and NOW >= tonumber(exp) then return nil end
   if h.ok == nil then h.ok = take_waiting(up, h) end
-  if #h.ids >= h.room then return nil end
   if h.ok then return h end
   return nil
 end

@@ -167,6 +167,17 @@ local RESBUF = {}
 -- lines an entry: the hub (router/delivery-hub.ts) holds an entry until all of it got through, so
 -- a smaller one is held less long and, when part of it failed, written back smaller.
 local DLRBUF, DLRKEYS = {}, {}
+-- The list kept for `key` in `bufs`, made (and `key` appended to `order`, the order keys were
+-- first met in) when first asked for: the receipts owed by stream, the mappings to forget by upstream.
+local function buffer_of(bufs, order, key)
+  local b = bufs[key]
+  if not b then
+    b = {}
+    bufs[key] = b
+    order[#order + 1] = key
+  end
+  return b
+end
 local DLR_CHUNK = 200
 -- Pieces a receipt adds to its stream's buffer (finalize()): '\n', i, '\t', st, '\t', er, '\t', sd, '\t', ra.
 local DLR_PIECES = 10
@@ -198,20 +209,14 @@ local FINBUF = {}
 -- upstream's id, value "id|part|parts"): submitted.lua writes a run's parts with one HSET, and
 -- receipts.lua reads a run's with one HMGET, where a key per part cost a SET with its TTL and a
 -- GETEX each: 6.5 µs of Redis a message more over the two scripts and the deletion below
--- (docs/scaling.md). A
--- mapping goes with its message's hash: finalize() lists the message's ids by upstream (FINUBUF,
--- the same chunks as FINBUF) in {p}fu:<minute>, "<upstream>\n<ids joined by ','>", and the timer
--- "F|<minute>" deletes them from the hash. Mappings written as keys ({p}u:<upstream>:<id>, with a
+-- (docs/scaling.md). A mapping goes with its message's hash: finalize() lists the message's ids by
+-- upstream (FINUBUF, the same chunks as FINBUF) in {p}fu:<minute>, "<upstream>\n<ids joined by
+-- ','>", and the timer "F|<minute>" deletes them from the hash. Mappings written as keys ({p}u:<upstream>:<id>, with a
 -- TTL: before this hash, and the RCS fallback's) are still read when the hash has no such field.
 local function umap(upstream) return P .. 'um:' .. upstream end
 local FINUBUF, FINUKEYS = {}, {}
 local function forget_mapping(upstream, umids)
-  local ids = FINUBUF[upstream]
-  if not ids then
-    ids = {}
-    FINUBUF[upstream] = ids
-    FINUKEYS[#FINUKEYS + 1] = upstream
-  end
+  local ids = buffer_of(FINUBUF, FINUKEYS, upstream)
   for u in string.gmatch(umids, '[^,]+') do ids[#ids + 1] = u end
 end
 
@@ -394,12 +399,7 @@ local function finalize(id, status, err, stat, derr, umid)
     local dk = P .. 'd:' .. cur[2]
     if cur[5] and string.find(cur[5], '"x":', 1, true) then dk = dk .. '/xmpp' end
     -- Written by flush_events(), which every script that can finalize calls before it returns.
-    local buf = DLRBUF[dk]
-    if not buf then
-      buf = {}
-      DLRBUF[dk] = buf
-      DLRKEYS[#DLRKEYS + 1] = dk
-    end
+    local buf = buffer_of(DLRBUF, DLRKEYS, dk)
     local n = #buf
     buf[n + 1], buf[n + 2], buf[n + 3], buf[n + 4], buf[n + 5] = '\n', id, '\t', stat, '\t'
     buf[n + 6], buf[n + 7], buf[n + 8], buf[n + 9], buf[n + 10] = derr, '\t', cur[7] or NOW_S, '\t', cur[5] or '{}'
