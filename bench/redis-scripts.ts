@@ -106,14 +106,15 @@ async function main(): Promise<void> {
       for (let i = 0; i < Math.min(100, taken.length); i++) {
         const t = taken[i] as Taken;
         finalMemory.push(Number(await redis.memory('USAGE', store.keys.message(t.message.id))) + mapping);
-        finalTtl.hash.push(Math.round((Number(due) - Date.now()) / 1000));
-        finalTtl.mapping.push(Math.round((Number(due) - Date.now()) / 1000));
+        const left = Math.round((Number(due) - Date.now()) / 1000);
+        finalTtl.hash.push(left);
+        finalTtl.mapping.push(left);
       }
     }
     await timed('hub', deliver);
     // The handed-off life: the queue has nothing waiting now, so admission hands the batch over.
     const hitems = admitItems(N);
-    const res = await timedInto(handed, 'admit', () => store.admit(hitems, {}, Date.now(), { consumer: 'c', room: new Map([['u', N]]) }));
+    const res = await timedInto(handed, 'admit', () => store.admit(hitems, {}, Date.now(), { consumer: 'c', room: new Map([['u', N]]), spare: new Map() }));
     const hentries = res.kind === 'admitted' ? res.handed : [];
     const hids = hentries.flatMap((e) => e.messageIds);
     if (hids.length !== N) throw new Error(`admission handed over ${hids.length} of ${N} messages`);

@@ -29,7 +29,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     sendResults: new Counter({ name: 'router_send_results_total', help: 'Send outcomes', labelNames: ['upstream', 'result'], registers: r }),
     dispatchTaken: new Counter({
       name: 'router_dispatch_taken_total',
-      help: 'Messages a dispatcher took to send: read from its queue (how=queue), or handed over by admission when the queue had nothing waiting (how=handed)',
+      help: 'Messages a dispatcher took to send: taken from its queue (how=queue, take.lua), or handed over by admission as being sent (how=handed)',
       labelNames: ['upstream', 'how'],
       registers: r,
     }),

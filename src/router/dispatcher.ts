@@ -176,14 +176,21 @@ export class Dispatcher {
     if (entries.length === 0) return;
     let ids = 0;
     for (const entry of entries) {
-      const h: Held = { entry, next: 0, open: 0, abandoned: false };
-      this.held.set(entry.entryId, h);
+      this.toBacklog({ entry, next: 0, open: 0, abandoned: false });
       ids += entry.messageIds.length;
-      if (entry.messageIds.length > 0) this.backlog.push(h);
-      else this.settle(h);
     }
-    this.backlogIds += ids;
     this.idsPerEntry = Math.max(1, 0.8 * this.idsPerEntry + (0.2 * ids) / entries.length);
+  }
+
+  /** Holds an entry behind the backlog (one with no ids is done with at once). */
+  private toBacklog(h: Held): void {
+    this.held.set(h.entry.entryId, h);
+    if (h.entry.messageIds.length === 0) {
+      this.settle(h);
+      return;
+    }
+    this.backlog.push(h);
+    this.backlogIds += h.entry.messageIds.length;
   }
 
   /**
@@ -267,10 +274,7 @@ export class Dispatcher {
         backlogged = true;
       } else if (this.backlog.length > 0 || this.pumpActive) {
         // Behind what is in hand or being taken: sent in turn (takeAndSend).
-        const h: Held = { entry, next: 0, open: 0, abandoned: false, taken: e.taken };
-        this.held.set(e.entryId, h);
-        this.backlog.push(h);
-        this.backlogIds += e.messageIds.length;
+        this.toBacklog({ entry, next: 0, open: 0, abandoned: false, taken: e.taken });
         backlogged = true;
       } else {
         this.sendHanded({ entry, next: 0, open: 0, abandoned: false, taken: e.taken });

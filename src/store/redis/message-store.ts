@@ -58,7 +58,7 @@ export interface AdmitOptions {
 export interface HandOffer {
   readonly consumer: string;
   readonly room: ReadonlyMap<string, number>;
-  readonly spare?: ReadonlyMap<string, number>;
+  readonly spare: ReadonlyMap<string, number>;
 }
 
 /**
@@ -346,7 +346,7 @@ export class MessageStore {
     if (offer === undefined || offer.room.size === 0) args.push('', 0);
     else {
       args.push(offer.consumer, offer.room.size);
-      for (const [upstream, n] of offer.room) args.push(upstream, n, offer.spare?.get(upstream) ?? 0);
+      for (const [upstream, n] of offer.room) args.push(upstream, n, offer.spare.get(upstream) ?? 0);
     }
     for (const it of items) {
       const r = it.routed;
