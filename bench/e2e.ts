@@ -365,6 +365,8 @@ async function main(): Promise<void> {
       microsPerMessage: { app: round((cpu.app * 1e6) / Math.max(1, accepted - warm.accepted)), redis: round((cpu.redis * 1e6) / Math.max(1, accepted - warm.accepted)) },
       /** Redis AOF rewrites (a fork and a rewrite of the whole dataset) during the run: noise. */
       redisAofRewrites: (redis1.aofRewrites ?? 0) - (redis0.aofRewrites ?? 0),
+      /** CPU of the rewrites that ended in the run (Redis's count of its children's, not in cpuSeconds.redis). */
+      redisAofRewriteCpuSeconds: round((redis1.childCpuSeconds ?? 0) - (redis0.childCpuSeconds ?? 0), 2),
       samples,
       database: KEEP_DB ? database : `${database} (dropped)`,
       command: `${APPLIANCE_PREFIX}BENCH_RATE=${RATE} BENCH_SECONDS=${SECONDS} BENCH_WARMUP_SECONDS=${WARMUP_SECONDS} BENCH_WARMUP_RATE=${WARMUP_RATE} BENCH_BINDS=${BINDS} BENCH_WINDOW=${WINDOW} npm run bench:e2e`,
@@ -375,7 +377,7 @@ async function main(): Promise<void> {
       `e2e: offered ${RATE}/s for ${result.seconds}s after ${WARMUP_SECONDS} s of warm-up at ${WARMUP_RATE}/s: ${acceptedPerSecond} submits/s accepted (refused ${refused}), ${result.receiptsPerSecondDuringRun} receipts/s during the run, ` +
         `${result.backlogAtStop} receipts owed at the last submit (${result.lagAtStopSeconds} s), caught up ${result.receiptsCaughtUpAfterSeconds ?? 'never'} s and rows ${result.rowsCaughtUpAfterSeconds ?? 'never'} s after the last submit; ` +
         `e2e p50 ${result.e2eP50Ms} ms, p99 ${result.e2eP99Ms} ms (from ${STEADY_AFTER_SECONDS} s: p50 ${result.steadyP50Ms} ms, p99 ${result.steadyP99Ms} ms; ` +
-        `${result.secondsOverP99Target} of ${samples.length} seconds over a p99 of ${P99_TARGET_MS} ms, ${result.secondsOverP99TargetWithAofRewrite} of them during an AOF rewrite); app peak RSS ${result.appPeakRssMiB ?? '?'} MiB; ` +
+        `${result.secondsOverP99Target} of ${samples.length} seconds over a p99 of ${P99_TARGET_MS} ms, ${result.secondsOverP99TargetWithAofRewrite} of them during an AOF rewrite; ${result.redisAofRewrites} rewrites, ${result.redisAofRewriteCpuSeconds} s of CPU); app peak RSS ${result.appPeakRssMiB ?? '?'} MiB; ` +
         `CPU s app ${cpu.app}, sim ${cpu.sim}, redis ${cpu.redis}, generator ${cpu.generator}; a message ${result.microsPerMessage.app} µs of appliance CPU and ${result.microsPerMessage.redis} µs of Redis (${env.sha}, ${env.node}, ${env.cpu}, ${env.cores} cores) → ${path}`,
     );
     console.log(

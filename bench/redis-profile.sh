@@ -47,7 +47,7 @@ data=$root/data
 rm -rf "$data" && mkdir -p "$data"
 "$src/src/redis-server" --bind 127.0.0.1 --port "$port" --dir "$data" --maxmemory 4gb \
   --appendonly yes --appendfsync everysec --auto-aof-rewrite-min-size 512mb --save '' --daemonize yes \
-  --hash-max-listpack-value 1024 --pidfile "$data/redis.pid" --logfile "$data/redis.log"
+  --hash-max-listpack-value 1024 --rdbcompression no --pidfile "$data/redis.pid" --logfile "$data/redis.log"
 stop() { redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; }
 trap stop EXIT
 for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
