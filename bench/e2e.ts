@@ -32,7 +32,7 @@
 import { Redis } from 'ioredis';
 import { BENCH_UPSTREAM, CLICKHOUSE_URL, REDIS_URL, checkBuilt, dropDatabase, queueLeft, redisServerInfo, startAppliance, PROCESSES, APPLIANCE_PREFIX } from './lib/harness.js';
 import { LeanEsme, refusals, submitTemplate, total } from './lib/lean-esme.js';
-import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
+import { cpuSeconds, environment, peakRssMiB, percentile, pidListeningOn, writeResult } from './lib/report.js';
 import { createClickHouse } from '../src/store/clickhouse/index.js';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -202,6 +202,15 @@ interface Sample {
   readonly aofRewrite: boolean;
 }
 
+/**
+ * CPU a measured message cost each process, and all of them (the machine's budget: two cores give
+ * at most 2,000,000 ÷ all messages a second), per message accepted after the warm-up.
+ */
+function perMessage(cpu: Readonly<Record<'app' | 'sim' | 'redis' | 'clickhouse' | 'generator', number>>, messages: number): Record<keyof typeof cpu | 'all', number> {
+  const each = (s: number): number => round((s * 1e6) / Math.max(1, messages));
+  return { app: each(cpu.app), redis: each(cpu.redis), sim: each(cpu.sim), clickhouse: each(cpu.clickhouse), generator: each(cpu.generator), all: each(cpu.app + cpu.redis + cpu.sim + cpu.clickhouse + cpu.generator) };
+}
+
 async function main(): Promise<void> {
   const env = environment();
   const { distOlderThanSrc } = checkBuilt();
@@ -217,7 +226,10 @@ async function main(): Promise<void> {
     return Number(rows[0]?.n ?? 0);
   };
   const redis0 = await redisServerInfo();
-  const pids = { app: started.app.pid ?? 0, sim: started.sim.pid ?? 0, redis: redis0.pid ?? 0 };
+  // ClickHouse's server shares the cores too (its inserts and merges; the drain's count queries are the bench's own).
+  const chUrl = new URL(CLICKHOUSE_URL);
+  const chLocal = ['127.0.0.1', 'localhost', '[::1]'].includes(chUrl.hostname);
+  const pids = { app: started.app.pid ?? 0, sim: started.sim.pid ?? 0, redis: redis0.pid ?? 0, clickhouse: (chLocal ? pidListeningOn(Number(chUrl.port || 8123)) : undefined) ?? 0 };
   const esmes: LeanEsme[] = [];
   try {
     const tracker = new Tracker();
@@ -240,7 +252,7 @@ async function main(): Promise<void> {
     const warm = { sent: total(esmes, 'sent'), accepted: total(esmes, 'accepted'), receipts: tracker.matched };
 
     const cpu0 = process.cpuUsage();
-    const cpuStart = { app: cpuSeconds(pids.app) ?? 0, sim: cpuSeconds(pids.sim) ?? 0, redis: cpuSeconds(pids.redis) ?? 0 };
+    const cpuStart = { app: cpuSeconds(pids.app) ?? 0, sim: cpuSeconds(pids.sim) ?? 0, redis: cpuSeconds(pids.redis) ?? 0, clickhouse: cpuSeconds(pids.clickhouse) ?? 0 };
     const t0 = performance.now();
     tracker.measuredFrom = t0;
     tracker.steadyFrom = t0 + STEADY_AFTER_SECONDS * 1000;
@@ -285,6 +297,7 @@ async function main(): Promise<void> {
       app: round((cpuSeconds(pids.app) ?? 0) - cpuStart.app),
       sim: round((cpuSeconds(pids.sim) ?? 0) - cpuStart.sim),
       redis: round((cpuSeconds(pids.redis) ?? 0) - cpuStart.redis),
+      clickhouse: round((cpuSeconds(pids.clickhouse) ?? 0) - cpuStart.clickhouse),
       generator: round((gen.user + gen.system) / 1e6),
     };
     const redis1 = await redisServerInfo();
@@ -361,8 +374,8 @@ async function main(): Promise<void> {
       appPeakRssMiB: peakRssMiB(pids.app),
       simPeakRssMiB: peakRssMiB(pids.sim),
       cpuSeconds: cpu,
-      /** CPU a measured message cost the appliance and Redis (their CPU over the run and the drain, per message accepted after the warm-up): what compares across days better than rates. */
-      microsPerMessage: { app: round((cpu.app * 1e6) / Math.max(1, accepted - warm.accepted)), redis: round((cpu.redis * 1e6) / Math.max(1, accepted - warm.accepted)) },
+      /** CPU a measured message cost each process over the run and the drain (perMessage): what compares across days better than rates. */
+      microsPerMessage: perMessage(cpu, accepted - warm.accepted),
       /** Redis AOF rewrites (a fork and a rewrite of the whole dataset) during the run: noise. */
       redisAofRewrites: (redis1.aofRewrites ?? 0) - (redis0.aofRewrites ?? 0),
       /** CPU of the rewrites that ended in the run (Redis's count of its children's, not in cpuSeconds.redis). */
@@ -378,7 +391,7 @@ async function main(): Promise<void> {
         `${result.backlogAtStop} receipts owed at the last submit (${result.lagAtStopSeconds} s), caught up ${result.receiptsCaughtUpAfterSeconds ?? 'never'} s and rows ${result.rowsCaughtUpAfterSeconds ?? 'never'} s after the last submit; ` +
         `e2e p50 ${result.e2eP50Ms} ms, p99 ${result.e2eP99Ms} ms (from ${STEADY_AFTER_SECONDS} s: p50 ${result.steadyP50Ms} ms, p99 ${result.steadyP99Ms} ms; ` +
         `${result.secondsOverP99Target} of ${samples.length} seconds over a p99 of ${P99_TARGET_MS} ms, ${result.secondsOverP99TargetWithAofRewrite} of them during an AOF rewrite; ${result.redisAofRewrites} rewrites, ${result.redisAofRewriteCpuSeconds} s of CPU); app peak RSS ${result.appPeakRssMiB ?? '?'} MiB; ` +
-        `CPU s app ${cpu.app}, sim ${cpu.sim}, redis ${cpu.redis}, generator ${cpu.generator}; a message ${result.microsPerMessage.app} µs of appliance CPU and ${result.microsPerMessage.redis} µs of Redis (${env.sha}, ${env.node}, ${env.cpu}, ${env.cores} cores) → ${path}`,
+        `CPU s app ${cpu.app}, sim ${cpu.sim}, redis ${cpu.redis}, clickhouse ${cpu.clickhouse}, generator ${cpu.generator}; a message ${result.microsPerMessage.app} µs of appliance CPU and ${result.microsPerMessage.redis} µs of Redis, ${result.microsPerMessage.all} µs in all (${env.sha}, ${env.node}, ${env.cpu}, ${env.cores} cores) → ${path}`,
     );
     console.log(
       passed

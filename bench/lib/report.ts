@@ -1,6 +1,6 @@
 /** What every bench prints beside its figures, and where it writes its JSON. */
 import { execSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 export function environment(): { sha: string; node: string; cpu: string; cores: number } {
@@ -14,7 +14,6 @@ export function environment(): { sha: string; node: string; cpu: string; cores: 
   return { sha, node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length };
 }
 
-/** Peak resident set (VmHWM) of a process, in MiB, from /proc. */
 /** Live child processes of pid (an appliance run with processes > 1 is a cluster primary and its workers). */
 function childrenOf(pid: number): number[] {
   const out: number[] = [];
@@ -59,6 +58,48 @@ export function cpuSeconds(pid: number): number | undefined {
   const own = one(pid);
   if (own === undefined) return undefined;
   return childrenOf(pid).reduce((sum, c) => sum + (one(c) ?? 0), own);
+}
+
+/**
+ * The process listening on a TCP port of this machine (a server the bench did not start, such as
+ * ClickHouse), found as `ss -ltnp` finds it: the listening socket's inode in /proc/net/tcp and
+ * tcp6, then the process holding that socket among /proc/<pid>/fd. Undefined when not visible.
+ */
+export function pidListeningOn(port: number): number | undefined {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    // "sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …"; st 0A is LISTEN.
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const local = cols[1]?.split(':')[1];
+      if (cols[3] === '0A' && local !== undefined && parseInt(local, 16) === port && cols[9] !== undefined) inodes.add(cols[9]);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${name}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${name}/fd/${fd}`));
+        if (m?.[1] !== undefined && inodes.has(m[1])) return Number(name);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return undefined;
 }
 
 export function percentile(sorted: Float64Array | number[], p: number): number {
