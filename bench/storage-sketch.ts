@@ -131,6 +131,9 @@ async function sketched(layout: 'keyed' | 'batch', redis: Redis, prefix: string,
     ids.forEach((_, i) => upstreamIds.push(`S${r}x${i}`));
   }
   await step('delete', () => call('delete', [batches.length, ...batches, all.length, ...all, upstreamIds.length, ...upstreamIds]));
+  const first = all[0] ?? '';
+  const left = (await redis.exists(layout === 'batch' ? `${prefix}B:${batches[0] ?? ''}` : `${prefix}m:${first}`)) + (await redis.hlen(`${prefix}mb`)) + (await redis.hlen(store.keys.upstreamIds('u')));
+  if (left > 0) throw new Error(`${layout}: the deletion left records behind`);
 }
 
 async function main(): Promise<void> {
