@@ -8,7 +8,8 @@
  *   keyed   a key per message as today, but three fields (payload, event base, and one state
  *           field holding everything else joined), bench/storage-sketch/keyed-*.lua;
  *   batch   records per admission batch: one hash per batch with those three fields a message,
- *           an index from message id to batch, bench/storage-sketch/batch-*.lua.
+ *           an index from message id to batch, bench/storage-sketch/batch-*.lua (what both
+ *           sketches share: sketch.lua).
  *
  * The sketches write and read what the handed life needs (the same event rows, queue entries, upstream
  * id mappings and receipts owed, through common.lua's helpers) but none of the rules: no limits,
@@ -44,7 +45,9 @@ type Step = (typeof STEPS)[number];
 type Totals = Record<Step, { cpu: number; aof: number }>;
 
 const COMMON = readFileSync(new URL('../src/store/redis/lua/common.lua', import.meta.url), 'utf8');
-const sketch = (layout: 'keyed' | 'batch', step: Step): string => `${COMMON}\n${readFileSync(new URL(`./storage-sketch/${layout}-${step}.lua`, import.meta.url), 'utf8')}`;
+const lua = (name: string): string => readFileSync(new URL(`./storage-sketch/${name}.lua`, import.meta.url), 'utf8');
+const SHARED = lua('sketch');
+const sketch = (layout: 'keyed' | 'batch', step: Step): string => `${COMMON}\n${SHARED}\n${lua(`${layout}-${step}`)}`;
 /** The script each sketch step runs as (a connection's own scripts replace these names). */
 const SLOT: Record<Step, ScriptName> = { admit: 'admit', submitted: 'submitted', receipts: 'receipts', delete: 'timers' };
 

@@ -19,10 +19,6 @@ for i = 0, N - 1 do
 end
 for c = 1, #f, 1002 do redis.call('HSET', bk, unpack(f, c, math.min(c + 1001, #f))) end
 for c = 1, #idx, 1000 do redis.call('HSET', P .. 'mb', unpack(idx, c, math.min(c + 999, #idx))) end
-local out = {}
-queue_write('u', ids, function(eid) out[#out + 1] = eid end)
-redis.call('XREADGROUP', 'GROUP', 'dispatch', CONSUMER, 'COUNT', #out, 'STREAMS', P .. 'q:u', '>')
-redis.call('DECRBY', P .. 'bal:a', N * 100)
-redis.call('INCRBY', P .. 'res:a', N * 100)
+local out = sketch_hand_off(CONSUMER, ids)
 flush_events()
 return out

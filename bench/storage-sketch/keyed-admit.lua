@@ -9,10 +9,6 @@ for i = 0, N - 1 do
   ids[#ids + 1] = id
   add_event(eb, event_suffix(id .. ':1', 'queued', '', ''))
 end
-local out = {}
-queue_write('u', ids, function(eid) out[#out + 1] = eid end)
-redis.call('XREADGROUP', 'GROUP', 'dispatch', CONSUMER, 'COUNT', #out, 'STREAMS', P .. 'q:u', '>')
-redis.call('DECRBY', P .. 'bal:a', N * 100)
-redis.call('INCRBY', P .. 'res:a', N * 100)
+local out = sketch_hand_off(CONSUMER, ids)
 flush_events()
 return out
