@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { admitItems, benchStore } from './lib/admit-items.js';
-import { freePort, waitPort } from './lib/harness.js';
+import { childCpuSeconds, freePort, waitPort } from './lib/harness.js';
 import { environment, writeResult } from './lib/report.js';
 
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 300_000);
@@ -46,13 +46,13 @@ function startRedis(port: number): ChildProcess {
   );
 }
 
-async function info(redis: Redis, section: string, field: string): Promise<number> {
-  const text = await redis.info(section);
-  return Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(text)?.[1] ?? NaN);
+/** A field of an INFO section's text, as a number. */
+function field(info: string, name: string): number {
+  return Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
 }
 
 async function childCpu(redis: Redis): Promise<number> {
-  return (await info(redis, 'cpu', 'used_cpu_user_children')) + (await info(redis, 'cpu', 'used_cpu_sys_children'));
+  return childCpuSeconds(await redis.info('cpu')) ?? NaN;
 }
 
 /** The AOF's base file (the rewrite's output), MiB. */
@@ -68,7 +68,11 @@ async function rewrite(redis: Redis, rdbcompression: Compression): Promise<Rewri
   const t0 = performance.now();
   await redis.bgrewriteaof();
   // The child's CPU is counted once Redis has reaped it, which is when the rewrite is no longer in progress.
-  while ((await info(redis, 'persistence', 'aof_rewrite_in_progress')) === 1 || (await info(redis, 'persistence', 'aof_rewrite_scheduled')) === 1) await sleep(50);
+  for (;;) {
+    const persistence = await redis.info('persistence');
+    if (field(persistence, 'aof_rewrite_in_progress') !== 1 && field(persistence, 'aof_rewrite_scheduled') !== 1) break;
+    await sleep(50);
+  }
   const seconds = (performance.now() - t0) / 1000;
   return { rdbcompression, childCpuSeconds: Math.round(((await childCpu(redis)) - cpu0) * 1000) / 1000, seconds: Math.round(seconds * 100) / 100, baseMiB: baseMiB() };
 }
@@ -82,7 +86,7 @@ async function main(): Promise<void> {
     const store = benchStore(redis, 'aofrw:');
     await store.seedBalance('a', 1e15);
     for (let n = 0; n < MESSAGES; n += BATCH) await store.admit(admitItems(Math.min(BATCH, MESSAGES - n)));
-    const usedMiB = Math.round((await info(redis, 'memory', 'used_memory')) / 1048576);
+    const usedMiB = Math.round(field(await redis.info('memory'), 'used_memory') / 1048576);
     const runs: Rewrite[] = [];
     for (let r = 0; r < REPEATS; r++) for (const c of ['yes', 'no'] as const) runs.push(await rewrite(redis, c));
     const median = (c: Compression, k: 'childCpuSeconds' | 'seconds' | 'baseMiB'): number => {

@@ -252,7 +252,9 @@ async function main(): Promise<void> {
     const warm = { sent: total(esmes, 'sent'), accepted: total(esmes, 'accepted'), receipts: tracker.matched };
 
     const cpu0 = process.cpuUsage();
-    const cpuStart = { app: cpuSeconds(pids.app) ?? 0, sim: cpuSeconds(pids.sim) ?? 0, redis: cpuSeconds(pids.redis) ?? 0, clickhouse: cpuSeconds(pids.clickhouse) ?? 0 };
+    // Each process's CPU so far (0 for one not found).
+    const processCpu = (): Record<keyof typeof pids, number> => ({ app: cpuSeconds(pids.app) ?? 0, sim: cpuSeconds(pids.sim) ?? 0, redis: cpuSeconds(pids.redis) ?? 0, clickhouse: cpuSeconds(pids.clickhouse) ?? 0 });
+    const cpuStart = processCpu();
     const t0 = performance.now();
     tracker.measuredFrom = t0;
     tracker.steadyFrom = t0 + STEADY_AFTER_SECONDS * 1000;
@@ -293,11 +295,12 @@ async function main(): Promise<void> {
       await sleep(100);
     }
     const gen = process.cpuUsage(cpu0);
+    const cpuEnd = processCpu();
     const cpu = {
-      app: round((cpuSeconds(pids.app) ?? 0) - cpuStart.app),
-      sim: round((cpuSeconds(pids.sim) ?? 0) - cpuStart.sim),
-      redis: round((cpuSeconds(pids.redis) ?? 0) - cpuStart.redis),
-      clickhouse: round((cpuSeconds(pids.clickhouse) ?? 0) - cpuStart.clickhouse),
+      app: round(cpuEnd.app - cpuStart.app),
+      sim: round(cpuEnd.sim - cpuStart.sim),
+      redis: round(cpuEnd.redis - cpuStart.redis),
+      clickhouse: round(cpuEnd.clickhouse - cpuStart.clickhouse),
       generator: round((gen.user + gen.system) / 1e6),
     };
     const redis1 = await redisServerInfo();

@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { queueEntry, type QueueEntry, type Taken } from '../src/store/redis/message-store.js';
-import { BENCH_FINAL_RETENTION_SECONDS, admitItems, benchStore, redisCpuSeconds } from './lib/admit-items.js';
+import { BENCH_FINAL_RETENTION_SECONDS, admitItems, aofBytes, benchStore, redisCpuSeconds } from './lib/admit-items.js';
 import { ensureGroup, readGroup } from '../src/store/redis/streams.js';
 import { GROUP_DELIVER } from '../src/store/redis/keys.js';
 import { REDIS_URL, dropPrefix } from './lib/harness.js';
@@ -40,20 +40,16 @@ async function main(): Promise<void> {
   const times: Record<string, number[]> = { admit: [], take: [], submitted: [], receipts: [] };
   const serverCpu: Record<string, number[]> = { admit: [], take: [], submitted: [], receipts: [] };
   const hub = { times: [] as number[], cpu: [] as number[], aof: [] as number[] };
-  const aofBytes = async (): Promise<number | undefined> => {
-    const m = /aof_current_size:(\d+)/.exec(await redis.info('persistence'));
-    return m ? Number(m[1]) : undefined;
-  };
   const aofPerScript: Record<string, number[]> = { admit: [], take: [], submitted: [], receipts: [] };
   const handed = { times: { admit: [], submitted: [], receipts: [] } as Record<string, number[]>, cpu: { admit: [], submitted: [], receipts: [] } as Record<string, number[]>, aof: { admit: [], submitted: [], receipts: [] } as Record<string, number[]> };
   const timedInto = async <T>(into: { times: Record<string, number[]>; cpu: Record<string, number[]>; aof: Record<string, number[]> }, name: string, fn: () => Promise<T>): Promise<T> => {
-    const a0 = await aofBytes();
+    const a0 = await aofBytes(redis);
     const c0 = await redisCpuSeconds(redis);
     const s = performance.now();
     const r = await fn();
     (into.times[name] ?? hub.times).push(((performance.now() - s) * 1000) / N);
     (into.cpu[name] ?? hub.cpu).push((((await redisCpuSeconds(redis)) - c0) * 1e6) / N);
-    const a1 = await aofBytes();
+    const a1 = await aofBytes(redis);
     if (a0 !== undefined && a1 !== undefined && a1 >= a0) (into.aof[name] ?? hub.aof).push((a1 - a0) / N);
     return r;
   };
@@ -74,7 +70,7 @@ async function main(): Promise<void> {
     }
     await pipe.exec();
   };
-  const aof0 = await aofBytes();
+  const aof0 = await aofBytes(redis);
   const memory: number[] = [];
   const finalMemory: number[] = [];
   const finalTtl = { hash: [] as number[], mapping: [] as number[] };
@@ -125,15 +121,15 @@ async function main(): Promise<void> {
     await timedInto(handed, 'receipts', () => store.receipts('u', hids.map((_, i) => ({ upstreamMessageId: `H${round}x${i}`, stat: 'DELIVRD', err: '000' }))));
     await deliver();
   }
-  const aof1 = await aofBytes();
+  const aof1 = await aofBytes(redis);
   // The end of the final retention, as the timer loop meets it: every final hash and its upstream
   // ids' mappings deleted in bulk (timers.lua "F|<minute>", 1,000 keys or ids a run), per message.
   const finals = 2 * ROUNDS * N;
   const retentionEnd = Date.now() + (BENCH_FINAL_RETENTION_SECONDS + 120) * 1000;
-  const [ra0, rc0, rs0] = [await aofBytes(), await redisCpuSeconds(redis), performance.now()];
+  const [ra0, rc0, rs0] = [await aofBytes(redis), await redisCpuSeconds(redis), performance.now()];
   let deleted = 0;
   for (let n = await store.runTimers(1000, retentionEnd); n > 0; n = await store.runTimers(1000, retentionEnd)) deleted += n;
-  const [ra1, rc1, rs1] = [await aofBytes(), await redisCpuSeconds(redis), performance.now()];
+  const [ra1, rc1, rs1] = [await aofBytes(redis), await redisCpuSeconds(redis), performance.now()];
   const retention = {
     deleted,
     messages: finals,

@@ -27,7 +27,7 @@ import { defineScripts, run, type ScriptName } from '../src/store/redis/scripts.
 import { eventBase, receiptAddressing } from '../src/store/redis/message-store.js';
 import { GROUP_DELIVER } from '../src/store/redis/keys.js';
 import { ensureGroup } from '../src/store/redis/streams.js';
-import { admitItems, benchStore, redisCpuSeconds } from './lib/admit-items.js';
+import { admitItems, aofBytes, benchStore, redisCpuSeconds } from './lib/admit-items.js';
 import { REDIS_URL, dropPrefix } from './lib/harness.js';
 import { environment, writeResult } from './lib/report.js';
 
@@ -51,10 +51,6 @@ const sketch = (layout: 'keyed' | 'batch', step: Step): string => `${COMMON}\n${
 /** The script each sketch step runs as (a connection's own scripts replace these names). */
 const SLOT: Record<Step, ScriptName> = { admit: 'admit', submitted: 'submitted', receipts: 'receipts', delete: 'timers' };
 
-async function aofBytes(redis: Redis): Promise<number> {
-  return Number(/aof_current_size:(\d+)/.exec(await redis.info('persistence'))?.[1] ?? NaN);
-}
-
 function measurer(redis: Redis, totals: Totals): (step: Step, fn: () => Promise<unknown>) => Promise<void> {
   return async (step, fn) => {
     const a0 = await aofBytes(redis);
@@ -63,7 +59,7 @@ function measurer(redis: Redis, totals: Totals): (step: Step, fn: () => Promise<
     totals[step].cpu += (await redisCpuSeconds(redis)) - c0;
     const a1 = await aofBytes(redis);
     // A rewrite meanwhile starts the AOF over: its bytes are not counted.
-    if (a1 >= a0) totals[step].aof += a1 - a0;
+    if (a0 !== undefined && a1 !== undefined && a1 >= a0) totals[step].aof += a1 - a0;
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * What the Redis benches (redis-scripts, admit-anatomy) share: the store they run the scripts
- * through, the batch they admit, and Redis's own CPU time.
+ * What the Redis benches (redis-scripts, admit-anatomy, storage-sketch) share: the store they run
+ * the scripts through, the batch they admit, Redis's own CPU time and its AOF's size.
  */
 import type { Redis } from 'ioredis';
 import { newMessageId } from '../../src/core/ids.js';
@@ -19,6 +19,12 @@ export function benchStore(redis: Redis, prefix: string): MessageStore {
 export async function redisCpuSeconds(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');
   return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+}
+
+/** The AOF's size in bytes (INFO persistence), or undefined when Redis runs without one. */
+export async function aofBytes(redis: Redis): Promise<number | undefined> {
+  const m = /aof_current_size:(\d+)/.exec(await redis.info('persistence'));
+  return m ? Number(m[1]) : undefined;
 }
 
 /** n one-part SMS of account `a` to upstream `u`, receipts asked, an hour of validity, each with a fresh id. */

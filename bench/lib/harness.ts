@@ -200,9 +200,16 @@ export async function dropPrefix(prefix: string): Promise<void> {
   }
 }
 
+/** CPU seconds of the children a Redis has reaped (its AOF rewrites'), from the text of INFO (or INFO cpu). */
+export function childCpuSeconds(info: string): number | undefined {
+  const user = /used_cpu_user_children:([\d.]+)/.exec(info)?.[1];
+  const sys = /used_cpu_sys_children:([\d.]+)/.exec(info)?.[1];
+  return user === undefined || sys === undefined ? undefined : Number(user) + Number(sys);
+}
+
 /**
  * The Redis server's pid (to read its CPU from /proc), how many AOF rewrites it has done, and the
- * CPU of its children it has reaped (INFO cpu: the rewrites', which /proc counts only while one runs).
+ * CPU of its children it has reaped (childCpuSeconds: the rewrites', which /proc counts only while one runs).
  */
 export async function redisServerInfo(): Promise<{ pid: number | undefined; aofRewrites: number | undefined; childCpuSeconds: number | undefined }> {
   const r = new Redis(REDIS_URL);
@@ -212,9 +219,7 @@ export async function redisServerInfo(): Promise<{ pid: number | undefined; aofR
       const m = re.exec(info);
       return m ? Number(m[1]) : undefined;
     };
-    const user = num(/used_cpu_user_children:([\d.]+)/);
-    const sys = num(/used_cpu_sys_children:([\d.]+)/);
-    return { pid: num(/process_id:(\d+)/), aofRewrites: num(/aof_rewrites:(\d+)/), childCpuSeconds: user === undefined || sys === undefined ? undefined : user + sys };
+    return { pid: num(/process_id:(\d+)/), aofRewrites: num(/aof_rewrites:(\d+)/), childCpuSeconds: childCpuSeconds(info) };
   } catch {
     return { pid: undefined, aofRewrites: undefined, childCpuSeconds: undefined };
   } finally {

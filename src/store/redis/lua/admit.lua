@@ -95,26 +95,23 @@ local function take_waiting(up, h)
   local waiting = redis.call('XRANGE', q, '(' .. last, '+', 'COUNT', WAITING_MAX + 1)
   if #waiting == 0 then return true end
   if #waiting > WAITING_MAX then return false end
-  local n = 0
-  for _, e in ipairs(waiting) do
-    local f = e[2]
-    for j = 1, #f, 2 do
-      if f[j] == 'i' and f[j + 1] ~= '' then
-        local _, commas = string.gsub(f[j + 1], ',', '')
-        n = n + commas + 1
-      end
-    end
-  end
-  if n > h.room + h.spare then return false end
-  -- Stream ids only grow, and nothing else runs meanwhile: this reads exactly the entries above.
-  redis.call('XREADGROUP', 'GROUP', 'dispatch', CONSUMER, 'COUNT', #waiting, 'STREAMS', q, '>')
+  -- Each entry's id and its ids joined (field i), and how many messages they hold in all.
+  local found, n = {}, 0
   for _, e in ipairs(waiting) do
     local f, ids = e[2], ''
     for j = 1, #f, 2 do
       if f[j] == 'i' then ids = f[j + 1] end
     end
-    h.waiting[#h.waiting + 1] = { e[1], ids }
+    if ids ~= '' then
+      local _, commas = string.gsub(ids, ',', '')
+      n = n + commas + 1
+    end
+    found[#found + 1] = { e[1], ids }
   end
+  if n > h.room + h.spare then return false end
+  -- Stream ids only grow, and nothing else runs meanwhile: this reads exactly the entries above.
+  redis.call('XREADGROUP', 'GROUP', 'dispatch', CONSUMER, 'COUNT', #waiting, 'STREAMS', q, '>')
+  h.waiting = found
   return true
 end
 
