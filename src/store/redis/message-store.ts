@@ -357,16 +357,18 @@ export class MessageStore {
         m.channel,
         r.upstream,
         r.priceMicros,
-        it.registeredDelivery,
         m.scheduleAt ?? 0,
         it.expireAt,
         JSON.stringify(m),
         eventBase(r),
         it.registeredDelivery === 0 ? '' : receiptAddressing(m),
-        m.webhookUrl ?? it.webhookUrl ?? '',
-        r.currency,
-        m.campaignId !== undefined ? campaignRef(m.accountId, m.campaignId) : '',
-        it.networkPrices ?? '',
+        coreTail(
+          it.registeredDelivery,
+          r.currency,
+          m.campaignId !== undefined ? campaignRef(m.accountId, m.campaignId) : '',
+          it.networkPrices ?? '',
+          m.webhookUrl ?? it.webhookUrl ?? '',
+        ),
       );
     }
     return args;
@@ -542,8 +544,38 @@ export class MessageStore {
   }
 }
 
-function parseStored(id: string, h: Record<string, string>): StoredMessage | undefined {
-  if (h['st'] === undefined) return undefined;
+/**
+ * A message's core, what admission knows of it and later steps only read, is one hash field (k):
+ * these values joined by the unit separator (common.lua core). The appliance joins the tail, the
+ * script the rest. None of the values holds the separator: ids, names, codes and numbers are
+ * ours or checked by the config's and the API's schemas, and a webhook URL that holds it (the
+ * schemas check that a URL parses, and the parser percent-encodes control characters) has it
+ * percent-encoded here, the same URL.
+ */
+const CORE_FIELDS = ['a', 'up', 'pr', 'exp', 't0', 'bt', 'sa', 'rd', 'cur', 'cp', 'nw', 'wh'] as const;
+const CORE_SEPARATOR = '\x1f';
+
+function coreTail(registeredDelivery: number, currency: string, campaign: string, networkPrices: string, webhookUrl: string): string {
+  const url = webhookUrl.includes(CORE_SEPARATOR) ? webhookUrl.replaceAll(CORE_SEPARATOR, '%1F') : webhookUrl;
+  return `${registeredDelivery}${CORE_SEPARATOR}${currency}${CORE_SEPARATOR}${campaign}${CORE_SEPARATOR}${networkPrices}${CORE_SEPARATOR}${url}`;
+}
+
+/** The hash's fields with the core's values as fields of their own, as hashes written before it was packed hold them. */
+function unpackCore(h: Record<string, string>): Record<string, string> {
+  const packed = h['k'];
+  if (packed === undefined) return h;
+  const values = packed.split(CORE_SEPARATOR);
+  const out: Record<string, string> = { ...h };
+  CORE_FIELDS.forEach((f, i) => {
+    const v = values[i];
+    if (v !== undefined && v !== '') out[f] = v;
+  });
+  return out;
+}
+
+function parseStored(id: string, hash: Record<string, string>): StoredMessage | undefined {
+  if (hash['st'] === undefined) return undefined;
+  const h = unpackCore(hash);
   const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
   let message: Message | undefined;
   try {

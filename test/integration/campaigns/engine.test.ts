@@ -78,7 +78,11 @@ async function messageIds(ref: string): Promise<string[]> {
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}m:*`, 'COUNT', 1000);
     cursor = next;
-    for (const k of keys) if ((await redis.hget(k, 'cp')) === ref) ids.push(k.slice(`${prefix}m:`.length));
+    for (const k of keys) {
+      const id = k.slice(`${prefix}m:`.length);
+      const m = (await store.get(id))?.message;
+      if (m?.campaignId !== undefined && campaignRef(m.accountId, m.campaignId) === ref) ids.push(id);
+    }
   } while (cursor !== '0');
   return ids;
 }

@@ -118,12 +118,12 @@ describe('billing at the final outcome', () => {
 
     // A dearer network than the balance can pay: charged what is left, the balance stops at zero.
     await redis.set(store.keys.balance('acme'), 6000);
-    const [last] = await admitted(1);
-    await redis.hset(store.keys.message(last!.id), 'nw', '310260:9000');
+    const last = msg();
+    await store.admit([{ ...admitItem(last, { priceMicros: 5000 }), networkPrices: '310260:9000' }]);
     await sendAll();
-    await store.receipts('up1', [{ upstreamMessageId: `smsc-${last!.id}`, stat: 'DELIVRD', err: '000', networkId: '310260' }]);
+    await store.receipts('up1', [{ upstreamMessageId: `smsc-${last.id}`, stat: 'DELIVRD', err: '000', networkId: '310260' }]);
     expect(await store.balance('acme')).toBe(0);
-    expect((await finalPrices()).get(last!.id)?.price).toBe(6000);
+    expect((await finalPrices()).get(last.id)?.price).toBe(6000);
   });
 
   it('expires a message in the queue at its validity end and refunds it', async () => {

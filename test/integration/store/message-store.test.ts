@@ -103,6 +103,43 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect((await store.get(m.id))?.status).toBe('delivered');
   });
 
+  it('reads, replaces, sends and finalizes a message stored before its core was packed into one field', async () => {
+    // Two messages as admission wrote them before field k: every value a field of its own.
+    const legacy = async (m: Message, extra: Record<string, string> = {}): Promise<void> => {
+      await redis.hset(store.keys.message(m.id), {
+        st: 'queued', a: 'acme', up: 'up1', pr: '5000', rd: '1', exp: String(Date.now() + 3_600_000), j: JSON.stringify(m),
+        eb: 'acme\tbase', cur: 'USD', t0: String(Date.now() - 1000), ra: '{"s":"1234"}', wh: 'https://hooks.example.com/old', ...extra,
+      });
+      await redis.decrby(store.keys.balance('acme'), 5000);
+      await redis.incrby(store.keys.reserved('acme'), 5000);
+    };
+    const sent = msg();
+    const kept = msg();
+    await legacy(sent);
+    await legacy(kept, { st: 'scheduled' });
+    expect(await store.get(sent.id)).toMatchObject({ status: 'queued', accountId: 'acme', upstream: 'up1', priceMicros: 5000, currency: 'USD' });
+    // cancel and replace find the account where the old hash keeps it.
+    expect(await store.cancel('other', kept.id)).toBe('unknown');
+    const later = Date.now() + 7_200_000;
+    expect(await store.replace('acme', { ...kept, body: { kind: 'text', text: 'replaced' } }, { expireAt: later, registeredDelivery: 2 })).toBe('replaced');
+    expect(await redis.hmget(store.keys.message(kept.id), 'exp', 'rd', 'k')).toEqual([String(later), '2', null]);
+    expect(await store.cancel('acme', kept.id)).toBe('cancelled');
+
+    const taken = await store.take('up1', [{ messageId: sent.id, redelivered: false }]);
+    expect(taken.map((t) => [t.message.id, t.attempt])).toEqual([[sent.id, 1]]);
+    await store.submitted('up1', [{ messageId: sent.id, upstreamIds: ['OLD1'] }]);
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'OLD1', stat: 'DELIVRD', err: '000' }])).toEqual(['delivered']);
+    expect(await store.get(sent.id)).toMatchObject({ status: 'delivered', billedMicros: 5000, dlrStat: 'DELIVRD' });
+    // Its receipt owed to the ESME, with the addressing and submit time of the old fields.
+    const owed = (await redis.xrange(store.keys.deliveries('acme'), '-', '+')).map(([, f]) => f[f.indexOf('b') + 1] ?? '');
+    expect(owed.some((b) => b.includes(`${sent.id}\tDELIVRD\t000\t`) && b.endsWith('{"s":"1234"}'))).toBe(true);
+    // The final-state webhook to the old field's URL.
+    const hook = JSON.parse((await redis.lindex(store.keys.webhookQueue(sent.id), 0)) ?? '{}') as { u?: string; cur?: string; up?: string };
+    expect(hook).toMatchObject({ u: 'https://hooks.example.com/old', cur: 'USD', up: 'up1' });
+    // The delivered one paid its price, the cancelled one was refunded.
+    expect(await store.balanceAndReserved('acme')).toEqual({ balanceMicros: 995_000, reservedMicros: 0 });
+  });
+
   it('holds a receipt that arrives before its submit_sm_resp and applies it when the id is mapped', async () => {
     const m = msg();
     await store.admit([item(m)]);

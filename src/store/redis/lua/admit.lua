@@ -10,11 +10,12 @@
 --      number of rows H, then H rows (stride 3): upstream, messages of this batch its dispatcher in
 --      the caller's process took room for, messages more its window could take (for entries waiting
 --      in the queue; see "Hand-off" below: take_waiting, hand_for);
---      then per message (stride 15): id, account, channel, upstream, price micros,
---      registered_delivery (0/1/2), scheduleAt ms (0 none), expireAt ms, payload JSON, event base,
---      receipt addressing JSON ('' when no receipt is owed), webhook url ('' none), currency,
---      campaign ref ('' none; "account:campaignId", kept in field cp for finalize's campaign counts),
---      part price by network "mccmnc:micros,…" ('' none; receipts.lua settles to it)
+--      then per message (stride 11): id, account, channel, upstream, price micros,
+--      scheduleAt ms (0 none), expireAt ms, payload JSON, event base, receipt addressing JSON
+--      ('' when no receipt is owed), and the rest of its core joined (common.lua core_tail):
+--      registered_delivery (0/1/2), currency, campaign ref ('' none; "account:campaignId", for
+--      finalize's campaign counts), part price by network "mccmnc:micros,…" ('' none; receipts.lua
+--      settles to it), webhook url ('' none)
 -- out: { 'dup', record, codes } when the idempotency key was seen before (nothing admitted);
 --      else per message a code and a retry hint in ms: 0 accepted, 1 account throttled,
 --      2 platform throttled, 3 balance too low; then per queue entry handed off (stride 4):
@@ -22,7 +23,8 @@
 --      messages are being sent, attempt 1) or '0' for one that was waiting in the queue (its messages
 --      are taken as the dispatcher's own reads are, take.lua); an upstream's waiting entries come first
 --
--- Per message this writes one hash (only the fields that are set), its id in the upstream's queue
+-- Per message this writes one hash (its status, core, payload, event base, validity group and the
+-- fields that are set), its id in the upstream's queue
 -- and one event row (one stream entry for the whole batch's rows, one per upstream for its ids). It sets no TTL: every message gets a validity timer,
 -- and finalize() gives the hash its final-retention TTL. Validity timers are written one per
 -- distinct expiry time of the batch, not one per message (a batch is what one tick received, so
@@ -41,7 +43,7 @@ for i = 0, NL - 1 do
   local o = 14 + i * 3
   LIMITS[ARGV[o + 1]] = { tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]) }
 end
-local STRIDE = 15
+local STRIDE = 11
 local HO = 14 + NL * 3
 local CONSUMER, NH = ARGV[HO + 1], tonumber(ARGV[HO + 2])
 -- upstream -> { room = this batch's messages its dispatcher can take, spare = more its window can
@@ -204,7 +206,7 @@ for i = 0, N - 1 do
     accepted = accepted + 1
     if queued[up] then queued[up] = queued[up] + 1 end
     acc.t, accc.t, platc.t, platform.t = acc.t - 1, accc.t - 1, platc.t - 1, platform.t - 1
-    local sched, exp = tonumber(ARGV[o + 7]), ARGV[o + 8]
+    local sched, exp = tonumber(ARGV[o + 6]), ARGV[o + 7]
     local k = mkey(id)
     local st = 'queued'
     local waits = CAPPED and accepted > BATCH_MAX
@@ -216,18 +218,14 @@ for i = 0, N - 1 do
     if group then group[#group + 1] = id else group = { id }; expiring[exp] = group end
     -- Absent fields read as their defaults: att 0, seq (events after the first) 0, no receipt
     -- addressing, no webhook.
-    local f = { 'st', hand and 'sending' or st, 'a', acct, 'up', up, 'pr', ARGV[o + 5], 'rd', ARGV[o + 6], 'exp', exp,
-      'j', ARGV[o + 9], 'eb', ARGV[o + 10], 'cur', ARGV[o + 13], 't0', NOW_S, 'xg', group[1] }
-    if ARGV[o + 11] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 11] end
-    if ARGV[o + 12] ~= '' then f[#f + 1] = 'wh'; f[#f + 1] = ARGV[o + 12] end
-    if ARGV[o + 14] ~= '' then f[#f + 1] = 'cp'; f[#f + 1] = ARGV[o + 14] end
-    if ARGV[o + 15] ~= '' then f[#f + 1] = 'nw'; f[#f + 1] = ARGV[o + 15] end
+    local bt, sa = '', ''
+    if CAPPED then bt = BATCH end
+    if waits then sa = ARGV[o + 6] end
+    local f = { 'st', hand and 'sending' or st, 'k', core_of(acct, up, ARGV[o + 5], exp, NOW_S, bt, sa, ARGV[o + 11]),
+      'j', ARGV[o + 8], 'eb', ARGV[o + 9], 'xg', group[1] }
+    if ARGV[o + 10] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 10] end
     if hand then f[#f + 1] = 'att'; f[#f + 1] = '1' end
-    if waits then
-      f[#f + 1] = 'bt'; f[#f + 1] = BATCH; f[#f + 1] = 'sa'; f[#f + 1] = ARGV[o + 7]
-    elseif CAPPED then
-      f[#f + 1] = 'bt'; f[#f + 1] = BATCH; f[#f + 1] = 'btn'; f[#f + 1] = '1'
-    end
+    if CAPPED and not waits then f[#f + 1] = 'btn'; f[#f + 1] = '1' end
     redis.call('HSET', k, unpack(f))
     if waits then
       -- released by finalize() of an earlier message of the batch
@@ -240,7 +238,7 @@ for i = 0, N - 1 do
     else
       enqueue(up, id)
     end
-    add_event(ARGV[o + 10], event_suffix(id .. ':1', st, '', ''))
+    add_event(ARGV[o + 9], event_suffix(id .. ':1', st, '', ''))
   end
   out[#out + 1] = code
   out[#out + 1] = retry

@@ -67,6 +67,33 @@ local STAT_OF = { delivered = 'DELIVRD', failed = 'UNDELIV', expired = 'EXPIRED'
 
 local function mkey(id) return P .. 'm:' .. id end
 
+-- A message's core: what admission knows of it and later steps only read, packed into one hash
+-- field (k), its values joined by \31 (the unit separator, which none of them holds: ids, names
+-- and numbers are ours, the receipt addressing JSON escapes control characters and a URL
+-- percent-encodes them). Each field of a hash costs Redis at every write of it and every
+-- argument that carries it: admission wrote 13 fields a message and finalize() read 18
+-- (bench:storage-sketch, docs/scaling.md). In this order:
+--   account, upstream, price micros, expireAt ms, admitted at ms, batch id, paced send time ms,
+--   then what the appliance joins (store/redis/message-store.ts coreTail): registered_delivery,
+--   currency, campaign ref, part price by network, webhook URL.
+-- Absent values are empty. Hashes written before the core was packed keep these as fields of
+-- their own (CORE_FIELDS), and core() reads them there.
+local CORE_FIELDS = { 'a', 'up', 'pr', 'exp', 't0', 'bt', 'sa', 'rd', 'cur', 'cp', 'nw', 'wh' }
+local CORE_PATTERN = '^' .. string.rep('([^\31]*)\31', #CORE_FIELDS - 1) .. '(.*)$'
+local function core_of(acct, up, pr, exp, t0, bt, sa, tail)
+  return acct .. '\31' .. up .. '\31' .. pr .. '\31' .. exp .. '\31' .. t0 .. '\31' .. bt .. '\31' .. sa .. '\31' .. tail
+end
+local function core_tail(rd, cur, cp, nw, wh)
+  return rd .. '\31' .. cur .. '\31' .. cp .. '\31' .. nw .. '\31' .. wh
+end
+-- The core's values in CORE_FIELDS order from field k as read (`packed`), or from the fields of a
+-- hash written before it (`k` the hash's key). Absent ones are false or ''.
+local function core(k, packed)
+  if packed then return string.match(packed, CORE_PATTERN) end
+  return unpack(redis.call('HMGET', k, unpack(CORE_FIELDS)))
+end
+local function present(v) return v and v ~= '' end
+
 -- Receipts that arrived before their submit_sm_resp (receipts.lua holds them, submitted.lua applies
 -- them): one hash per upstream and hour, upstream id -> "stat|err|network". submitted.lua reads
 -- this hour's and the last, so a receipt is held at least an hour; the bucket outlives that.
@@ -268,16 +295,17 @@ local function release_next(batch)
     local nid = redis.call('LPOP', list)
     if not nid then return end
     local nk = mkey(nid)
-    local v = redis.call('HMGET', nk, 'st', 'up', 'sa')
+    local v = redis.call('HMGET', nk, 'st', 'k')
     if v[1] == 'scheduled' then
+      local _, up, _, _, _, _, sa = core(nk, v[2])
       redis.call('HSET', nk, 'btn', 1)
-      local sa = tonumber(v[3]) or 0
+      sa = tonumber(sa) or 0
       if sa > NOW then
         redis.call('ZADD', P .. 'timers', sa, 's|' .. nid)
       else
         redis.call('HSET', nk, 'st', 'queued')
         event(nid, 'queued', '', nil)
-        enqueue(v[2], nid)
+        enqueue(up, nid)
       end
       return
     end
@@ -340,10 +368,11 @@ end
 local function note_network(id, net, np)
   if not net or net == '' then return end
   local k = mkey(id)
-  local v = redis.call('HMGET', k, 'st', 'nw')
+  local v = redis.call('HMGET', k, 'st', 'k')
   if not v[1] or FINAL[v[1]] then return end
+  local nw = select(11, core(k, v[2]))
   redis.call('HSET', k, 'net', net)
-  local part = v[2] and string.match(',' .. v[2], ',' .. net .. ':(%d+)')
+  local part = nw and string.match(',' .. nw, ',' .. net .. ':(%d+)')
   if part then redis.call('HSET', k, 'sp', tonumber(part) * (tonumber(np) or 1)) end
 end
 
@@ -351,15 +380,16 @@ end
 -- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
 local function finalize(id, status, err, stat, derr, umid)
   local k = mkey(id)
-  local cur = redis.call('HMGET', k, 'st', 'a', 'rd', 'wh', 'ra', 'pr', 't0', 'btn', 'bt', 'xg', 'eb', 'seq', 'sp', 'net', 'oc', 'cp', 'up', 'umid')
-  local st = cur[1]
+  local v = redis.call('HMGET', k, 'st', 'k', 'ra', 'btn', 'xg', 'eb', 'seq', 'sp', 'net', 'oc', 'umid')
+  local st = v[1]
   if not st or FINAL[st] then return false end
+  local ra, btn, xg, eb, seq, sp, net, oc, umids = v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]
+  local acct, up, pr, _, t0, bt, _, rd, currency, cp, _, wh = core(k, v[2])
   stat = stat or STAT_OF[status]
   derr = derr or '000'
-  local reserved = tonumber(cur[6]) or 0
-  local billed = settle(cur[2], st == 'submitted', status, reserved, tonumber(cur[13]))
-  local seq = cur[12]
-  if cur[11] and cur[11] ~= '' then seq = event_row(id, billed == reserved and cur[11] or with_price(cur[11], billed), seq, status, err, umid) end
+  local reserved = tonumber(pr) or 0
+  local billed = settle(acct, st == 'submitted', status, reserved, tonumber(sp))
+  if present(eb) then seq = event_row(id, billed == reserved and eb or with_price(eb, billed), seq, status, err, umid) end
   -- Hot state only: a final message keeps what status queries need, for FINAL_RET (flush_final);
   -- its history is in ClickHouse, so its event base (eb), validity group (xg) and receipt
   -- addressing (ra: it travels in the delivery entry below; a final hash and its upstream id's
@@ -371,48 +401,46 @@ local function finalize(id, status, err, stat, derr, umid)
   else
     redis.call('HSET', k, 'st', status, 'td', NOW_S, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or '0', 'eb', '', 'xg', '', 'ra', '', 'bp', num(billed))
   end
-  if cur[10] and cur[10] ~= '' then leave_validity_group(cur[10]) else redis.call('ZREM', P .. 'timers', 'x|' .. id) end
+  if present(xg) then leave_validity_group(xg) else redis.call('ZREM', P .. 'timers', 'x|' .. id) end
   FINBUF[#FINBUF + 1] = id
-  if cur[18] and cur[18] ~= '' and cur[17] then forget_mapping(cur[17], cur[18]) end
+  if present(umids) and present(up) then forget_mapping(up, umids) end
   -- An attempt of an orchestration chain ("<chain>|<attempt>", set by orch_sent.lua) tells its chain
   -- (router/orchestrator.ts reads {p}orn) what it cost (billed, settle() above); other messages pay
   -- one more HMGET field, nothing else.
-  if cur[15] then
-    local chain, n = string.match(cur[15], '^(.+)|(%d+)$')
+  if oc then
+    local chain, n = string.match(oc, '^(.+)|(%d+)$')
     redis.call('XADD', P .. 'orn', '*', 'k', 'f', 'c', chain, 'n', n, 'i', id, 's', status, 'e', err or '', 'p', billed)
   end
   -- A campaign's message: its final count (progress, and its maxConcurrent slot freed; campaign_claim.lua).
-  if cur[16] then
-    local ck = P .. 'cp:' .. cur[16]
+  if present(cp) then
+    local ck = P .. 'cp:' .. cp
     redis.call('HINCRBY', ck, 'fin', 1)
     redis.call('HINCRBY', ck, 'f_' .. status, 1)
   end
-  if cur[8] then
+  if btn then
     redis.call('HDEL', k, 'btn')
-    release_next(cur[9])
+    release_next(bt)
   end
   -- registered_delivery: 1 = receipt on any outcome, 2 = on failure only (SMPP 3.4 §5.2.17).
-  local rd = cur[3]
   if rd == '1' or (rd == '2' and status ~= 'delivered') then
     -- A message that came in by XMPP (its addressing names the sender's JID under "x") owes its
     -- receipt to the XMPP door of the account, not to its SMPP binds (keys.ts).
-    local dk = P .. 'd:' .. cur[2]
-    if cur[5] and string.find(cur[5], '"x":', 1, true) then dk = dk .. '/xmpp' end
+    local dk = P .. 'd:' .. acct
+    if ra and string.find(ra, '"x":', 1, true) then dk = dk .. '/xmpp' end
     -- Written by flush_events(), which every script that can finalize calls before it returns.
     local buf = buffer_of(DLRBUF, DLRKEYS, dk)
     local n = #buf
     buf[n + 1], buf[n + 2], buf[n + 3], buf[n + 4], buf[n + 5] = '\n', id, '\t', stat, '\t'
-    buf[n + 6], buf[n + 7], buf[n + 8], buf[n + 9], buf[n + 10] = derr, '\t', cur[7] or NOW_S, '\t', cur[5] or '{}'
+    buf[n + 6], buf[n + 7], buf[n + 8], buf[n + 9], buf[n + 10] = derr, '\t', present(t0) and t0 or NOW_S, '\t', present(ra) and ra or '{}'
   end
-  if cur[4] and cur[4] ~= '' then
+  if present(wh) then
     -- The final-state webhook joins the message's ordered list (webhook_enqueue.lua, router/webhooks.ts)
     -- with what its body needs, since the state above expires before the last retry may be due.
-    local w = redis.call('HMGET', k, 'j', 'cur', 'up')
-    local ok, m = pcall(cjson.decode, w[1] or '')
+    local ok, m = pcall(cjson.decode, redis.call('HGET', k, 'j') or '')
     if not ok or type(m) ~= 'table' then m = {} end
-    if redis.call('RPUSH', P .. 'whq:' .. id, cjson.encode({ d = id .. ':final', k = 'final', a = cur[2], u = cur[4], t = NOW,
-        ch = m.channel, st = status, err = err or '', dlr = stat, dle = derr, pr = billed, cur = w[2], up = w[3],
-        rc = m.rateCardId, oid = m.orchestrationId, nid = cur[14] or nil, fmt = m.webhookFormat, ref = m.clientRef })) == 1 then
+    if redis.call('RPUSH', P .. 'whq:' .. id, cjson.encode({ d = id .. ':final', k = 'final', a = acct, u = wh, t = NOW,
+        ch = m.channel, st = status, err = err or '', dlr = stat, dle = derr, pr = billed, cur = currency or nil, up = up or nil,
+        rc = m.rateCardId, oid = m.orchestrationId, nid = net or nil, fmt = m.webhookFormat, ref = m.clientRef })) == 1 then
       redis.call('XADD', P .. 'wh', '*', 'i', id)
     end
     redis.call('INCR', P .. 'whn')

@@ -32,10 +32,10 @@ redis.call('HSET', k, 'st', 'inflight', 'mid', MID, 'pm', '', 'sq', sq, 'sp', (t
 redis.call('ZADD', P .. 'timers', NOW + tonumber(v[5]), 'o|' .. ID .. '|' .. sq)
 -- From now on finalize() tells the chain; a message already final is told here, the same way.
 local mk = mkey(MID)
-local m = redis.call('HMGET', mk, 'st', 'err', 'pr')
+local m = redis.call('HMGET', mk, 'st', 'err', 'k')
 if m[1] and FINAL[m[1]] then
   local billed = 0
-  if m[1] == 'delivered' then billed = tonumber(m[3]) or 0 end
+  if m[1] == 'delivered' then billed = tonumber((select(3, core(mk, m[3])))) or 0 end
   redis.call('XADD', P .. 'orn', '*', 'k', 'f', 'c', ID, 'n', n, 'i', MID, 's', m[1], 'e', m[2] or '', 'p', billed)
 elseif m[1] then
   redis.call('HSET', mk, 'oc', ID .. '|' .. n)

@@ -4,17 +4,24 @@
 -- out: 1 replaced, 0 not replaceable, -1 unknown to this account
 local ACCT, ID = ARGV[4], ARGV[5]
 local k = mkey(ID)
-local v = redis.call('HMGET', k, 'st', 'a', 'up', 'xg')
-if not v[1] or v[2] ~= ACCT then return -1 end
+local v = redis.call('HMGET', k, 'st', 'k', 'xg')
+if not v[1] then return -1 end
+local acct, up, pr, exp0, t0, bt, sa, rd, cur, cp, nw, wh = core(k, v[2])
+if acct ~= ACCT then return -1 end
 if v[1] ~= 'queued' and v[1] ~= 'scheduled' then return 0 end
-redis.call('HSET', k, 'j', ARGV[6], 'ra', ARGV[7])
-if ARGV[10] ~= '' then redis.call('HSET', k, 'rd', ARGV[10]) end
 local sched, exp = tonumber(ARGV[8]), tonumber(ARGV[9])
+if ARGV[10] ~= '' then rd = ARGV[10] end
+if exp > 0 then exp0 = ARGV[9] end
+if v[2] then
+  redis.call('HSET', k, 'j', ARGV[6], 'ra', ARGV[7], 'k', core_of(acct, up, pr, exp0, t0, bt, sa, core_tail(rd, cur, cp, nw, wh)))
+else
+  -- A hash written before the core was packed (common.lua core) keeps its fields.
+  redis.call('HSET', k, 'j', ARGV[6], 'ra', ARGV[7], 'rd', rd or '0', 'exp', exp0 or '0')
+end
 if exp > 0 then
-  redis.call('HSET', k, 'exp', exp)
-  if v[4] then
+  if v[3] then
     redis.call('HDEL', k, 'xg')
-    leave_validity_group(v[4])
+    leave_validity_group(v[3])
   end
   redis.call('ZADD', P .. 'timers', exp, 'x|' .. ID)
 end

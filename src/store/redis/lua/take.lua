@@ -10,16 +10,17 @@ for i = 0, N - 1 do
   local o = 5 + i * 2
   local id, redelivered = ARGV[o + 1], ARGV[o + 2]
   local k = mkey(id)
-  local v = redis.call('HMGET', k, 'st', 'exp', 'j', 'att', 'rd')
+  local v = redis.call('HMGET', k, 'st', 'k', 'j', 'att')
   local st = v[1]
   if st == 'queued' or (st == 'sending' and redelivered == '1') then
-    local exp = tonumber(v[2]) or 0
-    if exp > 0 and NOW >= exp then
+    local _, _, _, exp, _, _, _, rd = core(k, v[2])
+    local exp_ms = tonumber(exp) or 0
+    if exp_ms > 0 and NOW >= exp_ms then
       finalize(id, 'expired', 'VALIDITY_EXPIRED', 'EXPIRED', '000', nil)
     else
       local att = (tonumber(v[4]) or 0) + 1
       redis.call('HSET', k, 'st', 'sending', 'att', num(att))
-      out[#out + 1] = { id, v[3], att, v[5] or '0', v[2] or '0' }
+      out[#out + 1] = { id, v[3], att, present(rd) and rd or '0', present(exp) and exp or '0' }
     end
   end
 end

@@ -52,13 +52,13 @@ for _, member in ipairs(due) do
   if kind ~= 'X' and kind ~= 'F' then handled = handled + 1 end
   if kind == 's' or kind == 'r' then
     local k = mkey(id)
-    local v = redis.call('HMGET', k, 'st', 'up')
+    local v = redis.call('HMGET', k, 'st', 'k')
     if v[1] == 'scheduled' or v[1] == 'queued' then
       if v[1] == 'scheduled' then
         redis.call('HSET', k, 'st', 'queued')
         event(id, 'queued', '', nil)
       end
-      enqueue(v[2], id)
+      enqueue(select(2, core(k, v[2])), id)
     end
   elseif kind == 'x' then
     expire_at_validity(id)

@@ -4,10 +4,12 @@
 --      [9] more record fields as a JSON object ('' none), [10] URL when the message has none ('' none: an MO's is the account's)
 -- out: 1 queued, 0 the message has no webhook URL, -1 unknown message (or its hot state has expired)
 local ID, KIND, DID, T, CH = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
-local v = redis.call('HMGET', mkey(ID), 'a', 'wh', 'j')
+local k = mkey(ID)
+local v = redis.call('HMGET', k, 'st', 'k', 'j')
 if not v[1] then return -1 end
-if (not v[2] or v[2] == '') and ARGV[10] and ARGV[10] ~= '' then v[2] = ARGV[10] end
-if not v[2] or v[2] == '' then return 0 end
+local acct, _, _, _, _, _, _, _, _, _, _, url = core(k, v[2])
+if not present(url) and ARGV[10] and ARGV[10] ~= '' then url = ARGV[10] end
+if not present(url) then return 0 end
 local ok, m = pcall(cjson.decode, v[3] or '')
 if not ok or type(m) ~= 'table' then m = {} end
 if CH == '' then CH = m.channel or 'sms' end
@@ -15,7 +17,7 @@ local q = P .. 'whq:' .. ID
 -- Only the head of the list is ever in flight: a ticket is written when the list was empty, and
 -- webhook_settle writes the next one when the head is delivered or dead-lettered. The webhook
 -- shape (fmt) and the client's references (ref) travel with each event, as in finalize().
-local rec = { d = DID, k = KIND, a = v[1], u = v[2], t = T, ch = CH, oid = m.orchestrationId, fmt = m.webhookFormat, ref = m.clientRef }
+local rec = { d = DID, k = KIND, a = acct, u = url, t = T, ch = CH, oid = m.orchestrationId, fmt = m.webhookFormat, ref = m.clientRef }
 if ARGV[9] and ARGV[9] ~= '' then
   local ok, more = pcall(cjson.decode, ARGV[9])
   if ok and type(more) == 'table' then
