@@ -560,22 +560,35 @@ function coreTail(registeredDelivery: number, currency: string, campaign: string
   return `${registeredDelivery}${CORE_SEPARATOR}${currency}${CORE_SEPARATOR}${campaign}${CORE_SEPARATOR}${networkPrices}${CORE_SEPARATOR}${url}`;
 }
 
-/** The hash's fields with the core's values as fields of their own, as hashes written before it was packed hold them. */
-function unpackCore(h: Record<string, string>): Record<string, string> {
-  const packed = h['k'];
-  if (packed === undefined) return h;
-  const values = packed.split(CORE_SEPARATOR);
+/** A final message's outcome, one field (o), in the same way (common.lua outcome_of). */
+const OUTCOME_FIELDS = ['td', 'err', 'dlr', 'dle', 'bp'] as const;
+
+/**
+ * The hash's fields with the core's and the outcome's values as fields of their own, as hashes
+ * written before they were packed hold them. The outcome's error code is the final one even when
+ * empty (a retry's code, in field err, is not).
+ */
+function unpackFields(h: Record<string, string>): Record<string, string> {
+  const core = h['k'];
+  const outcome = h['o'];
+  if (core === undefined && outcome === undefined) return h;
   const out: Record<string, string> = { ...h };
-  CORE_FIELDS.forEach((f, i) => {
-    const v = values[i];
-    if (v !== undefined && v !== '') out[f] = v;
-  });
+  const spread = (packed: string | undefined, fields: readonly string[]): void => {
+    if (packed === undefined) return;
+    const values = packed.split(CORE_SEPARATOR);
+    fields.forEach((f, i) => {
+      const v = values[i];
+      if (v !== undefined && (v !== '' || f === 'err')) out[f] = v;
+    });
+  };
+  spread(core, CORE_FIELDS);
+  spread(outcome, OUTCOME_FIELDS);
   return out;
 }
 
 function parseStored(id: string, hash: Record<string, string>): StoredMessage | undefined {
   if (hash['st'] === undefined) return undefined;
-  const h = unpackCore(hash);
+  const h = unpackFields(hash);
   const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
   let message: Message | undefined;
   try {

@@ -103,7 +103,7 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect((await store.get(m.id))?.status).toBe('delivered');
   });
 
-  it('reads, replaces, sends and finalizes a message stored before its core was packed into one field', async () => {
+  it('reads, replaces, sends and finalizes a message stored before its core and outcome were packed into fields of their own', async () => {
     // Two messages as admission wrote them before field k: every value a field of its own.
     const legacy = async (m: Message, extra: Record<string, string> = {}): Promise<void> => {
       await redis.hset(store.keys.message(m.id), {
@@ -138,6 +138,10 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(hook).toMatchObject({ u: 'https://hooks.example.com/old', cur: 'USD', up: 'up1' });
     // The delivered one paid its price, the cancelled one was refunded.
     expect(await store.balanceAndReserved('acme')).toEqual({ balanceMicros: 995_000, reservedMicros: 0 });
+    // A message finalized before its outcome was packed keeps it in fields of their own.
+    const done = msg();
+    await legacy(done, { st: 'failed', td: '1700000000000', err: 'DLR_UNDELIV', dlr: 'UNDELIV', dle: '001', bp: '0' });
+    expect(await store.get(done.id)).toMatchObject({ status: 'failed', doneAt: 1_700_000_000_000, errorCode: 'DLR_UNDELIV', dlrStat: 'UNDELIV', dlrErr: '001', billedMicros: 0 });
   });
 
   it('holds a receipt that arrives before its submit_sm_resp and applies it when the id is mapped', async () => {

@@ -94,6 +94,14 @@ local function core(k, packed)
 end
 local function present(v) return v and v ~= '' end
 
+-- A final message's outcome, one field (o) written once: when it ended (ms), its error code, its
+-- receipt's stat and 3-digit err, and what it cost when that is not its reserve ('': the price pr,
+-- core above). Read by store/redis/message-store.ts (OUTCOME_FIELDS) and orch_sent.lua. Hashes
+-- finalized before it was packed keep the fields td, err, dlr, dle and bp.
+local function outcome_of(err, stat, derr, billed)
+  return NOW_S .. '\31' .. err .. '\31' .. stat .. '\31' .. derr .. '\31' .. billed
+end
+
 -- Receipts that arrived before their submit_sm_resp (receipts.lua holds them, submitted.lua applies
 -- them): one hash per upstream and hour, upstream id -> "stat|err|network". submitted.lua reads
 -- this hour's and the last, so a receipt is held at least an hour; the bucket outlives that.
@@ -394,13 +402,8 @@ local function finalize(id, status, err, stat, derr, umid)
   -- its history is in ClickHouse, so its event base (eb), validity group (xg) and receipt
   -- addressing (ra: it travels in the delivery entry below; a final hash and its upstream id's
   -- mapping keep 720 bytes instead of 848, bench:redis-scripts) are emptied here (in the same
-  -- HSET: an HDEL is one more call a message). bp only when the message cost other than its
-  -- reserve (a refund, a network's price); absent, it cost pr.
-  if billed == reserved then
-    redis.call('HSET', k, 'st', status, 'td', NOW_S, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or '0', 'eb', '', 'xg', '', 'ra', '')
-  else
-    redis.call('HSET', k, 'st', status, 'td', NOW_S, 'err', err or '', 'dlr', stat, 'dle', derr, 'seq', seq or '0', 'eb', '', 'xg', '', 'ra', '', 'bp', num(billed))
-  end
+  -- HSET: an HDEL is one more call a message).
+  redis.call('HSET', k, 'st', status, 'o', outcome_of(err or '', stat, derr, billed == reserved and '' or num(billed)), 'seq', seq or '0', 'eb', '', 'xg', '', 'ra', '')
   if present(xg) then leave_validity_group(xg) else redis.call('ZREM', P .. 'timers', 'x|' .. id) end
   FINBUF[#FINBUF + 1] = id
   if present(umids) and present(up) then forget_mapping(up, umids) end

@@ -9,7 +9,7 @@ for i = 0, N - 1 do
   local id, acct, j, eb, door = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5]
   local k = mkey(id)
   -- Final on arrival: kept as long as any final message.
-  redis.call('HSET', k, 'st', 'delivered', 'k', core_of(acct, '', '', '', NOW_S, '', '', core_tail('', '', '', '', '')), 'j', j, 'td', NOW_S)
+  redis.call('HSET', k, 'st', 'delivered', 'k', core_of(acct, '', '', '', NOW_S, '', '', core_tail('', '', '', '', '')), 'j', j, 'o', outcome_of('', '', '', ''))
   redis.call('EXPIRE', k, FINAL_RET_S)
   delivery_add(P .. 'd:' .. acct .. door, 'k', 'm', 'i', id, 'j', j)
   add_event(eb, event_suffix(id .. ':1', 'received', '', ''))

@@ -32,11 +32,14 @@ redis.call('HSET', k, 'st', 'inflight', 'mid', MID, 'pm', '', 'sq', sq, 'sp', (t
 redis.call('ZADD', P .. 'timers', NOW + tonumber(v[5]), 'o|' .. ID .. '|' .. sq)
 -- From now on finalize() tells the chain; a message already final is told here, the same way.
 local mk = mkey(MID)
-local m = redis.call('HMGET', mk, 'st', 'err', 'k')
+local m = redis.call('HMGET', mk, 'st', 'err', 'k', 'o')
 if m[1] and FINAL[m[1]] then
   local billed = 0
   if m[1] == 'delivered' then billed = tonumber((select(3, core(mk, m[3])))) or 0 end
-  redis.call('XADD', P .. 'orn', '*', 'k', 'f', 'c', ID, 'n', n, 'i', MID, 's', m[1], 'e', m[2] or '', 'p', billed)
+  -- The error code from the outcome (common.lua outcome_of), or the field of an older hash.
+  local err = m[2]
+  if m[4] then err = string.match(m[4], '^[^\31]*\31([^\31]*)') end
+  redis.call('XADD', P .. 'orn', '*', 'k', 'f', 'c', ID, 'n', n, 'i', MID, 's', m[1], 'e', err or '', 'p', billed)
 elseif m[1] then
   redis.call('HSET', mk, 'oc', ID .. '|' .. n)
 end
