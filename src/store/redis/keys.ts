@@ -47,8 +47,8 @@
  *   {p}settings               hash    settings the scripts read, written at start: dr router.deliveryRetentionSeconds
  *   {p}refund                 hash    the refund policy (config billing.refund): "n:<status>" / "s:<status>"
  *                                     refund a message that never left / that left; "v" written
- *   {p}tb:{account}           hash    token bucket of the account (t tokens, ts last refill)
- *   {p}tb:platform            hash    token bucket of the whole platform
+ *   {p}tb                     hash    token buckets (admit.lua): field = platform, {account}, {account}:{channel} or
+ *                                     platform:{channel}, value "tokens:last use ms"
  *   {p}asm:{account}:{src}:{dst}:{ref} hash parts of a long message from an ESME, until complete
  *   {p}idem:{account}:{sha256(key)} hash  an Idempotency-Key's first answer (r) and codes (c), 24 h
  *   {p}btw:{batch}            list    messages of a batch waiting for a maxConcurrent slot
@@ -229,9 +229,6 @@ export class Keys {
   }
   redingtonAudienceList(account: string, campaign: string): string {
     return `${this.prefix}rdcal:${account}:${campaign}`;
-  }
-  bucket(account: string): string {
-    return `${this.prefix}tb:${account}`;
   }
 }
 

@@ -127,24 +127,32 @@ local function hand_for(up, exp)
   return nil
 end
 
+-- Token buckets: `rate` tokens a second up to `burst`, refilled from the time of the last use.
+-- Every bucket is a field of one hash ({p}tb: the platform's, and per account, account and
+-- channel, and platform and channel; as many as the config has accounts and channels), its value
+-- "tokens:last use ms", read with one HMGET and written with one HSET a run. A key per bucket
+-- with a TTL cost an HMGET, an HSET and a PEXPIRE each, 12 commands a run of Redis's ~25: a run's
+-- fixed cost was ~120 us of Redis CPU, ~4 us a message at the batches of 30 seen end to end
+-- (docs/scaling.md). A bucket unused for a while refills to its burst either way.
+local TB = P .. 'tb'
 local buckets = {}
--- Token bucket: `rate` tokens a second up to `burst`, refilled from the time of the last use.
-local function bucket(name, rate, burst)
-  local b = buckets[name]
-  if b then return b end
-  if not rate then
-    local l = LIMITS[name]
-    rate, burst = l[1], l[2]
+do
+  local names, limits = { 'platform' }, { { PTPS, PBURST } }
+  for name, l in pairs(LIMITS) do
+    names[#names + 1] = name
+    limits[#limits + 1] = l
   end
-  local key = P .. 'tb:' .. name
-  local v = redis.call('HMGET', key, 't', 'ts')
-  local t = tonumber(v[1]) or burst
-  local ts = tonumber(v[2]) or NOW
-  if NOW > ts then t = math.min(burst, t + (NOW - ts) * rate / 1000) end
-  b = { t = t, rate = rate, key = key }
-  buckets[name] = b
-  return b
+  local got = redis.call('HMGET', TB, unpack(names))
+  for i, name in ipairs(names) do
+    local rate, burst = limits[i][1], limits[i][2]
+    local t, ts
+    if got[i] then t, ts = string.match(got[i], '^([^:]*):(.*)$') end
+    t, ts = tonumber(t) or burst, tonumber(ts) or NOW
+    if NOW > ts then t = math.min(burst, t + (NOW - ts) * rate / 1000) end
+    buckets[name] = { t = t, rate = rate, name = name }
+  end
 end
+local function bucket(name) return buckets[name] end
 -- How long until the bucket has a whole token again.
 local function wait_ms(b)
   return math.max(1, math.ceil((1 - b.t) * 1000 / b.rate))
@@ -161,7 +169,7 @@ local function balance(acct)
   return b
 end
 
-local platform = bucket('platform', PTPS, PBURST)
+local platform = bucket('platform')
 -- Validity groups of this batch, by expiry time: { ids }.
 local expiring = {}
 local out = {}
@@ -255,9 +263,13 @@ for acct, b in pairs(balances) do
     redis.call('INCRBY', P .. 'res:' .. acct, b.spent)
   end
 end
-for _, b in pairs(buckets) do
-  redis.call('HSET', b.key, 't', tostring(b.t), 'ts', NOW)
-  redis.call('PEXPIRE', b.key, 60000)
+do
+  local f = {}
+  for name, b in pairs(buckets) do
+    f[#f + 1] = name
+    f[#f + 1] = tostring(b.t) .. ':' .. NOW_S
+  end
+  redis.call('HSET', TB, unpack(f))
 end
 -- Handed-off messages: the waiting entries read for the consumer (take_waiting), then the batch's
 -- own, written before the run's other entries (flush_events) and read at once by the caller's
