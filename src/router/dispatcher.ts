@@ -487,25 +487,53 @@ export class Dispatcher {
           break;
       }
     }
+    // When every outcome is a submission (the common case), the entries they complete are acked
+    // in submitted.lua's run, with the acks waiting from before: queue_ack.lua's call is saved
+    // (~50 us of Redis CPU, docs/scaling.md). Otherwise the outcomes go in up to three scripts at
+    // once and the acks after them all: an ack must not be written while an outcome of its entry
+    // could still fail to be.
+    const together = failed.length === 0 && retry.length === 0 && submitted.length > 0;
+    const completed = together ? this.completedBy(batch) : [];
+    const waiting = together ? this.acks : [];
+    if (together) this.acks = [];
+    const acks = together ? [...waiting, ...completed.map((h) => ({ entryId: h.entry.entryId, settled: h.entry.messageIds.length, requeue: [] }))] : [];
     try {
-      await Promise.all([this.store.submitted(up, submitted), this.store.fail(up, failed), this.store.retry(up, retry)]);
+      await Promise.all([this.store.submitted(up, submitted, now, acks), this.store.fail(up, failed), this.store.retry(up, retry)]);
     } catch (err) {
       this.log.error({ err, upstream: up, count: batch.length }, 'could not record send outcomes');
       for (const o of batch) this.abandon(o.held);
+      // Their outcomes are recorded: acking them again later is all that is left to do.
+      this.acks.push(...waiting);
       return;
     } finally {
       for (const o of batch) o.held.open--;
     }
+    for (const h of completed) this.held.delete(h.entry.entryId);
     for (const o of batch) this.settle(o.held);
-    const acks = this.acks;
+    if (this.acks.length === 0) return;
+    const rest = this.acks;
     this.acks = [];
     try {
-      await this.store.ackQueue(up, acks);
+      await this.store.ackQueue(up, rest);
     } catch (err) {
       // Their outcomes are recorded: acking them again later is all that is left to do.
-      this.log.warn({ err, upstream: up, entries: acks.length }, 'could not ack queue entries; will try again');
-      this.acks.push(...acks);
+      this.log.warn({ err, upstream: up, entries: rest.length }, 'could not ack queue entries; will try again');
+      this.acks.push(...rest);
     }
+  }
+
+  /**
+   * Held entries whose last outcomes are in `batch`: every message taken, none in flight but
+   * these, not abandoned. Acked with the batch's outcomes (write); settle() acks the others.
+   */
+  private completedBy(batch: readonly Outcome[]): Held[] {
+    const inBatch = new Map<Held, number>();
+    for (const o of batch) inBatch.set(o.held, (inBatch.get(o.held) ?? 0) + 1);
+    const out: Held[] = [];
+    for (const [h, n] of inBatch) {
+      if (!h.abandoned && h.open === n && h.next >= h.entry.messageIds.length && this.held.has(h.entry.entryId)) out.push(h);
+    }
+    return out;
   }
 }
 

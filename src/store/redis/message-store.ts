@@ -387,10 +387,21 @@ export class MessageStore {
     }));
   }
 
-  async submitted(upstream: string, items: readonly { messageId: string; upstreamIds: readonly string[] }[], now = Date.now()): Promise<number> {
-    if (items.length === 0) return 0;
+  /**
+   * The upstream accepted these messages. `acks`: send-queue entries to ack in the same run, once
+   * these are recorded (what ackQueue does), in the same script or not at all.
+   */
+  async submitted(
+    upstream: string,
+    items: readonly { messageId: string; upstreamIds: readonly string[] }[],
+    now = Date.now(),
+    acks: readonly QueueAck[] = [],
+  ): Promise<number> {
+    if (items.length === 0) return this.ackQueue(upstream, acks, now).then(() => 0);
     const args: (string | number)[] = [...this.head(now), upstream, items.length];
     for (const it of items) args.push(it.messageId, it.upstreamIds.map(cleanUpstreamId).join(','));
+    args.push(acks.length);
+    for (const it of acks) args.push(it.entryId, it.settled, it.requeue.join(','));
     return (await this.run('submitted', args)) as number;
   }
 

@@ -90,8 +90,20 @@ async function admitted(n: number): Promise<Message[]> {
 const depth = async (): Promise<number> => Number((await redis.get(store.keys.queueDepth('up1'))) ?? 0);
 const statuses = async (ms: readonly Message[]): Promise<string[]> => (await store.getMany(ms.map((m) => m.id))).map((s) => s?.status ?? 'gone');
 
+/** The scripts the store ran, in order. */
+let scripts: string[] = [];
+
 beforeEach(() => {
-  store = new MessageStore(redis, { prefix: testPrefix(), platformTps: 1e9, platformBurst: 1e9, retentionSeconds: 3600, finalRetentionSeconds: 600, maxAttempts: 3 });
+  scripts = [];
+  store = new MessageStore(redis, {
+    prefix: testPrefix(),
+    platformTps: 1e9,
+    platformBurst: 1e9,
+    retentionSeconds: 3600,
+    finalRetentionSeconds: 600,
+    maxAttempts: 3,
+    observe: (name) => scripts.push(name),
+  });
 });
 
 afterEach(async () => {
@@ -116,6 +128,9 @@ describe('the dispatcher', () => {
     expect(new Set(up.sent).size).toBe(250);
     expect(up.mostInflight).toBeLessThanOrEqual(7);
     await until('entries acked and deleted', async () => (await redis.xlen(store.keys.queue('up1'))) === 0 && (await depth()) === 0);
+    // Every outcome a submission: each entry acked in the run of submitted.lua that completed it.
+    expect(scripts).toContain('submitted');
+    expect(scripts).not.toContain('queue_ack');
   });
 
   it('keeps the entries it holds from being claimed while slow sends outlast claimIdleMs', async () => {

@@ -144,6 +144,22 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(await store.get(done.id)).toMatchObject({ status: 'failed', doneAt: 1_700_000_000_000, errorCode: 'DLR_UNDELIV', dlrStat: 'UNDELIV', dlrErr: '001', billedMicros: 0 });
   });
 
+  it('acks the queue entries a submitted run completes in the same run, and only once', async () => {
+    const ms = [msg(), msg()];
+    await store.admit(ms.map((m) => item(m)));
+    await ensureGroup(redis, store.keys.queue('up1'), GROUP_DISPATCH);
+    const [entry] = (await readGroup(redis, store.keys.queue('up1'), GROUP_DISPATCH, 'c1', 10, 0)).map((e) => queueEntry(e, false));
+    await store.take('up1', entry!.messageIds.map((messageId) => ({ messageId, redelivered: false })));
+    const ack = { entryId: entry!.entryId, settled: 2, requeue: [] };
+    await store.submitted('up1', ms.map((m, i) => ({ messageId: m.id, upstreamIds: [`S${i}`] })), Date.now(), [ack]);
+    expect((await store.getMany(ms.map((m) => m.id))).map((x) => x?.status)).toEqual(['submitted', 'submitted']);
+    expect(await redis.xlen(store.keys.queue('up1'))).toBe(0);
+    expect(await redis.get(store.keys.queueDepth('up1'))).toBe('0');
+    // Acked again (a second consumer's claim): nothing more leaves the count.
+    expect(await store.ackQueue('up1', [ack])).toBe(0);
+    expect(await redis.get(store.keys.queueDepth('up1'))).toBe('0');
+  });
+
   it('holds a receipt that arrives before its submit_sm_resp and applies it when the id is mapped', async () => {
     const m = msg();
     await store.admit([item(m)]);

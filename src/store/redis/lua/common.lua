@@ -138,6 +138,36 @@ local function flush_queue()
   QBUF = {}
 end
 
+-- Send-queue entries a dispatcher is done with (router/dispatcher.ts): each of their messages has
+-- its outcome recorded, or was never taken and goes back to the queue. ARGV from `first`, `n` rows
+-- (stride 3): entry id, messages that left the queue (settled), ids to queue again in a new entry
+-- (joined by ','; '' none). queue_ack.lua, and submitted.lua for the entries its outcomes complete.
+-- Returns the messages that left the queue.
+local function ack_entries(upstream, first, n)
+  local q = P .. 'q:' .. upstream
+  local left = 0
+  local done = {}
+  for i = 0, n - 1 do
+    local o = first + i * 3
+    local eid, settled, again = ARGV[o], tonumber(ARGV[o + 1]), ARGV[o + 2]
+    -- An entry claimed by a second consumer can be acked twice: only the first ack counts, and
+    -- requeues.
+    if redis.call('XACK', q, 'dispatch', eid) == 1 then
+      left = left + settled
+      if again ~= '' then redis.call('XADD', q, '*', 'i', again) end
+    end
+    done[#done + 1] = eid
+  end
+  -- In chunks: unpack() of more than a few thousand values overflows Lua's C stack.
+  for i = 1, #done, 1000 do
+    redis.call('XDEL', q, unpack(done, i, math.min(i + 999, #done)))
+  end
+  if left > 0 and redis.call('DECRBY', P .. 'qn:' .. upstream, left) < 0 then
+    redis.call('SET', P .. 'qn:' .. upstream, 0)
+  end
+  return left
+end
+
 -- Messages in an upstream's queue (admission's backpressure). A count that outlived its stream (the
 -- key deleted by hand) would refuse messages for ever: no entry left means nothing is queued.
 local function queue_depth(upstream)

@@ -1,6 +1,10 @@
 -- submitted: the upstream accepted every part of these messages (submit_sm_resp ESME_ROK).
 -- in:  ARGV[4] upstream, [5] count, then per message (stride 2):
---      message id, upstream message ids joined by ',' (one per part, in order)
+--      message id, upstream message ids joined by ',' (one per part, in order);
+--      then the send-queue entries to ack once these are recorded: their count, and per entry
+--      (stride 3) as queue_ack.lua takes them (common.lua ack_entries). In the same run, a
+--      dispatcher whose outcomes complete entries saves queue_ack.lua's call (~50 us of Redis CPU
+--      a call, docs/scaling.md); the ack is written with the outcomes or not at all.
 -- out: number of early receipts applied (receipts that had arrived before their response)
 local UP, N = ARGV[4], tonumber(ARGV[5])
 local applied = 0
@@ -89,5 +93,8 @@ if #m_id > 0 and redis.call('EXISTS', buckets[1], buckets[2]) > 0 then
     end
   end
 end
+local AO = 5 + N * 2
+local NA = tonumber(ARGV[AO + 1] or '0')
+if NA > 0 then ack_entries(UP, AO + 2, NA) end
 flush_events()
 return applied
