@@ -1,13 +1,15 @@
 /**
  * What a script call costs Redis besides its messages. The handed life of a message (admitted and
  * handed over, submitted, its queue entry acked, its receipt, the hub's read and ack of the
- * receipt owed) runs on batches of each size in BENCH_BATCHES (default 1,10,100,1000), one call
+ * receipt owed) runs on batches of each size in BENCH_BATCHES (default 1,10,100), one call
  * after another from one client as a lone dispatcher would, each step's calls in a row between two
  * readings of Redis's CPU (INFO cpu: no reading per call, which bench:redis-scripts takes and
  * which weighs on its small batches). A PING in the same way is the round trip alone. From two
  * sizes a and b, a step's cost a call is fixed + per message × batch: its fixed part is what a
  * batch of one more message does not add, and what the end-to-end batches (about 20-35 messages a
- * call at 8,000/s, the appliance's store_redis_seconds_count) pay per call.
+ * call at 8,000/s, the appliance's store_redis_seconds_count) pay per call. Each step runs at
+ * least 1,000 calls: Redis's CPU time moves in coarse steps on this VM (2,000 PINGs read 6 µs
+ * each in one run and 20,000 read 29), so a step of a few milliseconds reads as noise.
  *
  *   npm run bench:script-calls
  */
@@ -20,15 +22,16 @@ import { admitItems, benchStore, redisCpuSeconds } from './lib/admit-items.js';
 import { REDIS_URL, dropPrefix } from './lib/harness.js';
 import { environment, writeResult } from './lib/report.js';
 
-const BATCHES = (process.env['BENCH_BATCHES'] ?? '1,10,100,1000').split(',').map(Number);
-/** Messages a size runs (at least 200 calls each). */
+const BATCHES = (process.env['BENCH_BATCHES'] ?? '1,10,100').split(',').map(Number);
+/** Messages a size runs (at least MIN_CALLS calls each). */
 const MESSAGES = Number(process.env['BENCH_MESSAGES'] ?? 20_000);
+const MIN_CALLS = 1000;
 const STEPS = ['ping', 'admit', 'submitted', 'queue_ack', 'receipts', 'hub'] as const;
 type Step = (typeof STEPS)[number];
 
 /** Redis CPU a call and a message of each step, at one batch size. */
 async function measure(redis: Redis, batch: number): Promise<{ calls: number; perCall: Record<Step, number>; perMessage: Record<Step, number> }> {
-  const calls = Math.max(200, Math.floor(MESSAGES / batch));
+  const calls = Math.max(MIN_CALLS, Math.floor(MESSAGES / batch));
   const prefix = `benchcalls${randomBytes(3).toString('hex')}:`;
   const store = benchStore(redis, prefix);
   await store.seedBalance('a', 1e15);
