@@ -144,6 +144,15 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(await store.get(done.id)).toMatchObject({ status: 'failed', doneAt: 1_700_000_000_000, errorCode: 'DLR_UNDELIV', dlrStat: 'UNDELIV', dlrErr: '001', billedMicros: 0 });
   });
 
+  it("keeps a message's core whole when its webhook URL holds the separator its fields are joined with", async () => {
+    const m = msg({ webhookUrl: 'https://hooks.example.com/a\x1fb' });
+    await store.admit([item(m, { networkPrices: '310260:9000' })]);
+    expect(await store.get(m.id)).toMatchObject({ accountId: 'acme', upstream: 'up1', priceMicros: 5000, currency: 'USD' });
+    await store.fail('up1', [{ messageId: m.id, status: 'rejected', errorCode: 'X', dlrErr: '000' }]);
+    const hook = JSON.parse((await redis.lindex(store.keys.webhookQueue(m.id), 0)) ?? '{}') as { u?: string; cur?: string };
+    expect(hook).toMatchObject({ u: 'https://hooks.example.com/a%1Fb', cur: 'USD' });
+  });
+
   it('acks the queue entries a submitted run completes in the same run, and only once', async () => {
     const ms = [msg(), msg()];
     await store.admit(ms.map((m) => item(m)));

@@ -131,9 +131,10 @@ end
 -- Every bucket is a field of one hash ({p}tb: the platform's, and per account, account and
 -- channel, and platform and channel; as many as the config has accounts and channels), its value
 -- "tokens:last use ms", read with one HMGET and written with one HSET a run. A key per bucket
--- with a TTL cost an HMGET, an HSET and a PEXPIRE each, 12 commands a run of Redis's ~25: a run's
--- fixed cost was ~120 us of Redis CPU, ~4 us a message at the batches of 30 seen end to end
--- (docs/scaling.md). A bucket unused for a while refills to its burst either way.
+-- with a TTL cost an HMGET, an HSET and a PEXPIRE each: 12 of the ~25 commands a run sends
+-- whatever its size. What a run costs besides its messages (~120 us of Redis CPU before this,
+-- bench:script-calls) is paid by the 20-35 messages a run carries end to end (docs/scaling.md).
+-- A bucket unused for a while refills to its burst either way.
 local TB = P .. 'tb'
 local buckets = {}
 do
