@@ -49,7 +49,7 @@
  *   {p}settings               hash    settings the scripts read, written at start: dr router.deliveryRetentionSeconds
  *   {p}refund                 hash    the refund policy (config billing.refund): "n:<status>" / "s:<status>"
  *                                     refund a message that never left / that left; "v" written
- *   {p}tb                     hash    token buckets (admit.lua): field = platform, {account}, {account}:{channel} or
+ *   {p}tb                     hash    token buckets (admit.lua): field = platform, a:{account}, a:{account}:{channel} or
  *                                     platform:{channel}, value "tokens:last use ms"
  *   {p}asm:{account}:{src}:{dst}:{ref} hash parts of a long message from an ESME, until complete
  *   {p}idem:{account}:{sha256(key)} hash  an Idempotency-Key's first answer (r) and codes (c), 24 h

@@ -335,8 +335,10 @@ export class MessageStore {
     const limits = new Map<string, Limit>();
     for (const it of items) {
       const m = it.routed.message;
-      if (!limits.has(m.accountId)) limits.set(m.accountId, { tps: it.tps, burst: it.burst });
-      const accountChannel = `${m.accountId}:${m.channel}`;
+      // An account's buckets are named apart from the platform's ('a:'), whatever the account's id.
+      const account = `a:${m.accountId}`;
+      if (!limits.has(account)) limits.set(account, { tps: it.tps, burst: it.burst });
+      const accountChannel = `a:${m.accountId}:${m.channel}`;
       if (!limits.has(accountChannel)) limits.set(accountChannel, it.channelLimit ?? UNLIMITED);
       const platformChannel = `platform:${m.channel}`;
       if (!limits.has(platformChannel)) limits.set(platformChannel, it.platformChannelLimit ?? UNLIMITED);

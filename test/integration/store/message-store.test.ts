@@ -81,6 +81,15 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(poor).toEqual(['insufficient_balance']);
   });
 
+  it('keeps the buckets of an account named "platform" apart from the platform\'s own', async () => {
+    await store.seedBalance('platform', 1_000_000);
+    const ms = Array.from({ length: 3 }, () => msg({ accountId: 'platform' }));
+    expect(await codes(store.admit(ms.map((m) => item(m, { tps: 2, burst: 2 }))))).toEqual(['accepted', 'accepted', 'throttled']);
+    // The platform's total (100,000/s here) took one token a message, not two.
+    const tb = await redis.hget(`${prefix}tb`, 'platform');
+    expect(Number(tb?.split(':')[0])).toBeGreaterThan(119_997);
+  });
+
   it('takes, submits, and finalizes on a receipt, owing the ESME a receipt', async () => {
     const m = msg();
     await store.admit([item(m)]);

@@ -4,8 +4,8 @@
 --      [8] idempotency key ('' none), [9] idempotency record (stored with the codes), [10] its TTL,
 --      [11] batch id ('' none), [12] the batch's maxConcurrent (0 none),
 --      [13] most messages an upstream's queue may hold (waiting and in flight; 0 no cap),
---      [14] number of limit rows L, then L rows (stride 3): bucket name (account, account:channel
---      or platform:channel), tps, burst — each row once per batch, not once per message;
+--      [14] number of limit rows L, then L rows (stride 3): bucket name (a:account,
+--      a:account:channel or platform:channel), tps, burst — each row once per batch, not once per message;
 --      then the hand-off: the caller's consumer name in the send queues' group ('' none), the
 --      number of rows H, then H rows (stride 3): upstream, messages of this batch its dispatcher in
 --      the caller's process took room for, messages more its window could take (for entries waiting
@@ -128,8 +128,9 @@ local function hand_for(up, exp)
 end
 
 -- Token buckets: `rate` tokens a second up to `burst`, refilled from the time of the last use.
--- Every bucket is a field of one hash ({p}tb: the platform's, and per account, account and
--- channel, and platform and channel; as many as the config has accounts and channels), its value
+-- Every bucket is a field of one hash ({p}tb: platform, a:<account>, a:<account>:<channel> and
+-- platform:<channel>, so an account named "platform" has buckets of its own; as many as the
+-- config has accounts and channels), its value
 -- "tokens:last use ms", read with one HMGET and written with one HSET a run. A key per bucket
 -- with a TTL cost an HMGET, an HSET and a PEXPIRE each: 12 of the ~25 commands a run sends
 -- whatever its size. What a run costs besides its messages (~120 us of Redis CPU before this,
@@ -184,8 +185,8 @@ for i = 0, N - 1 do
   local o = FIRST + i * STRIDE
   local id, acct, channel, up = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
   -- Every limit the message passes: the account's total and channel rows, the platform's channel and total rows.
-  local acc = bucket(acct)
-  local accc = bucket(acct .. ':' .. channel)
+  local acc = bucket('a:' .. acct)
+  local accc = bucket('a:' .. acct .. ':' .. channel)
   local platc = bucket('platform:' .. channel)
   local price = tonumber(ARGV[o + 5])
   local code, retry = 0, 0
