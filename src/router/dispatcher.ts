@@ -37,6 +37,13 @@ export interface DispatcherOptions {
 }
 
 /** A queue entry this dispatcher holds. */
+/**
+ * How long acks of completed queue entries wait for a flush of outcomes to ride with (settle):
+ * at load one comes within a millisecond or two, and queue_ack.lua's own call (~50 us of Redis CPU,
+ * docs/scaling.md) is saved; when idle, they go on their own this much later.
+ */
+const ACK_LINGER_MS = 20;
+
 interface Held {
   readonly entry: QueueEntry;
   /** messageIds[0, next) were handed to take(). */
@@ -77,6 +84,8 @@ export class Dispatcher {
   private idsPerEntry = 1;
   private lastTake = Date.now();
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** Pending while acks wait for a flush of outcomes to ride with (settle). */
+  private ackTimer: NodeJS.Timeout | undefined;
   /** A refresh still under way (a slow Redis) is not started again on top of itself. */
   private refreshing = false;
   /** Room offered to admission batches still in their round trip (offer, handed). */
@@ -118,6 +127,8 @@ export class Dispatcher {
     this.running = false;
     this.abort.abort();
     clearInterval(this.refreshTimer);
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
     await this.loopDone;
     // A run handed entries started (its errors were logged there).
     await this.pumping.catch(() => undefined);
@@ -359,12 +370,20 @@ export class Dispatcher {
     );
   }
 
-  /** An entry whose every message was taken and has its outcome recorded is acked with the next flush. */
+  /**
+   * An entry whose every message was taken and has its outcome recorded is acked with the next
+   * flush of outcomes (in its submitted.lua run, write), or on its own after ACK_LINGER_MS.
+   */
   private settle(h: Held): void {
     if (h.abandoned || h.open > 0 || h.next < h.entry.messageIds.length) return;
     if (!this.held.delete(h.entry.entryId)) return;
     this.acks.push({ entryId: h.entry.entryId, settled: h.entry.messageIds.length, requeue: [] });
-    this.scheduleFlush();
+    if (this.ackTimer !== undefined) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      if (this.acks.length > 0) void this.flushNow();
+    }, ACK_LINGER_MS);
+    this.ackTimer.unref();
   }
 
   /** Not acked, not refreshed: claimed again after claimIdleMs (by this process or another). */
@@ -510,7 +529,10 @@ export class Dispatcher {
     }
     for (const h of completed) this.held.delete(h.entry.entryId);
     for (const o of batch) this.settle(o.held);
-    if (this.acks.length === 0) return;
+    // Entries these outcomes completed but could not take along (their outcomes were split across
+    // flushes in flight at once) wait for the next flush (settle): in its submitted.lua run when
+    // it has submissions, else on their own.
+    if (batch.length > 0 || this.acks.length === 0) return;
     const rest = this.acks;
     this.acks = [];
     try {
