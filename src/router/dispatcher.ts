@@ -36,7 +36,6 @@ export interface DispatcherOptions {
   readonly blockMs: number;
 }
 
-/** A queue entry this dispatcher holds. */
 /**
  * How long acks of completed queue entries wait for a flush of outcomes to ride with (settle):
  * at load one comes within a millisecond or two, and queue_ack.lua's own call (~50 us of Redis CPU,
@@ -44,6 +43,7 @@ export interface DispatcherOptions {
  */
 const ACK_LINGER_MS = 20;
 
+/** A queue entry this dispatcher holds. */
 interface Held {
   readonly entry: QueueEntry;
   /** messageIds[0, next) were handed to take(). */
