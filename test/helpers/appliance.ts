@@ -32,13 +32,31 @@ export function portOpen(port: number): Promise<boolean> {
   });
 }
 
-export function freePort(): Promise<number> {
+/**
+ * A loopback port nothing listens on, for a server the test starts next. Picked below Linux's
+ * ephemeral range (32768-60999): a port the kernel hands to listen(0) comes from that range, and
+ * between this probe closing and the server listening, any outgoing connection (Redis, HTTP,
+ * SMPP: thousands in a run) could be given it as its local port, which failed a suite once
+ * ("HTTP: cannot listen"). Random, so parallel suites seldom pick the same one.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await bindable(port)) return port;
+  }
+  throw new Error('no free loopback port between 20000 and 32000');
+}
+
+function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const p = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => { resolve(p); });
+    s.once('error', () => {
+      resolve(false);
+    });
+    s.listen(port, '127.0.0.1', () => {
+      s.close(() => {
+        resolve(true);
+      });
     });
   });
 }
