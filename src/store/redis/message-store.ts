@@ -566,11 +566,11 @@ export class MessageStore {
  * percent-encoded here, the same URL.
  */
 const CORE_FIELDS = ['a', 'up', 'pr', 'exp', 't0', 'bt', 'sa', 'rd', 'cur', 'cp', 'nw', 'wh'] as const;
-const CORE_SEPARATOR = '\x1f';
+const PACKED_SEPARATOR = '\x1f';
 
 function coreTail(registeredDelivery: number, currency: string, campaign: string, networkPrices: string, webhookUrl: string): string {
-  const url = webhookUrl.includes(CORE_SEPARATOR) ? webhookUrl.replaceAll(CORE_SEPARATOR, '%1F') : webhookUrl;
-  return `${registeredDelivery}${CORE_SEPARATOR}${currency}${CORE_SEPARATOR}${campaign}${CORE_SEPARATOR}${networkPrices}${CORE_SEPARATOR}${url}`;
+  const url = webhookUrl.includes(PACKED_SEPARATOR) ? webhookUrl.replaceAll(PACKED_SEPARATOR, '%1F') : webhookUrl;
+  return `${registeredDelivery}${PACKED_SEPARATOR}${currency}${PACKED_SEPARATOR}${campaign}${PACKED_SEPARATOR}${networkPrices}${PACKED_SEPARATOR}${url}`;
 }
 
 /** A final message's outcome, one field (o), in the same way (common.lua outcome_of). */
@@ -588,7 +588,7 @@ function unpackFields(h: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = { ...h };
   const spread = (packed: string | undefined, fields: readonly string[]): void => {
     if (packed === undefined) return;
-    const values = packed.split(CORE_SEPARATOR);
+    const values = packed.split(PACKED_SEPARATOR);
     fields.forEach((f, i) => {
       const v = values[i];
       if (v !== undefined && (v !== '' || f === 'err')) out[f] = v;

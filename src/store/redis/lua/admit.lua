@@ -151,10 +151,9 @@ do
     if got[i] then t, ts = string.match(got[i], '^([^:]*):(.*)$') end
     t, ts = tonumber(t) or burst, tonumber(ts) or NOW
     if NOW > ts then t = math.min(burst, t + (NOW - ts) * rate / 1000) end
-    buckets[name] = { t = t, rate = rate, name = name }
+    buckets[name] = { t = t, rate = rate }
   end
 end
-local function bucket(name) return buckets[name] end
 -- How long until the bucket has a whole token again.
 local function wait_ms(b)
   return math.max(1, math.ceil((1 - b.t) * 1000 / b.rate))
@@ -171,7 +170,7 @@ local function balance(acct)
   return b
 end
 
-local platform = bucket('platform')
+local platform = buckets['platform']
 -- Validity groups of this batch, by expiry time: { ids }.
 local expiring = {}
 local out = {}
@@ -185,9 +184,9 @@ for i = 0, N - 1 do
   local o = FIRST + i * STRIDE
   local id, acct, channel, up = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
   -- Every limit the message passes: the account's total and channel rows, the platform's channel and total rows.
-  local acc = bucket('a:' .. acct)
-  local accc = bucket('a:' .. acct .. ':' .. channel)
-  local platc = bucket('platform:' .. channel)
+  local acc = buckets['a:' .. acct]
+  local accc = buckets['a:' .. acct .. ':' .. channel]
+  local platc = buckets['platform:' .. channel]
   local price = tonumber(ARGV[o + 5])
   local code, retry = 0, 0
   if acc.t < 1 then

@@ -101,6 +101,8 @@ local function present(v) return v and v ~= '' end
 local function outcome_of(err, stat, derr, billed)
   return NOW_S .. '\31' .. err .. '\31' .. stat .. '\31' .. derr .. '\31' .. billed
 end
+-- The error code of an outcome as outcome_of() wrote it.
+local function outcome_err(o) return string.match(o, '^[^\31]*\31([^\31]*)') end
 
 -- Receipts that arrived before their submit_sm_resp (receipts.lua holds them, submitted.lua applies
 -- them): one hash per upstream and hour, upstream id -> "stat|err|network". submitted.lua reads

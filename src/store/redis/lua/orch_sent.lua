@@ -38,7 +38,7 @@ if m[1] and FINAL[m[1]] then
   if m[1] == 'delivered' then billed = tonumber((select(3, core(mk, m[3])))) or 0 end
   -- The error code from the outcome (common.lua outcome_of), or the field of an older hash.
   local err = m[2]
-  if m[4] then err = string.match(m[4], '^[^\31]*\31([^\31]*)') end
+  if m[4] then err = outcome_err(m[4]) end
   redis.call('XADD', P .. 'orn', '*', 'k', 'f', 'c', ID, 'n', n, 'i', MID, 's', m[1], 'e', err or '', 'p', billed)
 elseif m[1] then
   redis.call('HSET', mk, 'oc', ID .. '|' .. n)
