@@ -137,8 +137,6 @@ export class Admission {
   private readonly accounts: ReadonlyMap<string, AccountConfig>;
   private readonly pricing: Pricing;
   private readonly platformLimits: ReadonlyMap<string, RateLimit>;
-  /** Labelled counters resolved once per label set: prom-client hashes the labels on every inc otherwise. */
-  private readonly counters = new Map<string, { inc: (n?: number) => void }>();
 
   constructor(
     private readonly store: MessageStore,
@@ -442,8 +440,8 @@ export class Admission {
       if (this.metrics) {
         const m = this.metrics;
         const state = r.scheduleAt !== undefined && r.scheduleAt > Date.now() ? 'scheduled' : 'queued';
-        this.counter(`a\t${r.accountId}\t${r.ingress}`, () => m.messagesAccepted.labels({ account: r.accountId, ingress: r.ingress })).inc();
-        this.counter(`s\t${state}`, () => m.messagesState.labels({ state })).inc();
+        m.messagesAccepted.inc({ account: r.accountId, ingress: r.ingress });
+        m.messagesState.inc({ state });
       }
       return { ok: true, id: r.id, priceMicros: r.priceMicros, currency: r.currency, parts: r.parts, upstream: r.upstream, rateCardId: r.rateCardId };
     }
@@ -452,14 +450,6 @@ export class Admission {
     return code === 'throttled' || code === 'platform_throttled' ? { ...refusal, retryAfterMs } : refusal;
   }
 
-  private counter(key: string, make: () => { inc: (n?: number) => void }): { inc: (n?: number) => void } {
-    let c = this.counters.get(key);
-    if (!c) {
-      c = make();
-      this.counters.set(key, c);
-    }
-    return c;
-  }
 
   private refused(account: string, reason: AdmissionRefusal): AdmissionResult & { ok: false } {
     this.metrics?.messagesRejected.inc({ account, reason });
