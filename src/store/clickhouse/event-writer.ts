@@ -7,7 +7,7 @@ import { CatalystError } from '../../core/errors.js';
 import { ackAndDelete, backlog, ensureGroup, removeConsumerIfIdle, unblockClientNamed } from './consumer-group.js';
 import { writerMetrics } from './metrics.js';
 import type { WriterMetrics } from './metrics.js';
-import { EVENT_ROW_COLUMNS, countLines, parseEventValue, toInsertRow } from './rows.js';
+import { EVENT_ROW_COLUMNS, parseEventValue, toInsertRow } from './rows.js';
 import type { InsertRow } from './rows.js';
 import { parseAutoClaimReply, parseReadReply } from './stream-replies.js';
 import type { StreamEntry } from './stream-replies.js';
@@ -237,7 +237,7 @@ export class EventWriter {
   /** Counts the rows of a read and updates the estimate: up at once, down by half per read. */
   private sized(entries: readonly StreamEntry[]): number {
     let rows = 0;
-    for (const e of entries) rows += countLines(e.value);
+    for (const e of entries) rows += e.rows;
     if (entries.length > 0) this.rowsPerEntry = Math.max(1, rows / entries.length, this.rowsPerEntry / 2);
     return rows;
   }
@@ -309,7 +309,7 @@ export class EventWriter {
       if (e.deleted) continue;
       if (e.value === undefined) return false;
       values.push(e.value);
-      rows += countLines(e.value);
+      rows += e.rows;
     }
     if (values.length === 0) return true;
     const end = this.metrics.insertSeconds.startTimer();

@@ -11,11 +11,14 @@
  *
  * https://redis.io/docs/latest/commands/xreadgroup/ , /xautoclaim/ , /xpending/ , /xinfo-consumers/
  */
+import { countLines } from './rows.js';
 
 export interface StreamEntry {
   readonly id: string;
   /** The entry's rows, one per line (entryRows); undefined when the entry was deleted or holds none. */
   readonly value: string | undefined;
+  /** How many rows `value` holds, counted as it was joined (0 when it has none). */
+  readonly rows: number;
   /** True when Redis no longer has the entry's data (it only lingers in the pending list). */
   readonly deleted: boolean;
 }
@@ -32,14 +35,25 @@ export const EVENT_FIELD = 'e';
  * Undefined when the entry holds no row.
  */
 export function entryRows(fields: readonly unknown[]): string | undefined {
-  let rows: string | undefined;
+  return joinRows(fields).value;
+}
+
+/**
+ * The rows joined, and counted as they are: a base and its suffix are one row, an `e` value one a
+ * line. Counting them afterwards scanned every row's text for newlines, twice a batch (2.2% of
+ * the appliance's busy samples in bench:smpp-ingress).
+ */
+function joinRows(fields: readonly unknown[]): { value: string | undefined; rows: number } {
+  let value: string | undefined;
+  let rows = 0;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const f = asString(fields[i], 'entry field');
     const v = asString(fields[i + 1], 'entry value');
     const row = f === EVENT_FIELD ? v : f + v;
-    rows = rows === undefined ? row : `${rows}\n${row}`;
+    rows += f === EVENT_FIELD ? countLines(v) : 1;
+    value = value === undefined ? row : `${value}\n${row}`;
   }
-  return rows;
+  return { value, rows };
 }
 
 export function parseReadReply(reply: unknown): StreamEntry[] {
@@ -98,8 +112,9 @@ export function parseConsumers(reply: unknown): ConsumerInfo[] {
 function parseEntry(e: unknown): StreamEntry {
   const [id, fields] = asArray(e, 'stream entry');
   const idStr = asString(id, 'entry id');
-  if (fields === null) return { id: idStr, value: undefined, deleted: true };
-  return { id: idStr, value: entryRows(asArray(fields, 'entry fields')), deleted: false };
+  if (fields === null) return { id: idStr, value: undefined, rows: 0, deleted: true };
+  const { value, rows } = joinRows(asArray(fields, 'entry fields'));
+  return { id: idStr, value, rows, deleted: false };
 }
 
 function asArray(x: unknown, what: string): unknown[] {

@@ -150,9 +150,9 @@ describe('stream replies', () => {
   it('parses XREADGROUP, including timeouts and deleted entries', () => {
     expect(parseReadReply(null)).toEqual([]);
     expect(parseReadReply([['k', [['1-0', ['e', '{}']], ['1-1', null], ['1-2', []]]]])).toEqual([
-      { id: '1-0', value: '{}', deleted: false },
-      { id: '1-1', value: undefined, deleted: true },
-      { id: '1-2', value: undefined, deleted: false },
+      { id: '1-0', value: '{}', rows: 1, deleted: false },
+      { id: '1-1', value: undefined, rows: 0, deleted: true },
+      { id: '1-2', value: undefined, rows: 0, deleted: false },
     ]);
     expect(() => parseReadReply('OK')).toThrow(TypeError);
   });
@@ -166,8 +166,16 @@ describe('stream replies', () => {
     expect(() => entryRows(['e', 3])).toThrow(TypeError);
   });
 
+  it('counts the rows of an entry as it joins them: a line of an e value each, a base and its suffix one', () => {
+    const rowsOf = (fields: unknown[]): number => parseReadReply([['k', [['1-0', fields]]]])[0]?.rows ?? -1;
+    expect(rowsOf(['e', 'a\tb\nc\td'])).toBe(2);
+    expect(rowsOf(['m1\tacct', '\tm1:1\tqueued', 'm2\tacct', '\tm2:1\tqueued'])).toBe(2);
+    expect(rowsOf(['e', 'x', 'm1\tacct', '\tm1:2\tsubmitted'])).toBe(2);
+    expect(rowsOf([])).toBe(0);
+  });
+
   it('parses XAUTOCLAIM from Redis 6.2 and 7', () => {
-    expect(parseAutoClaimReply(['0-0', [['1-0', ['e', 'v']], null]])).toEqual({ cursor: '0-0', entries: [{ id: '1-0', value: 'v', deleted: false }] });
+    expect(parseAutoClaimReply(['0-0', [['1-0', ['e', 'v']], null]])).toEqual({ cursor: '0-0', entries: [{ id: '1-0', value: 'v', rows: 1, deleted: false }] });
     expect(parseAutoClaimReply(['5-0', [], ['2-0']])).toEqual({ cursor: '5-0', entries: [] });
   });
 

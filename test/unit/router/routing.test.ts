@@ -45,4 +45,12 @@ describe('message ids', () => {
     expect(messageIdTime(later)).toBe(1_700_000_000_001);
     expect(later).toHaveLength(26);
   });
+
+  it('draws fresh randomness each millisecond, past the end of its pool', () => {
+    // 1,000 milliseconds take 10,000 random bytes: the 4 KiB pool is refilled twice.
+    const ids = Array.from({ length: 1000 }, (_, i) => newMessageId(1_800_000_000_000 + i));
+    expect([...ids].sort()).toEqual(ids);
+    const randomParts = new Set(ids.map((id) => id.slice(10)));
+    expect(randomParts.size).toBe(1000);
+  });
 });
