@@ -22,7 +22,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Metrics } from '../core/metrics.js';
+import type { CountHandle, GaugeHandle, Metrics } from '../core/metrics.js';
 import { GROUP_DISPATCH } from '../store/redis/keys.js';
 import { queueEntry, type HandedOver, type MessageStore, type QueueAck, type QueueEntry, type Taken } from '../store/redis/message-store.js';
 import { claimIdle, ensureGroup, queueRefresh, readGroup } from '../store/redis/streams.js';
@@ -107,7 +107,16 @@ export class Dispatcher {
     private readonly opts: DispatcherOptions,
     private readonly log: Logger,
     private readonly metrics?: Metrics,
-  ) {}
+  ) {
+    // This upstream's label sets that move with every message, found once (core/metrics.ts).
+    this.counts = metrics && {
+      inflight: metrics.dispatchInflight.labels({ upstream: upstream.id }),
+      submitted: metrics.sendResults.labels({ upstream: upstream.id, result: 'submitted' }),
+      nowSubmitted: metrics.messagesState.labels({ state: 'submitted' }),
+    };
+  }
+
+  private readonly counts: { readonly inflight: GaugeHandle; readonly submitted: CountHandle; readonly nowSubmitted: CountHandle } | undefined;
 
   private get queueKey(): string {
     return this.store.keys.queue(this.upstream.id);
@@ -357,7 +366,7 @@ export class Dispatcher {
   private sendTaken(h: Held, t: Taken): void {
     h.open++;
     this.inflight++;
-    this.metrics?.dispatchInflight.inc({ upstream: this.upstream.id });
+    this.counts?.inflight.inc();
     void this.upstream.send(t.message, t.attempt).then(
       (result) => {
         this.done({ held: h, messageId: t.message.id, result });
@@ -448,9 +457,14 @@ export class Dispatcher {
 
   private done(o: Outcome): void {
     this.inflight--;
-    this.metrics?.dispatchInflight.dec({ upstream: this.upstream.id });
-    this.metrics?.sendResults.inc({ upstream: this.upstream.id, result: o.result.kind });
-    this.metrics?.messagesState.inc({ state: o.result.kind === 'failed' ? o.result.status : o.result.kind === 'retry' ? 'queued' : 'submitted' });
+    this.counts?.inflight.dec();
+    if (o.result.kind === 'submitted') {
+      this.counts?.submitted.inc();
+      this.counts?.nowSubmitted.inc();
+    } else {
+      this.metrics?.sendResults.inc({ upstream: this.upstream.id, result: o.result.kind });
+      this.metrics?.messagesState.inc({ state: o.result.kind === 'failed' ? o.result.status : 'queued' });
+    }
     this.outcomes.push(o);
     if (this.outcomes.length >= this.opts.batch) void this.flushNow();
     else this.scheduleFlush();
