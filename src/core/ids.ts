@@ -29,13 +29,16 @@ function freshRandom(): void {
 export function newMessageId(nowMs: number = Date.now()): string {
   if (nowMs <= lastMs) {
     incrementRandom();
-    nowMs = lastMs;
   } else {
     lastMs = nowMs;
     freshRandom();
     rand[0] = (rand[0] ?? 0) & 0x7f; // headroom so increments within one ms never overflow
+    encodeTime(nowMs);
   }
-  return encodeTime(nowMs) + encodeRandom();
+  encodeRandom();
+  // One string from the 26 character codes: built a character at a time, an id left 26
+  // intermediate strings behind (9% of the appliance's allocations in bench:smpp-ingress).
+  return String.fromCharCode.apply(null, codes);
 }
 
 /** The acceptance time encoded in an id made by newMessageId, or undefined when it is not one. */
@@ -58,18 +61,20 @@ function incrementRandom(): void {
   }
 }
 
-function encodeTime(ms: number): string {
-  let out = '';
-  for (let i = 0; i < 10; i++) {
-    out = ALPHABET.charAt(ms % 32) + out;
+/** The id's characters as codes: 10 of time (encodeTime, once a millisecond), then 16 random. */
+const codes: number[] = new Array<number>(26).fill(0x30);
+const CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
+
+function encodeTime(ms: number): void {
+  for (let i = 9; i >= 0; i--) {
+    codes[i] = CODES[ms % 32] ?? 0x30;
     ms = Math.floor(ms / 32);
   }
-  return out;
 }
 
-function encodeRandom(): string {
+function encodeRandom(): void {
   // 80 bits = 16 base32 digits, read 5 bits at a time from the 10 bytes.
-  let out = '';
+  let at = 10;
   let acc = 0;
   let bits = 0;
   for (const byte of rand) {
@@ -77,9 +82,8 @@ function encodeRandom(): string {
     bits += 8;
     while (bits >= 5) {
       bits -= 5;
-      out += ALPHABET.charAt((acc >> bits) & 31);
+      codes[at++] = CODES[(acc >> bits) & 31] ?? 0x30;
     }
     acc &= (1 << bits) - 1;
   }
-  return out;
 }
