@@ -305,18 +305,29 @@ export class EventWriter {
   private async insertAsWritten(entries: readonly StreamEntry[]): Promise<boolean> {
     const values: string[] = [];
     let rows = 0;
+    let bytes = 0;
     for (const e of entries) {
       if (e.deleted) continue;
       if (e.value === undefined) return false;
       values.push(e.value);
       rows += e.rows;
+      bytes += Buffer.byteLength(e.value) + 1;
     }
     if (values.length === 0) return true;
+    // The body encoded straight from the entries' rows, a newline after each: joined into one
+    // string first, the batch's text was copied once more before it was encoded (2.3% of the
+    // appliance's allocations in bench:smpp-ingress).
+    const body = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (const v of values) {
+      at += body.write(v, at);
+      body[at++] = 0x0a;
+    }
     const end = this.metrics.insertSeconds.startTimer();
     try {
       const res = await this.clickhouse.exec({
         query: `INSERT INTO ${this.c.table} (${EVENT_ROW_COLUMNS.join(', ')}) FORMAT TabSeparated`,
-        values: Readable.from([`${values.join('\n')}\n`], { objectMode: false }),
+        values: Readable.from([body], { objectMode: false }),
       });
       res.stream.destroy();
     } catch (err) {

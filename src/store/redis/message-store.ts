@@ -333,8 +333,14 @@ export class MessageStore {
     ];
     // Each bucket's limits once per batch (the script looks them up by name), not once per message.
     const limits = new Map<string, Limit>();
+    let lastAccount: string | undefined;
+    let lastChannel: string | undefined;
     for (const it of items) {
       const m = it.routed.message;
+      // A batch is mostly one account's on one channel: its names are not built again for each message.
+      if (m.accountId === lastAccount && m.channel === lastChannel) continue;
+      lastAccount = m.accountId;
+      lastChannel = m.channel;
       // An account's buckets are named apart from the platform's ('a:'), whatever the account's id.
       const account = `a:${m.accountId}`;
       if (!limits.has(account)) limits.set(account, { tps: it.tps, burst: it.burst });
