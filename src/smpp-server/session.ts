@@ -134,8 +134,12 @@ export class SmppSession implements DeliverySink {
     this.mref = (this.mref + 1) & 0xff;
     const pdus = deliverPdus(d, this.mref);
     try {
-      const resps = await Promise.all(pdus.map((p) => this.conn.request(p)));
-      const ok = resps.every((r) => r.commandStatus === Status.ESME_ROK);
+      // A receipt is one PDU: awaited alone, without an array and Promise.all for each.
+      const only = pdus.length === 1 ? pdus[0] : undefined;
+      const ok =
+        only !== undefined
+          ? (await this.conn.request(only)).commandStatus === Status.ESME_ROK
+          : (await Promise.all(pdus.map((p) => this.conn.request(p)))).every((r) => r.commandStatus === Status.ESME_ROK);
       this.deps.metrics?.smppDelivered.inc({ kind: d.kind, result: ok ? 'acked' : 'refused' });
       return ok;
     } catch (err) {

@@ -68,9 +68,19 @@ function two(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+/** receiptDate's answers lately, by minute: a receipt's two dates are mostly this minute's or the last. */
+const DATES = new Map<number, string>();
+
 /** YYMMDDhhmm in UTC. */
 function receiptDate(d: Date): string {
-  return `${two(d.getUTCFullYear() % 100)}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}`;
+  const minute = Math.floor(d.getTime() / 60_000);
+  let text = DATES.get(minute);
+  if (text === undefined) {
+    text = `${two(d.getUTCFullYear() % 100)}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}`;
+    if (DATES.size >= 64) DATES.clear();
+    DATES.set(minute, text);
+  }
+  return text;
 }
 
 export function formatReceipt(r: ReceiptFields): string {
