@@ -131,14 +131,24 @@ export class SmppConnection extends EventEmitter<ConnectionEvents> {
 
   /** Sends a request and resolves with its response (any command_status: callers check it). */
   request(pdu: RequestPdu): Promise<ResponsePdu> {
+    return this.requestFrame(pdu.command, (seq) => {
+      pdu.sequenceNumber = seq;
+      return encodePdu(pdu);
+    });
+  }
+
+  /**
+   * Sends a request encoded by `frame` with the sequence number given to it (a hot path's own
+   * encoder, smpp/encode.ts), and resolves with its response as request() does.
+   */
+  requestFrame(command: RequestPdu['command'], frame: (seq: number) => Buffer): Promise<ResponsePdu> {
     if (this.closed) return Promise.reject(new SmppClosedError('already closed'));
     if (this.pending.size >= this.opts.window) return Promise.reject(new Error('window full'));
     const seq = this.nextSequence();
-    pdu.sequenceNumber = seq;
     return new Promise<ResponsePdu>((resolve, reject) => {
-      this.pending.set(seq, { command: pdu.command, deadline: Date.now() + this.opts.responseTimeoutMs, resolve, reject });
+      this.pending.set(seq, { command, deadline: Date.now() + this.opts.responseTimeoutMs, resolve, reject });
       try {
-        this.write(encodePdu(pdu));
+        this.write(frame(seq));
       } catch (err) {
         this.pending.delete(seq);
         reject(err instanceof Error ? err : new Error(String(err)));

@@ -5,52 +5,53 @@
  */
 import type { Delivery } from '../router/delivery-hub.js';
 import {
-  Tag,
   chooseDataCoding,
   deliverSm,
   encodeText,
   formatReceipt,
   messageStateFor,
   splitText,
-  tlvCStr,
-  tlvU8,
   type DeliverSm,
+  type ReceiptDeliverSm,
   type ReceiptStat,
 } from '../smpp/index.js';
 
 const RECEIPT_STATS = new Set<string>(['ENROUTE', 'DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'ACCEPTD', 'UNKNOWN', 'REJECTD']);
 
-export function deliverPdus(d: Delivery, ref: number): DeliverSm[] {
-  if (d.kind === 'receipt') {
-    const stat = (RECEIPT_STATS.has(d.stat) ? d.stat : 'UNKNOWN') as ReceiptStat;
-    // Only printable ASCII in the receipt text, so every ESME's parser reads it the same way.
-    const text = formatReceipt({
-      id: d.messageId,
-      sub: 1,
-      dlvrd: stat === 'DELIVRD' ? 1 : 0,
-      submitDate: new Date(d.submittedAt || d.doneAt),
-      doneDate: new Date(d.doneAt),
-      stat,
-      err: d.err.padStart(3, '0').slice(0, 3),
-      text: d.addressing.tx.replace(/[^\x20-\x7e]/g, '?').replace(/[@$_]/g, '?'),
-    });
-    const a = d.addressing;
-    return [
-      deliverSm({
-        // The receipt travels back: from the original destination to the original source.
-        sourceAddr: a.d.addr,
-        sourceAddrTon: a.d.ton,
-        sourceAddrNpi: a.d.npi,
-        destinationAddr: a.s.addr,
-        destAddrTon: a.s.ton,
-        destAddrNpi: a.s.npi,
-        esmClass: 0x04, // SMPP 3.4 §5.2.12: SMSC delivery receipt
-        dataCoding: 0,
-        shortMessage: Buffer.from(text, 'latin1'),
-        tlvs: [tlvCStr(Tag.receipted_message_id, d.messageId), tlvU8(Tag.message_state, messageStateFor(stat))],
-      }),
-    ];
-  }
+/**
+ * A receipt's deliver_sm (encodeReceiptDeliverSm writes it): from the original destination to the
+ * original source, the Appendix B text, the receipted id and its message_state.
+ */
+export function receiptDeliverSm(d: Extract<Delivery, { kind: 'receipt' }>): ReceiptDeliverSm {
+  const stat = (RECEIPT_STATS.has(d.stat) ? d.stat : 'UNKNOWN') as ReceiptStat;
+  // Only printable ASCII in the receipt text, so every ESME's parser reads it the same way.
+  const text = formatReceipt({
+    id: d.messageId,
+    sub: 1,
+    dlvrd: stat === 'DELIVRD' ? 1 : 0,
+    submitDate: new Date(d.submittedAt || d.doneAt),
+    doneDate: new Date(d.doneAt),
+    stat,
+    err: d.err.padStart(3, '0').slice(0, 3),
+    text: d.addressing.tx.replace(/[^\x20-\x7e]/g, '?').replace(/[@$_]/g, '?'),
+  });
+  const a = d.addressing;
+  return {
+    // The receipt travels back: from the original destination to the original source.
+    sourceAddr: a.d.addr,
+    sourceAddrTon: a.d.ton,
+    sourceAddrNpi: a.d.npi,
+    destinationAddr: a.s.addr,
+    destAddrTon: a.s.ton,
+    destAddrNpi: a.s.npi,
+    text,
+    receiptedMessageId: d.messageId,
+    messageState: messageStateFor(stat),
+  };
+}
+
+/** A mobile-originated message's deliver_sm PDUs: one, or its parts with UDH concatenation. */
+export function moPdus(d: Extract<Delivery, { kind: 'mo' }>, ref: number): DeliverSm[] {
   const m = d.message;
   const addressing = {
     sourceAddr: m.source.addr,

@@ -19,6 +19,7 @@ import type { Delivery, DeliveryHub, DeliverySink } from '../router/delivery-hub
 import {
   Status,
   Tag,
+  encodeReceiptDeliverSm,
   encodeSubmitSmResp,
   formatSmppAbsolute,
   responseFor,
@@ -37,7 +38,7 @@ import {
 import { SmppConnection } from '../smpp-net/connection.js';
 import type { MessageStore } from '../store/redis/message-store.js';
 import type { SmppAuth } from './auth.js';
-import { deliverPdus } from './outbound-pdus.js';
+import { moPdus, receiptDeliverSm } from './outbound-pdus.js';
 import { messageFrom, messageStateOf, parseSchedule, parseSubmission, statusForRefusal, type Submission } from './translate.js';
 import { IdleWaiters } from '../core/idle.js';
 import { rejected } from '../core/errors.js';
@@ -131,14 +132,15 @@ export class SmppSession implements DeliverySink {
   }
 
   async deliver(d: Delivery): Promise<boolean> {
-    this.mref = (this.mref + 1) & 0xff;
-    const pdus = deliverPdus(d, this.mref);
+    // A receipt is one deliver_sm, written by its own encoder: a PDU object, TLV objects and a
+    // Promise.all for each receipt were ~15% of the bytes the appliance allocated end to end.
+    const receipt = d.kind === 'receipt' ? receiptDeliverSm(d) : undefined;
+    if (d.kind === 'mo') this.mref = (this.mref + 1) & 0xff;
+    const pdus = d.kind === 'mo' ? moPdus(d, this.mref) : [];
     try {
-      // A receipt is one PDU: awaited alone, without an array and Promise.all for each.
-      const only = pdus.length === 1 ? pdus[0] : undefined;
       const ok =
-        only !== undefined
-          ? (await this.conn.request(only)).commandStatus === Status.ESME_ROK
+        receipt !== undefined
+          ? (await this.conn.requestFrame('deliver_sm', (seq) => encodeReceiptDeliverSm(seq, receipt))).commandStatus === Status.ESME_ROK
           : (await Promise.all(pdus.map((p) => this.conn.request(p)))).every((r) => r.commandStatus === Status.ESME_ROK);
       this.deps.metrics?.smppDelivered.inc({ kind: d.kind, result: ok ? 'acked' : 'refused' });
       return ok;

@@ -6,6 +6,7 @@
  */
 export { decodePdu } from './decode.js';
 export type { DecodeResult } from './decode.js';
+export type { ReceiptDeliverSm } from './encode.js';
 export {
   encodePdu,
   encodeHeaderOnly,
@@ -13,6 +14,7 @@ export {
   encodeSubmitSmResp,
   encodeDeliverSmResp,
   encodeDataSmResp,
+  encodeReceiptDeliverSm,
   encodeEnquireLink,
   encodeEnquireLinkResp,
 } from './encode.js';

@@ -9,7 +9,7 @@ import { CommandId, isResponse } from './commands.js';
 import type { MultiDestination, Pdu, ShortMessageFields } from './pdu.js';
 import { SmppEncodeError } from './errors.js';
 import type { Tlv } from './tlv.js';
-import { tlvsSize } from './tlv.js';
+import { Tag, tlvsSize } from './tlv.js';
 import { Max, Writer, headerBuffer } from './wire.js';
 
 /** Wire size of a C-Octet String written by Writer.cstr (latin1: one octet per char, plus NUL). */
@@ -300,6 +300,55 @@ export function encodeDeliverSmResp(seq: number, status: number): Buffer {
 
 export function encodeDataSmResp(seq: number, status: number, messageId: string): Buffer {
   return encodeMessageIdResp(CommandId.data_sm_resp, seq, status, messageId);
+}
+
+/**
+ * What a delivery receipt's deliver_sm carries: the addresses (the original message's, swapped by
+ * the caller), the Appendix B text (latin1, formatReceipt) and the receipted_message_id and
+ * message_state TLVs (§5.3.2.12, §5.3.2.35).
+ */
+export interface ReceiptDeliverSm {
+  readonly sourceAddr: string;
+  readonly sourceAddrTon: number;
+  readonly sourceAddrNpi: number;
+  readonly destinationAddr: string;
+  readonly destAddrTon: number;
+  readonly destAddrNpi: number;
+  readonly text: string;
+  readonly receiptedMessageId: string;
+  readonly messageState: number;
+}
+
+/**
+ * The hot path of an SMSC sending receipts: the deliver_sm encodePdu writes for the same receipt
+ * (esm_class 0x04 "SMSC delivery receipt" §5.2.12, data_coding 0, every other field empty or 0, the
+ * two TLVs in that order), without a Pdu object, TLV objects or a Buffer of the text first.
+ */
+export function encodeReceiptDeliverSm(seq: number, r: ReceiptDeliverSm): Buffer {
+  // service_type '' (1), tons and npis (4), the addresses, esm_class to sm_default_msg_id with two
+  // empty times (9), sm_length and the text, then the TLVs (4 + id + NUL, 4 + 1).
+  const length = 16 + 1 + 4 + cs(r.sourceAddr) + cs(r.destinationAddr) + 9 + 1 + r.text.length + 4 + cs(r.receiptedMessageId) + 5;
+  const w = new Writer(headerBuffer(length, CommandId.deliver_sm, 0, seq));
+  w.cstr('', Max.serviceType, 'service_type');
+  w.u8(r.sourceAddrTon, 'source_addr_ton');
+  w.u8(r.sourceAddrNpi, 'source_addr_npi');
+  w.cstr(r.sourceAddr, Max.addr, 'source_addr');
+  w.u8(r.destAddrTon, 'dest_addr_ton');
+  w.u8(r.destAddrNpi, 'dest_addr_npi');
+  w.cstr(r.destinationAddr, Max.addr, 'destination_addr');
+  w.u8(0x04, 'esm_class');
+  w.u8(0, 'protocol_id');
+  w.u8(0, 'priority_flag');
+  w.cstr('', Max.time, 'schedule_delivery_time');
+  w.cstr('', Max.time, 'validity_period');
+  w.u8(0, 'registered_delivery');
+  w.u8(0, 'replace_if_present_flag');
+  w.u8(0, 'data_coding');
+  w.u8(0, 'sm_default_msg_id');
+  w.shortMessageLatin1(r.text);
+  w.tlvCStr(Tag.receipted_message_id, r.receiptedMessageId);
+  w.tlvU8(Tag.message_state, r.messageState);
+  return w.buf;
 }
 
 export function encodeEnquireLink(seq: number): Buffer {

@@ -170,6 +170,43 @@ export class Writer {
     this.off += b.copy(this.buf, this.off);
   }
 
+  /** sm_length + short_message from a latin1 string (one octet a char), checked as shortMessage is. */
+  shortMessageLatin1(s: string): void {
+    const n = s.length;
+    if (n > 254) throw new SmppEncodeError('SMPP_FIELD_TOO_LONG', 'short_message', `short_message ${n} octets > 254; use message_payload`);
+    this.buf[this.off++] = n;
+    this.latin1(s, 'short_message', true);
+  }
+
+  /** A C-Octet String TLV (§5.3.1: tag, length with the NUL, value). */
+  tlvCStr(tag: number, s: string): void {
+    this.buf.writeUInt16BE(tag, this.off);
+    this.buf.writeUInt16BE(s.length + 1, this.off + 2);
+    this.off += 4;
+    this.latin1(s, tlvField(tag), false);
+    this.buf[this.off++] = 0;
+  }
+
+  /** A one-octet TLV. */
+  tlvU8(tag: number, v: number): void {
+    this.buf.writeUInt16BE(tag, this.off);
+    this.buf.writeUInt16BE(1, this.off + 2);
+    this.off += 4;
+    this.u8(v, tlvField(tag));
+  }
+
+  /** The chars of `s` as octets; a C-Octet String's (nul false) may not hold a NUL. */
+  private latin1(s: string, field: string, nul: boolean): void {
+    const buf = this.buf;
+    const off = this.off;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0xff || (c === 0 && !nul)) throw new SmppEncodeError('SMPP_FIELD_INVALID', field, `${field}: char ${c} is not a latin1${nul ? '' : ' non-NUL'} octet`);
+      buf[off + i] = c;
+    }
+    this.off = off + s.length;
+  }
+
   tlvs(list: readonly Tlv[]): void {
     const buf = this.buf;
     for (const t of list) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatReceipt, messageStateFor, parseReceipt, sameMessageId, statForMessageState } from '../../../src/smpp/receipt.js';
 import type { ReceiptStat } from '../../../src/smpp/receipt.js';
 import { formatSmppAbsolute, formatSmppRelative, parseSmppTime } from '../../../src/smpp/time.js';
+import { Tag, decodePdu, deliverSm, encodePdu, encodeReceiptDeliverSm, tlvCStr, tlvU8, type ReceiptDeliverSm } from '../../../src/smpp/index.js';
 
 describe('formatReceipt', () => {
   it('writes the Appendix B layout in UTC', () => {
@@ -85,5 +86,46 @@ describe('SMPP time', () => {
     expect(formatSmppRelative(2 * 86_400 + 61)).toBe('000002000101000R');
     expect(parseSmppTime(formatSmppRelative(90_061), now)).toBe(now + 90_061_000);
     expect(() => formatSmppRelative(-1)).toThrow(RangeError);
+  });
+});
+
+describe('encodeReceiptDeliverSm', () => {
+  const receipts: ReceiptDeliverSm[] = [
+    { sourceAddr: '14155550100', sourceAddrTon: 1, sourceAddrNpi: 1, destinationAddr: 'BENCH', destAddrTon: 5, destAddrNpi: 0, text: 'id:01JD sub:001 dlvrd:001 submit date:2411210930 done date:2411210930 stat:DELIVRD err:000 text:Hello', receiptedMessageId: '01JDABCDEFGHJKMNPQRSTVWXYZ', messageState: 2 },
+    { sourceAddr: '', sourceAddrTon: 0, sourceAddrNpi: 0, destinationAddr: '12345678901234567890', destAddrTon: 1, destAddrNpi: 1, text: '', receiptedMessageId: '', messageState: 5 },
+    { sourceAddr: '12345678901234567890', sourceAddrTon: 2, sourceAddrNpi: 9, destinationAddr: 'x', destAddrTon: 0, destAddrNpi: 0, text: 'é'.repeat(254), receiptedMessageId: 'x'.repeat(64), messageState: 8 },
+  ];
+
+  it('writes the bytes encodePdu writes for the same receipt, and they decode back', () => {
+    for (const r of receipts) {
+      const generic = encodePdu(
+        deliverSm({
+          sequenceNumber: 77,
+          sourceAddr: r.sourceAddr,
+          sourceAddrTon: r.sourceAddrTon,
+          sourceAddrNpi: r.sourceAddrNpi,
+          destinationAddr: r.destinationAddr,
+          destAddrTon: r.destAddrTon,
+          destAddrNpi: r.destAddrNpi,
+          esmClass: 0x04,
+          dataCoding: 0,
+          shortMessage: Buffer.from(r.text, 'latin1'),
+          tlvs: [tlvCStr(Tag.receipted_message_id, r.receiptedMessageId), tlvU8(Tag.message_state, r.messageState)],
+        }),
+      );
+      const fast = encodeReceiptDeliverSm(77, r);
+      expect(fast.equals(generic)).toBe(true);
+      const back = decodePdu(fast);
+      expect(back.ok && back.pdu.command === 'deliver_sm' && back.pdu.shortMessage.toString('latin1')).toBe(r.text);
+    }
+  });
+
+  it('refuses what encodePdu refuses: an address too long, a text too long, a char beyond latin1, a NUL in the id', () => {
+    const r = receipts[0] as ReceiptDeliverSm;
+    expect(() => encodeReceiptDeliverSm(1, { ...r, sourceAddr: '1'.repeat(21) })).toThrow(/source_addr/);
+    expect(() => encodeReceiptDeliverSm(1, { ...r, text: 'x'.repeat(255) })).toThrow(/short_message/);
+    expect(() => encodeReceiptDeliverSm(1, { ...r, text: 'x€' })).toThrow(/short_message/);
+    expect(() => encodeReceiptDeliverSm(1, { ...r, receiptedMessageId: 'a\u0000b' })).toThrow(/tlv 0x001e/);
+    expect(() => encodeReceiptDeliverSm(1, { ...r, messageState: 256 })).toThrow(/0x0427/);
   });
 });
