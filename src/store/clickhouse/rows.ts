@@ -260,13 +260,6 @@ export function parseEventValue(value: string): ParsedValue {
   return { rows, bad };
 }
 
-/** Rows in a value, without parsing it (for sizing reads). */
-export function countLines(value: string | undefined): number {
-  if (value === undefined) return 1;
-  let n = 1;
-  for (let i = value.indexOf('\n'); i !== -1; i = value.indexOf('\n', i + 1)) n++;
-  return n;
-}
 
 export function toInsertRow(e: EventRow): InsertRow {
   const w = wellFormed;

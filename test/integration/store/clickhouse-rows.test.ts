@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EventRow } from '../../../src/core/events.js';
-import { countLines, decimalToMicros, fromSelectRow, microsToDecimal, parseEventRow, parseEventValue, quoteString, toDateTimeString, toInsertRow, toStreamRow, tsvEscape, tsvUnescape, wellFormed } from '../../../src/store/clickhouse/rows.js';
-import { entryRows, parseAutoClaimReply, parsePendingCount, parseReadReply } from '../../../src/store/clickhouse/stream-replies.js';
+import { decimalToMicros, fromSelectRow, microsToDecimal, parseEventRow, parseEventValue, quoteString, toDateTimeString, toInsertRow, toStreamRow, tsvEscape, tsvUnescape, wellFormed } from '../../../src/store/clickhouse/rows.js';
+import { entryRows, entryText, parseAutoClaimReply, parsePendingCount, parseReadReply } from '../../../src/store/clickhouse/stream-replies.js';
 
 // The pure halves of the store (row conversion, Redis reply parsing). They need no server; they live
 // here only because this folder is the store's (they belong in test/unit/store/clickhouse/).
@@ -103,8 +103,6 @@ describe('parseEventValue', () => {
   it('reads one row per line, keeping the good ones when a line is bad', () => {
     const value = [JSON.stringify(row), '{oops', '', JSON.stringify({ ...row, event_id: 'M1:2' })].join('\n');
     expect(parseEventValue(value)).toEqual({ rows: [row, { ...row, event_id: 'M1:2' }], bad: [{ line: 1, reason: 'not JSON' }] });
-    expect(countLines(value)).toBe(4);
-    expect(countLines(JSON.stringify(row))).toBe(1);
     expect(parseEventValue('')).toEqual({ rows: [], bad: [{ line: 0, reason: 'empty' }] });
   });
 });
@@ -149,11 +147,19 @@ describe('toInsertRow / fromSelectRow', () => {
 describe('stream replies', () => {
   it('parses XREADGROUP, including timeouts and deleted entries', () => {
     expect(parseReadReply(null)).toEqual([]);
-    expect(parseReadReply([['k', [['1-0', ['e', '{}']], ['1-1', null], ['1-2', []]]]])).toEqual([
-      { id: '1-0', value: '{}', rows: 1, deleted: false },
-      { id: '1-1', value: undefined, rows: 0, deleted: true },
-      { id: '1-2', value: undefined, rows: 0, deleted: false },
+    const read = parseReadReply([['k', [['1-0', ['e', '{}']], ['1-1', null], ['1-2', []]]]]);
+    expect(read.map((e) => ({ id: e.id, text: entryText(e), rows: e.rows, bytes: e.bytes, deleted: e.deleted }))).toEqual([
+      { id: '1-0', text: '{}', rows: 1, bytes: 3, deleted: false },
+      { id: '1-1', text: undefined, rows: 0, bytes: 0, deleted: true },
+      { id: '1-2', text: undefined, rows: 0, bytes: 0, deleted: false },
     ]);
+    // As the writer reads them (callBuffer): every element a Buffer, and the rows stay bytes.
+    const b = (s: string): Buffer => Buffer.from(s);
+    const [entry] = parseReadReply([[b('k'), [[b('2-0'), [b('m1\tacct'), b('\tm1:1\tqueued é'), b('e'), b('x\ny')]]]]]);
+    expect(entry?.id).toBe('2-0');
+    expect(entry?.rows).toBe(3);
+    expect(Buffer.concat(entry?.pieces ?? []).toString()).toBe('m1\tacct\tm1:1\tqueued é\nx\ny\n');
+    expect(entry?.bytes).toBe(Buffer.byteLength('m1\tacct\tm1:1\tqueued é\nx\ny\n'));
     expect(() => parseReadReply('OK')).toThrow(TypeError);
   });
 
@@ -175,7 +181,9 @@ describe('stream replies', () => {
   });
 
   it('parses XAUTOCLAIM from Redis 6.2 and 7', () => {
-    expect(parseAutoClaimReply(['0-0', [['1-0', ['e', 'v']], null]])).toEqual({ cursor: '0-0', entries: [{ id: '1-0', value: 'v', rows: 1, deleted: false }] });
+    const claimed = parseAutoClaimReply([Buffer.from('0-0'), [['1-0', ['e', 'v']], null]]);
+    expect(claimed.cursor).toBe('0-0');
+    expect(claimed.entries.map((e) => [e.id, entryText(e), e.rows])).toEqual([['1-0', 'v', 1]]);
     expect(parseAutoClaimReply(['5-0', [], ['2-0']])).toEqual({ cursor: '5-0', entries: [] });
   });
 
