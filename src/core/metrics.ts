@@ -27,7 +27,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     messagesState: new TallyCounter({ name: 'router_messages_state_total', help: 'Message state changes seen by this process', labelNames: ['state'], registers: r }),
     admissionBatch: new TallyHistogram({ name: 'router_admission_batch_size', help: 'Messages per admission round trip', buckets: [1, 10, 50, 100, 250, 500, 1000, 5000], registers: r }),
     admissionSeconds: new TallyHistogram({ name: 'router_admission_seconds', help: 'Admission round trip', buckets: LATENCY_BUCKETS, registers: r }),
-    admissionPending: new Gauge({ name: 'router_admission_pending', help: 'Messages waiting for an admission round trip', registers: r }),
+    admissionPending: new TallyGauge({ name: 'router_admission_pending', help: 'Messages waiting for an admission round trip', registers: r }),
     queueDepth: new Gauge({ name: 'router_queue_depth', help: 'Messages in an upstream send queue, waiting or being sent', labelNames: ['upstream'], registers: r }),
     redisUsedMemory: new Gauge({ name: 'router_redis_used_memory_bytes', help: 'Redis used_memory, read every second (router/store-headroom.ts)', registers: r }),
     redisMemoryFull: new Gauge({ name: 'router_redis_memory_full', help: '1 while new messages are refused because Redis is at router.redisMemoryLimitMb (or 90% of its maxmemory)', registers: r }),
@@ -198,6 +198,12 @@ export class TallyGauge<L extends string = string> {
 
   dec(labels: LabelValues<L> = {}, n = 1): void {
     this.slots.of(labels).n -= n;
+  }
+
+  /** prom-client's two forms: set(value) and set(labels, value). */
+  set(labelsOrValue: LabelValues<L> | number, value?: number): void {
+    if (typeof labelsOrValue === 'number') this.slots.of({}).n = labelsOrValue;
+    else if (value !== undefined) this.slots.of(labelsOrValue).n = value;
   }
 
   labels(labels: LabelValues<L>): GaugeHandle {

@@ -199,17 +199,20 @@ export class Admission {
     const message: Message = price.rateCardId !== undefined && m.rateCardId !== price.rateCardId ? { ...m, rateCardId: price.rateCardId } : m;
     // The card's prices by network, for settling when the receipt names one (pricing.ts).
     const networks = this.pricing.networkPrices(price.rateCardId, m.channel, m.destination.addr, m.createdAt);
-    const item: AdmitItem = {
+    // Built by assignment, not by spreading optional fields: an object made and dropped for each
+    // spread, for every message (messageFrom, smpp-server/translate.ts, says the same).
+    const item: { -readonly [K in keyof AdmitItem]: AdmitItem[K] } = {
       routed: { message, upstream: route.upstream, priceMicros: price.partPriceMicros * parts, currency: account.currency, parts },
       tps: account.tps,
       burst: account.burst ?? account.tps,
       channelLimit: account.rateLimits[channel] ?? SEED_RATE_LIMITS[channel],
-      ...(this.platformLimits.has(channel) ? { platformChannelLimit: this.platformLimits.get(channel) as RateLimit } : {}),
       registeredDelivery: req.registeredDelivery,
       expireAt: this.expireAtOf(m),
-      ...(account.webhookUrl !== undefined ? { webhookUrl: account.webhookUrl } : {}),
-      ...(networks !== '' ? { networkPrices: networks } : {}),
     };
+    const platformChannelLimit = this.platformLimits.get(channel);
+    if (platformChannelLimit !== undefined) item.platformChannelLimit = platformChannelLimit;
+    if (account.webhookUrl !== undefined) item.webhookUrl = account.webhookUrl;
+    if (networks !== '') item.networkPrices = networks;
 
     return { ok: true, item, rateCardId: price.rateCardId };
   }

@@ -45,6 +45,9 @@ describe('tallied metrics', () => {
     const held = b.gauge.labels({ k: 'x' });
     held.inc();
     held.dec();
+    a.gauge.set({ k: 'z' }, 7);
+    b.gauge.set({ k: 'z' }, 3);
+    b.gauge.set({ k: 'z' }, 7);
     for (const v of OBSERVED) {
       a.histogram.observe({ k: 'x' }, v);
       b.histogram.observe({ k: 'x' }, v);
@@ -100,9 +103,11 @@ describe('tallied metrics', () => {
     m.smppSubmitSeconds.observe(0.004);
     m.smppPdusIn.inc({ command: 'submit_sm' });
     m.smppWindow.labels({ system_id: 'esme' }).inc();
+    m.admissionPending.set(12);
     const text = await m.registry.metrics();
     expect(text).toContain('smpp_submit_seconds_bucket{le="0.005"} 1');
     expect(text).toContain('smpp_pdus_in_total{command="submit_sm"} 1');
     expect(text).toContain('smpp_window_inflight{system_id="esme"} 1');
+    expect(text).toContain('router_admission_pending 12');
   });
 });
