@@ -105,30 +105,50 @@ interface Slot<L extends string> {
   readonly bins: number[];
 }
 
+/** A level of Slots' lookup: by one label's value, the next level or (at the last label) the slot. */
+type Level<L extends string> = Map<string, Level<L> | Slot<L>>;
+
 class Slots<L extends string> {
-  private readonly byKey = new Map<string, Slot<L>>();
+  /**
+   * Looked up by each label's value in turn, never by a key made of them all: a string built for
+   * each lookup was itself most of a tally's cost (1.6% of the appliance's busy samples).
+   */
+  private readonly root: Level<L> = new Map();
+  private readonly list: Slot<L>[] = [];
   constructor(
     private readonly labelNames: readonly L[],
     private readonly bins = 0,
   ) {}
 
   of(labels: LabelValues<L>): Slot<L> {
-    let key = '';
-    for (const name of this.labelNames) key += `${labels[name] ?? ''}\u0000`;
-    let slot = this.byKey.get(key);
+    const names = this.labelNames;
+    let level = this.root;
+    for (let i = 0; i < names.length - 1; i++) {
+      const v = String(labels[names[i] as L] ?? '');
+      let next = level.get(v) as Level<L> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        level.set(v, next);
+      }
+      level = next;
+    }
+    const last = names.length === 0 ? '' : String(labels[names[names.length - 1] as L] ?? '');
+    let slot = level.get(last) as Slot<L> | undefined;
     if (slot === undefined) {
       slot = { labels: { ...labels }, n: 0, sum: 0, bins: new Array<number>(this.bins).fill(0) };
-      this.byKey.set(key, slot);
+      level.set(last, slot);
+      this.list.push(slot);
     }
     return slot;
   }
 
-  all(): IterableIterator<Slot<L>> {
-    return this.byKey.values();
+  all(): readonly Slot<L>[] {
+    return this.list;
   }
 
   clear(): void {
-    this.byKey.clear();
+    this.root.clear();
+    this.list.length = 0;
   }
 }
 

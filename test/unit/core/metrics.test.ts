@@ -57,6 +57,19 @@ describe('tallied metrics', () => {
     expect(await b.registry.metrics()).toBe(await a.registry.metrics());
   });
 
+  it('keep each label set apart, however many labels', async () => {
+    const registry = new Registry();
+    const c = new TallyCounter({ name: 'two_total', help: 'two labels', labelNames: ['a', 'b'], registers: [registry] });
+    c.inc({ a: 'x', b: 'y' });
+    c.inc({ a: 'x', b: 'z' }, 2);
+    c.inc({ a: 'w', b: 'y' }, 3);
+    c.labels({ a: 'x', b: 'y' }).inc(4);
+    const text = await registry.metrics();
+    expect(text).toContain('two_total{a="x",b="y"} 5');
+    expect(text).toContain('two_total{a="x",b="z"} 2');
+    expect(text).toContain('two_total{a="w",b="y"} 3');
+  });
+
   it('keep counting across reads, and a counter never goes back', async () => {
     const b = tallied();
     b.counter.inc({ k: 'x' }, 2);
