@@ -33,7 +33,7 @@ import type { EventWriterOptions, WriterConfig } from './writer-options.js';
  * counted in store_clickhouse_malformed_total, and acked with the rest of its entry.
  *
  * An entry holds one row or several (the router's scripts write each run's rows as one entry, a row
- * its two pieces; the connectors an `e` field of lines; stream-replies.ts entryRows reads both).
+ * its two pieces; the connectors an `e` field of lines; stream-replies.ts gathers both, as bytes).
  * batchRows counts rows: reads ask for as many entries as should fit, by a
  * running estimate of rows per entry that rises at once and halves per read, so memory stays near
  * one batch unless entries suddenly grow (then one read may overshoot, once).
