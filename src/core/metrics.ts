@@ -177,6 +177,8 @@ export class TallyCounter<L extends string = string> {
   }
 
   inc(labels: LabelValues<L> = {}, n = 1): void {
+    // Refused here, where prom-client's own counter would refuse it, not at the next scrape.
+    if (!(n >= 0 && n < Infinity)) throw new RangeError(`a counter only goes up by a finite amount, not ${n}`);
     this.slots.of(labels).n += n;
   }
 

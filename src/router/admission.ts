@@ -453,7 +453,6 @@ export class Admission {
     return code === 'throttled' || code === 'platform_throttled' ? { ...refusal, retryAfterMs } : refusal;
   }
 
-
   private refused(account: string, reason: AdmissionRefusal): AdmissionResult & { ok: false } {
     this.metrics?.messagesRejected.inc({ account, reason });
     return { ok: false, reason };

@@ -98,6 +98,8 @@ export class Dispatcher {
   private taking = 0;
   /** pump stopped at a full window and waits for it to open. */
   private awaitingWindow = false;
+  /** This upstream's metrics that move with every message (undefined without metrics). */
+  private readonly counts: { readonly inflight: GaugeHandle; readonly submitted: CountHandle; readonly nowSubmitted: CountHandle } | undefined;
 
   constructor(
     private readonly upstream: UpstreamConnector,
@@ -115,8 +117,6 @@ export class Dispatcher {
       nowSubmitted: metrics.messagesState.labels({ state: 'submitted' }),
     };
   }
-
-  private readonly counts: { readonly inflight: GaugeHandle; readonly submitted: CountHandle; readonly nowSubmitted: CountHandle } | undefined;
 
   private get queueKey(): string {
     return this.store.keys.queue(this.upstream.id);

@@ -40,6 +40,17 @@ function writeTail(w: Writer, p: Omit<ShortMessageFields, 'destAddrTon' | 'destA
   w.tlvs(p.tlvs);
 }
 
+/** §4.4.1 service_type and the two addresses; shared by submit_sm, deliver_sm and the receipt's own encoder. */
+function writeAddresses(w: Writer, serviceType: string, a: Pick<ShortMessageFields, 'sourceAddrTon' | 'sourceAddrNpi' | 'sourceAddr' | 'destAddrTon' | 'destAddrNpi' | 'destinationAddr'>): void {
+  w.cstr(serviceType, Max.serviceType, 'service_type');
+  w.u8(a.sourceAddrTon, 'source_addr_ton');
+  w.u8(a.sourceAddrNpi, 'source_addr_npi');
+  w.cstr(a.sourceAddr, Max.addr, 'source_addr');
+  w.u8(a.destAddrTon, 'dest_addr_ton');
+  w.u8(a.destAddrNpi, 'dest_addr_npi');
+  w.cstr(a.destinationAddr, Max.addr, 'destination_addr');
+}
+
 function destSize(d: MultiDestination): number {
   return d.kind === 'sme' ? 3 + cs(d.addr) : 1 + cs(d.name);
 }
@@ -147,13 +158,7 @@ export function encodePdu(pdu: Pdu): Buffer {
       break;
     case 'submit_sm':
     case 'deliver_sm':
-      w.cstr(pdu.serviceType, Max.serviceType, 'service_type');
-      w.u8(pdu.sourceAddrTon, 'source_addr_ton');
-      w.u8(pdu.sourceAddrNpi, 'source_addr_npi');
-      w.cstr(pdu.sourceAddr, Max.addr, 'source_addr');
-      w.u8(pdu.destAddrTon, 'dest_addr_ton');
-      w.u8(pdu.destAddrNpi, 'dest_addr_npi');
-      w.cstr(pdu.destinationAddr, Max.addr, 'destination_addr');
+      writeAddresses(w, pdu.serviceType, pdu);
       writeTail(w, pdu);
       break;
     case 'submit_multi': {
@@ -329,13 +334,7 @@ export function encodeReceiptDeliverSm(seq: number, r: ReceiptDeliverSm): Buffer
   // empty times (9), sm_length and the text, then the TLVs (4 + id + NUL, 4 + 1).
   const length = 16 + 1 + 4 + cs(r.sourceAddr) + cs(r.destinationAddr) + 9 + 1 + r.text.length + 4 + cs(r.receiptedMessageId) + 5;
   const w = new Writer(headerBuffer(length, CommandId.deliver_sm, 0, seq));
-  w.cstr('', Max.serviceType, 'service_type');
-  w.u8(r.sourceAddrTon, 'source_addr_ton');
-  w.u8(r.sourceAddrNpi, 'source_addr_npi');
-  w.cstr(r.sourceAddr, Max.addr, 'source_addr');
-  w.u8(r.destAddrTon, 'dest_addr_ton');
-  w.u8(r.destAddrNpi, 'dest_addr_npi');
-  w.cstr(r.destinationAddr, Max.addr, 'destination_addr');
+  writeAddresses(w, '', r);
   w.u8(0x04, 'esm_class');
   w.u8(0, 'protocol_id');
   w.u8(0, 'priority_flag');
