@@ -75,8 +75,8 @@ describe('tallied metrics', () => {
     b.counter.inc({ k: 'x' }, 2);
     expect(await b.registry.getSingleMetricAsString('t_total')).toContain('t_total{k="x"} 2');
     b.counter.inc({ k: 'x' }, 3);
-    expect(() => b.counter.inc({ k: 'x' }, -1)).toThrow(RangeError);
-    expect(() => b.counter.inc({ k: 'x' }, Number.NaN)).toThrow(RangeError);
+    expect(() => { b.counter.inc({ k: 'x' }, -1); }).toThrow(RangeError);
+    expect(() => { b.counter.inc({ k: 'x' }, Number.NaN); }).toThrow(RangeError);
     expect(await b.registry.getSingleMetricAsString('t_total')).toContain('t_total{k="x"} 5');
     expect(await b.registry.getSingleMetricAsString('t_total')).toContain('t_total{k="x"} 5');
     b.gauge.inc({ k: 'x' }, 2);
