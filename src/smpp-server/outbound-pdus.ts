@@ -16,6 +16,9 @@ import {
   type ReceiptStat,
 } from '../smpp/index.js';
 
+/** What a receipt's text: field leaves out: anything but printable ASCII, and @ $ _ (GSM 03.38 puts them elsewhere). */
+const NOT_PLAIN = /[^\x20-\x7e]|[@$_]/g;
+
 const RECEIPT_STATS = new Set<string>(['ENROUTE', 'DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'ACCEPTD', 'UNKNOWN', 'REJECTD']);
 
 /**
@@ -29,11 +32,11 @@ export function receiptDeliverSm(d: Extract<Delivery, { kind: 'receipt' }>): Rec
     id: d.messageId,
     sub: 1,
     dlvrd: stat === 'DELIVRD' ? 1 : 0,
-    submitDate: new Date(d.submittedAt || d.doneAt),
-    doneDate: new Date(d.doneAt),
+    submitDate: d.submittedAt || d.doneAt,
+    doneDate: d.doneAt,
     stat,
     err: d.err.padStart(3, '0').slice(0, 3),
-    text: d.addressing.tx.replace(/[^\x20-\x7e]/g, '?').replace(/[@$_]/g, '?'),
+    text: d.addressing.tx.replace(NOT_PLAIN, '?'),
   });
   const a = d.addressing;
   return {

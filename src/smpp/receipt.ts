@@ -51,8 +51,9 @@ export interface ReceiptFields {
   id: string;
   sub: number;
   dlvrd: number;
-  submitDate: Date;
-  doneDate: Date;
+  /** A Date, or epoch ms (what the appliance has: no Date made for each receipt). */
+  submitDate: Date | number;
+  doneDate: Date | number;
   stat: ReceiptStat;
   /** Three digits, network- or SMSC-specific. */
   err: string;
@@ -60,8 +61,12 @@ export interface ReceiptFields {
   text: string;
 }
 
+/** pad3's answers, made once each (sub and dlvrd are 0 or 1 in nearly every receipt). */
+const PADDED: string[] = [];
+
 function pad3(n: number): string {
-  return String(Math.max(0, Math.min(999, Math.trunc(n)))).padStart(3, '0');
+  const v = Math.max(0, Math.min(999, Math.trunc(n))) || 0;
+  return (PADDED[v] ??= String(v).padStart(3, '0'));
 }
 
 function two(n: number): string {
@@ -72,10 +77,12 @@ function two(n: number): string {
 const DATES = new Map<number, string>();
 
 /** YYMMDDhhmm in UTC. */
-function receiptDate(d: Date): string {
-  const minute = Math.floor(d.getTime() / 60_000);
+function receiptDate(at: Date | number): string {
+  const ms = typeof at === 'number' ? at : at.getTime();
+  const minute = Math.floor(ms / 60_000);
   let text = DATES.get(minute);
   if (text === undefined) {
+    const d = new Date(ms);
     text = `${two(d.getUTCFullYear() % 100)}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}`;
     if (DATES.size >= 64) DATES.clear();
     DATES.set(minute, text);
