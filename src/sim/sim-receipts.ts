@@ -11,7 +11,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SimConfig } from '../core/config.js';
 import {
-  deliverSm,
   decodeText,
   formatReceipt,
   getTlv,
@@ -23,9 +22,8 @@ import {
   Tag,
   tlvBuf,
   tlvCStr,
-  tlvU8,
   type DataSm,
-  type DeliverSm,
+  type ReceiptDeliverSm,
   type ReceiptStat,
   type SubmitSm,
   type Tlv,
@@ -139,36 +137,40 @@ export function receiptText(pdu: SubmitSm | DataSm): string {
   return text.replace(/[^\u0020-\u00ff]/g, '?');
 }
 
-/** The receipt deliver_sm (esm_class 0x04, SMPP 3.4 §5.2.12). */
-export function receiptPdu(r: PendingReceipt, now: number): DeliverSm {
+/**
+ * The receipt deliver_sm's values (esm_class 0x04, SMPP 3.4 §5.2.12), for encodeReceiptDeliverSm:
+ * written straight to bytes, not through a PDU object and TLV objects for each receipt.
+ */
+export function receiptFields(r: PendingReceipt, now: number): ReceiptDeliverSm {
   const text = formatReceipt({
     id: r.messageId,
     sub: 1,
     dlvrd: r.stat === 'DELIVRD' ? 1 : 0,
-    submitDate: new Date(r.submitAt),
-    doneDate: new Date(now),
+    submitDate: r.submitAt,
+    doneDate: now,
     stat: r.stat,
     err: r.err,
     text: r.text,
   });
-  const tlvs: Tlv[] = [tlvCStr(Tag.receipted_message_id, r.messageId), tlvU8(Tag.message_state, messageStateFor(r.stat))];
+  const more: Tlv[] = [];
   if (r.stat !== 'DELIVRD') {
     // §5.3.2.31 network_error_code: type 3 (GSM), then the error code.
     const v = Buffer.allocUnsafe(3);
     v[0] = 3;
     v.writeUInt16BE(Number(r.err), 1);
-    tlvs.push(tlvBuf(Tag.network_error_code, v));
+    more.push(tlvBuf(Tag.network_error_code, v));
   }
-  if (r.network !== undefined) tlvs.push(tlvCStr(r.network.tag, r.network.mccMnc));
-  return deliverSm({
+  if (r.network !== undefined) more.push(tlvCStr(r.network.tag, r.network.mccMnc));
+  return {
     sourceAddrTon: r.from.ton,
     sourceAddrNpi: r.from.npi,
     sourceAddr: r.from.addr,
     destAddrTon: r.to.ton,
     destAddrNpi: r.to.npi,
     destinationAddr: r.to.addr,
-    esmClass: 0x04,
-    shortMessage: Buffer.from(text, 'latin1'),
-    tlvs,
-  });
+    text,
+    receiptedMessageId: r.messageId,
+    messageState: messageStateFor(r.stat),
+    ...(more.length > 0 ? { moreTlvs: more } : {}),
+  };
 }

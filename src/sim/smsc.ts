@@ -11,10 +11,10 @@
 import { createServer, type Server } from 'node:net';
 import type { SimConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
-import { chooseDataCoding, deliverSm, splitText, Status, statusName, type DataSm, type DeliverSm, type SubmitSm, type TextCoding } from '../smpp/index.js';
+import { chooseDataCoding, deliverSm, encodeReceiptDeliverSm, splitText, Status, statusName, type DataSm, type SubmitSm, type TextCoding } from '../smpp/index.js';
 import { SmppConnection } from '../smpp-net/connection.js';
 import { DueQueue, Fifo } from './due-queue.js';
-import { errFor, MessageIds, networkFor, pickStat, receiptPdu, receiptText, validateSubmit, wantsReceipt, type Outcomes, type PendingReceipt } from './sim-receipts.js';
+import { errFor, MessageIds, networkFor, pickStat, receiptFields, receiptText, validateSubmit, wantsReceipt, type Outcomes, type PendingReceipt } from './sim-receipts.js';
 import { SimSession, type SimHost } from './sim-session.js';
 
 export interface SmscSimulatorDeps {
@@ -352,15 +352,20 @@ export class SmscSimulator implements SimHost {
     if (r.attempts === 0) this.counters.receiptsSent++;
     else this.counters.receiptsResent++;
     r.attempts++;
-    let pdu: DeliverSm;
+    // Encoded here, so a receipt that cannot be is dropped, not retried; its sequence number is
+    // written into the frame when it is sent.
+    let frame: Buffer;
     try {
-      pdu = receiptPdu(r, Date.now());
+      frame = encodeReceiptDeliverSm(0, receiptFields(r, Date.now()));
     } catch (err) {
       this.counters.receiptsDropped++;
       this.log.warn({ err: (err as Error).message, messageId: r.messageId }, 'receipt not encodable; dropped');
       return;
     }
-    session.conn.request(pdu).then(
+    session.conn.requestFrame('deliver_sm', (seq) => {
+      frame.writeUInt32BE(seq, 12);
+      return frame;
+    }).then(
       (resp) => {
         if (resp.commandStatus === Status.ESME_ROK) this.counters.receiptsAcked++;
         else this.retryLater(r, false);

@@ -322,17 +322,20 @@ export interface ReceiptDeliverSm {
   readonly text: string;
   readonly receiptedMessageId: string;
   readonly messageState: number;
+  /** TLVs written after those two (the simulator's network_error_code and network id). */
+  readonly moreTlvs?: readonly Tlv[];
 }
 
 /**
  * The hot path of an SMSC sending receipts: the deliver_sm encodePdu writes for the same receipt
  * (esm_class 0x04 "SMSC delivery receipt" §5.2.12, data_coding 0, every other field empty or 0, the
- * two TLVs in that order), without a Pdu object, TLV objects or a Buffer of the text first.
+ * two TLVs in that order, then any more), without a Pdu object, TLV objects or a Buffer of the text
+ * first.
  */
 export function encodeReceiptDeliverSm(seq: number, r: ReceiptDeliverSm): Buffer {
   // service_type '' (1), tons and npis (4), the addresses, esm_class to sm_default_msg_id with two
   // empty times (9), sm_length and the text, then the TLVs (4 + id + NUL, 4 + 1).
-  const length = 16 + 1 + 4 + cs(r.sourceAddr) + cs(r.destinationAddr) + 9 + 1 + r.text.length + 4 + cs(r.receiptedMessageId) + 5;
+  const length = 16 + 1 + 4 + cs(r.sourceAddr) + cs(r.destinationAddr) + 9 + 1 + r.text.length + 4 + cs(r.receiptedMessageId) + 5 + optSize(r.moreTlvs);
   const w = new Writer(headerBuffer(length, CommandId.deliver_sm, 0, seq));
   writeAddresses(w, '', r);
   w.u8(0x04, 'esm_class');
@@ -347,6 +350,7 @@ export function encodeReceiptDeliverSm(seq: number, r: ReceiptDeliverSm): Buffer
   w.shortMessageLatin1(r.text);
   w.tlvCStr(Tag.receipted_message_id, r.receiptedMessageId);
   w.tlvU8(Tag.message_state, r.messageState);
+  if (r.moreTlvs) w.tlvs(r.moreTlvs);
   return w.buf;
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatReceipt, messageStateFor, parseReceipt, sameMessageId, statForMessageState } from '../../../src/smpp/receipt.js';
 import type { ReceiptStat } from '../../../src/smpp/receipt.js';
 import { formatSmppAbsolute, formatSmppRelative, parseSmppTime } from '../../../src/smpp/time.js';
-import { Tag, decodePdu, deliverSm, encodePdu, encodeReceiptDeliverSm, tlvCStr, tlvU8, type ReceiptDeliverSm } from '../../../src/smpp/index.js';
+import { Tag, decodePdu, deliverSm, encodePdu, encodeReceiptDeliverSm, tlvBuf, tlvCStr, tlvU8, type ReceiptDeliverSm } from '../../../src/smpp/index.js';
 
 describe('formatReceipt', () => {
   it('writes the Appendix B layout in UTC', () => {
@@ -94,6 +94,8 @@ describe('encodeReceiptDeliverSm', () => {
     { sourceAddr: '14155550100', sourceAddrTon: 1, sourceAddrNpi: 1, destinationAddr: 'BENCH', destAddrTon: 5, destAddrNpi: 0, text: 'id:01JD sub:001 dlvrd:001 submit date:2411210930 done date:2411210930 stat:DELIVRD err:000 text:Hello', receiptedMessageId: '01JDABCDEFGHJKMNPQRSTVWXYZ', messageState: 2 },
     { sourceAddr: '', sourceAddrTon: 0, sourceAddrNpi: 0, destinationAddr: '12345678901234567890', destAddrTon: 1, destAddrNpi: 1, text: '', receiptedMessageId: '', messageState: 5 },
     { sourceAddr: '12345678901234567890', sourceAddrTon: 2, sourceAddrNpi: 9, destinationAddr: 'x', destAddrTon: 0, destAddrNpi: 0, text: 'é'.repeat(254), receiptedMessageId: 'x'.repeat(64), messageState: 8 },
+    // As the simulator sends a failure: network_error_code and a network id after the two.
+    { sourceAddr: '1', sourceAddrTon: 1, sourceAddrNpi: 1, destinationAddr: '2', destAddrTon: 1, destAddrNpi: 1, text: 'stat:UNDELIV', receiptedMessageId: 'abc', messageState: 5, moreTlvs: [tlvBuf(Tag.network_error_code, Buffer.from([3, 0, 1])), tlvCStr(0x1400, '310410')] },
   ];
 
   it('writes the bytes encodePdu writes for the same receipt, and they decode back', () => {
@@ -110,7 +112,7 @@ describe('encodeReceiptDeliverSm', () => {
           esmClass: 0x04,
           dataCoding: 0,
           shortMessage: Buffer.from(r.text, 'latin1'),
-          tlvs: [tlvCStr(Tag.receipted_message_id, r.receiptedMessageId), tlvU8(Tag.message_state, r.messageState)],
+          tlvs: [tlvCStr(Tag.receipted_message_id, r.receiptedMessageId), tlvU8(Tag.message_state, r.messageState), ...(r.moreTlvs ?? [])],
         }),
       );
       const fast = encodeReceiptDeliverSm(77, r);
