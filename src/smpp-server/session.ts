@@ -134,14 +134,16 @@ export class SmppSession implements DeliverySink {
   async deliver(d: Delivery): Promise<boolean> {
     // A receipt is one deliver_sm, written by its own encoder: a PDU object, TLV objects and a
     // Promise.all for each receipt were ~15% of the bytes the appliance allocated end to end.
-    const receipt = d.kind === 'receipt' ? receiptDeliverSm(d) : undefined;
-    if (d.kind === 'mo') this.mref = (this.mref + 1) & 0xff;
-    const pdus = d.kind === 'mo' ? moPdus(d, this.mref) : [];
+    let sent: Promise<boolean>;
+    if (d.kind === 'receipt') {
+      const receipt = receiptDeliverSm(d);
+      sent = this.conn.requestFrame('deliver_sm', (seq) => encodeReceiptDeliverSm(seq, receipt)).then((r) => r.commandStatus === Status.ESME_ROK);
+    } else {
+      this.mref = (this.mref + 1) & 0xff;
+      sent = Promise.all(moPdus(d, this.mref).map((p) => this.conn.request(p))).then((rs) => rs.every((r) => r.commandStatus === Status.ESME_ROK));
+    }
     try {
-      const ok =
-        receipt !== undefined
-          ? (await this.conn.requestFrame('deliver_sm', (seq) => encodeReceiptDeliverSm(seq, receipt))).commandStatus === Status.ESME_ROK
-          : (await Promise.all(pdus.map((p) => this.conn.request(p)))).every((r) => r.commandStatus === Status.ESME_ROK);
+      const ok = await sent;
       this.deps.metrics?.smppDelivered.inc({ kind: d.kind, result: ok ? 'acked' : 'refused' });
       return ok;
     } catch (err) {

@@ -40,15 +40,23 @@ function writeTail(w: Writer, p: Omit<ShortMessageFields, 'destAddrTon' | 'destA
   w.tlvs(p.tlvs);
 }
 
-/** §4.4.1 service_type and the two addresses; shared by submit_sm, deliver_sm and the receipt's own encoder. */
-function writeAddresses(w: Writer, serviceType: string, a: Pick<ShortMessageFields, 'sourceAddrTon' | 'sourceAddrNpi' | 'sourceAddr' | 'destAddrTon' | 'destAddrNpi' | 'destinationAddr'>): void {
+/**
+ * service_type and the two addresses: submit_sm and deliver_sm (§4.4.1, addresses up to 21
+ * octets), the receipt's own encoder, and data_sm (§4.7.1, `max` 65).
+ */
+function writeAddresses(
+  w: Writer,
+  serviceType: string,
+  a: Pick<ShortMessageFields, 'sourceAddrTon' | 'sourceAddrNpi' | 'sourceAddr' | 'destAddrTon' | 'destAddrNpi' | 'destinationAddr'>,
+  max: number = Max.addr,
+): void {
   w.cstr(serviceType, Max.serviceType, 'service_type');
   w.u8(a.sourceAddrTon, 'source_addr_ton');
   w.u8(a.sourceAddrNpi, 'source_addr_npi');
-  w.cstr(a.sourceAddr, Max.addr, 'source_addr');
+  w.cstr(a.sourceAddr, max, 'source_addr');
   w.u8(a.destAddrTon, 'dest_addr_ton');
   w.u8(a.destAddrNpi, 'dest_addr_npi');
-  w.cstr(a.destinationAddr, Max.addr, 'destination_addr');
+  w.cstr(a.destinationAddr, max, 'destination_addr');
 }
 
 function destSize(d: MultiDestination): number {
@@ -205,13 +213,7 @@ export function encodePdu(pdu: Pdu): Buffer {
       if (pdu.tlvs) w.tlvs(pdu.tlvs);
       break;
     case 'data_sm':
-      w.cstr(pdu.serviceType, Max.serviceType, 'service_type');
-      w.u8(pdu.sourceAddrTon, 'source_addr_ton');
-      w.u8(pdu.sourceAddrNpi, 'source_addr_npi');
-      w.cstr(pdu.sourceAddr, Max.addr64, 'source_addr');
-      w.u8(pdu.destAddrTon, 'dest_addr_ton');
-      w.u8(pdu.destAddrNpi, 'dest_addr_npi');
-      w.cstr(pdu.destinationAddr, Max.addr64, 'destination_addr');
+      writeAddresses(w, pdu.serviceType, pdu, Max.addr64);
       w.u8(pdu.esmClass, 'esm_class');
       w.u8(pdu.registeredDelivery, 'registered_delivery');
       w.u8(pdu.dataCoding, 'data_coding');

@@ -304,19 +304,19 @@ export class EventWriter {
    * the ones that can never be inserted, and retries the rest until they go in.
    */
   private async insertAsWritten(entries: readonly StreamEntry[]): Promise<boolean> {
-    const pieces: Buffer[] = [];
     let rows = 0;
     let bytes = 0;
     for (const e of entries) {
       if (e.deleted) continue;
       if (e.pieces === undefined) return false;
-      for (const p of e.pieces) pieces.push(p);
       rows += e.rows;
       bytes += e.bytes;
     }
-    if (pieces.length === 0) return true;
+    if (rows === 0) return true;
     // The body is the entries' bytes as read (stream-replies.ts), copied once.
-    const body = Buffer.concat(pieces, bytes);
+    const body = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (const e of entries) if (!e.deleted && e.pieces !== undefined) for (const p of e.pieces) at += p.copy(body, at);
     const end = this.metrics.insertSeconds.startTimer();
     try {
       const res = await this.clickhouse.exec({
