@@ -9,7 +9,7 @@
  *   make build && npm run bench:http-batch
  *   BENCH_SECONDS=15 BENCH_CONNECTIONS=8 BENCH_BATCH=1000 npm run bench:http-batch
  */
-import { BENCH_API_KEY, checkBuilt, startAppliance, PROCESSES, APPLIANCE_PREFIX } from './lib/harness.js';
+import { BENCH_API_KEY, checkBuilt, startAppliance, PROCESSES, APPLIANCE_PREFIX, SEND_BESIDE } from './lib/harness.js';
 import { load, summary } from './lib/load.js';
 import { environment, writeResult } from './lib/report.js';
 
@@ -30,8 +30,9 @@ const BODY = JSON.stringify({
 async function main(): Promise<void> {
   const env = environment();
   const { distOlderThanSrc } = checkBuilt();
-  // The simulator is bound (HTTP refuses a send with no bind up) but admission is what is measured.
-  const catalyst = await startAppliance({ uncappedQueue: true });
+  // The simulator is bound (HTTP refuses a send with no bind up) but answers no submit, so what is
+  // measured is admission alone (holdSubmits); BENCH_SEND=1 sends beside it.
+  const catalyst = await startAppliance({ uncappedQueue: true, holdSubmits: !SEND_BESIDE });
   const counted = { on: false, submitted: 0, failed: 0, unparsable: 0 };
   const options = {
     connections: CONNECTIONS,
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
   const result = {
     bench: 'http-batch',
     processes: PROCESSES,
+    sendingBeside: SEND_BESIDE,
     ...env,
     connections: CONNECTIONS,
     batch: BATCH,
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
     unparsableAnswers: counted.unparsable,
     requestsPerSecond: Math.round((figures.accepted / figures.seconds) * 10) / 10,
     requests: figures,
-    command: `${APPLIANCE_PREFIX}BENCH_SECONDS=${SECONDS} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_BATCH=${BATCH} npm run bench:http-batch`,
+    command: `${APPLIANCE_PREFIX}${SEND_BESIDE ? 'BENCH_SEND=1 ' : ''}BENCH_SECONDS=${SECONDS} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_BATCH=${BATCH} npm run bench:http-batch`,
   };
   const path = writeResult('http-batch', result);
   console.log(JSON.stringify(result, null, 2));

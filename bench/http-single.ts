@@ -11,7 +11,7 @@
  *   BENCH_SECONDS=15 BENCH_CONNECTIONS=128 npm run bench:http-single
  *   BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:http-single   (profile the appliance)
  */
-import { BENCH_API_KEY, checkBuilt, freePort, startAppliance, startScript, stopChild, PROCESSES, APPLIANCE_PREFIX } from './lib/harness.js';
+import { BENCH_API_KEY, checkBuilt, freePort, startAppliance, startScript, stopChild, PROCESSES, APPLIANCE_PREFIX, SEND_BESIDE } from './lib/harness.js';
 import { load, summary, type LoadFigures } from './lib/load.js';
 import { environment, writeResult } from './lib/report.js';
 
@@ -33,8 +33,9 @@ async function main(): Promise<void> {
   const shape = { connections: CONNECTIONS, pipelining: PIPELINING };
   const request = { method: 'POST' as const, body: BODY, headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` } };
 
-  // The simulator is bound (HTTP refuses a send with no bind up) but admission is what is measured.
-  const catalyst = await startAppliance({ uncappedQueue: true });
+  // The simulator is bound (HTTP refuses a send with no bind up) but answers no submit, so what is
+  // measured is admission alone (holdSubmits); BENCH_SEND=1 sends beside it.
+  const catalyst = await startAppliance({ uncappedQueue: true, holdSubmits: !SEND_BESIDE });
   let catalystFigures: LoadFigures;
   try {
     const url = `http://127.0.0.1:${catalyst.httpPort}/api/v2/messages/sms`;
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
   const result = {
     bench: 'http-single',
     processes: PROCESSES,
+    sendingBeside: SEND_BESIDE,
     ...env,
     connections: CONNECTIONS,
     pipelining: PIPELINING,
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
     catalyst: catalystFigures,
     bareUws: bareFigures,
     ratio: Math.round((catalystFigures.acceptedPerSecond / Math.max(1, bareFigures.acceptedPerSecond)) * 1000) / 1000,
-    command: `${APPLIANCE_PREFIX}BENCH_SECONDS=${SECONDS} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_PIPELINING=${PIPELINING} npm run bench:http-single`,
+    command: `${APPLIANCE_PREFIX}${SEND_BESIDE ? 'BENCH_SEND=1 ' : ''}BENCH_SECONDS=${SECONDS} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_PIPELINING=${PIPELINING} npm run bench:http-single`,
   };
   const path = writeResult('http-single', result);
   console.log(JSON.stringify(result, null, 2));

@@ -97,6 +97,14 @@ export interface StartOptions {
    */
   readonly uncappedQueue?: boolean;
   /**
+   * The simulator binds but answers no submit (CATALYST_SIM_HOLD_SUBMITS): the upstream's windows
+   * fill and nothing more is sent. For the HTTP admission benches, which need a bind up (an HTTP
+   * send is refused without one) but measure admission alone, as smpp-ingress does with its
+   * unreachable upstream: with sending beside it, Redis's one core was shared with the sends, and a
+   * cheaper appliance, sending more, was answered with fewer messages accepted (docs/scaling.md).
+   */
+  readonly holdSubmits?: boolean;
+  /**
    * ClickHouse database for the appliance's events, which the bench then drops itself
    * (dropDatabase). Unless given, one of the run's own, dropped by stop(): rows left by every run
    * in one database made ClickHouse's merges, and so the next runs, slower.
@@ -111,6 +119,11 @@ export interface StartOptions {
  * `processes`); its CPU and peak RSS are then the sum over the primary and its workers.
  */
 export const PROCESSES = Number(process.env['BENCH_PROCESSES'] ?? 1);
+/**
+ * BENCH_SEND=1: the HTTP admission benches let the simulator answer, so accepted messages are sent
+ * (and receipted) beside the load, as they were until 2026-11-22 (holdSubmits).
+ */
+export const SEND_BESIDE = process.env['BENCH_SEND'] === '1';
 const APP_NODE_ARGS = process.env['BENCH_APP_NODE_ARGS'] ?? '';
 /**
  * What a bench's reproduce command starts with when the appliance was run otherwise than make
@@ -159,7 +172,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
   const cfgPath = join(dir, 'config.json');
   writeFileSync(cfgPath, JSON.stringify(config));
   const sim = spawn(process.execPath, ['--import', 'tsx', 'src/sim/smsc-main.ts'], {
-    env: { ...process.env, CATALYST_SIM_PORT: String(simPort), CATALYST_SIM_RECEIPT_DELAY_MS: '50', CATALYST_LOG_LEVEL: 'warn' },
+    env: { ...process.env, CATALYST_SIM_PORT: String(simPort), CATALYST_SIM_RECEIPT_DELAY_MS: '50', CATALYST_LOG_LEVEL: 'warn', ...(opts.holdSubmits === true ? { CATALYST_SIM_HOLD_SUBMITS: '1' } : {}) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const children: ChildProcess[] = [sim];

@@ -31,9 +31,10 @@ export interface SimHost {
   onClosed(session: SimSession): void;
   /**
    * Validates and takes one submit; returns the status and, when ESME_ROK, the message id. Runs
-   * before the response is written, so a receipt sent from here goes out ahead of it.
+   * before the response is written, so a receipt sent from here goes out ahead of it. Undefined:
+   * the submit is held, and no response is written (an SMSC that stopped answering).
    */
-  submit(session: SimSession, pdu: SubmitSm | DataSm): { status: number; messageId: string };
+  submit(session: SimSession, pdu: SubmitSm | DataSm): { status: number; messageId: string } | undefined;
   /** A request slot of this session freed up: parked receipts may go. */
   onWindowOpen(session: SimSession): void;
 }
@@ -161,7 +162,8 @@ export class SimSession {
       this.conn.write(encode(pdu.sequenceNumber, Status.ESME_RINVBNDSTS, ''));
       return;
     }
-    const { status, messageId } = this.host.submit(this, pdu);
-    this.conn.write(encode(pdu.sequenceNumber, status, status === Status.ESME_ROK ? messageId : ''));
+    const answer = this.host.submit(this, pdu);
+    if (answer === undefined) return;
+    this.conn.write(encode(pdu.sequenceNumber, answer.status, answer.status === Status.ESME_ROK ? answer.messageId : ''));
   }
 }

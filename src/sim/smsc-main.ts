@@ -6,7 +6,9 @@
  * Settings from the environment (the one file of src/sim that reads it): CATALYST_SIM_PORT
  * (2776), CATALYST_SIM_HOST (127.0.0.1), CATALYST_SIM_SYSTEM_ID ('catalyst'),
  * CATALYST_SIM_PASSWORD ('sandbox'), CATALYST_SIM_RECEIPT_DELAY_MS (200),
- * CATALYST_SIM_THROTTLE_TPS (0 = none), CATALYST_LOG_LEVEL (info). Closes cleanly on SIGTERM/SIGINT.
+ * CATALYST_SIM_THROTTLE_TPS (0 = none), CATALYST_SIM_HOLD_SUBMITS (1: no submit is answered, for
+ * benches of admission alone; setHoldSubmits), CATALYST_LOG_LEVEL (info). Closes cleanly on
+ * SIGTERM/SIGINT.
  */
 import { parseConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   const cfg = parseConfig({ sim }).sim;
 
   const smsc = new SmscSimulator(cfg, { logger: log });
+  if (int('CATALYST_SIM_HOLD_SUBMITS') === 1) smsc.setHoldSubmits(true);
   const { port } = await smsc.listen();
   log.info({ port, systemId: cfg.systemId }, 'SMSC simulator ready');
 

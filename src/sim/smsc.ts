@@ -37,6 +37,8 @@ export interface SimStats {
   /** Refused by validation (ESME_RINVDSTADR and the like). */
   rejected: number;
   throttled: number;
+  /** Left unanswered while holding submits (setHoldSubmits). */
+  held: number;
   /** Distinct receipts sent at least once. */
   receiptsSent: number;
   receiptsAcked: number;
@@ -70,6 +72,7 @@ export class SmscSimulator implements SimHost {
   private receiptDelayMs: number;
   private throttleTps: number;
   private early = false;
+  private holding = false;
   private throttleSecond = 0;
   private throttleCount = 0;
   private rr = 0;
@@ -80,6 +83,7 @@ export class SmscSimulator implements SimHost {
     submits: 0,
     rejected: 0,
     throttled: 0,
+    held: 0,
     receiptsSent: 0,
     receiptsAcked: 0,
     receiptsResent: 0,
@@ -167,6 +171,14 @@ export class SmscSimulator implements SimHost {
   }
   setThrottleTps(tps: number): void {
     this.throttleTps = Math.max(0, tps);
+  }
+  /**
+   * When on, submit_sm and data_sm get no response at all (binds and enquire_link are still
+   * answered): an SMSC that stopped answering, whose ESMEs' windows fill. The admission benches
+   * run with it, so that what they measure is admission, with nothing sent meanwhile.
+   */
+  setHoldSubmits(on: boolean): void {
+    this.holding = on;
   }
   /** When on, a receipt goes out before its submit_sm_resp (on the same transceiver). */
   earlyReceipts(on: boolean): void {
@@ -261,7 +273,11 @@ export class SmscSimulator implements SimHost {
     this.drainParked(session);
   }
 
-  submit(session: SimSession, pdu: SubmitSm | DataSm): { status: number; messageId: string } {
+  submit(session: SimSession, pdu: SubmitSm | DataSm): { status: number; messageId: string } | undefined {
+    if (this.holding) {
+      this.counters.held++;
+      return undefined;
+    }
     if (this.throttleTps > 0) {
       const second = Math.floor(Date.now() / 1000);
       if (second !== this.throttleSecond) {

@@ -160,6 +160,26 @@ describe('SmscSimulator with the smpp package as the ESME', () => {
     expect(sim.stats().throttled).toBe(throttled);
   });
 
+  it('holds submits unanswered while told to, and still answers enquire_link', async () => {
+    const p = await bound();
+    sim.setHoldSubmits(true);
+    let answered = false;
+    void p.call('submit_sm', { destination_addr: '4915112345678', short_message: 'held', registered_delivery: 1 }).then(() => {
+      answered = true;
+    });
+    const link = await p.call('enquire_link');
+    expect(link.command).toBe('enquire_link_resp');
+    await until('held', () => sim.stats().held === 1);
+    await new Promise((res) => setTimeout(res, 100));
+    expect(answered).toBe(false);
+    expect(sim.stats().submits).toBe(0);
+    expect(sim.pendingReceipts).toBe(0);
+    sim.setHoldSubmits(false);
+    const r = await p.call('submit_sm', { destination_addr: '4915112345678', short_message: 'sent' });
+    expect(r.command_status).toBe(Status.ESME_ROK);
+    expect(sim.stats()).toMatchObject({ held: 1, submits: 1 });
+  });
+
   it('keeps receipts for a transmitter until a receiver of the same system_id binds', async () => {
     const tx = await bound('transmitter');
     const r = await tx.call('submit_sm', { destination_addr: '4915112345678', short_message: 'x', registered_delivery: 1 });
