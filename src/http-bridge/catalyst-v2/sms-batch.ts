@@ -19,7 +19,8 @@ import type { AdmitCode } from '../../store/redis/message-store.js';
 import type { ErrorCode } from '../../core/errors.js';
 import { errorResponse, json, type FieldProblem, type HttpRequest, type HttpResponse, type RouteDocs } from '../http.js';
 import { IDEMPOTENCY_HEADER_DOCS, IDEMPOTENCY_TTL_SECONDS, idempotencyOf, readRecord, recordFor, replayed, type Idempotency } from '../idempotency.js';
-import { parseJson, problemsOf, refusalResponse, SendSmsSchema, smsMessage, withTimeout, type SmsDeps } from './sms.js';
+import { quickParser } from '../quick-parse.js';
+import { parseJson, parseSendSms, problemsOf, refusalResponse, SendSmsSchema, smsMessage, withTimeout, type SmsDeps } from './sms.js';
 
 export const MAX_BATCH = 10_000;
 
@@ -37,6 +38,8 @@ export const SmsBatchSchema = z.strictObject({
   tracking: SendSmsSchema.shape.tracking,
   billing: SendSmsSchema.shape.billing,
 });
+
+const parseBatch = quickParser(SmsBatchSchema);
 
 const ErrorEntry = z.strictObject({ code: z.string(), message: z.string(), retryable: z.boolean(), details: z.array(z.strictObject({ field: z.string(), message: z.string() })).optional() });
 
@@ -148,7 +151,7 @@ async function answerBatch(pending: Promise<ManyResult | 'timeout'>, template: T
 async function prepareBatch(req: HttpRequest, account: AccountConfig, deps: SmsDeps): Promise<Ready | { readonly response: HttpResponse }> {
   const body = parseJson(req);
   if (!body.ok) return { response: body.response };
-  const parsed = SmsBatchSchema.safeParse(body.value);
+  const parsed = parseBatch(body.value);
   if (!parsed.success) return { response: errorResponse('VALIDATION_ERROR', 'request body is invalid', { details: problemsOf(parsed.error) }) };
   const idem = idempotencyOf(req, account.id, deps.keys);
   if (!idem.ok) return { response: idem.response };
@@ -162,7 +165,7 @@ async function prepareBatch(req: HttpRequest, account: AccountConfig, deps: SmsD
   const requests: AdmissionRequest[] = [];
   const admitted: number[] = [];
   for (let i = 0; i < b.messages.length; i++) {
-    const one = SendSmsSchema.safeParse(b.messages[i]);
+    const one = parseSendSms(b.messages[i]);
     const rawTo = (b.messages[i] as { to?: unknown } | null)?.to;
     const to = typeof rawTo === 'string' ? rawTo : '';
     if (!one.success) {
