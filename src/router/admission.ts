@@ -137,6 +137,11 @@ export class Admission {
   private readonly accounts: ReadonlyMap<string, AccountConfig>;
   private readonly pricing: Pricing;
   private readonly platformLimits: ReadonlyMap<string, RateLimit>;
+  /**
+   * What quote() worked out for a request, taken by its submit: a batch quotes every message for
+   * its answer before the round trip, and routed, priced and counted the parts of each twice.
+   */
+  private readonly quoted = new WeakMap<AdmissionRequest, Prepared>();
 
   constructor(
     private readonly store: MessageStore,
@@ -217,9 +222,22 @@ export class Admission {
     return { ok: true, item, rateCardId: price.rateCardId };
   }
 
+  /**
+   * A request's preparation: quote()'s when it was quoted (once: a request submitted again is
+   * prepared again). Between the two only microtasks ran, or a webhook URL's check; a bind that
+   * went down meanwhile leaves the message queued for it, as one going down after admission does.
+   */
+  private preparedFor(req: AdmissionRequest): Prepared {
+    const q = this.quoted.get(req);
+    if (q === undefined) return this.prepare(req);
+    this.quoted.delete(req);
+    return q;
+  }
+
   /** What admitting would charge, without admitting (for answers made before the round trip). */
   quote(req: AdmissionRequest): { priceMicros: number; currency: string; parts: number } | undefined {
     const p = this.prepare(req);
+    this.quoted.set(req, p);
     return p.ok ? { priceMicros: p.item.routed.priceMicros, currency: p.item.routed.currency, parts: p.item.routed.parts } : undefined;
   }
 
@@ -235,7 +253,7 @@ export class Admission {
    * `done` is called once, before this returns when the request is refused here.
    */
   submitThen(req: AdmissionRequest, done: (r: AdmissionResult) => void): void {
-    const p = this.prepare(req);
+    const p = this.preparedFor(req);
     if (!p.ok) {
       done(this.refused(req.message.accountId, p.reason));
       return;
@@ -264,7 +282,7 @@ export class Admission {
   submitMany(reqs: readonly AdmissionRequest[], opts: AdmitOptions = {}): Promise<ManyResult> {
     let prepared: Prepared[];
     try {
-      prepared = reqs.map((r) => this.prepare(r));
+      prepared = reqs.map((r) => this.preparedFor(r));
     } catch (err) {
       return rejected(err);
     }

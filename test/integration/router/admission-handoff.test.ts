@@ -4,7 +4,7 @@
  * hands over (each entry with its messages), and that every room it reserved is answered, when the
  * round trip fails and when an idempotency key repeats.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { parseConfig } from '../../../src/core/config.js';
 import { Admission, type AdmissionRequest, type HandOff } from '../../../src/router/admission.js';
@@ -102,5 +102,25 @@ describe("admission's hand-off", () => {
       [1, 1],
       [1, 0],
     ]);
+  });
+
+  it('admits a quoted request as quoted, routing it once; one submitted again is routed again', async () => {
+    const { store } = await rig(0);
+    const routes = new RoutingTable(config.routes);
+    const lookup = vi.spyOn(routes, 'lookup');
+    const quoting = new Admission(store, routes, config, Admission.optionsFrom(config.router), log);
+    const reqs = [request(), request()];
+    const quotes = reqs.map((r) => quoting.quote(r));
+    expect(quotes).toEqual([{ priceMicros: 0, currency: 'USD', parts: 1 }, { priceMicros: 0, currency: 'USD', parts: 1 }]);
+    expect(lookup).toHaveBeenCalledTimes(2);
+    const many = await quoting.submitMany(reqs);
+    expect(many.kind === 'admitted' && many.results.map((r) => r.ok)).toEqual([true, true]);
+    expect(lookup).toHaveBeenCalledTimes(2);
+    // A request is quoted once: submitted again (a retry), it is prepared anew.
+    const again = request();
+    quoting.quote(again);
+    expect((await quoting.submit(again)).ok).toBe(true);
+    await quoting.submit(again);
+    expect(lookup).toHaveBeenCalledTimes(4);
   });
 });
