@@ -87,10 +87,12 @@ perf script -i "$perfdata" 2>/dev/null |
     part("AOF, writing", s ~ / beforeSleep / && s !~ / handleClientsWithPendingWrites / && (s ~ / (__GI___)?__libc_write / || s ~ / ksys_write /))
     part("replies to clients", s ~ / handleClientsWithPendingWrites / || s ~ / writeToClient /)
     part("reading requests", s ~ / readQueryFromClient / && s !~ / processCommand /)
-    part("timers (serverCron)", s ~ / serverCron /)
+    part("timers (serverCron)", s ~ / serverCron / && s !~ / rewriteAppendOnlyFileBackground /)
+    # perf follows the child an AOF rewrite forks (from serverCron), which runs on the other core.
+    part("AOF rewrite (its forked child)", s ~ / rewriteAppendOnlyFileBackground /)
     stack = " "; nf = 0; leaf = ""
   }
-  BEGIN { stack = " "; n = split("scripts (EVALSHA, all of it)|  the commands scripts ran|  arguments into those commands|  their replies into Lua|  ARGV into Lua|  Lua interning strings (hashing every byte)|  Lua garbage collector|  number formatting (printf)|commands sent directly|key lookups (all commands)|  of which TTL checks|AOF, formatting and freeing what was written|AOF, writing|replies to clients|reading requests|timers (serverCron)", order, "|") }
+  BEGIN { stack = " "; n = split("scripts (EVALSHA, all of it)|  the commands scripts ran|  arguments into those commands|  their replies into Lua|  ARGV into Lua|  Lua interning strings (hashing every byte)|  Lua garbage collector|  number formatting (printf)|commands sent directly|key lookups (all commands)|  of which TTL checks|AOF, formatting and freeing what was written|AOF, writing|replies to clients|reading requests|timers (serverCron)|AOF rewrite (its forked child)", order, "|") }
   /^[ \t]*$/ { flush(); next }
   /^[^ \t]/ { next }
   { sym = $2; sub(/\+0x[0-9a-f]+$/, "", sym); if (nf == 0) leaf = sym; stack = stack sym " "; nf++ }
