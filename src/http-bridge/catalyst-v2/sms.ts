@@ -30,7 +30,7 @@ export const SendSmsSchema = z.strictObject({
   scheduledAt: z.string().datetime({ offset: true }).optional(),
 });
 export type SendSms = z.infer<typeof SendSmsSchema>;
-/** SendSmsSchema.safeParse, its accept path compiled (quick-parse.ts): every SMS sent over HTTP goes through it. */
+/** SendSmsSchema.safeParse, its accept path compiled (quick-parse.ts): the v2 API's SMS sends, single and batched, go through it. */
 export const parseSendSms = quickParser(SendSmsSchema);
 
 const isoTime = z.string().datetime({ offset: true });
