@@ -197,19 +197,27 @@ export function smsMessage(r: SendSms, account: AccountConfig, now: number, defa
   };
 }
 
-/** Admission, bounded by the request timeout: past it the client hears TIMEOUT (its Idempotency-Key makes a retry safe). */
-export async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => {
+/**
+ * Admission, bounded by the request timeout: past it the client hears TIMEOUT (its Idempotency-Key
+ * makes a retry safe). One promise and a timer: every HTTP send passes here, and an async function
+ * around Promise.race made three promises, their reactions and a frame more a request.
+ */
+export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  return new Promise<T | 'timeout'>((resolve, reject) => {
+    const timer = setTimeout(() => {
       resolve('timeout');
     }, ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
   });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export async function sendSms(req: HttpRequest, account: AccountConfig, deps: SmsDeps): Promise<HttpResponse> {
