@@ -177,9 +177,7 @@ export class TallyCounter<L extends string = string> {
   }
 
   inc(labels: LabelValues<L> = {}, n = 1): void {
-    // Refused here, where prom-client's own counter would refuse it, not at the next scrape.
-    if (!(n >= 0 && n < Infinity)) throw new RangeError(`a counter only goes up by a finite amount, not ${n}`);
-    this.slots.of(labels).n += n;
+    this.slots.of(labels).n += counterStep(n);
   }
 
   /** The metric as prom-client reads it, what was tallied folded in first. */
@@ -192,10 +190,19 @@ export class TallyCounter<L extends string = string> {
     const slot = this.slots.of(labels);
     return {
       inc: (n = 1) => {
-        slot.n += n;
+        slot.n += counterStep(n);
       },
     };
   }
+}
+
+/**
+ * A counter's step, refused where it is made, as prom-client's own counter would refuse it, not at
+ * the next scrape (where prom-client's inc would throw in the middle of the exposition).
+ */
+function counterStep(n: number): number {
+  if (!(n >= 0 && n < Infinity)) throw new RangeError(`a counter only goes up by a finite amount, not ${n}`);
+  return n;
 }
 
 export interface GaugeHandle {

@@ -150,17 +150,9 @@ export class Writer {
 
   /** `max` is the spec's size minus the NUL. */
   cstr(s: string, max: number, field: string): void {
-    const n = s.length;
-    if (n > max) throw new SmppEncodeError('SMPP_FIELD_TOO_LONG', field, `${field}: ${n} chars > ${max}`);
-    const buf = this.buf;
-    const off = this.off;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c === 0 || c > 0xff) throw new SmppEncodeError('SMPP_FIELD_INVALID', field, `${field}: char ${c} is not a latin1 non-NUL octet`);
-      buf[off + i] = c;
-    }
-    buf[off + n] = 0;
-    this.off = off + n + 1;
+    if (s.length > max) throw new SmppEncodeError('SMPP_FIELD_TOO_LONG', field, `${field}: ${s.length} chars > ${max}`);
+    this.latin1(s, field, false);
+    this.buf[this.off++] = 0;
   }
 
   /** sm_length + short_message; §4.4.1 caps it at 254 (longer text goes in message_payload). */

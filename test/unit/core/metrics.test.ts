@@ -77,6 +77,7 @@ describe('tallied metrics', () => {
     b.counter.inc({ k: 'x' }, 3);
     expect(() => { b.counter.inc({ k: 'x' }, -1); }).toThrow(RangeError);
     expect(() => { b.counter.inc({ k: 'x' }, Number.NaN); }).toThrow(RangeError);
+    expect(() => { b.counter.labels({ k: 'x' }).inc(-1); }).toThrow(RangeError);
     expect(await b.registry.getSingleMetricAsString('t_total')).toContain('t_total{k="x"} 5');
     expect(await b.registry.getSingleMetricAsString('t_total')).toContain('t_total{k="x"} 5');
     b.gauge.inc({ k: 'x' }, 2);
