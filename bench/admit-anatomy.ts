@@ -26,7 +26,6 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 15);
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 3);
 
 const lua = (name: string): string => readFileSync(new URL(`../src/store/redis/lua/${name}.lua`, import.meta.url), 'utf8');
-const COMMON = lua('common');
 const ADMIT = lua('admit');
 
 /** Each variant takes one statement out of admit.lua; a variant whose statement is no longer there is reported, not run. */
@@ -57,7 +56,7 @@ async function measure(source: string, prefix: string): Promise<number> {
   try {
     const store = benchStore(redis, prefix);
     // After the store: it registers the real scripts on the connection, and this replaces admit.
-    defineScripts(redis, { admit: `${COMMON}\n${source}` });
+    defineScripts(redis, { admit: source });
     await store.seedBalance('a', 1e15);
     await store.admit(admitItems(N));
     const c0 = await redisCpuSeconds(redis);

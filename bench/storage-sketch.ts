@@ -44,10 +44,10 @@ type Step = (typeof STEPS)[number];
 /** Redis CPU (s) and AOF bytes of each step, summed over the rounds and repeats. */
 type Totals = Record<Step, { cpu: number; aof: number }>;
 
-const COMMON = readFileSync(new URL('../src/store/redis/lua/common.lua', import.meta.url), 'utf8');
 const lua = (name: string): string => readFileSync(new URL(`./storage-sketch/${name}.lua`, import.meta.url), 'utf8');
 const SHARED = lua('sketch');
-const sketch = (layout: 'keyed' | 'batch', step: Step): string => `${COMMON}\n${SHARED}\n${lua(`${layout}-${step}`)}`;
+/** A sketch step's own part; scripts.ts puts common.lua's prelude before it. */
+const sketch = (layout: 'keyed' | 'batch', step: Step): string => `${SHARED}\n${lua(`${layout}-${step}`)}`;
 /** The script each sketch step runs as (a connection's own scripts replace these names). */
 const SLOT: Record<Step, ScriptName> = { admit: 'admit', submitted: 'submitted', receipts: 'receipts', delete: 'timers' };
 

@@ -1,6 +1,6 @@
 /**
- * RESP2 encoding of one script call, `EVALSHA sha 0 arg…` (or `EVAL script 0 arg…`), straight
- * into one Buffer of the exact size. Pure: no socket, no client.
+ * RESP2 encoding of one script call, `FCALL function 0 arg…`, `EVALSHA sha 0 arg…` or `EVAL script
+ * 0 arg…`, straight into one Buffer of the exact size. Pure: no socket, no client.
  *
  * Why not the client's own encoding: ioredis copies a call's arguments twice (flattening them,
  * then prepending the sha) and builds the command as one string of three pieces an argument,
@@ -45,12 +45,15 @@ function text(a: ScriptArg): string | undefined {
   return Number.isSafeInteger(a) && a >= 0 ? undefined : String(a);
 }
 
+/** The commands that run a script: by function name, by the script's sha1, or with its source. */
+export type ScriptCommand = 'fcall' | 'evalsha' | 'eval';
+
 /**
- * The frame of `<command> <script> 0 <args…>`: `command` is `evalsha` with the script's sha1,
- * or `eval` with its source. No keys are declared (numkeys 0): Catalyst's scripts build their keys
- * from the prefix they are given (keys.ts).
+ * The frame of `<command> <script> 0 <args…>`: `command` is `fcall` with a function's name,
+ * `evalsha` with the script's sha1, or `eval` with its source. No keys are declared (numkeys 0):
+ * Catalyst's scripts build their keys from the prefix they are given (keys.ts).
  */
-export function scriptCall(command: 'evalsha' | 'eval', script: string, args: readonly ScriptArg[]): Buffer {
+export function scriptCall(command: ScriptCommand, script: string, args: readonly ScriptArg[]): Buffer {
   const n = args.length;
   // First pass: each argument's byte length (strings) or value (integers), and the frame's size.
   const lens = new Float64Array(n);
@@ -84,13 +87,19 @@ export function scriptCall(command: 'evalsha' | 'eval', script: string, args: re
 }
 
 /**
- * The EVAL frame of an EVALSHA frame made by scriptCall (the same arguments, the script's source
- * in place of its sha), so a caller need not keep a call's arguments for the rare resend.
+ * A frame made by scriptCall as another command of the same arguments (`eval` with the script's
+ * source in place of a function's name or a sha), so a caller need not keep a call's arguments for
+ * the rare resend.
  */
-export function asEval(evalsha: Buffer, lua: string): Buffer {
-  // *<n>\r\n $7\r\nevalsha\r\n $40\r\n<sha>\r\n | $1\r\n0\r\n <args…>
-  const count = evalsha.indexOf('\r\n') + 2;
-  const rest = evalsha.subarray(count + '$7\r\nevalsha\r\n'.length + '$40\r\n'.length + 40 + 2);
-  const script = Buffer.from(lua, 'utf8');
-  return Buffer.concat([evalsha.subarray(0, count), Buffer.from(`$4\r\neval\r\n$${script.length}\r\n`), script, Buffer.from('\r\n'), rest]);
+export function reframe(frame: Buffer, command: ScriptCommand, script: string): Buffer {
+  // *<n>\r\n | $<len>\r\n<command>\r\n $<len>\r\n<script>\r\n | $1\r\n0\r\n <args…>
+  const count = frame.indexOf('\r\n') + 2;
+  let at = count;
+  for (let bulk = 0; bulk < 2; bulk++) {
+    const lenEnd = frame.indexOf('\r\n', at);
+    at = lenEnd + 2 + Number(frame.toString('latin1', at + 1, lenEnd)) + 2;
+  }
+  const target = Buffer.from(script, 'utf8');
+  const head = Buffer.from(`$${command.length}\r\n${command}\r\n$${target.length}\r\n`);
+  return Buffer.concat([frame.subarray(0, count), head, target, Buffer.from('\r\n'), frame.subarray(at)]);
 }

@@ -1,13 +1,22 @@
 /**
- * Typed wrappers for the Lua scripts in ./lua. Each script is `common.lua` + its own file, run with
- * EVALSHA (EVAL once when Redis does not have it: after a restart or SCRIPT FLUSH). Arguments are
- * flattened in the order each script's header documents; the wrappers are the only code that
- * knows those orders. A call is encoded by resp.ts, not by the client (see there why).
+ * Typed wrappers for the Lua scripts in ./lua. Each script is `common.lua` (the prelude: helpers
+ * and the call's state, set by its `begin()`) and its own file.
+ *
+ * Where Redis has functions (7.0 and later) the scripts are one function library, `catalyst_<id>`
+ * (the id a digest of its code, so two versions of Catalyst on one Redis each call their own),
+ * loaded once per Redis (FUNCTION LOAD, kept with the data like keys) and called by name (FCALL):
+ * the prelude is defined when the library loads, not again at every call as EVALSHA does (7-10 µs
+ * of Redis CPU a call: most of what a call costs at light load, docs/scaling.md). Elsewhere (Redis
+ * 6, or a user the ACL does not allow functions) and for a script a bench replaced, each script
+ * runs with EVALSHA, and EVAL once when Redis does not have it (after a restart or SCRIPT FLUSH).
+ *
+ * Arguments are flattened in the order each script's header documents; the wrappers are the only
+ * code that knows those orders. A call is encoded by resp.ts, not by the client (see there why).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, type Redis } from 'ioredis';
-import { asEval, scriptCall, type ScriptArg } from './resp.js';
+import { reframe, scriptCall, type ScriptArg } from './resp.js';
 import { rejected } from '../../core/errors.js';
 
 const NAMES = [
@@ -19,45 +28,127 @@ const NAMES = [
 export type ScriptName = (typeof NAMES)[number];
 
 interface Script {
+  /** The whole source EVAL runs, and its sha1 for EVALSHA. */
   readonly lua: string;
   readonly sha: string;
+  /** Its function in the library; undefined for a script only EVAL runs (a bench's replacement). */
+  readonly fn: string | undefined;
+}
+
+interface Library {
+  readonly name: string;
+  /** What FUNCTION LOAD is given. */
+  readonly code: string;
+  readonly scripts: ReadonlyMap<ScriptName, Script>;
 }
 
 function source(name: string): string {
   return readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 }
 
-function script(lua: string): Script {
-  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
 }
 
-let cached: ReadonlyMap<ScriptName, Script> | undefined;
-function scripts(): ReadonlyMap<ScriptName, Script> {
+/** The prelude of a script: common.lua, and for the orchestration scripts their chain moves (orch_common.lua). */
+function preludeOf(name: string, common: string, orch: string): string {
+  return name.startsWith('orch_') ? `${common}\n${orch}` : common;
+}
+
+/**
+ * A script as EVAL runs it: the prelude, then its own part. The prelude declares its own `ARGV`
+ * (a function is given its arguments, not a global), so EVAL's global is kept before it.
+ */
+function evalScript(prelude: string, body: string, fn: string | undefined): Script {
+  const lua = `local CALL_ARGV = ARGV\n${prelude}\nbegin(CALL_ARGV)\n${body}`;
+  return { lua, sha: sha1(lua), fn };
+}
+
+let cached: Library | undefined;
+function library(): Library {
   if (cached) return cached;
   const common = source('common');
-  // The orchestration scripts share their chain moves (orch_common.lua) as well.
   const orch = source('orch_common');
-  cached = new Map(NAMES.map((n) => [n, script(n.startsWith('orch_') ? `${common}\n${orch}\n${source(n)}` : `${common}\n${source(n)}`)]));
+  const bodies = NAMES.map((n) => [n, source(n)] as const);
+  // Every script's own part inside a function of its own, after one prelude: its top-level
+  // locals are the function's, called afresh each time, and begin() resets the prelude's.
+  const functions = (id: string): string =>
+    bodies.map(([n, body]) => `redis.register_function('${id}_${n}', function(_, args)\nbegin(args)\n${body}\nend)`).join('\n');
+  const id = `catalyst_${sha1(`${common}\n${orch}\n${functions('')}`).slice(0, 16)}`;
+  cached = {
+    name: id,
+    code: `#!lua name=${id}\n${common}\n${orch}\n${functions(id)}\n`,
+    scripts: new Map(bodies.map(([n, body]) => [n, evalScript(preludeOf(n, common, orch), body, `${id}_${n}`)])),
+  };
   return cached;
 }
 
-/** The scripts each connection runs (every connection the same, but for a bench that replaces one). */
-const defined = new WeakMap<Redis, ReadonlyMap<ScriptName, Script>>();
+/** The function library's name on Redis (`catalyst_<id>`). */
+export function libraryName(): string {
+  return library().name;
+}
+
+/** What a connection runs, and whether its Redis takes the library (undefined until a reply says). */
+interface Connection {
+  readonly scripts: ReadonlyMap<ScriptName, Script>;
+  functions: boolean | undefined;
+  loading: Promise<void> | undefined;
+}
+
+const connections = new WeakMap<Redis, Connection>();
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
 
 /**
- * Registers every script on a connection (idempotent). `replace` gives a script another whole
- * source on this connection only (bench/admit-anatomy.ts measures admit.lua with parts taken out).
+ * Loads the library on the connection's Redis (once at a time). A library already there is
+ * the same code (its name is its digest). Redis without functions, or a user the ACL does not
+ * allow them, leaves the connection on EVALSHA.
+ */
+function load(redis: Redis, conn: Connection): Promise<void> {
+  conn.loading ??= redis.call('FUNCTION', 'LOAD', library().code)
+    .then(
+      () => {
+        conn.functions = true;
+      },
+      (err: unknown) => {
+        const m = messageOf(err);
+        if (m.includes('already exists')) conn.functions = true;
+        else if (/unknown command|unknown subcommand|NOPERM/i.test(m)) conn.functions = false;
+        else throw err;
+      },
+    )
+    .finally(() => {
+      conn.loading = undefined;
+    });
+  return conn.loading;
+}
+
+/**
+ * Registers every script on a connection (idempotent) and, the first time, sends the library ahead
+ * of its calls. `replace` gives a script another own part (after the same prelude) on this
+ * connection only, run with EVAL (bench/admit-anatomy.ts measures admit.lua with parts taken out).
  */
 export function defineScripts(redis: Redis, replace: Partial<Record<ScriptName, string>> = {}): void {
-  const current = defined.get(redis);
+  const current = connections.get(redis);
   const names = Object.keys(replace) as ScriptName[];
   if (current && names.length === 0) return;
-  const next = new Map(current ?? scripts());
-  for (const n of names) {
-    const lua = replace[n];
-    if (lua !== undefined) next.set(n, script(lua));
+  const lib = library();
+  const scripts = new Map(current?.scripts ?? lib.scripts);
+  if (names.length > 0) {
+    const common = source('common');
+    const orch = source('orch_common');
+    for (const n of names) {
+      const body = replace[n];
+      if (body !== undefined) scripts.set(n, evalScript(preludeOf(n, common, orch), body, undefined));
+    }
   }
-  defined.set(redis, next);
+  const conn: Connection = { scripts, functions: current?.functions, loading: undefined };
+  connections.set(redis, conn);
+  // Ahead of the first calls, on the same connection, so they find it; a failure here (the
+  // connection closing) is met again by a call, which loads it then.
+  if (!current) load(redis, conn).catch(() => undefined);
 }
 
 /** A frame already encoded (resp.ts), sent as the client's command so its queue, replies and reconnects apply. */
@@ -83,23 +174,44 @@ function send(redis: Redis, frame: Buffer): Promise<unknown> {
  * batch's strings would otherwise live, and be copied by each scavenge, until the reply).
  */
 export function run(redis: Redis, name: ScriptName, args: readonly ScriptArg[]): Promise<unknown> {
-  const s = defined.get(redis)?.get(name);
-  if (!s) return Promise.reject(new Error(`script ${name} is not defined on this connection`));
+  const conn = connections.get(redis);
+  const s = conn?.scripts.get(name);
+  if (!conn || !s) return Promise.reject(new Error(`script ${name} is not defined on this connection`));
+  const byFunction = s.fn !== undefined && conn.functions !== false;
   let frame: Buffer;
   try {
-    frame = scriptCall('evalsha', s.sha, args);
+    frame = byFunction ? scriptCall('fcall', s.fn, args) : scriptCall('evalsha', s.sha, args);
   } catch (err) {
     return rejected(err);
   }
-  return runFrame(redis, frame, s.lua);
+  return byFunction ? viaFunction(redis, conn, frame, s) : viaEval(redis, frame, s.lua);
 }
 
-async function runFrame(redis: Redis, frame: Buffer, lua: string): Promise<unknown> {
+async function viaFunction(redis: Redis, conn: Connection, frame: Buffer, s: Script): Promise<unknown> {
+  try {
+    return await send(redis, frame);
+  } catch (err) {
+    const m = messageOf(err);
+    if (m.includes('Function not found')) {
+      // Not loaded yet, or removed since (FUNCTION FLUSH, a Redis without persistence restarted).
+      await load(redis, conn);
+      if (conn.functions) return send(redis, frame);
+    } else if (/unknown command|NOPERM/i.test(m) && /fcall/i.test(m)) {
+      // Redis without functions, or a user the ACL does not allow FCALL.
+      conn.functions = false;
+    } else {
+      throw err;
+    }
+    return viaEval(redis, reframe(frame, 'evalsha', s.sha), s.lua);
+  }
+}
+
+async function viaEval(redis: Redis, frame: Buffer, lua: string): Promise<unknown> {
   try {
     return await send(redis, frame);
   } catch (err) {
     // Redis lost its script cache (a restart, SCRIPT FLUSH): EVAL runs the source and caches it again.
-    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return send(redis, asEval(frame, lua));
+    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return send(redis, reframe(frame, 'eval', lua));
     throw err;
   }
 }

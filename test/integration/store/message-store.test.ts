@@ -1,12 +1,13 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { MessageStore, queueEntry, type AdmitItem, type AdmitResult, type QueueItem } from '../../../src/store/redis/message-store.js';
 import type { Message } from '../../../src/core/message.js';
 import { ensureGroup, readGroup } from '../../../src/store/redis/streams.js';
 import { GROUP_DISPATCH } from '../../../src/store/redis/keys.js';
 import { EVENT_ROW_COLUMNS, parseEventRow, parseEventValue, toDateTimeString } from '../../../src/store/clickhouse/rows.js';
 import { entryRows } from '../../../src/store/clickhouse/stream-replies.js';
-import { dropPrefix, redisClient, testPrefix } from '../../helpers/env.js';
+import { REDIS_URL, dropPrefix, redisClient, testPrefix } from '../../helpers/env.js';
+import { libraryName } from '../../../src/store/redis/scripts.js';
 import { testMessage } from '../../helpers/messages.js';
 
 const redis: Redis = redisClient();
@@ -69,6 +70,81 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(await codes(store.admit([item(msg())]))).toEqual(['accepted']);
     expect((await queued()).map((q) => q.messageId)).toHaveLength(4);
     expect((await store.get(ms[1]!.id))?.status).toBe('queued');
+  });
+
+  /** The last command a connection ran, as Redis lists its client (a connection's id asked before, from itself). */
+  async function lastCommand(id: number): Promise<string | undefined> {
+    const line = (await redis.client('LIST', 'ID', String(id))) as string;
+    return /\bcmd=(\S+)/.exec(line)?.[1];
+  }
+
+  /** A store of the test's prefix on a connection of its own (a store's scripts are per connection). */
+  async function storeOn(conn: Redis): Promise<MessageStore> {
+    const s = new MessageStore(conn, { prefix, platformTps: 100_000, platformBurst: 120_000, retentionSeconds: 3600, finalRetentionSeconds: 600, maxAttempts: 3 });
+    await s.seedBalance('acme', 1_000_000);
+    return s;
+  }
+
+  it('calls its scripts by name as functions of one library, which it loads (FCALL)', async () => {
+    const own = redisClient();
+    try {
+      const s = await storeOn(own);
+      const id = (await own.client('ID'));
+      const m = msg();
+      expect(await codes(s.admit([item(m)]))).toEqual(['accepted']);
+      expect(await lastCommand(id)).toBe('fcall');
+      const libs = (await redis.call('FUNCTION', 'LIST', 'LIBRARYNAME', libraryName())) as unknown[][];
+      const lib = libs.find((l) => l[1] === libraryName());
+      const functions = (lib?.[lib.indexOf('functions') + 1] ?? []) as unknown[][];
+      expect(functions.map((f) => f[1])).toContain(`${libraryName()}_admit`);
+      expect(functions).toHaveLength(23);
+      expect((await s.get(m.id))?.status).toBe('queued');
+    } finally {
+      own.disconnect();
+    }
+  });
+
+  it('loads its library again when Redis lost it (FUNCTION DELETE, or a Redis without persistence restarted)', async () => {
+    const own = redisClient();
+    try {
+      const s = await storeOn(own);
+      expect(await codes(s.admit([item(msg())]))).toEqual(['accepted']);
+      await redis.call('FUNCTION', 'DELETE', libraryName());
+      const id = (await own.client('ID'));
+      const ms = [msg(), msg()];
+      expect(await codes(s.admit(ms.map((m) => item(m))))).toEqual(['accepted', 'accepted']);
+      expect(await lastCommand(id)).toBe('fcall');
+      expect((await s.take('up1', await queued())).map((t) => t.message.id)).toHaveLength(3);
+      expect((await s.get(ms[1]!.id))?.status).toBe('sending');
+    } finally {
+      own.disconnect();
+    }
+  });
+
+  it('runs its scripts with EVALSHA where functions are not allowed (a Redis before 7, an ACL without FCALL)', async () => {
+    const user = `catalyst-nofn-${prefix.replace(/[^a-z0-9]/gi, '')}`;
+    await redis.call('ACL', 'SETUSER', user, 'reset', 'on', '>pw', '~*', '&*', '+@all', '-fcall', '-function');
+    const url = new URL(REDIS_URL);
+    url.username = user;
+    url.password = 'pw';
+    const own = new Redis(url.toString(), { maxRetriesPerRequest: 3 });
+    try {
+      const s = await storeOn(own);
+      const id = (await own.client('ID'));
+      const ms = [msg(), msg()];
+      expect(await codes(s.admit([item(ms[0]!)]))).toEqual(['accepted']);
+      // EVAL the first time (the EVAL form is not in Redis's script cache yet), EVALSHA after.
+      expect(['eval', 'evalsha']).toContain(await lastCommand(id));
+      expect(await codes(s.admit([item(ms[1]!)]))).toEqual(['accepted']);
+      expect(await lastCommand(id)).toBe('evalsha');
+      const taken = await s.take('up1', await queued());
+      expect(taken.map((t) => t.message.id)).toEqual(ms.map((m) => m.id));
+      await s.submitted('up1', [{ messageId: ms[0]!.id, upstreamIds: ['NOFN1'] }]);
+      expect((await s.get(ms[0]!.id))?.status).toBe('submitted');
+    } finally {
+      own.disconnect();
+      await redis.call('ACL', 'DELUSER', user);
+    }
   });
 
   it('throttles past the account bucket and refuses what the balance cannot cover', async () => {

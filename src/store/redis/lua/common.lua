@@ -1,18 +1,29 @@
--- Shared prelude of every Catalyst script (prepended by scripts.ts).
+-- Shared prelude of every Catalyst script (scripts.ts puts it before each script's own part, and
+-- the whole Redis function library, when Redis has functions, before them all).
 -- ARGV[1] key prefix, ARGV[2] now (epoch ms), ARGV[3] seconds a final message's state is kept.
 -- Script arguments start at ARGV[4]; each script's header counts its own from there.
-local P = ARGV[1]
-local NOW = tonumber(ARGV[2])
-local FINAL_RET = tonumber(ARGV[3])
+--
+-- A call's state (its arguments, the time, the buffers a run flushes) lives in the locals below and
+-- is set by begin() at the start of every call, never at load: a function library is loaded once
+-- and its functions are called many times, so what one call leaves must not reach the next.
+local ARGV
+local P, NOW, FINAL_RET
 -- The same two as they came (whole numbers in decimal), for commands' arguments: see num() below.
-local NOW_S, FINAL_RET_S = ARGV[2], ARGV[3]
-local EVBUF = {}
+local NOW_S, FINAL_RET_S
+local EVBUF, NUMS, EV_TAIL, QBUF, XGBUF, RESBUF, DLRBUF, DLRKEYS, DELIVERY_MINID, FINBUF, FINUBUF, FINUKEYS, REFUND
+local function begin(args)
+  ARGV = args
+  P, NOW, FINAL_RET = args[1], tonumber(args[2]), tonumber(args[3])
+  NOW_S, FINAL_RET_S = args[2], args[3]
+  EVBUF, NUMS, QBUF, XGBUF, RESBUF, DLRBUF, DLRKEYS, FINBUF, FINUBUF, FINUKEYS = {}, {}, {}, {}, {}, {}, {}, {}, {}, {}
+  -- Made when first needed (event_suffix, delivery_add, refunds).
+  EV_TAIL, DELIVERY_MINID, REFUND = nil, nil, nil
+end
 
 -- A whole number as a command's argument or part of a string. Redis formats a Lua number passed
 -- to redis.call with snprintf("%.17g") each time, and Lua's '..' and tostring() with "%.14g":
 -- glibc's float formatting, ~4% of Redis's CPU end to end in a perf profile (docs/scaling.md).
 -- Here each value is formatted once a run, as an integer.
-local NUMS = {}
 local function num(n)
   local s = NUMS[n]
   if not s then
@@ -43,11 +54,11 @@ end
 
 -- Event rows are `message_events` rows as ClickHouse takes them (TabSeparated in the column
 -- order of EVENT_ROW_COLUMNS, store/clickhouse/rows.ts): the message's columns the caller wrote at
--- admission (hash field eb), then the event's own, ending with the time of the run. What is added
--- here never holds a tab, newline or backslash (status and codes are ours; upstream ids are
--- cleaned by the caller).
-local EV_TAIL = '\t' .. NOW_S .. '\t' .. utc_datetime(NOW)
+-- admission (hash field eb), then the event's own, ending with the time of the run (EV_TAIL, made
+-- at the run's first event). What is added here never holds a tab, newline or backslash (status
+-- and codes are ours; upstream ids are cleaned by the caller).
 local function event_suffix(event_id, status, err, umid)
+  if not EV_TAIL then EV_TAIL = '\t' .. NOW_S .. '\t' .. utc_datetime(NOW) end
   return '\t' .. event_id .. '\t' .. status .. '\t' .. (err or '') .. '\t' .. (umid or '') .. EV_TAIL
 end
 
@@ -79,7 +90,11 @@ local function mkey(id) return P .. 'm:' .. id end
 -- Absent values are empty. Hashes written before the core was packed keep these as fields of
 -- their own (CORE_FIELDS), and core() reads them there.
 local CORE_FIELDS = { 'a', 'up', 'pr', 'exp', 't0', 'bt', 'sa', 'rd', 'cur', 'cp', 'nw', 'wh' }
-local CORE_PATTERN = '^' .. string.rep('([^\31]*)\31', #CORE_FIELDS - 1) .. '(.*)$'
+-- A value and its separator, once for each value before the last. Spelled out: a function library's
+-- code has none of Lua's libraries (string.rep) while it loads.
+local CORE_VALUE = '([^\31]*)\31'
+local CORE_PATTERN = '^' .. CORE_VALUE .. CORE_VALUE .. CORE_VALUE .. CORE_VALUE .. CORE_VALUE .. CORE_VALUE .. CORE_VALUE
+  .. CORE_VALUE .. CORE_VALUE .. CORE_VALUE .. CORE_VALUE .. '(.*)$'
 local function core_of(acct, up, pr, exp, t0, bt, sa, tail)
   return acct .. '\31' .. up .. '\31' .. pr .. '\31' .. exp .. '\31' .. t0 .. '\31' .. bt .. '\31' .. sa .. '\31' .. tail
 end
@@ -116,7 +131,6 @@ local function early_bucket(upstream, hour) return P .. 'eh:' .. upstream .. ':'
 -- queue_ack.lua, when each of its messages has an outcome). An entry per message cost Redis about
 -- 6 us a message more (an XADD, a read slot, an XACK and an XDEL each). flush_events() writes them.
 local QUEUE_CHUNK = 100
-local QBUF = {}
 local function enqueue(upstream, id)
   local ids = QBUF[upstream]
   if not ids then ids = {}; QBUF[upstream] = ids end
@@ -204,7 +218,6 @@ end
 -- validity of its own; the group and its timer go when no message is left in it. The caller
 -- clears the message's xg field. Counted down once per group when the run flushes
 -- (flush_events), not once per message: a run's messages mostly come from a few admission batches.
-local XGBUF = {}
 local function leave_validity_group(gid)
   XGBUF[gid] = (XGBUF[gid] or 0) + 1
 end
@@ -220,11 +233,10 @@ local function flush_validity_groups()
   XGBUF = {}
 end
 
--- Reserve released by settle() in this run, by account: one DECRBY per account when the run
+-- RESBUF: reserve released by settle() in this run, by account: one DECRBY per account when the run
 -- flushes, not one per message (every script that can finalize or queue a message flushes its events).
-local RESBUF = {}
 
--- Receipts owed to ESMEs by finalize() in this run, by delivery stream (DLRKEYS keeps the order the
+-- DLRBUF: receipts owed to ESMEs by finalize() in this run, by delivery stream (DLRKEYS keeps the order the
 -- streams were first met): one entry per stream per run instead of an entry per receipt, whose
 -- XADD, XREADGROUP slot, XACK and XDEL cost Redis ~5 µs a receipt (docs/scaling.md). An entry is
 -- k=rb, dd the time of the run, b one line per receipt: "i TAB st TAB er TAB sd TAB ra" (ra the
@@ -233,7 +245,7 @@ local RESBUF = {}
 -- Redis CPU of these pieces (0.6 against 1.1 µs a receipt, measured alone). At most DLR_CHUNK
 -- lines an entry: the hub (router/delivery-hub.ts) holds an entry until all of it got through, so
 -- a smaller one is held less long and, when part of it failed, written back smaller.
-local DLRBUF, DLRKEYS = {}, {}
+
 -- The list kept for `key` in `bufs`, made (and `key` appended to `order`, the order keys were
 -- first met in) when first asked for: the receipts owed by stream, the mappings to forget by upstream.
 local function buffer_of(bufs, order, key)
@@ -252,8 +264,8 @@ local DLR_PIECES = 10
 -- An entry of a delivery stream (receipts or MO owed to an account's binds). Entries older than
 -- router.deliveryRetentionSeconds ({p}settings dr, written by the router at start; unset: kept)
 -- are trimmed as it is written: what no bind took in that long is dropped, as an SMSC does for an
--- ESME that stays away. Stream ids are their time in ms, so MINID is that age.
-local DELIVERY_MINID
+-- ESME that stays away. Stream ids are their time in ms, so MINID is that age (DELIVERY_MINID, read
+-- once a run).
 local function delivery_add(dk, ...)
   if DELIVERY_MINID == nil then
     local s = tonumber(redis.call('HGET', P .. 'settings', 'dr') or '')
@@ -264,13 +276,12 @@ local function delivery_add(dk, ...)
 end
 
 -- A final message's hash goes FINAL_RET after its final state, deleted in bulk rather than given a
--- TTL each: a run lists the ids it finalized in {p}fin:<minute> (the minute their retention ends,
+-- TTL each: a run lists the ids it finalized (FINBUF) in {p}fin:<minute> (the minute their retention ends,
 -- rounded up; FIN_CHUNK ids an element) and timers.lua deletes them when "F|<minute>" is due. An
 -- EXPIRE in Lua cost Redis 2.4-2.7 µs a message (the call and its AOF record), the deletion in
 -- bulk 1.0-1.8 µs a key, and Redis's own expiry of a TTL ~0.2 µs (docs/scaling.md). (Hashes
 -- finalized by a release before this keep the TTL they were given.)
 local FIN_CHUNK = 250
-local FINBUF = {}
 
 -- Upstream message ids map to their message in one hash per upstream ({p}um:<upstream>, field the
 -- upstream's id, value "id|part|parts"): submitted.lua writes a run's parts with one HSET, and
@@ -281,7 +292,6 @@ local FINBUF = {}
 -- ','>", and the timer "F|<minute>" deletes them from the hash. Mappings written as keys ({p}u:<upstream>:<id>, with a
 -- TTL: before this hash, and the RCS fallback's) are still read when the hash has no such field.
 local function umap(upstream) return P .. 'um:' .. upstream end
-local FINUBUF, FINUKEYS = {}, {}
 local function forget_mapping(upstream, umids)
   local ids = buffer_of(FINUBUF, FINUKEYS, upstream)
   for u in string.gmatch(umids, '[^,]+') do ids[#ids + 1] = u end
@@ -357,7 +367,6 @@ end
 -- field "n:<status>" refunds a message that never left us, "s:<status>" one the upstream took,
 -- "v" marks the hash as written. Without it (a store nobody started), a message that never left
 -- is refunded whatever its outcome. Read once per script run.
-local REFUND
 local function refunds(sent, status)
   if not REFUND then
     REFUND = {}

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Command } from 'ioredis';
-import { asEval, scriptCall, type ScriptArg } from '../../../../src/store/redis/resp.js';
+import { reframe, scriptCall, type ScriptArg } from '../../../../src/store/redis/resp.js';
 
 /** What ioredis writes to the socket for `<command> <script> 0 args…`, as bytes. */
 function clientFrame(command: string, script: string, args: readonly ScriptArg[]): Buffer {
@@ -36,11 +36,20 @@ describe('scriptCall', () => {
     expect(scriptCall('eval', lua, ['x', 1]).equals(clientFrame('eval', lua, ['x', 1]))).toBe(true);
   });
 
-  it('turns an EVALSHA frame into the EVAL frame of the same arguments', () => {
+  it('encodes FCALL with a function name as the client does', () => {
+    for (const [, args] of cases) expect(scriptCall('fcall', 'catalyst_0123_admit', args).equals(clientFrame('fcall', 'catalyst_0123_admit', args))).toBe(true);
+  });
+
+  it('turns a frame into another command of the same arguments: FCALL to EVALSHA, EVALSHA or FCALL to EVAL', () => {
     const lua = "-- é\nreturn ARGV[1] .. '😀'\n";
-    for (const [, args] of cases) expect(asEval(scriptCall('evalsha', SHA, args), lua).equals(clientFrame('eval', lua, args))).toBe(true);
     const many = Array.from({ length: 1234 }, (_, i) => (i % 2 === 0 ? i : `a${i}`));
-    expect(asEval(scriptCall('evalsha', SHA, many), lua).equals(clientFrame('eval', lua, many))).toBe(true);
+    for (const args of [...cases.map(([, a]) => a), many]) {
+      expect(reframe(scriptCall('evalsha', SHA, args), 'eval', lua).equals(clientFrame('eval', lua, args))).toBe(true);
+      expect(reframe(scriptCall('fcall', 'f_1', args), 'evalsha', SHA).equals(clientFrame('evalsha', SHA, args))).toBe(true);
+      expect(reframe(scriptCall('fcall', 'f_1', args), 'eval', lua).equals(clientFrame('eval', lua, args))).toBe(true);
+      // A source of many lines and \r\n inside: the head is read by its lengths, not by its text.
+      expect(reframe(scriptCall('eval', 'a\r\n$3\r\nb', args), 'fcall', 'g').equals(clientFrame('fcall', 'g', args))).toBe(true);
+    }
   });
 
   it('encodes an admission-sized call (15,000 arguments, lengths around every power of ten)', () => {
