@@ -72,7 +72,7 @@ perf script -i "$perfdata" 2>/dev/null |
     if (nf == 0) return
     total++
     s = stack
-    part("scripts (EVALSHA, all of it)", s ~ / evalGenericCommand /)
+    part("scripts (FCALL or EVALSHA, all of it)", s ~ / (evalGenericCommand|fcallCommandGeneric|fcallCommand) /)
     part("  the commands scripts ran", s ~ / scriptCall /)
     part("  arguments into those commands", s ~ / luaArgsToRedisArgv /)
     part("  their replies into Lua", s ~ / redisProtocolToLuaType_Array /)
@@ -80,7 +80,7 @@ perf script -i "$perfdata" 2>/dev/null |
     part("  Lua interning strings (hashing every byte)", leaf == "luaS_newlstr")
     part("  Lua garbage collector", s ~ / luaC_step /)
     part("  number formatting (printf)", s ~ / __vfprintf_internal / || s ~ / __printf_fp/)
-    part("commands sent directly", s ~ / processCommand / && s !~ / evalGenericCommand / && s !~ / propagatePendingCommands / && s !~ / redisOpArrayFree /)
+    part("commands sent directly", s ~ / processCommand / && s !~ / (evalGenericCommand|fcallCommandGeneric|fcallCommand) / && s !~ / propagatePendingCommands / && s !~ / redisOpArrayFree /)
     part("key lookups (all commands)", s ~ / lookupKey /)
     part("  of which TTL checks", s ~ / expireIfNeeded /)
     part("AOF, formatting and freeing what was written", s ~ / propagatePendingCommands / || s ~ / redisOpArrayFree /)
@@ -92,7 +92,7 @@ perf script -i "$perfdata" 2>/dev/null |
     part("AOF rewrite (its forked child)", s ~ / rewriteAppendOnlyFileBackground /)
     stack = " "; nf = 0; leaf = ""
   }
-  BEGIN { stack = " "; n = split("scripts (EVALSHA, all of it)|  the commands scripts ran|  arguments into those commands|  their replies into Lua|  ARGV into Lua|  Lua interning strings (hashing every byte)|  Lua garbage collector|  number formatting (printf)|commands sent directly|key lookups (all commands)|  of which TTL checks|AOF, formatting and freeing what was written|AOF, writing|replies to clients|reading requests|timers (serverCron)|AOF rewrite (its forked child)", order, "|") }
+  BEGIN { stack = " "; n = split("scripts (FCALL or EVALSHA, all of it)|  the commands scripts ran|  arguments into those commands|  their replies into Lua|  ARGV into Lua|  Lua interning strings (hashing every byte)|  Lua garbage collector|  number formatting (printf)|commands sent directly|key lookups (all commands)|  of which TTL checks|AOF, formatting and freeing what was written|AOF, writing|replies to clients|reading requests|timers (serverCron)|AOF rewrite (its forked child)", order, "|") }
   /^[ \t]*$/ { flush(); next }
   /^[^ \t]/ { next }
   { sym = $2; sub(/\+0x[0-9a-f]+$/, "", sym); if (nf == 0) leaf = sym; stack = stack sym " "; nf++ }
