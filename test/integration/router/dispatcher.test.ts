@@ -128,9 +128,13 @@ describe('the dispatcher', () => {
     expect(new Set(up.sent).size).toBe(250);
     expect(up.mostInflight).toBeLessThanOrEqual(7);
     await until('entries acked and deleted', async () => (await redis.xlen(store.keys.queue('up1'))) === 0 && (await depth()) === 0);
-    // Every outcome a submission: each entry acked in the run of submitted.lua that completed it.
+    // Every outcome a submission: each entry acked in a run of submitted.lua, the one that completed
+    // it or, when its outcomes were split across two flushes in flight at once, the next one within
+    // ACK_LINGER_MS. The last entry can find no next flush and be acked on its own (queue_ack.lua):
+    // which of the two happens is timing (a full suite on two cores saw it), so one such call is
+    // allowed, not one an entry.
     expect(scripts).toContain('submitted');
-    expect(scripts).not.toContain('queue_ack');
+    expect(scripts.filter((s) => s === 'queue_ack').length).toBeLessThanOrEqual(1);
   });
 
   it('keeps the entries it holds from being claimed while slow sends outlast claimIdleMs', async () => {
