@@ -429,11 +429,20 @@ end
 -- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
 local function finalize(id, status, err, stat, derr, umid)
   local k = mkey(id)
-  local v = redis.call('HMGET', k, 'st', 'k', 'ra', 'btn', 'xg', 'eb', 'seq', 'sp', 'net', 'oc', 'umid')
+  local v = redis.call('HMGET', k, 'st', 'k', 'ra', 'xg', 'eb', 'seq', 'oc', 'umid')
   local st = v[1]
   if not st or FINAL[st] then return false end
-  local ra, btn, xg, eb, seq, sp, net, oc, umids = v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]
-  local acct, up, pr, _, t0, bt, _, rd, currency, cp, _, wh = core(k, v[2])
+  local ra, xg, eb, seq, oc, umids = v[3], v[4], v[5], v[6], v[7], v[8]
+  local acct, up, pr, _, t0, bt, _, rd, currency, cp, nw, wh = core(k, v[2])
+  -- Fields most messages never have are read only where the core says they can be: a field the
+  -- hash lacks costs HMGET a scan of the whole hash (bench:redis-scripts). btn (a batch's
+  -- maxConcurrent slot held) only in a batch (bt); sp (the receipt's network's price, note_network)
+  -- only with network prices (nw); net only for the webhook, which reads it with the payload.
+  local btn, sp
+  if present(bt) or present(nw) then
+    local x = redis.call('HMGET', k, 'btn', 'sp')
+    btn, sp = x[1], x[2]
+  end
   stat = stat or STAT_OF[status]
   derr = derr or '000'
   local reserved = tonumber(pr) or 0
@@ -480,7 +489,9 @@ local function finalize(id, status, err, stat, derr, umid)
   if present(wh) then
     -- The final-state webhook joins the message's ordered list (webhook_enqueue.lua, router/webhooks.ts)
     -- with what its body needs, since the state above expires before the last retry may be due.
-    local ok, m = pcall(cjson.decode, redis.call('HGET', k, 'j') or '')
+    local jn = redis.call('HMGET', k, 'j', 'net')
+    local net = jn[2]
+    local ok, m = pcall(cjson.decode, jn[1] or '')
     if not ok or type(m) ~= 'table' then m = {} end
     if redis.call('RPUSH', P .. 'whq:' .. id, cjson.encode({ d = id .. ':final', k = 'final', a = acct, u = wh, t = NOW,
         ch = m.channel, st = status, err = err or '', dlr = stat, dle = derr, pr = billed, cur = currency or nil, up = up or nil,
