@@ -82,7 +82,9 @@ export class RcsConnector implements UpstreamConnector {
     const { redis, keys } = this.deps;
     try {
       const until = Date.now() + 30_000;
-      while ((await redis.hget(keys.message(messageId), 'umid')) === null) {
+      // submitted.lua's record: field sb (or umid, from a release before it was packed).
+      const recorded = async (): Promise<boolean> => (await redis.hmget(keys.message(messageId), 'sb', 'umid')).some((v) => v !== null);
+      while (!(await recorded())) {
         if (Date.now() > until || this.closed) {
           this.log.warn({ upstream: this.id }, 'the SMS fallback was not recorded in time; its receipt may not be matched');
           return;

@@ -3,8 +3,9 @@
  * they are given (see lua/common.lua); a change here is a change there.
  *
  *   {p}m:{id}                 hash    message state: st status, k its core (account, upstream, price…, one
- *                                     field: common.lua core), j payload, eb event base, o its outcome
- *                                     once final, and what the steps change (att, seq, umid…)
+ *                                     field: common.lua core), j payload, eb event base, sb what the
+ *                                     upstream's acceptance recorded (when, its ids, the parts), o its
+ *                                     outcome once final, and what the steps change (att, seq…)
  *   {p}q:{upstream}           stream  send queue of one upstream: i=<ids joined by ','>, one entry per script run
  *                                     (common.lua enqueue), acked when each of its messages has an outcome; group "dispatch"
  *   {p}qn:{upstream}          string  messages in that queue, waiting or being sent (backpressure, router_queue_depth)

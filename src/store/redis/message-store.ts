@@ -582,15 +582,19 @@ function coreTail(registeredDelivery: number, currency: string, campaign: string
 /** A final message's outcome, one field (o), in the same way (common.lua outcome_of). */
 const OUTCOME_FIELDS = ['td', 'err', 'dlr', 'dle', 'bp'] as const;
 
+/** What the upstream's acceptance recorded, one field (sb): when, its ids joined by ',', the parts (common.lua sent_of). */
+export const SENT_FIELDS = ['ts', 'umid', 'np'] as const;
+
 /**
- * The hash's fields with the core's and the outcome's values as fields of their own, as hashes
- * written before they were packed hold them. The outcome's error code is the final one even when
- * empty (a retry's code, in field err, is not).
+ * The hash's fields with the core's, the acceptance's and the outcome's values as fields of their
+ * own, as hashes written before they were packed hold them. The outcome's error code is the final
+ * one even when empty (a retry's code, in field err, is not).
  */
 function unpackFields(h: Record<string, string>): Record<string, string> {
   const core = h['k'];
+  const sent = h['sb'];
   const outcome = h['o'];
-  if (core === undefined && outcome === undefined) return h;
+  if (core === undefined && sent === undefined && outcome === undefined) return h;
   const out: Record<string, string> = { ...h };
   const spread = (packed: string | undefined, fields: readonly string[]): void => {
     if (packed === undefined) return;
@@ -601,6 +605,7 @@ function unpackFields(h: Record<string, string>): Record<string, string> {
     });
   };
   spread(core, CORE_FIELDS);
+  spread(sent, SENT_FIELDS);
   spread(outcome, OUTCOME_FIELDS);
   return out;
 }

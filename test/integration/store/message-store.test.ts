@@ -229,6 +229,42 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(await store.get(done.id)).toMatchObject({ status: 'failed', doneAt: 1_700_000_000_000, errorCode: 'DLR_UNDELIV', dlrStat: 'UNDELIV', dlrErr: '001', billedMicros: 0 });
   });
 
+  it('finalizes a message submitted before its acceptance was packed (fields ts, umid and np)', async () => {
+    const m = msg();
+    const ts = String(Date.now() - 500);
+    await redis.hset(store.keys.message(m.id), {
+      st: 'submitted', a: 'acme', up: 'up1', pr: '5000', rd: '1', exp: String(Date.now() + 3_600_000), j: JSON.stringify(m),
+      eb: 'acme\tbase', cur: 'USD', t0: String(Date.now() - 1000), ra: '{"s":"1234"}', ts, umid: 'LEG1,LEG2', np: '2',
+    });
+    await redis.incrby(store.keys.reserved('acme'), 5000);
+    // Mappings as written before the parts count joined them ("id|part"): the count is the hash's.
+    await redis.hset(store.keys.upstreamIds('up1'), 'LEG1', `${m.id}|1`, 'LEG2', `${m.id}|2`);
+    expect(await store.get(m.id)).toMatchObject({ status: 'submitted', submittedAt: Number(ts), upstreamMessageIds: ['LEG1', 'LEG2'], parts: 2 });
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'LEG1', stat: 'DELIVRD', err: '000' }])).toEqual(['applied']);
+    expect((await store.get(m.id))?.status).toBe('submitted');
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'LEG2', stat: 'DELIVRD', err: '000' }])).toEqual(['delivered']);
+    expect(await store.get(m.id)).toMatchObject({ status: 'delivered', upstreamMessageIds: ['LEG1', 'LEG2'], parts: 2, billedMicros: 5000 });
+    // Its upstream ids are listed to leave with the hash, as those of a message submitted now.
+    const lists = await redis.keys(`${prefix}fu:*`);
+    const listed = (await Promise.all(lists.map((l) => redis.lrange(l, 0, -1)))).flat();
+    expect(listed).toContain('up1\nLEG1,LEG2');
+  });
+
+  it('records an acceptance as one field, read back as the submit time, upstream ids and parts', async () => {
+    const m = msg();
+    await store.admit([item(m)]);
+    await store.take('up1', await queued());
+    const before = Date.now();
+    await store.submitted('up1', [{ messageId: m.id, upstreamIds: ['P1', 'P2', 'P3'] }]);
+    expect(await redis.hmget(store.keys.message(m.id), 'ts', 'umid', 'np')).toEqual([null, null, null]);
+    const got = await store.get(m.id);
+    expect(got).toMatchObject({ status: 'submitted', upstreamMessageIds: ['P1', 'P2', 'P3'], parts: 3 });
+    expect(got?.submittedAt).toBeGreaterThanOrEqual(before);
+    // Three parts: delivered at the third receipt.
+    expect(await store.receipts('up1', ['P1', 'P2'].map((u) => ({ upstreamMessageId: u, stat: 'DELIVRD', err: '000' })))).toEqual(['applied', 'applied']);
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'P3', stat: 'DELIVRD', err: '000' }])).toEqual(['delivered']);
+  });
+
   it("keeps a message's core whole when its webhook URL holds the separator its fields are joined with", async () => {
     const m = msg({ webhookUrl: 'https://hooks.example.com/a\x1fb' });
     await store.admit([item(m, { networkPrices: '310260:9000' })]);

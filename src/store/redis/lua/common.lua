@@ -119,6 +119,23 @@ end
 -- The error code of an outcome as outcome_of() wrote it.
 local function outcome_err(o) return string.match(o, '^[^\31]*\31([^\31]*)') end
 
+-- What the upstream's acceptance recorded (submitted.lua), one field (sb) written once: when (ms),
+-- the upstream's ids joined by ',' (one a part; cleaned by the caller, no control characters) and
+-- the parts count. Read by store/redis/message-store.ts (SENT_FIELDS) and the RCS fallback. Hashes
+-- submitted before it was packed keep the fields ts, umid and np (sent() reads them there).
+local function sent_of(umids, np) return NOW_S .. '\31' .. umids .. '\31' .. np end
+local SENT_PATTERN = '^([^\31]*)\31([^\31]*)\31(.*)$'
+-- The upstream ids and parts count of a submitted message, from field sb as read (`packed`), or
+-- from the fields of a hash written before it (`k` its key); nil when it has none.
+local function sent(k, packed)
+  if packed then
+    local _, umids, np = string.match(packed, SENT_PATTERN)
+    return umids, np
+  end
+  local v = redis.call('HMGET', k, 'umid', 'np')
+  return v[1], v[2]
+end
+
 -- Receipts that arrived before their submit_sm_resp (receipts.lua holds them, submitted.lua applies
 -- them): one hash per upstream and hour, upstream id -> "stat|err|network". submitted.lua reads
 -- this hour's and the last, so a receipt is held at least an hour; the bucket outlives that.
@@ -429,10 +446,13 @@ end
 -- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
 local function finalize(id, status, err, stat, derr, umid)
   local k = mkey(id)
-  local v = redis.call('HMGET', k, 'st', 'k', 'ra', 'xg', 'eb', 'seq', 'oc', 'umid')
+  local v = redis.call('HMGET', k, 'st', 'k', 'ra', 'xg', 'eb', 'seq', 'oc', 'sb')
   local st = v[1]
   if not st or FINAL[st] then return false end
-  local ra, xg, eb, seq, oc, umids = v[3], v[4], v[5], v[6], v[7], v[8]
+  local ra, xg, eb, seq, oc = v[3], v[4], v[5], v[6], v[7]
+  -- Upstream ids only once submitted (their mappings go with the hash).
+  local umids
+  if v[8] or st == 'submitted' then umids = sent(k, v[8]) end
   local acct, up, pr, _, t0, bt, _, rd, currency, cp, nw, wh = core(k, v[2])
   -- Fields most messages never have are read only where the core says they can be: a field the
   -- hash lacks costs HMGET a scan of the whole hash (bench:redis-scripts). btn (a batch's
@@ -530,10 +550,16 @@ local function apply_receipt(id, part, stat, derr, np)
   end
   -- One read and one write a part. A message that is final, or whose hash is gone (a late
   -- receipt after its retention), is left alone: nothing is written to a key that no longer exists.
-  local v = redis.call('HMGET', k, 'st', 'p' .. part, 'np', 'pd', 'pf', 'pfe')
+  local v = redis.call('HMGET', k, 'st', 'p' .. part, 'sb', 'pd', 'pf', 'pfe')
   if not v[1] or FINAL[v[1]] or v[2] then return nil end
   local done = (tonumber(v[4]) or 0) + 1
   local pf, pfe = v[5], v[6]
+  -- The parts count as the mapping gave it, else as submitted.lua recorded it.
+  local parts = tonumber(np)
+  if not parts then
+    local _, recorded = sent(k, v[3])
+    parts = tonumber(recorded) or 1
+  end
   if stat ~= 'DELIVRD' and not pf then
     -- The first failing part decides the outcome.
     pf, pfe = stat, derr
@@ -541,7 +567,7 @@ local function apply_receipt(id, part, stat, derr, np)
   else
     redis.call('HSET', k, 'p' .. part, stat, 'pd', num(done))
   end
-  if done < (tonumber(v[3]) or 1) then return nil end
+  if done < parts then return nil end
   local status = 'delivered'
   if not pf then
     if not finalize(id, status, '', 'DELIVRD', '000', nil) then return nil end

@@ -31,7 +31,7 @@ for i = 0, N - 1 do
   local v = redis.call('HMGET', k, 'st', 'eb', 'seq')
   local st = v[1]
   -- Only the response that moves the message to submitted maps its ids: the mapping leaves with
-  -- the hash (finalize() lists the ids of field umid), so a mapping written for a message already
+  -- the hash (finalize() lists the ids of field sb), so a mapping written for a message already
   -- submitted (a second send after a redelivery) would outlive it. That send's receipt finds no
   -- message and is held as early until its bucket expires; the message has its own outcome.
   if st == 'sending' or st == 'queued' then
@@ -39,7 +39,7 @@ for i = 0, N - 1 do
     for u in string.gmatch(umids, '[^,]+') do parts[#parts + 1] = u end
     local seq = v[3] or '0'
     if v[2] then seq = event_row(id, v[2], seq, 'submitted', '', umids) end
-    redis.call('HSET', k, 'st', 'submitted', 'ts', NOW_S, 'umid', umids, 'np', num(#parts), 'seq', seq)
+    redis.call('HSET', k, 'st', 'submitted', 'sb', sent_of(umids, num(#parts)), 'seq', seq)
     for n, u in ipairs(parts) do
       mapped[#mapped + 1], mapped[#mapped + 2] = u, id .. '|' .. num(n) .. '|' .. num(#parts)
       local j = #m_id + 1
