@@ -467,13 +467,14 @@ local function finalize(id, status, err, stat, derr, umid)
   derr = derr or '000'
   local reserved = tonumber(pr) or 0
   local billed = settle(acct, st == 'submitted', status, reserved, tonumber(sp))
-  if present(eb) then seq = event_row(id, billed == reserved and eb or with_price(eb, billed), seq, status, err, umid) end
+  if present(eb) then event_row(id, billed == reserved and eb or with_price(eb, billed), seq, status, err, umid) end
   -- Hot state only: a final message keeps what status queries need, for FINAL_RET (flush_final);
   -- its history is in ClickHouse, so its event base (eb), validity group (xg) and receipt
   -- addressing (ra: it travels in the delivery entry below; a final hash and its upstream id's
   -- mapping keep 720 bytes instead of 848, bench:redis-scripts) are emptied here (in the same
-  -- HSET: an HDEL is one more call a message).
-  redis.call('HSET', k, 'st', status, 'o', outcome_of(err or '', stat, derr, billed == reserved and '' or num(billed)), 'seq', seq or '0', 'eb', '', 'xg', '', 'ra', '')
+  -- HSET: an HDEL is one more call a message). Its event count (seq) is not written: the final
+  -- row is its last (event() writes none once eb is empty), and every field costs the write.
+  redis.call('HSET', k, 'st', status, 'o', outcome_of(err or '', stat, derr, billed == reserved and '' or num(billed)), 'eb', '', 'xg', '', 'ra', '')
   if present(xg) then leave_validity_group(xg) else redis.call('ZREM', P .. 'timers', 'x|' .. id) end
   FINBUF[#FINBUF + 1] = id
   if present(umids) and present(up) then forget_mapping(up, umids) end
