@@ -356,29 +356,51 @@ export class MessageStore {
       args.push(offer.consumer, offer.room.size);
       for (const [upstream, n] of offer.room) args.push(upstream, n, offer.spare.get(upstream) ?? 0);
     }
+    // The batch's profiles (what its messages mostly share: account, channel, upstream, price and
+    // the core's tail), each sent once; a message names its own. Consecutive messages mostly share
+    // one, so a message's is compared with the last before it is looked up by its key.
+    const profiles = new Map<string, number>();
+    const rows: (string | number)[] = [];
+    const perMessage: (string | number)[] = [];
+    let last: { account: string; channel: string; upstream: string; price: number; tail: string; index: number } | undefined;
     for (const it of items) {
       const r = it.routed;
       const m = r.message;
-      args.push(
+      const tail = coreTail(
+        it.registeredDelivery,
+        r.currency,
+        m.campaignId !== undefined ? campaignRef(m.accountId, m.campaignId) : '',
+        it.networkPrices ?? '',
+        m.webhookUrl ?? it.webhookUrl ?? '',
+      );
+      let index: number;
+      if (last !== undefined && last.account === m.accountId && last.channel === m.channel && last.upstream === r.upstream && last.price === r.priceMicros && last.tail === tail) {
+        index = last.index;
+      } else {
+        // Unambiguous: ids (config.ts) and prices hold no unit separator, and the tail, which does, is last.
+        const key = `${m.accountId}\x1f${m.channel}\x1f${r.upstream}\x1f${r.priceMicros}\x1f${tail}`;
+        const known = profiles.get(key);
+        if (known !== undefined) index = known;
+        else {
+          rows.push(m.accountId, m.channel, r.upstream, r.priceMicros, tail);
+          index = profiles.size + 1;
+          profiles.set(key, index);
+        }
+        last = { account: m.accountId, channel: m.channel, upstream: r.upstream, price: r.priceMicros, tail, index };
+      }
+      perMessage.push(
         m.id,
-        m.accountId,
-        m.channel,
-        r.upstream,
-        r.priceMicros,
+        index,
         m.scheduleAt ?? 0,
         it.expireAt,
         JSON.stringify(m),
         eventBase(r),
         it.registeredDelivery === 0 ? '' : receiptAddressing(m),
-        coreTail(
-          it.registeredDelivery,
-          r.currency,
-          m.campaignId !== undefined ? campaignRef(m.accountId, m.campaignId) : '',
-          it.networkPrices ?? '',
-          m.webhookUrl ?? it.webhookUrl ?? '',
-        ),
       );
     }
+    args.push(profiles.size);
+    for (const v of rows) args.push(v);
+    for (const v of perMessage) args.push(v);
     return args;
   }
 

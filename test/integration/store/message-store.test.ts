@@ -157,6 +157,39 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(poor).toEqual(['insufficient_balance']);
   });
 
+  it('admits a batch of several profiles (account, upstream, price, core) interleaved, each message with its own', async () => {
+    await store.seedBalance('beta', 1_000_000);
+    const a1 = msg();
+    const b1 = msg({ accountId: 'beta' });
+    const a2 = msg({ webhookUrl: 'https://hooks.example.com/a2' });
+    const b2 = msg({ accountId: 'beta' });
+    const a3 = msg();
+    const items = [
+      item(a1),
+      item(b1, { routed: { message: b1, upstream: 'up2', priceMicros: 7000, currency: 'EUR', parts: 1 }, tps: 1, burst: 1 }),
+      item(a2),
+      item(b2, { routed: { message: b2, upstream: 'up2', priceMicros: 7000, currency: 'EUR', parts: 1 }, tps: 1, burst: 1 }),
+      item(a3),
+    ];
+    // beta's bucket holds one token: b2, the second message of its profile, is throttled; acme's go on.
+    expect(await codes(store.admit(items))).toEqual(['accepted', 'accepted', 'accepted', 'throttled', 'accepted']);
+    const got = await store.getMany([a1, b1, a2, b2, a3].map((m) => m.id));
+    expect(got.map((g) => (g ? [g.accountId, g.upstream, g.priceMicros, g.currency] : 'none'))).toEqual([
+      ['acme', 'up1', 5000, 'USD'],
+      ['beta', 'up2', 7000, 'EUR'],
+      ['acme', 'up1', 5000, 'USD'],
+      'none',
+      ['acme', 'up1', 5000, 'USD'],
+    ]);
+    expect(await store.balance('acme')).toBe(1_000_000 - 15_000);
+    expect(await store.balance('beta')).toBe(1_000_000 - 7_000);
+    // a2's webhook URL is in its own core only.
+    await store.fail('up1', [a1, a2].map((m) => ({ messageId: m.id, status: 'rejected' as const, errorCode: 'X', dlrErr: '000' })));
+    expect(JSON.parse((await redis.lindex(store.keys.webhookQueue(a2.id), 0)) ?? '{}')).toMatchObject({ u: 'https://hooks.example.com/a2' });
+    expect(await redis.exists(store.keys.webhookQueue(a1.id))).toBe(0);
+    expect((await queued('up2')).map((q) => q.messageId)).toEqual([b1.id]);
+  });
+
   it('keeps the buckets of an account named "platform" apart from the platform\'s own', async () => {
     await store.seedBalance('platform', 1_000_000);
     const ms = Array.from({ length: 3 }, () => msg({ accountId: 'platform' }));

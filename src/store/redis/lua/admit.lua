@@ -10,12 +10,16 @@
 --      number of rows H, then H rows (stride 3): upstream, messages of this batch its dispatcher in
 --      the caller's process took room for, messages more its window could take (for entries waiting
 --      in the queue; see "Hand-off" below: take_waiting, hand_for);
---      then per message (stride 11): id, account, channel, upstream, price micros,
---      scheduleAt ms (0 none), expireAt ms, payload JSON, event base, receipt addressing JSON
---      ('' when no receipt is owed), and the rest of its core joined (common.lua core_tail):
---      registered_delivery (0/1/2), currency, campaign ref ('' none; "account:campaignId", for
---      finalize's campaign counts), part price by network "mccmnc:micros,…" ('' none; receipts.lua
---      settles to it), webhook url ('' none)
+--      then the batch's profiles, what its messages mostly share: their number F, then F rows
+--      (stride 5): account, channel, upstream, price micros, and the rest of the core joined
+--      (common.lua core_tail): registered_delivery (0/1/2), currency, campaign ref ('' none;
+--      "account:campaignId", for finalize's campaign counts), part price by network
+--      "mccmnc:micros,…" ('' none; receipts.lua settles to it), webhook url ('' none);
+--      then per message (stride 7): id, its profile (1-based), scheduleAt ms (0 none), expireAt
+--      ms, payload JSON, event base, receipt addressing JSON ('' when no receipt is owed).
+--      A batch of one account's messages to one upstream at one price is one profile: four
+--      arguments a message fewer than each message carrying them (each ~0.2 µs of Redis CPU,
+--      bench:admit-anatomy), and its buckets looked up once.
 -- out: { 'dup', record, codes } when the idempotency key was seen before (nothing admitted);
 --      else per message a code and a retry hint in ms: 0 accepted, 1 account throttled,
 --      2 platform throttled, 3 balance too low; then per queue entry handed off (stride 4):
@@ -43,7 +47,7 @@ for i = 0, NL - 1 do
   local o = 14 + i * 3
   LIMITS[ARGV[o + 1]] = { tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]) }
 end
-local STRIDE = 11
+local STRIDE = 7
 local HO = 14 + NL * 3
 local CONSUMER, NH = ARGV[HO + 1], tonumber(ARGV[HO + 2])
 -- upstream -> { room = this batch's messages its dispatcher can take, spare = more its window can
@@ -53,7 +57,9 @@ for i = 0, NH - 1 do
   local o = HO + 2 + i * 3
   HAND[ARGV[o + 1]] = { room = tonumber(ARGV[o + 2]), spare = tonumber(ARGV[o + 3]), ids = {}, waiting = {} }
 end
-local FIRST = HO + 2 + NH * 3
+local PO = HO + 2 + NH * 3
+local NF = tonumber(ARGV[PO + 1])
+local FIRST = PO + 1 + NF * 5
 -- Queue depths (messages waiting or being sent, common.lua queue_depth) read once per upstream per batch.
 local queued = {}
 
@@ -159,6 +165,18 @@ local function wait_ms(b)
   return math.max(1, math.ceil((1 - b.t) * 1000 / b.rate))
 end
 
+-- The batch's profiles, each with the token buckets its messages pass: the account's total and
+-- channel rows, the platform's channel row (the platform's total is `platform`, below).
+local PROFILES = {}
+for i = 1, NF do
+  local o = PO + 1 + (i - 1) * 5
+  local acct, channel = ARGV[o + 1], ARGV[o + 2]
+  PROFILES[i] = {
+    acct = acct, up = ARGV[o + 3], pr = ARGV[o + 4], price = tonumber(ARGV[o + 4]), tail = ARGV[o + 5],
+    acc = buckets['a:' .. acct], accc = buckets['a:' .. acct .. ':' .. channel], platc = buckets['platform:' .. channel],
+  }
+end
+
 -- Balances are read once per account and written once per batch (DECRBY of the batch's total).
 local balances = {}
 local function balance(acct)
@@ -182,12 +200,10 @@ local CAPPED = BATCH ~= '' and BATCH_MAX > 0
 local WAITING = P .. 'btw:' .. BATCH
 for i = 0, N - 1 do
   local o = FIRST + i * STRIDE
-  local id, acct, channel, up = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
+  local id, pf = ARGV[o + 1], PROFILES[tonumber(ARGV[o + 2])]
+  local acct, up, price = pf.acct, pf.up, pf.price
   -- Every limit the message passes: the account's total and channel rows, the platform's channel and total rows.
-  local acc = buckets['a:' .. acct]
-  local accc = buckets['a:' .. acct .. ':' .. channel]
-  local platc = buckets['platform:' .. channel]
-  local price = tonumber(ARGV[o + 5])
+  local acc, accc, platc = pf.acc, pf.accc, pf.platc
   local code, retry = 0, 0
   if acc.t < 1 then
     code, retry = 1, wait_ms(acc)
@@ -215,7 +231,7 @@ for i = 0, N - 1 do
     accepted = accepted + 1
     if queued[up] then queued[up] = queued[up] + 1 end
     acc.t, accc.t, platc.t, platform.t = acc.t - 1, accc.t - 1, platc.t - 1, platform.t - 1
-    local sched, exp = tonumber(ARGV[o + 6]), ARGV[o + 7]
+    local sched, exp = tonumber(ARGV[o + 3]), ARGV[o + 4]
     local k = mkey(id)
     local st = 'queued'
     local waits = CAPPED and accepted > BATCH_MAX
@@ -229,10 +245,10 @@ for i = 0, N - 1 do
     -- addressing, no webhook.
     local bt, sa = '', ''
     if CAPPED then bt = BATCH end
-    if waits then sa = ARGV[o + 6] end
-    local f = { 'st', hand and 'sending' or st, 'k', core_of(acct, up, ARGV[o + 5], exp, NOW_S, bt, sa, ARGV[o + 11]),
-      'j', ARGV[o + 8], 'eb', ARGV[o + 9], 'xg', group[1] }
-    if ARGV[o + 10] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 10] end
+    if waits then sa = ARGV[o + 3] end
+    local f = { 'st', hand and 'sending' or st, 'k', core_of(acct, up, pf.pr, exp, NOW_S, bt, sa, pf.tail),
+      'j', ARGV[o + 5], 'eb', ARGV[o + 6], 'xg', group[1] }
+    if ARGV[o + 7] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 7] end
     if hand then f[#f + 1] = 'att'; f[#f + 1] = '1' end
     if CAPPED and not waits then f[#f + 1] = 'btn'; f[#f + 1] = '1' end
     redis.call('HSET', k, unpack(f))
@@ -247,7 +263,7 @@ for i = 0, N - 1 do
     else
       enqueue(up, id)
     end
-    add_event(ARGV[o + 9], event_suffix(id .. ':1', st, '', ''))
+    add_event(ARGV[o + 6], event_suffix(id .. ':1', st, '', ''))
   end
   out[#out + 1] = code
   out[#out + 1] = retry
