@@ -361,7 +361,6 @@ export class MessageStore {
     // one, so a message's is compared with the last before it is looked up by its key.
     const profiles = new Map<string, number>();
     const rows: (string | number)[] = [];
-    const perMessage: (string | number)[] = [];
     let last: { account: string; channel: string; upstream: string; price: number; tail: string; index: number } | undefined;
     for (const it of items) {
       const r = it.routed;
@@ -388,7 +387,7 @@ export class MessageStore {
         }
         last = { account: m.accountId, channel: m.channel, upstream: r.upstream, price: r.priceMicros, tail, index };
       }
-      perMessage.push(
+      args.push(
         m.id,
         index,
         m.scheduleAt ?? 0,
@@ -400,7 +399,6 @@ export class MessageStore {
     }
     args.push(profiles.size);
     for (const v of rows) args.push(v);
-    for (const v of perMessage) args.push(v);
     return args;
   }
 
@@ -605,7 +603,7 @@ function coreTail(registeredDelivery: number, currency: string, campaign: string
 const OUTCOME_FIELDS = ['td', 'err', 'dlr', 'dle', 'bp'] as const;
 
 /** What the upstream's acceptance recorded, one field (sb): when, its ids joined by ',', the parts (common.lua sent_of). */
-export const SENT_FIELDS = ['ts', 'umid', 'np'] as const;
+const SENT_FIELDS = ['ts', 'umid', 'np'] as const;
 
 /**
  * The hash's fields with the core's, the acceptance's and the outcome's values as fields of their

@@ -37,6 +37,9 @@ interface Script {
 
 interface Library {
   readonly name: string;
+  /** The preludes as read: common.lua, orch_common.lua (a bench's replacement is put after them). */
+  readonly common: string;
+  readonly orch: string;
   /** What FUNCTION LOAD is given. */
   readonly code: string;
   readonly scripts: ReadonlyMap<ScriptName, Script>;
@@ -74,9 +77,12 @@ function library(): Library {
   // locals are the function's, called afresh each time, and begin() resets the prelude's.
   const functions = (id: string): string =>
     bodies.map(([n, body]) => `redis.register_function('${id}_${n}', function(_, args)\nbegin(args)\n${body}\nend)`).join('\n');
+  // The digest of the library's code without its own name in it: the wrappers above are code too.
   const id = `catalyst_${sha1(`${common}\n${orch}\n${functions('')}`).slice(0, 16)}`;
   cached = {
     name: id,
+    common,
+    orch,
     code: `#!lua name=${id}\n${common}\n${orch}\n${functions(id)}\n`,
     scripts: new Map(bodies.map(([n, body]) => [n, evalScript(preludeOf(n, common, orch), body, `${id}_${n}`)])),
   };
@@ -136,13 +142,9 @@ export function defineScripts(redis: Redis, replace: Partial<Record<ScriptName, 
   if (current && names.length === 0) return;
   const lib = library();
   const scripts = new Map(current?.scripts ?? lib.scripts);
-  if (names.length > 0) {
-    const common = source('common');
-    const orch = source('orch_common');
-    for (const n of names) {
-      const body = replace[n];
-      if (body !== undefined) scripts.set(n, evalScript(preludeOf(n, common, orch), body, undefined));
-    }
+  for (const n of names) {
+    const body = replace[n];
+    if (body !== undefined) scripts.set(n, evalScript(preludeOf(n, lib.common, lib.orch), body, undefined));
   }
   const conn: Connection = { scripts, functions: current?.functions, loading: undefined };
   connections.set(redis, conn);

@@ -10,13 +10,14 @@
 --      number of rows H, then H rows (stride 3): upstream, messages of this batch its dispatcher in
 --      the caller's process took room for, messages more its window could take (for entries waiting
 --      in the queue; see "Hand-off" below: take_waiting, hand_for);
---      then the batch's profiles, what its messages mostly share: their number F, then F rows
---      (stride 5): account, channel, upstream, price micros, and the rest of the core joined
---      (common.lua core_tail): registered_delivery (0/1/2), currency, campaign ref ('' none;
---      "account:campaignId", for finalize's campaign counts), part price by network
---      "mccmnc:micros,…" ('' none; receipts.lua settles to it), webhook url ('' none);
 --      then per message (stride 7): id, its profile (1-based), scheduleAt ms (0 none), expireAt
---      ms, payload JSON, event base, receipt addressing JSON ('' when no receipt is owed).
+--      ms, payload JSON, event base, receipt addressing JSON ('' when no receipt is owed);
+--      then the batch's profiles, what its messages mostly share (after the messages, so the
+--      caller writes each message's arguments once, as it meets its profile): their number F,
+--      then F rows (stride 5): account, channel, upstream, price micros, and the rest of the core
+--      joined (common.lua core_tail): registered_delivery (0/1/2), currency, campaign ref ('' none;
+--      "account:campaignId", for finalize's campaign counts), part price by network
+--      "mccmnc:micros,…" ('' none; receipts.lua settles to it), webhook url ('' none).
 --      A batch of one account's messages to one upstream at one price is one profile: four
 --      arguments a message fewer than each message carrying them (each ~0.2 µs of Redis CPU,
 --      bench:admit-anatomy), and its buckets looked up once.
@@ -57,9 +58,9 @@ for i = 0, NH - 1 do
   local o = HO + 2 + i * 3
   HAND[ARGV[o + 1]] = { room = tonumber(ARGV[o + 2]), spare = tonumber(ARGV[o + 3]), ids = {}, waiting = {} }
 end
-local PO = HO + 2 + NH * 3
+local FIRST = HO + 2 + NH * 3
+local PO = FIRST + N * STRIDE
 local NF = tonumber(ARGV[PO + 1])
-local FIRST = PO + 1 + NF * 5
 -- Queue depths (messages waiting or being sent, common.lua queue_depth) read once per upstream per batch.
 local queued = {}
 

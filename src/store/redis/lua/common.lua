@@ -551,14 +551,15 @@ local function apply_receipt(id, part, stat, derr, np)
   end
   -- One read and one write a part. A message that is final, or whose hash is gone (a late
   -- receipt after its retention), is left alone: nothing is written to a key that no longer exists.
-  local v = redis.call('HMGET', k, 'st', 'p' .. part, 'sb', 'pd', 'pf', 'pfe')
+  local v = redis.call('HMGET', k, 'st', 'p' .. part, 'pd', 'pf', 'pfe')
   if not v[1] or FINAL[v[1]] or v[2] then return nil end
-  local done = (tonumber(v[4]) or 0) + 1
-  local pf, pfe = v[5], v[6]
-  -- The parts count as the mapping gave it, else as submitted.lua recorded it.
+  local done = (tonumber(v[3]) or 0) + 1
+  local pf, pfe = v[4], v[5]
+  -- The parts count as the mapping gave it, else (a mapping written before it carried the count)
+  -- as submitted.lua recorded it.
   local parts = tonumber(np)
   if not parts then
-    local _, recorded = sent(k, v[3])
+    local _, recorded = sent(k, redis.call('HGET', k, 'sb'))
     parts = tonumber(recorded) or 1
   end
   if stat ~= 'DELIVRD' and not pf then
