@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import type { Message } from '../core/message.js';
 import { GROUP_DELIVER, type Keys } from '../store/redis/keys.js';
 import { XMPP_DOOR, type ReceiptAddressing } from '../store/redis/message-store.js';
+import { unpackMessage } from '../store/redis/stored-message.js';
 import { claimIdle, ensureGroup, queueRefresh, toEntries, type StreamEntry } from '../store/redis/streams.js';
 import { sleep } from './dispatcher.js';
 import { IdleWaiters } from '../core/idle.js';
@@ -107,7 +108,7 @@ export function parseEntry(e: StreamEntry): EntryDeliveries | undefined {
   }
   if (f['k'] === 'm') {
     try {
-      return { deliveries: [{ kind: 'mo', message: JSON.parse(f['j'] ?? '') as Message }] };
+      return { deliveries: [{ kind: 'mo', message: unpackMessage(f['j'] ?? '') }] };
     } catch {
       return undefined;
     }

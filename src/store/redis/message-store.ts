@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { FINAL_STATUSES, type Message, type MessageStatus, type Routed } from '../../core/message.js';
 import { eventRowBase } from '../clickhouse/rows.js';
+import { packMessage, unpackMessage } from './stored-message.js';
 import { Keys } from './keys.js';
 import type { StreamEntry } from './streams.js';
 import { defineScripts, run as runScript, type ScriptName } from './scripts.js';
@@ -392,7 +393,7 @@ export class MessageStore {
         index,
         m.scheduleAt ?? 0,
         it.expireAt,
-        JSON.stringify(m),
+        packMessage(m),
         eventBase(r),
         it.registeredDelivery === 0 ? '' : receiptAddressing(m),
       );
@@ -409,7 +410,7 @@ export class MessageStore {
     for (const it of items) args.push(it.messageId, it.redelivered ? '1' : '0');
     const rows = (await this.run('take', args)) as [string, string, number, string, string][];
     return rows.map(([, json, attempt, , exp]) => ({
-      message: JSON.parse(json) as Message,
+      message: unpackMessage(json),
       attempt,
       expireAt: Number(exp),
     }));
@@ -491,7 +492,7 @@ export class MessageStore {
       ...this.head(now),
       accountId,
       message.id,
-      JSON.stringify(message),
+      packMessage(message),
       receiptAddressing(message),
       change.scheduleAt ?? 0,
       change.expireAt ?? 0,
@@ -505,7 +506,7 @@ export class MessageStore {
     if (items.length === 0) return 0;
     const args: (string | number)[] = [...this.head(now), items.length];
     for (const it of items) {
-      args.push(it.message.id, it.message.accountId, JSON.stringify(it.message), eventBase({ message: it.message, upstream: it.upstream, priceMicros: 0, currency: '', parts: 1 }), it.xmpp === true ? XMPP_DOOR : '');
+      args.push(it.message.id, it.message.accountId, packMessage(it.message), eventBase({ message: it.message, upstream: it.upstream, priceMicros: 0, currency: '', parts: 1 }), it.xmpp === true ? XMPP_DOOR : '');
     }
     return (await this.run('mo', args)) as number;
   }
@@ -636,7 +637,7 @@ function parseStored(id: string, hash: Record<string, string>): StoredMessage | 
   const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
   let message: Message | undefined;
   try {
-    message = h['j'] ? (JSON.parse(h['j']) as Message) : undefined;
+    message = h['j'] ? unpackMessage(h['j']) : undefined;
   } catch {
     message = undefined;
   }

@@ -14,6 +14,7 @@ import { CampaignEngine } from '../../../src/router/campaigns.js';
 import { CampaignStore } from '../../../src/store/redis/campaign-store.js';
 import { ContactStore } from '../../../src/store/redis/contact-store.js';
 import { campaignRef, type MessageStore } from '../../../src/store/redis/message-store.js';
+import { unpackMessage } from '../../../src/store/redis/stored-message.js';
 import { campaignDefinition, campaignRig, type CampaignRig } from '../../helpers/campaigns.js';
 import { until } from '../../helpers/env.js';
 
@@ -64,7 +65,7 @@ async function admitted(campaignId: string): Promise<string[]> {
     cursor = next;
     for (const k of keys) {
       const j = await redis.hget(k, 'j');
-      const m = j ? (JSON.parse(j) as { campaignId?: string; destination: { addr: string } }) : undefined;
+      const m = j ? unpackMessage(j) : undefined;
       if (m?.campaignId === campaignId) out.push(m.destination.addr);
     }
   } while (cursor !== '0');

@@ -109,6 +109,21 @@ local function core(k, packed)
 end
 local function present(v) return v and v ~= '' end
 
+-- The fields of a message's payload (j) the webhooks need: its channel, and those of the fields
+-- most messages leave out that they name (rateCardId, orchestrationId, webhookFormat, clientRef).
+-- j is an array, the Message's common fields by position and the rest in an object at 18
+-- (store/redis/stored-message.ts), or the Message's own JSON object in hashes written before it.
+-- Unreadable JSON gives an empty table.
+local function message_fields(j)
+  local ok, m = pcall(cjson.decode, j or '')
+  if not ok or type(m) ~= 'table' then return {} end
+  if m[1] == nil then return m end
+  local r = m[18]
+  if type(r) ~= 'table' then r = {} end
+  r.channel = m[4]
+  return r
+end
+
 -- A final message's outcome, one field (o) written once: when it ended (ms), its error code, its
 -- receipt's stat and 3-digit err, and what it cost when that is not its reserve ('': the price pr,
 -- core above). Read by store/redis/message-store.ts (OUTCOME_FIELDS) and orch_sent.lua. Hashes
@@ -512,8 +527,7 @@ local function finalize(id, status, err, stat, derr, umid)
     -- with what its body needs, since the state above expires before the last retry may be due.
     local jn = redis.call('HMGET', k, 'j', 'net')
     local net = jn[2]
-    local ok, m = pcall(cjson.decode, jn[1] or '')
-    if not ok or type(m) ~= 'table' then m = {} end
+    local m = message_fields(jn[1])
     if redis.call('RPUSH', P .. 'whq:' .. id, cjson.encode({ d = id .. ':final', k = 'final', a = acct, u = wh, t = NOW,
         ch = m.channel, st = status, err = err or '', dlr = stat, dle = derr, pr = billed, cur = currency or nil, up = up or nil,
         rc = m.rateCardId, oid = m.orchestrationId, nid = net or nil, fmt = m.webhookFormat, ref = m.clientRef })) == 1 then

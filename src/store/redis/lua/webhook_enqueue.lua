@@ -10,8 +10,7 @@ if not v[1] then return -1 end
 local acct, _, _, _, _, _, _, _, _, _, _, url = core(k, v[2])
 if not present(url) and ARGV[10] and ARGV[10] ~= '' then url = ARGV[10] end
 if not present(url) then return 0 end
-local ok, m = pcall(cjson.decode, v[3] or '')
-if not ok or type(m) ~= 'table' then m = {} end
+local m = message_fields(v[3])
 if CH == '' then CH = m.channel or 'sms' end
 local q = P .. 'whq:' .. ID
 -- Only the head of the list is ever in flight: a ticket is written when the list was empty, and
