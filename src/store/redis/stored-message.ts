@@ -10,7 +10,8 @@
  * Why not the Message's own JSON: the names were more than half of it. A message from an SMPP
  * bind is 154 bytes this way against 343, written by admission, kept in Redis until its final
  * retention ends, written to the AOF and copied by every rewrite of it, read back by the
- * dispatcher; and JSON.stringify of the array takes half the time (1.1 µs against 0.55).
+ * dispatcher; packing it takes 0.70 µs against JSON.stringify's 1.06, reading it back 0.46
+ * against JSON.parse's 1.1 (200,000 messages of the SMPP benches' shape, var/exp ad hoc).
  *
  * The first element is the layout's version. `unpackMessage` also reads the object form, which
  * messages written before this layout hold (and `{}`, which tests write for an MO entry).
@@ -21,8 +22,10 @@ import type { Address, Body, Message } from '../../core/message.js';
 const VERSION = 1;
 const REST = 17;
 
-/** The fields the array holds by position; every other field of a Message goes in its last element. */
-const POSITIONAL: ReadonlySet<string> = new Set(['id', 'accountId', 'channel', 'direction', 'ingress', 'source', 'destination', 'body', 'receipt', 'createdAt']);
+/** The fields the array holds by position; the others (OptionalKey) ride in its last element. */
+type PositionalKey = 'id' | 'accountId' | 'channel' | 'direction' | 'ingress' | 'source' | 'destination' | 'body' | 'receipt' | 'createdAt';
+type OptionalKey = Exclude<keyof Message, PositionalKey>;
+type Rest = { -readonly [K in OptionalKey]?: Message[K] };
 
 type Packed = [
   typeof VERSION,
@@ -42,18 +45,87 @@ type Packed = [
   number | null,
   0 | 1,
   number,
-  Record<string, unknown>?,
+  Rest?,
 ];
 
 export function packMessage(m: Message): string {
   const b = m.body;
-  const rest: Record<string, unknown> = {};
+  // Each field by name: a for-in over the message took 0.77 µs a message in all, a keyed load over
+  // a list of the names 0.92, these 0.70 (JSON.stringify of the message 1.06). A field added to
+  // Message must be added here: test/unit/store/redis/stored-message.test.ts sets every field of
+  // a Required<Message>, so it fails to compile, then to round-trip, until it is.
+  const rest: Rest = {};
   let more = false;
-  for (const key in m) {
-    if (POSITIONAL.has(key)) continue;
-    const v = (m as unknown as Record<string, unknown>)[key];
-    if (v === undefined) continue;
-    rest[key] = v;
+  if (m.content !== undefined) {
+    rest.content = m.content;
+    more = true;
+  }
+  if (m.fallback !== undefined) {
+    rest.fallback = m.fallback;
+    more = true;
+  }
+  if (m.readReceipt !== undefined) {
+    rest.readReceipt = m.readReceipt;
+    more = true;
+  }
+  if (m.esmClass !== undefined) {
+    rest.esmClass = m.esmClass;
+    more = true;
+  }
+  if (m.protocolId !== undefined) {
+    rest.protocolId = m.protocolId;
+    more = true;
+  }
+  if (m.priority !== undefined) {
+    rest.priority = m.priority;
+    more = true;
+  }
+  if (m.serviceType !== undefined) {
+    rest.serviceType = m.serviceType;
+    more = true;
+  }
+  if (m.scheduleAt !== undefined) {
+    rest.scheduleAt = m.scheduleAt;
+    more = true;
+  }
+  if (m.expireAt !== undefined) {
+    rest.expireAt = m.expireAt;
+    more = true;
+  }
+  if (m.webhookUrl !== undefined) {
+    rest.webhookUrl = m.webhookUrl;
+    more = true;
+  }
+  if (m.costCenter !== undefined) {
+    rest.costCenter = m.costCenter;
+    more = true;
+  }
+  if (m.rateCardId !== undefined) {
+    rest.rateCardId = m.rateCardId;
+    more = true;
+  }
+  if (m.systemId !== undefined) {
+    rest.systemId = m.systemId;
+    more = true;
+  }
+  if (m.xmpp !== undefined) {
+    rest.xmpp = m.xmpp;
+    more = true;
+  }
+  if (m.orchestrationId !== undefined) {
+    rest.orchestrationId = m.orchestrationId;
+    more = true;
+  }
+  if (m.campaignId !== undefined) {
+    rest.campaignId = m.campaignId;
+    more = true;
+  }
+  if (m.webhookFormat !== undefined) {
+    rest.webhookFormat = m.webhookFormat;
+    more = true;
+  }
+  if (m.clientRef !== undefined) {
+    rest.clientRef = m.clientRef;
     more = true;
   }
   const packed: Packed = [
