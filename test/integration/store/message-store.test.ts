@@ -221,6 +221,30 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect((await store.get(m.id))?.status).toBe('delivered');
   });
 
+  it("gives the final-state webhook the payload's channel, rate card, orchestration, format and references, packed or as the JSON written before", async () => {
+    const fields = { rateCardId: 'RC-1', orchestrationId: 'orch-1', webhookFormat: 'echo', clientRef: { ref: 'customer1' } };
+    const wanted = { ch: 'sms', rc: 'RC-1', oid: 'orch-1', fmt: 'echo', ref: { ref: 'customer1' } };
+    const hookOf = async (id: string): Promise<unknown> => JSON.parse((await redis.lindex(store.keys.webhookQueue(id), 0)) ?? '{}') as unknown;
+    const deliver = async (id: string, upstreamId: string): Promise<void> => {
+      await store.take('up1', [{ messageId: id, redelivered: false }]);
+      await store.submitted('up1', [{ messageId: id, upstreamIds: [upstreamId] }]);
+      expect(await store.receipts('up1', [{ upstreamMessageId: upstreamId, stat: 'DELIVRD', err: '000' }])).toEqual(['delivered']);
+    };
+    // Admitted now: the payload is the packed array (stored-message.ts).
+    const packed = msg({ ...fields, webhookUrl: 'https://hooks.example.com/a' });
+    expect(await codes(store.admit([item(packed)]))).toEqual(['accepted']);
+    expect((await redis.hget(store.keys.message(packed.id), 'j'))?.startsWith('[1,')).toBe(true);
+    await deliver(packed.id, 'PK1');
+    expect(await hookOf(packed.id)).toMatchObject(wanted);
+    // Admitted before: the same message's payload as its JSON object.
+    const before = msg({ ...fields, webhookUrl: 'https://hooks.example.com/a' });
+    expect(await codes(store.admit([item(before)]))).toEqual(['accepted']);
+    await redis.hset(store.keys.message(before.id), 'j', JSON.stringify(before));
+    await deliver(before.id, 'PK2');
+    expect(await hookOf(before.id)).toMatchObject(wanted);
+    expect(await store.get(before.id)).toMatchObject({ message: { rateCardId: 'RC-1', clientRef: { ref: 'customer1' } } });
+  });
+
   it('reads, replaces, sends and finalizes a message stored before its core and outcome were packed into fields of their own', async () => {
     // Two messages as admission wrote them before field k: every value a field of its own.
     const legacy = async (m: Message, extra: Record<string, string> = {}): Promise<void> => {

@@ -1,7 +1,7 @@
 -- mo: mobile-originated messages from an upstream, owed to the receiver binds of an account.
 -- in:  ARGV[4] count, then per message (stride 5):
---      message id, account, payload (stored-message.ts), event base, delivery stream suffix ('' the account's
---      SMPP binds, '/xmpp' its XMPP users; keys.ts)
+--      message id, account, payload (stored-message.ts), event base, delivery stream suffix ('' the
+--      account's SMPP binds, '/xmpp' its XMPP users; keys.ts)
 -- out: count stored
 local N = tonumber(ARGV[4])
 -- An MO's core: its account and arrival, nothing of what a sent message has.

@@ -7,23 +7,21 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Message } from '../../../../src/core/message.js';
 import { packMessage, unpackMessage } from '../../../../src/store/redis/stored-message.js';
+import { testMessage } from '../../../helpers/messages.js';
 
 /** What storing a message as its JSON gave back: the reference for every round trip here. */
 const viaJson = (m: Message): unknown => JSON.parse(JSON.stringify(m)) as unknown;
 
-const smpp: Message = {
+/** A submit from an SMPP bind, as the SMPP server makes it (smpp-server/translate.ts messageFrom). */
+const smpp: Message = testMessage({
   id: '01JDXYZ0ABCDEFGHJKMNPQRS',
-  accountId: 'acme',
-  channel: 'sms',
-  direction: 'mt',
   ingress: 'smpp',
   source: { addr: 'CATALYST', ton: 5, npi: 0 },
-  destination: { addr: '4915112345678', ton: 1, npi: 1 },
   body: { kind: 'text', text: 'Your verification code is 100000', dataCoding: 0 },
   receipt: true,
   createdAt: 1_763_840_000_000,
   systemId: 'acme',
-};
+});
 
 const cases: readonly (readonly [string, Message])[] = [
   ['an SMPP submit', smpp],
