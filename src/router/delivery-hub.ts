@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import type { Message } from '../core/message.js';
 import { GROUP_DELIVER, type Keys } from '../store/redis/keys.js';
 import { XMPP_DOOR, type ReceiptAddressing } from '../store/redis/message-store.js';
-import { unpackMessage } from '../store/redis/stored-message.js';
+import { unpackAddressing, unpackMessage } from '../store/redis/stored-message.js';
 import { claimIdle, ensureGroup, queueRefresh, toEntries, type StreamEntry } from '../store/redis/streams.js';
 import { sleep } from './dispatcher.js';
 import { IdleWaiters } from '../core/idle.js';
@@ -73,7 +73,7 @@ function receipt(i: string | undefined, ra: string | undefined, st: string | und
     return {
       kind: 'receipt',
       messageId: i,
-      addressing: JSON.parse(ra ?? '{}') as ReceiptAddressing,
+      addressing: unpackAddressing(ra ?? '{}'),
       stat: st ?? 'UNKNOWN',
       err: er ?? '000',
       submittedAt: Number(sd ?? 0),

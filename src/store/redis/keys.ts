@@ -38,7 +38,7 @@
  *                                     entries older than router.deliveryRetentionSeconds are trimmed as new ones are written,
  *                                     and once a minute by the timer loop (DeliveryHub.trimOld)
  *   {p}d:{account}/xmpp       stream  the same for the account's XMPP users: receipts of SMS that came in
- *                                     by XMPP (receipt addressing has "x"), MO to numbers mapped to them
+ *                                     by XMPP (receipt addressing of layout 2), MO to numbers mapped to them
  *   {p}wh                     stream  webhook tickets "i=<id>": the head of whq:{id} is due now; group "webhook"
  *   {p}whq:{id}               list    pending webhook events of one message, oldest first (JSON records);
  *                                     only the head is in flight, the next goes once it is delivered or dead

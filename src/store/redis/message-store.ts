@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { FINAL_STATUSES, type Message, type MessageStatus, type Routed } from '../../core/message.js';
 import { eventRowBase } from '../clickhouse/rows.js';
-import { packMessage, unpackMessage } from './stored-message.js';
+import { packAddressing, packMessage, unpackMessage } from './stored-message.js';
 import { Keys } from './keys.js';
 import type { StreamEntry } from './streams.js';
 import { defineScripts, run as runScript, type ScriptName } from './scripts.js';
@@ -236,8 +236,7 @@ function firstCodePoints(s: string, n: number): string {
 export function receiptAddressing(m: Message): string {
   const text = m.body.kind === 'text' ? m.body.text : '';
   const x = m.xmpp?.jid !== undefined ? { x: { j: m.xmpp.jid, i: m.xmpp.stanzaId ?? '', r: m.receipt } } : {};
-  const ra: ReceiptAddressing = { s: m.source, d: m.destination, tx: firstCodePoints(text, 20), ...x };
-  return JSON.stringify(ra);
+  return packAddressing({ s: m.source, d: m.destination, tx: firstCodePoints(text, 20), ...x });
 }
 
 /** admit.lua's answer (its header) to a batch of `count` messages. */

@@ -18,6 +18,7 @@
  * The Lua scripts read a few fields of it (common.lua `message_fields`).
  */
 import type { Address, Body, Message } from '../../core/message.js';
+import type { ReceiptAddressing } from './message-store.js';
 
 const VERSION = 1;
 const REST = 17;
@@ -177,4 +178,34 @@ export function unpackMessage(stored: string): Message {
   };
   const rest = p[REST];
   return rest === undefined ? m : { ...m, ...rest };
+}
+
+/**
+ * A message's receipt addressing (`ra`, stored at admission when a receipt is owed and copied into
+ * the receipt's delivery entry) packed the same way: `[1, source addr, ton, npi, destination addr,
+ * ton, npi, text]`, or for a message that came in by XMPP `[2, …the same…, sender JID, stanza id,
+ * receipt asked 1 | 0]`. 58 bytes for an SMPP submit against the object's 110. The layout's first
+ * element says whether the receipt goes to the account's XMPP door, which finalize() reads
+ * without decoding (common.lua: the prefix `[2,`, or `"x":` in the object written before).
+ */
+export function packAddressing(a: ReceiptAddressing): string {
+  const s = a.s;
+  const d = a.d;
+  const x = a.x;
+  return JSON.stringify(
+    x === undefined ? [1, s.addr, s.ton, s.npi, d.addr, d.ton, d.npi, a.tx] : [2, s.addr, s.ton, s.npi, d.addr, d.ton, d.npi, a.tx, x.j, x.i, x.r ? 1 : 0],
+  );
+}
+
+type PackedAddressing = [1 | 2, string, number, number, string, number, number, string, string?, string?, (0 | 1)?];
+
+/** Stored receipt addressing back (either layout). Throws SyntaxError on text that is not JSON. */
+export function unpackAddressing(stored: string): ReceiptAddressing {
+  const v = JSON.parse(stored) as unknown;
+  if (!Array.isArray(v)) return v as ReceiptAddressing;
+  const p = v as PackedAddressing;
+  const a = { s: { addr: p[1], ton: p[2], npi: p[3] }, d: { addr: p[4], ton: p[5], npi: p[6] }, tx: p[7] };
+  if (p[0] === 1) return a;
+  if (p[0] === 2) return { ...a, x: { j: p[8] ?? '', i: p[9] ?? '', r: p[10] === 1 } };
+  throw new SyntaxError(`stored receipt addressing of an unknown layout (${String(p[0])})`);
 }

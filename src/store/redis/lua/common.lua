@@ -512,10 +512,11 @@ local function finalize(id, status, err, stat, derr, umid)
   end
   -- registered_delivery: 1 = receipt on any outcome, 2 = on failure only (SMPP 3.4 §5.2.17).
   if rd == '1' or (rd == '2' and status ~= 'delivered') then
-    -- A message that came in by XMPP (its addressing names the sender's JID under "x") owes its
-    -- receipt to the XMPP door of the account, not to its SMPP binds (keys.ts).
+    -- A message that came in by XMPP owes its receipt to the XMPP door of the account, not to its
+    -- SMPP binds (keys.ts): its addressing's layout is 2 (store/redis/stored-message.ts
+    -- packAddressing), or the object written before names the sender's JID under "x".
     local dk = P .. 'd:' .. acct
-    if ra and string.find(ra, '"x":', 1, true) then dk = dk .. '/xmpp' end
+    if ra and (string.sub(ra, 1, 3) == '[2,' or string.find(ra, '"x":', 1, true)) then dk = dk .. '/xmpp' end
     -- Written by flush_events(), which every script that can finalize calls before it returns.
     local buf = buffer_of(DLRBUF, DLRKEYS, dk)
     local n = #buf

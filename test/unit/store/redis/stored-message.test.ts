@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Message } from '../../../../src/core/message.js';
-import { packMessage, unpackMessage } from '../../../../src/store/redis/stored-message.js';
+import { packAddressing, packMessage, unpackAddressing, unpackMessage } from '../../../../src/store/redis/stored-message.js';
+import type { ReceiptAddressing } from '../../../../src/store/redis/message-store.js';
 import { testMessage } from '../../../helpers/messages.js';
 
 /** What storing a message as its JSON gave back: the reference for every round trip here. */
@@ -150,5 +151,28 @@ describe('packMessage and unpackMessage', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('packAddressing and unpackAddressing', () => {
+  const smppAddressing: ReceiptAddressing = { s: { addr: 'CATALYST', ton: 5, npi: 0 }, d: { addr: '4915112345678', ton: 1, npi: 1 }, tx: 'Your verification co' };
+  const xmppAddressing: ReceiptAddressing = { ...smppAddressing, tx: 'héllo "😀"\t', x: { j: 'alice@localhost/phone', i: 'stanza-1', r: true } };
+
+  it('reads back an SMPP sender\'s addressing and an XMPP sender\'s, as their JSON did', () => {
+    for (const a of [smppAddressing, xmppAddressing, { ...xmppAddressing, x: { j: 'b@c', i: '', r: false } }]) {
+      expect(unpackAddressing(packAddressing(a))).toStrictEqual(JSON.parse(JSON.stringify(a)));
+    }
+  });
+
+  it('marks an XMPP sender by its layout, which finalize() reads as a prefix', () => {
+    expect(packAddressing(smppAddressing).startsWith('[1,')).toBe(true);
+    expect(packAddressing(xmppAddressing).startsWith('[2,')).toBe(true);
+    expect(packAddressing(smppAddressing).length).toBeLessThan(JSON.stringify(smppAddressing).length * 0.6);
+  });
+
+  it('reads the objects written before, and refuses a layout it does not know', () => {
+    expect(unpackAddressing(JSON.stringify(xmppAddressing))).toStrictEqual(JSON.parse(JSON.stringify(xmppAddressing)));
+    expect(unpackAddressing('{"s":"1234"}')).toStrictEqual({ s: '1234' });
+    expect(() => unpackAddressing('[3,"x"]')).toThrow(/unknown layout/);
   });
 });
