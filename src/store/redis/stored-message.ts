@@ -1,6 +1,7 @@
 /**
  * A Message as its hash's payload field `j` holds it: a JSON array of its common fields by
- * position, then an object of the fields most messages leave out, under their own names. Pure.
+ * position, then an object of the fields most messages leave out, under their own names; and its
+ * receipt addressing (`ra`) the same way (packAddressing, at the end). Pure.
  *
  *   [1, id, accountId, channel, direction, ingress,
  *    source.addr, source.ton, source.npi, destination.addr, destination.ton, destination.npi,
