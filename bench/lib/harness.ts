@@ -125,6 +125,8 @@ export const PROCESSES = Number(process.env['BENCH_PROCESSES'] ?? 1);
  */
 export const SEND_BESIDE = process.env['BENCH_SEND'] === '1';
 const APP_NODE_ARGS = process.env['BENCH_APP_NODE_ARGS'] ?? '';
+/** BENCH_SIM_NODE_ARGS: Node options for the SMSC simulator ("--cpu-prof --cpu-prof-dir=/tmp/simprof" profiles it). */
+const SIM_NODE_ARGS = (process.env['BENCH_SIM_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 /**
  * What a bench's reproduce command starts with when the appliance was run otherwise than make
  * start runs it: BENCH_PROCESSES, BENCH_APP_NODE_ARGS (so a figure measured with extra Node
@@ -171,7 +173,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
   const dir = mkdtempSync(join(tmpdir(), 'catalyst-bench-'));
   const cfgPath = join(dir, 'config.json');
   writeFileSync(cfgPath, JSON.stringify(config));
-  const sim = spawn(process.execPath, ['--import', 'tsx', 'src/sim/smsc-main.ts'], {
+  const sim = spawn(process.execPath, [...SIM_NODE_ARGS, '--import', 'tsx', 'src/sim/smsc-main.ts'], {
     env: { ...process.env, CATALYST_SIM_PORT: String(simPort), CATALYST_SIM_RECEIPT_DELAY_MS: '50', CATALYST_LOG_LEVEL: 'warn', ...(opts.holdSubmits === true ? { CATALYST_SIM_HOLD_SUBMITS: '1' } : {}) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
