@@ -52,6 +52,8 @@ stop() { redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; }
 trap stop EXIT
 for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 pid=$(cat "$data/redis.pid")
+# Its main thread ahead of its rewrite child, as scripts/services.sh starts the development Redis.
+scripts/redis-priority.sh "$pid"
 
 perfdata=$root/perf.data
 hz=999

@@ -57,8 +57,15 @@ redis_up() {
     --appendonly yes --appendfsync everysec --auto-aof-rewrite-min-size 512mb --save '' --daemonize yes \
     --hash-max-listpack-value 1024 --rdbcompression no \
     --pidfile "$var/redis/redis.pid" --logfile "$var/redis/redis.log" >/dev/null
-  for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && { redis_priority; return 0; }; sleep 0.1; done
   log "redis-server did not answer; see var/redis/redis.log"; exit 1
+}
+
+# Redis's main thread ahead of its own rewrite child: scripts/redis-priority.sh says why.
+redis_priority() {
+  local pid
+  pid=$(cat "$var/redis/redis.pid" 2>/dev/null) || return 0
+  "$root/scripts/redis-priority.sh" "$pid"
 }
 
 clickhouse_up() {
