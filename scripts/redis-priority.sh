@@ -11,10 +11,11 @@
 # the main thread leaves, and takes longer. Redis's other threads (fsync, lazy free) keep nice 0.
 # Needs root (CAP_SYS_NICE); without it Redis runs as it was started, and this says so.
 set -euo pipefail
-pid=$1
+pid=${1:?usage: scripts/redis-priority.sh <redis-server pid>}
 nice=${CATALYST_LOCAL_REDIS_NICE:--10}
 [ "$nice" = 0 ] && exit 0
-if renice -n "$nice" -p "$pid" >/dev/null 2>&1 && chrt --reset-on-fork --other -p 0 "$pid" >/dev/null 2>&1; then
+# The flag first: a main thread reniced without it would hand its nice to the child.
+if chrt --reset-on-fork --other -p 0 "$pid" >/dev/null 2>&1 && renice -n "$nice" -p "$pid" >/dev/null 2>&1; then
   printf '[services] redis-server main thread at nice %s, its rewrite child at 0\n' "$nice" >&2
 else
   printf '[services] redis-server left at its own priority (renice or chrt refused: not root?)\n' >&2
