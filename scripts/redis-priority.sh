@@ -18,5 +18,5 @@ nice=${CATALYST_LOCAL_REDIS_NICE:--10}
 if chrt --reset-on-fork --other -p 0 "$pid" >/dev/null 2>&1 && renice -n "$nice" -p "$pid" >/dev/null 2>&1; then
   printf '[services] redis-server main thread at nice %s, its rewrite child at 0\n' "$nice" >&2
 else
-  printf '[services] redis-server left at its own priority (renice or chrt refused: not root?)\n' >&2
+  printf '[services] redis-server left at its own priority (chrt or renice refused: not root, or CATALYST_LOCAL_REDIS_NICE not a number?)\n' >&2
 fi

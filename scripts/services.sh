@@ -65,7 +65,7 @@ redis_up() {
 redis_priority() {
   local pid
   pid=$(cat "$var/redis/redis.pid" 2>/dev/null) || return 0
-  "$root/scripts/redis-priority.sh" "$pid"
+  "$root/scripts/redis-priority.sh" "$pid" || true
 }
 
 clickhouse_up() {
