@@ -233,10 +233,13 @@ function firstCodePoints(s: string, n: number): string {
   return s.slice(0, end);
 }
 
+/** A message's receipt addressing as stored (`ra`, stored-message.ts packAddressing); once per admitted message. */
 export function receiptAddressing(m: Message): string {
-  const text = m.body.kind === 'text' ? m.body.text : '';
-  const x = m.xmpp?.jid !== undefined ? { x: { j: m.xmpp.jid, i: m.xmpp.stanzaId ?? '', r: m.receipt } } : {};
-  return packAddressing({ s: m.source, d: m.destination, tx: firstCodePoints(text, 20), ...x });
+  const tx = firstCodePoints(m.body.kind === 'text' ? m.body.text : '', 20);
+  const jid = m.xmpp?.jid;
+  return packAddressing(
+    jid === undefined ? { s: m.source, d: m.destination, tx } : { s: m.source, d: m.destination, tx, x: { j: jid, i: m.xmpp?.stanzaId ?? '', r: m.receipt } },
+  );
 }
 
 /** admit.lua's answer (its header) to a batch of `count` messages. */

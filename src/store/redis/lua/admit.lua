@@ -11,8 +11,8 @@
 --      the caller's process took room for, messages more its window could take (for entries waiting
 --      in the queue; see "Hand-off" below: take_waiting, hand_for);
 --      then per message (stride 7): id, its profile (1-based), scheduleAt ms (0 none), expireAt
---      ms, payload (store/redis/stored-message.ts), event base, receipt addressing JSON ('' when
---      no receipt is owed);
+--      ms, payload (store/redis/stored-message.ts), event base, receipt addressing (the same
+--      file's packAddressing; '' when no receipt is owed);
 --      then the batch's profiles, what its messages mostly share (after the messages, so the
 --      caller writes each message's arguments once, as it meets its profile): their number F,
 --      then F rows (stride 5): account, channel, upstream, price micros, and the rest of the core

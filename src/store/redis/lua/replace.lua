@@ -1,6 +1,6 @@
 -- replace: replace_sm of a message that has not left yet (SMPP 3.4 §4.10).
--- in:  ARGV[4] account, [5] message id, [6] payload (stored-message.ts), [7] receipt addressing
---      JSON, [8] scheduleAt ms (0 keep), [9] expireAt ms (0 keep), [10] registered_delivery ('' keep)
+-- in:  ARGV[4] account, [5] message id, [6] payload, [7] receipt addressing (both stored-message.ts),
+--      [8] scheduleAt ms (0 keep), [9] expireAt ms (0 keep), [10] registered_delivery ('' keep)
 -- out: 1 replaced, 0 not replaceable, -1 unknown to this account
 local ACCT, ID = ARGV[4], ARGV[5]
 local k = mkey(ID)
