@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { FINAL_STATUSES, type Message, type MessageStatus, type Routed } from '../../core/message.js';
 import { eventRowBase } from '../clickhouse/rows.js';
-import { packAddressing, packMessage, packRecord, unpackMessage } from './stored-message.js';
+import { packAddressing, packMessage, unpackMessage } from './stored-message.js';
 import { Keys } from './keys.js';
 import type { StreamEntry } from './streams.js';
 import { defineScripts, run as runScript, type ScriptName } from './scripts.js';
@@ -395,7 +395,9 @@ export class MessageStore {
         index,
         m.scheduleAt ?? 0,
         it.expireAt,
-        packRecord(packMessage(m), it.registeredDelivery === 0 ? '' : receiptAddressing(m), eventBase(r)),
+        packMessage(m),
+        eventBase(r),
+        it.registeredDelivery === 0 ? '' : receiptAddressing(m),
       );
     }
     args.push(profiles.size);

@@ -153,40 +153,9 @@ export function packMessage(m: Message): string {
   return JSON.stringify(packed);
 }
 
-/**
- * What separates the parts of a message's record. JSON.stringify escapes every control character,
- * so the payload and the addressing hold none, and their two separators are the record's first two.
- */
-const RECORD_SEPARATOR = '\x1e';
-
-/**
- * A message's record: what admission stores of it that later steps only read, one hash field (`j`)
- * and one script argument: its payload (packMessage), its receipt addressing (packAddressing; ''
- * when no receipt is owed) and its event base (store/clickhouse/rows.ts eventRowBase), joined by
- * \x1e. The event base comes last because it is TabSeparated text, which may hold any other byte
- * (an address is the ESME's); common.lua `record_cut` finds the parts. A field of a hash costs
- * Redis at every write of it (its own listpack entry, two more arguments between Lua, the command
- * and the AOF) and an argument of a script more: admission stored the three as fields of their own,
- * each its own argument, and took 9.0-11 µs of Redis CPU a message against 7.9-8.5 this way
- * (bench/admit-anatomy.ts's whole script, four alternated runs of 20 batches of 1,000; docs/scaling.md).
- * A hash written before holds the payload alone in `j` (no separator), and `eb` and `ra` beside it.
- */
-export function packRecord(payload: string, addressing: string, eventBase: string): string {
-  return payload + RECORD_SEPARATOR + addressing + RECORD_SEPARATOR + eventBase;
-}
-
-/** A record's payload; a payload stored alone (written before the record) as it is. */
-export function recordPayload(stored: string): string {
-  const end = stored.indexOf(RECORD_SEPARATOR);
-  return end < 0 ? stored : stored.slice(0, end);
-}
-
-/**
- * A stored payload back as the Message (either layout, alone or at the head of a record). Throws
- * SyntaxError on text that is not JSON.
- */
+/** A stored payload back as the Message (either layout). Throws SyntaxError on text that is not JSON. */
 export function unpackMessage(stored: string): Message {
-  const v = JSON.parse(recordPayload(stored)) as unknown;
+  const v = JSON.parse(stored) as unknown;
   if (!Array.isArray(v)) return v as Message;
   const p = v as Packed;
   if (p[0] !== VERSION) throw new SyntaxError(`stored message of an unknown layout (${String(p[0])})`);

@@ -286,50 +286,6 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(await store.get(done.id)).toMatchObject({ status: 'failed', doneAt: 1_700_000_000_000, errorCode: 'DLR_UNDELIV', dlrStat: 'UNDELIV', dlrErr: '001', billedMicros: 0 });
   });
 
-  it('keeps payload, receipt addressing and event base as one record, and still reads them as the fields written before it', async () => {
-    const rowsOf = async (id: string): Promise<string[]> => (await events()).filter((e) => e.message_id === id).map((e) => e.status);
-    const owedTo = async (id: string): Promise<string | undefined> =>
-      (await redis.xrange(store.keys.deliveries('acme'), '-', '+')).map(([, f]) => f[f.indexOf('b') + 1] ?? '').find((b) => b.includes(`${id}\t`));
-    const deliver = async (id: string, upstreamId: string): Promise<void> => {
-      await store.take('up1', [{ messageId: id, redelivered: false }]);
-      await store.submitted('up1', [{ messageId: id, upstreamIds: [upstreamId] }]);
-      expect(await store.receipts('up1', [{ upstreamMessageId: upstreamId, stat: 'DELIVRD', err: '000' }])).toEqual(['delivered']);
-    };
-    // Admitted now: one field j, its parts joined by \x1e; no eb or ra.
-    const now = msg({ source: { addr: 'ACME\x1eX', ton: 5, npi: 0 } });
-    expect(await codes(store.admit([item(now)]))).toEqual(['accepted']);
-    const k = store.keys.message(now.id);
-    expect(await redis.hmget(k, 'eb', 'ra')).toEqual([null, null]);
-    const record = (await redis.hget(k, 'j')) ?? '';
-    expect(record.split('\x1e').slice(0, 2).map((p) => p.slice(0, 3))).toEqual(['[1,', '[1,']);
-    // A replace changes the payload and addressing and keeps the event base, whatever its address holds.
-    expect(await store.replace('acme', { ...now, body: { kind: 'text', text: 'replaced text' } }, {})).toBe('replaced');
-    expect(await store.get(now.id)).toMatchObject({ message: { body: { kind: 'text', text: 'replaced text' }, source: { addr: 'ACME\x1eX' } } });
-    await deliver(now.id, 'REC1');
-    expect(await rowsOf(now.id)).toEqual(['queued', 'replaced', 'submitted', 'delivered']);
-    const rows = (await events()).filter((e) => e.message_id === now.id) as unknown as Record<string, string>[];
-    expect(rows.map((r) => r['source'])).toEqual(['ACME\x1eX', 'ACME\x1eX', 'ACME\x1eX', 'ACME\x1eX']);
-    expect(await owedTo(now.id)).toContain('"replaced text"');
-    // Final: the payload alone is kept, read back whole.
-    expect(await redis.hget(k, 'j')).toBe(record.slice(0, record.indexOf('\x1e')).replace('hello there, this is a test message body', 'replaced text'));
-    expect(await store.get(now.id)).toMatchObject({ status: 'delivered', message: { id: now.id, body: { kind: 'text', text: 'replaced text' } } });
-
-    // Admitted before the record: the payload alone in j, the event base and addressing fields of their own.
-    const before = msg();
-    expect(await codes(store.admit([item(before)]))).toEqual(['accepted']);
-    const bk = store.keys.message(before.id);
-    const [payload, addressing, base] = ((await redis.hget(bk, 'j')) ?? '').split('\x1e');
-    await redis.hset(bk, 'j', payload ?? '', 'eb', base ?? '', 'ra', addressing ?? '');
-    expect(await store.get(before.id)).toMatchObject({ status: 'queued', message: { id: before.id } });
-    expect(await store.replace('acme', { ...before, body: { kind: 'text', text: 'old layout replaced' } }, {})).toBe('replaced');
-    expect(await redis.hget(bk, 'eb')).toBe(base);
-    await deliver(before.id, 'REC2');
-    expect(await rowsOf(before.id)).toEqual(['queued', 'replaced', 'submitted', 'delivered']);
-    expect(await owedTo(before.id)).toContain('"old layout replaced"');
-    expect(await redis.hmget(bk, 'eb', 'ra')).toEqual(['', '']);
-    expect(await store.get(before.id)).toMatchObject({ status: 'delivered', message: { body: { kind: 'text', text: 'old layout replaced' } } });
-  });
-
   it('finalizes a message submitted before its acceptance was packed (fields ts, umid and np)', async () => {
     const m = msg();
     const ts = String(Date.now() - 500);

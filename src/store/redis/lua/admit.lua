@@ -10,9 +10,9 @@
 --      number of rows H, then H rows (stride 3): upstream, messages of this batch its dispatcher in
 --      the caller's process took room for, messages more its window could take (for entries waiting
 --      in the queue; see "Hand-off" below: take_waiting, hand_for);
---      then per message (stride 5): id, its profile (1-based), scheduleAt ms (0 none), expireAt
---      ms, its record (payload, receipt addressing or '' when no receipt is owed, and event base;
---      store/redis/stored-message.ts packRecord, common.lua record_cut);
+--      then per message (stride 7): id, its profile (1-based), scheduleAt ms (0 none), expireAt
+--      ms, payload (store/redis/stored-message.ts), event base, receipt addressing (the same
+--      file's packAddressing; '' when no receipt is owed);
 --      then the batch's profiles, what its messages mostly share (after the messages, so the
 --      caller writes each message's arguments once, as it meets its profile): their number F,
 --      then F rows (stride 5): account, channel, upstream, price micros, and the rest of the core
@@ -29,8 +29,8 @@
 --      messages are being sent, attempt 1) or '0' for one that was waiting in the queue (its messages
 --      are taken as the dispatcher's own reads are, take.lua); an upstream's waiting entries come first
 --
--- Per message this writes one hash (its status, core, record, validity group and the fields that
--- are set), its id in the upstream's queue
+-- Per message this writes one hash (its status, core, payload, event base, validity group and the
+-- fields that are set), its id in the upstream's queue
 -- and one event row (one stream entry for the whole batch's rows, one per upstream for its ids). It sets no TTL: every message gets a validity timer,
 -- and finalize() gives the hash its final-retention TTL. Validity timers are written one per
 -- distinct expiry time of the batch, not one per message (a batch is what one tick received, so
@@ -49,7 +49,7 @@ for i = 0, NL - 1 do
   local o = 14 + i * 3
   LIMITS[ARGV[o + 1]] = { tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]) }
 end
-local STRIDE = 5
+local STRIDE = 7
 local HO = 14 + NL * 3
 local CONSUMER, NH = ARGV[HO + 1], tonumber(ARGV[HO + 2])
 -- upstream -> { room = this batch's messages its dispatcher can take, spare = more its window can
@@ -243,13 +243,14 @@ for i = 0, N - 1 do
     -- Validity end: a message not final by then becomes expired (timers.lua).
     local group = expiring[exp]
     if group then group[#group + 1] = id else group = { id }; expiring[exp] = group end
-    -- Absent fields read as their defaults: att 0, seq (events after the first) 0.
+    -- Absent fields read as their defaults: att 0, seq (events after the first) 0, no receipt
+    -- addressing, no webhook.
     local bt, sa = '', ''
     if CAPPED then bt = BATCH end
     if waits then sa = ARGV[o + 3] end
-    local rec = ARGV[o + 5]
     local f = { 'st', hand and 'sending' or st, 'k', core_of(acct, up, pf.pr, exp, NOW_S, bt, sa, pf.tail),
-      'j', rec, 'xg', group[1] }
+      'j', ARGV[o + 5], 'eb', ARGV[o + 6], 'xg', group[1] }
+    if ARGV[o + 7] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 7] end
     if hand then f[#f + 1] = 'att'; f[#f + 1] = '1' end
     if CAPPED and not waits then f[#f + 1] = 'btn'; f[#f + 1] = '1' end
     redis.call('HSET', k, unpack(f))
@@ -264,8 +265,7 @@ for i = 0, N - 1 do
     else
       enqueue(up, id)
     end
-    local _, b = record_cut(rec)
-    add_event(string.sub(rec, b + 1), event_suffix(id .. ':1', st, '', ''))
+    add_event(ARGV[o + 6], event_suffix(id .. ':1', st, '', ''))
   end
   out[#out + 1] = code
   out[#out + 1] = retry

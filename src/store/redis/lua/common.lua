@@ -109,30 +109,12 @@ local function core(k, packed)
 end
 local function present(v) return v and v ~= '' end
 
--- A message's record (field j, store/redis/stored-message.ts packRecord): its payload, receipt
--- addressing and event base joined by \30, in that order (the first two are JSON, which holds no
--- control character; the base last, whatever it holds). The ends of its first two parts, or nil
--- for a j that is a payload alone: a hash written before the record, whose event base and
--- addressing are the fields eb and ra, or a final message's (finalize() keeps the payload alone).
-local function record_cut(j)
-  local a = j and string.find(j, '\30', 1, true)
-  if not a then return nil end
-  return a, string.find(j, '\30', a + 1, true)
-end
-
--- A record from its parts (replace.lua; admission's come joined by the appliance).
-local function record_of(payload, ra, eb)
-  return payload .. '\30' .. ra .. '\30' .. eb
-end
-
 -- The fields of a message's payload (j) the webhooks need: its channel, and those of the fields
 -- most messages leave out that they name (rateCardId, orchestrationId, webhookFormat, clientRef).
--- The payload (alone, or a record's first part) is an array, the Message's common fields by
--- position and the rest in an object at 18 (store/redis/stored-message.ts), or the Message's own
--- JSON object in hashes written before it. Unreadable JSON gives an empty table.
+-- j is an array, the Message's common fields by position and the rest in an object at 18
+-- (store/redis/stored-message.ts), or the Message's own JSON object in hashes written before it.
+-- Unreadable JSON gives an empty table.
 local function message_fields(j)
-  local a = record_cut(j)
-  if a then j = string.sub(j, 1, a - 1) end
   local ok, m = pcall(cjson.decode, j or '')
   if not ok or type(m) ~= 'table' then return {} end
   if m[1] == nil then return m end
@@ -258,10 +240,7 @@ end
 
 local function event(id, status, err, umid)
   local k = mkey(id)
-  local j = redis.call('HGET', k, 'j')
-  local _, b = record_cut(j)
-  local base
-  if b then base = string.sub(j, b + 1) else base = redis.call('HGET', k, 'eb') end
+  local base = redis.call('HGET', k, 'eb')
   if not base or base == '' then return end
   local seq = redis.call('HINCRBY', k, 'seq', 1)
   event_row(id, base, seq - 1, status, err, umid)
@@ -482,22 +461,13 @@ end
 -- err: Catalyst/SMPP error code ('' none); stat: receipt stat (nil → from status); derr: 3-digit receipt err.
 local function finalize(id, status, err, stat, derr, umid)
   local k = mkey(id)
-  local v = redis.call('HMGET', k, 'st', 'k', 'j', 'xg', 'seq', 'oc', 'sb')
+  local v = redis.call('HMGET', k, 'st', 'k', 'ra', 'xg', 'eb', 'seq', 'oc', 'sb')
   local st = v[1]
   if not st or FINAL[st] then return false end
-  local j, xg, seq, oc = v[3], v[4], v[5], v[6]
-  -- The addressing and event base from the record, or from their fields in a hash written before it.
-  local a, b = record_cut(j)
-  local ra, eb
-  if a then
-    ra, eb = string.sub(j, a + 1, b - 1), string.sub(j, b + 1)
-  else
-    local x = redis.call('HMGET', k, 'ra', 'eb')
-    ra, eb = x[1], x[2]
-  end
+  local ra, xg, eb, seq, oc = v[3], v[4], v[5], v[6], v[7]
   -- Upstream ids only once submitted (their mappings go with the hash).
   local umids
-  if v[7] or st == 'submitted' then umids = sent(k, v[7]) end
+  if v[8] or st == 'submitted' then umids = sent(k, v[8]) end
   local acct, up, pr, _, t0, bt, _, rd, currency, cp, nw, wh = core(k, v[2])
   -- Fields most messages never have are read only where the core says they can be: a field the
   -- hash lacks costs HMGET a scan of the whole hash (bench:redis-scripts). btn (a batch's
@@ -514,18 +484,12 @@ local function finalize(id, status, err, stat, derr, umid)
   local billed = settle(acct, st == 'submitted', status, reserved, tonumber(sp))
   if present(eb) then event_row(id, billed == reserved and eb or with_price(eb, billed), seq, status, err, umid) end
   -- Hot state only: a final message keeps what status queries need, for FINAL_RET (flush_final);
-  -- its history is in ClickHouse, so its event base, validity group (xg) and receipt addressing
-  -- (it travels in the delivery entry below; a final hash and its upstream id's mapping kept 720
-  -- bytes instead of 848 that way, bench:redis-scripts) are dropped here (in the same HSET: an
-  -- HDEL is one more call a message): the record becomes its payload alone, or in a hash written
-  -- before the record the fields eb and ra are emptied. Its event count (seq) is not written: the
-  -- final row is its last (event() writes none once the base is gone), and every field costs the write.
-  local outcome = outcome_of(err or '', stat, derr, billed == reserved and '' or num(billed))
-  if a then
-    redis.call('HSET', k, 'st', status, 'o', outcome, 'j', string.sub(j, 1, a - 1), 'xg', '')
-  else
-    redis.call('HSET', k, 'st', status, 'o', outcome, 'eb', '', 'xg', '', 'ra', '')
-  end
+  -- its history is in ClickHouse, so its event base (eb), validity group (xg) and receipt
+  -- addressing (ra: it travels in the delivery entry below; a final hash and its upstream id's
+  -- mapping keep 720 bytes instead of 848, bench:redis-scripts) are emptied here (in the same
+  -- HSET: an HDEL is one more call a message). Its event count (seq) is not written: the final
+  -- row is its last (event() writes none once eb is empty), and every field costs the write.
+  redis.call('HSET', k, 'st', status, 'o', outcome_of(err or '', stat, derr, billed == reserved and '' or num(billed)), 'eb', '', 'xg', '', 'ra', '')
   if present(xg) then leave_validity_group(xg) else redis.call('ZREM', P .. 'timers', 'x|' .. id) end
   FINBUF[#FINBUF + 1] = id
   if present(umids) and present(up) then forget_mapping(up, umids) end

@@ -1,11 +1,10 @@
 -- replace: replace_sm of a message that has not left yet (SMPP 3.4 §4.10).
--- in:  ARGV[4] account, [5] message id, [6] payload, [7] receipt addressing (both stored-message.ts;
---      with the event base already stored, the message's record, common.lua record_cut),
+-- in:  ARGV[4] account, [5] message id, [6] payload, [7] receipt addressing (both stored-message.ts),
 --      [8] scheduleAt ms (0 keep), [9] expireAt ms (0 keep), [10] registered_delivery ('' keep)
 -- out: 1 replaced, 0 not replaceable, -1 unknown to this account
 local ACCT, ID = ARGV[4], ARGV[5]
 local k = mkey(ID)
-local v = redis.call('HMGET', k, 'st', 'k', 'xg', 'j')
+local v = redis.call('HMGET', k, 'st', 'k', 'xg')
 if not v[1] then return -1 end
 local acct, up, pr, exp0, t0, bt, sa, rd, cur, cp, nw, wh = core(k, v[2])
 if acct ~= ACCT then return -1 end
@@ -13,13 +12,7 @@ if v[1] ~= 'queued' and v[1] ~= 'scheduled' then return 0 end
 local sched, exp = tonumber(ARGV[8]), tonumber(ARGV[9])
 if ARGV[10] ~= '' then rd = ARGV[10] end
 if exp > 0 then exp0 = ARGV[9] end
-local _, b = record_cut(v[4])
-if b then
-  -- The record with the new payload and addressing, and the event base it had.
-  redis.call('HSET', k, 'j', record_of(ARGV[6], ARGV[7], string.sub(v[4], b + 1)),
-    'k', core_of(acct, up, pr, exp0, t0, bt, sa, core_tail(rd, cur, cp, nw, wh)))
-elseif v[2] then
-  -- A hash written before the record keeps its event base in field eb.
+if v[2] then
   redis.call('HSET', k, 'j', ARGV[6], 'ra', ARGV[7], 'k', core_of(acct, up, pr, exp0, t0, bt, sa, core_tail(rd, cur, cp, nw, wh)))
 else
   -- A hash written before the core was packed (common.lua core) keeps its fields.

@@ -28,7 +28,7 @@ for i = 0, N - 1 do
   local o = 5 + i * 2
   local id, umids = ARGV[o + 1], ARGV[o + 2]
   local k = mkey(id)
-  local v = redis.call('HMGET', k, 'st', 'j', 'seq')
+  local v = redis.call('HMGET', k, 'st', 'eb', 'seq')
   local st = v[1]
   -- Only the response that moves the message to submitted maps its ids: the mapping leaves with
   -- the hash (finalize() lists the ids of field sb), so a mapping written for a message already
@@ -38,11 +38,7 @@ for i = 0, N - 1 do
     local parts = {}
     for u in string.gmatch(umids, '[^,]+') do parts[#parts + 1] = u end
     local seq = v[3] or '0'
-    -- The event base: the record's last part, or field eb of a hash written before the record.
-    local _, b = record_cut(v[2])
-    local eb
-    if b then eb = string.sub(v[2], b + 1) else eb = redis.call('HGET', k, 'eb') end
-    if eb then seq = event_row(id, eb, seq, 'submitted', '', umids) end
+    if v[2] then seq = event_row(id, v[2], seq, 'submitted', '', umids) end
     redis.call('HSET', k, 'st', 'submitted', 'sb', sent_of(umids, num(#parts)), 'seq', seq)
     for n, u in ipairs(parts) do
       mapped[#mapped + 1], mapped[#mapped + 2] = u, id .. '|' .. num(n) .. '|' .. num(#parts)

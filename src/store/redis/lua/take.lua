@@ -1,8 +1,7 @@
 -- take: a dispatcher claims messages of its queue entries for sending.
 -- in:  ARGV[4] upstream, [5] count, then per message (stride 2): message id, redelivered (1 when
 --      its entry was claimed from a dead consumer's pending list)
--- out: per message to send: { message id, its field j (the record, or a payload alone in a hash
---      written before it: stored-message.ts unpackMessage reads either), attempt,
+-- out: per message to send: { message id, payload (stored-message.ts), attempt,
 --      registered_delivery, expireAt };
 --      messages that must not be sent (cancelled, final, expired, gone) are left out, and the
 --      dispatcher counts them settled (it acks the entries, queue_ack.lua).

@@ -1,13 +1,12 @@
 /**
  * stored-message.ts: a message packed for its hash reads back as what the Message's own JSON would
  * have given (the layout before it), for fixed cases and random messages; and that older layout,
- * which hashes written before it hold, still reads. A record (payload, addressing, event base)
- * splits back into its parts.
+ * which hashes written before it hold, still reads.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Message } from '../../../../src/core/message.js';
-import { packAddressing, packMessage, packRecord, recordPayload, unpackAddressing, unpackMessage } from '../../../../src/store/redis/stored-message.js';
+import { packAddressing, packMessage, unpackAddressing, unpackMessage } from '../../../../src/store/redis/stored-message.js';
 import type { ReceiptAddressing } from '../../../../src/store/redis/message-store.js';
 import { testMessage } from '../../../helpers/messages.js';
 
@@ -152,27 +151,6 @@ describe('packMessage and unpackMessage', () => {
       }),
       { numRuns: 2000 },
     );
-  });
-
-  it("keeps a record's parts apart at its first two separators, whatever the message and the event base hold", () => {
-    const text = fc.string({ unit: 'binary', maxLength: 60 });
-    fc.assert(
-      fc.property(text, text, text, (body, addr, base) => {
-        const m = testMessage({ source: { addr, ton: 1, npi: 1 }, body: { kind: 'text', text: body } });
-        const payload = packMessage(m);
-        const addressing = packAddressing({ s: m.source, d: m.destination, tx: body });
-        const record = packRecord(payload, addressing, base);
-        // As common.lua record_cut reads it.
-        const a = record.indexOf('\x1e');
-        const b = record.indexOf('\x1e', a + 1);
-        expect([record.slice(0, a), record.slice(a + 1, b), record.slice(b + 1)]).toEqual([payload, addressing, base]);
-        expect(recordPayload(record)).toBe(payload);
-        expect(unpackMessage(record)).toStrictEqual(viaJson(m));
-      }),
-      { numRuns: 1000 },
-    );
-    // A payload stored alone, as hashes written before the record hold it.
-    expect(recordPayload(packMessage(smpp))).toBe(packMessage(smpp));
   });
 });
 
