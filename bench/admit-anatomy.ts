@@ -19,7 +19,7 @@ import { Redis } from 'ioredis';
 import { defineScripts } from '../src/store/redis/scripts.js';
 import { admitItems, benchStore, redisCpuSeconds } from './lib/admit-items.js';
 import { REDIS_URL, dropPrefix } from './lib/harness.js';
-import { environment, writeResult } from './lib/report.js';
+import { runAnatomy } from './lib/anatomy.js';
 
 const N = Number(process.env['BENCH_BATCH'] ?? 1000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 15);
@@ -70,32 +70,18 @@ async function measure(source: string, prefix: string): Promise<number> {
 
 async function main(): Promise<void> {
   const prefix = `benchanat${randomBytes(3).toString('hex')}:`;
-  const runs = new Map<string, number[]>();
-  for (let r = 0; r < REPEATS; r++) {
-    for (const v of VARIANTS) {
-      const source = variantSource(v);
-      if (source === undefined) continue;
-      const list = runs.get(v.name) ?? [];
-      list.push(Math.round((await measure(source, prefix)) * 10) / 10);
-      runs.set(v.name, list);
-    }
-  }
-  const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-  const whole = median(runs.get('script') ?? []);
-  const parts = VARIANTS.map((v) => {
-    const xs = runs.get(v.name);
-    if (!xs) return { variant: v.name, what: v.what, missing: 'its statement is no longer in admit.lua' };
-    const m = median(xs);
-    return { variant: v.name, what: v.what, redisCpuMicrosPerMessage: xs, median: m, ...(v.name === 'script' ? {} : { partCostsMicros: Math.round((whole - m) * 10) / 10 }) };
+  await runAnatomy({
+    bench: 'admit-anatomy',
+    variants: VARIANTS,
+    repeats: REPEATS,
+    source: variantSource,
+    measure: (source) => measure(source, prefix),
+    lookedIn: 'admit.lua',
+    settings: { batch: N, rounds: ROUNDS },
+    command: `BENCH_BATCH=${N} BENCH_ROUNDS=${ROUNDS} BENCH_REPEATS=${REPEATS} npm run bench:admit-anatomy`,
+    costs: 'admit.lua costs Redis',
+    per: 'a message',
   });
-  const result = { bench: 'admit-anatomy', ...environment(), batch: N, rounds: ROUNDS, repeats: REPEATS, parts, command: `BENCH_BATCH=${N} BENCH_ROUNDS=${ROUNDS} BENCH_REPEATS=${REPEATS} npm run bench:admit-anatomy` };
-  const path = writeResult('admit-anatomy', result);
-  console.log(JSON.stringify(result, null, 2));
-  const line = parts
-    .filter((p) => 'partCostsMicros' in p)
-    .map((p) => `${p.variant} saves ${(p as { partCostsMicros: number }).partCostsMicros}`)
-    .join(', ');
-  console.log(`admit-anatomy: admit.lua costs Redis ${whole} µs of CPU a message (median of ${REPEATS}); taking a part out: ${line} → ${path}`);
 }
 
 main().catch((err: unknown) => {

@@ -21,7 +21,7 @@ import { Redis } from 'ioredis';
 import { defineScripts } from '../src/store/redis/scripts.js';
 import { admitItems, benchStore, redisCpuSeconds } from './lib/admit-items.js';
 import { REDIS_URL, dropPrefix } from './lib/harness.js';
-import { environment, writeResult } from './lib/report.js';
+import { runAnatomy } from './lib/anatomy.js';
 
 const N = Number(process.env['BENCH_BATCH'] ?? 1000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
@@ -41,6 +41,9 @@ function functionText(name: string): string {
 const FINALIZE = functionText('finalize');
 const APPLY = functionText('apply_receipt');
 
+/** finalize()'s write of the final state: status, outcome, and the event base, validity group and addressing emptied. */
+const FINAL_HSET = "redis.call('HSET', k, 'st', status, 'o', outcome_of(err or '', stat, derr, billed == reserved and '' or num(billed)), 'eb', '', 'xg', '', 'ra', '')";
+
 /** Each variant cuts one statement of finalize() (in `fin`) or apply_receipt() (in `apply`). */
 const VARIANTS: readonly { readonly name: string; readonly what: string; readonly fin?: readonly [string, string]; readonly apply?: readonly [string, string] }[] = [
   { name: 'script', what: 'receipts.lua as it is' },
@@ -52,15 +55,12 @@ const VARIANTS: readonly { readonly name: string; readonly what: string; readonl
   {
     name: 'no-final-hset',
     what: "without the final state's HSET (status, outcome, and the event base, validity group and addressing emptied)",
-    fin: ["redis.call('HSET', k, 'st', status, 'o', outcome_of(err or '', stat, derr, billed == reserved and '' or num(billed)), 'eb', '', 'xg', '', 'ra', '')", ''],
+    fin: [FINAL_HSET, ''],
   },
   {
     name: 'not-emptied',
     what: 'the final HSET writing status and outcome only (the event base, validity group and addressing kept)',
-    fin: [
-      "redis.call('HSET', k, 'st', status, 'o', outcome_of(err or '', stat, derr, billed == reserved and '' or num(billed)), 'eb', '', 'xg', '', 'ra', '')",
-      "redis.call('HSET', k, 'st', status, 'o', outcome_of(err or '', stat, derr, billed == reserved and '' or num(billed)))",
-    ],
+    fin: [FINAL_HSET, "redis.call('HSET', k, 'st', status, 'o', outcome_of(err or '', stat, derr, billed == reserved and '' or num(billed)))"],
   },
   { name: 'no-receipt-owed', what: "without the receipt owed to the ESME (the delivery stream's line)", fin: ["if rd == '1' or (rd == '2' and status ~= 'delivered') then", 'if false then'] },
   { name: 'no-settle', what: 'without settling the price (balance and reserve)', fin: ["local billed = settle(acct, st == 'submitted', status, reserved, tonumber(sp))", 'local billed = reserved'] },
@@ -122,36 +122,19 @@ async function measure(source: string, prefix: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const runs = new Map<string, number[]>();
-  for (let r = 0; r < REPEATS; r++) {
-    for (const v of VARIANTS) {
-      const source = variantSource(v);
-      if (source === undefined) continue;
-      const prefix = `benchrcpt${randomBytes(3).toString('hex')}:`;
-      const list = runs.get(v.name) ?? [];
-      list.push(Math.round((await measure(source, prefix)) * 10) / 10);
-      runs.set(v.name, list);
-    }
-  }
-  const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-  const whole = median(runs.get('script') ?? []);
-  const parts = VARIANTS.map((v) => {
-    const xs = runs.get(v.name);
-    if (!xs) return { variant: v.name, what: v.what, missing: 'its statement is no longer in common.lua' };
-    const m = median(xs);
-    return { variant: v.name, what: v.what, redisCpuMicrosPerMessage: xs, median: m, ...(v.name === 'script' ? {} : { partCostsMicros: Math.round((whole - m) * 10) / 10 }) };
+  await runAnatomy({
+    bench: 'receipts-anatomy',
+    variants: VARIANTS,
+    repeats: REPEATS,
+    source: variantSource,
+    // A fresh prefix each run: its messages and mappings are dropped after it.
+    measure: (source) => measure(source, `benchrcpt${randomBytes(3).toString('hex')}:`),
+    lookedIn: 'common.lua',
+    settings: { batch: N, rounds: ROUNDS },
+    command: `BENCH_BATCH=${N} BENCH_ROUNDS=${ROUNDS} BENCH_REPEATS=${REPEATS} npm run bench:receipts-anatomy`,
+    costs: 'receipts.lua costs Redis',
+    per: 'a final receipt',
   });
-  const result = { bench: 'receipts-anatomy', ...environment(), batch: N, rounds: ROUNDS, repeats: REPEATS, parts, command: `BENCH_BATCH=${N} BENCH_ROUNDS=${ROUNDS} BENCH_REPEATS=${REPEATS} npm run bench:receipts-anatomy` };
-  const path = writeResult('receipts-anatomy', result);
-  console.log(JSON.stringify(result, null, 2));
-  const line = parts
-    .filter((p) => 'partCostsMicros' in p)
-    .map((p) => `${p.variant} saves ${(p as { partCostsMicros: number }).partCostsMicros}`)
-    .join(', ');
-  const missing = parts.filter((p) => 'missing' in p).map((p) => p.variant);
-  console.log(
-    `receipts-anatomy: receipts.lua costs Redis ${whole} µs of CPU a final receipt (median of ${REPEATS}); taking a part out: ${line}${missing.length > 0 ? `; not run (statement gone): ${missing.join(', ')}` : ''} → ${path}`,
-  );
 }
 
 main().catch((err: unknown) => {
