@@ -164,17 +164,7 @@ export type ParseResult = { readonly ok: true; readonly row: EventRow } | { read
  */
 export function toStreamRow(e: EventRow): string {
   // eventRowBase writes campaign_id ('' when none) as its last column.
-  return eventRowBase(e) + eventRowSuffix(e.event_id, e.status, e.error_code, e.upstream_message_id, e.event_time);
-}
-
-/**
- * The event's columns that follow a message's base (eventRowBase), the tab between them first, as
- * lua/common.lua `event_suffix` writes them: event_id, status, error_code, upstream_message_id,
- * event_time_ms, event_date_time. `dateTime` is toDateTimeString(timeMs), for a caller writing
- * many rows of one time.
- */
-export function eventRowSuffix(eventId: string, status: string, errorCode: string, upstreamMessageId: string, timeMs: number, dateTime = toDateTimeString(timeMs)): string {
-  return `\t${tsvEscape(eventId)}\t${tsvEscape(status)}\t${tsvEscape(errorCode)}\t${tsvEscape(upstreamMessageId)}\t${timeMs}\t${dateTime}`;
+  return [eventRowBase(e), tsvEscape(e.event_id), tsvEscape(e.status), tsvEscape(e.error_code), tsvEscape(e.upstream_message_id), String(e.event_time), toDateTimeString(e.event_time)].join('\t');
 }
 
 /** A TabSeparated stream row (EVENT_ROW_COLUMNS) as the object parseEventRow checks. */

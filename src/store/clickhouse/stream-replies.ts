@@ -35,9 +35,8 @@ const E = EVENT_FIELD.charCodeAt(0);
 
 /**
  * The rows an events stream entry holds. Two shapes, both read the same:
- *   `e` -> rows, one per line       written by the connectors (channel-events.ts), by admission
- *                                   for a batch it accepted whole (lua/admit.lua EV_ROWS), and by
- *                                   the router's scripts before they wrote the next shape
+ *   `e` -> rows, one per line       written by the connectors (channel-events.ts), and by the
+ *                                   router's scripts before they wrote the next shape
  *   base -> suffix, once per row    the router's scripts (lua/common.lua add_event): a row is the
  *                                   message's columns and then the event's, the suffix beginning
  *                                   with the tab between them, so a base is never `e`

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { FINAL_STATUSES, type Message, type MessageStatus, type Routed } from '../../core/message.js';
-import { eventRowBase, eventRowSuffix, toDateTimeString } from '../clickhouse/rows.js';
+import { eventRowBase } from '../clickhouse/rows.js';
 import { packAddressing, packMessage, unpackMessage } from './stored-message.js';
 import { Keys } from './keys.js';
 import type { StreamEntry } from './streams.js';
@@ -364,12 +364,6 @@ export class MessageStore {
     // one, so a message's is compared with the last before it is looked up by its key.
     const profiles = new Map<string, number>();
     const rows: (string | number)[] = [];
-    // Admission's event rows, whole, for the script to write as one field when it accepts every
-    // message (admit.lua EV_ROWS): not for a batch capped by maxConcurrent, whose messages past the
-    // cap are scheduled by the script, not by their own time.
-    const capped = (opts.batch?.id ?? '') !== '' && (opts.batch?.maxConcurrent ?? 0) > 0;
-    const events: string[] | undefined = capped ? undefined : [];
-    const dateTime = toDateTimeString(now);
     let last: { account: string; channel: string; upstream: string; price: number; tail: string; index: number } | undefined;
     for (const it of items) {
       const r = it.routed;
@@ -396,13 +390,18 @@ export class MessageStore {
         }
         last = { account: m.accountId, channel: m.channel, upstream: r.upstream, price: r.priceMicros, tail, index };
       }
-      const base = eventBase(r);
-      args.push(m.id, index, m.scheduleAt ?? 0, it.expireAt, packMessage(m), base, it.registeredDelivery === 0 ? '' : receiptAddressing(m));
-      events?.push(base + eventRowSuffix(`${m.id}:1`, m.scheduleAt !== undefined && m.scheduleAt > now ? 'scheduled' : 'queued', '', '', now, dateTime));
+      args.push(
+        m.id,
+        index,
+        m.scheduleAt ?? 0,
+        it.expireAt,
+        packMessage(m),
+        eventBase(r),
+        it.registeredDelivery === 0 ? '' : receiptAddressing(m),
+      );
     }
     args.push(profiles.size);
     for (const v of rows) args.push(v);
-    args.push(events === undefined ? '' : events.join('\n'));
     return args;
   }
 

@@ -592,46 +592,14 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(await store.receipts('up1', [r('A1')], minute * 60_000 + 2)).toEqual(['early']);
   });
 
-  it('writes event rows as ClickHouse takes them (TabSeparated): a batch accepted whole as the appliance wrote them, else with the UTC date-time computed in Lua, the same text', async () => {
+  it('writes event rows as ClickHouse takes them (TabSeparated), with the UTC date-time computed in Lua', async () => {
     const times = [Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(2000, 0, 1), Date.UTC(2099, 11, 31, 12, 0, 1), Date.UTC(2026, 10, 21, 7, 30, 5, 42), Date.UTC(1970, 0, 1, 0, 0, 1)];
-    // A message the balance cannot cover: its batch is not accepted whole, so the script writes the others' rows.
-    const refused = (t: number): AdmitItem => {
-      const m = msg({ createdAt: t });
-      return item(m, { expireAt: t + 3_600_000, routed: { message: m, upstream: 'up1', priceMicros: 10 ** 12, currency: 'USD', parts: 1 } });
-    };
-    const ids: string[] = [];
-    for (const t of times) {
-      const whole = msg({ createdAt: t });
-      const inPart = msg({ createdAt: t });
-      ids.push(whole.id, inPart.id);
-      expect(await codes(store.admit([item(whole, { expireAt: t + 3_600_000 })], {}, t))).toEqual(['accepted']);
-      expect(await codes(store.admit([item(inPart, { expireAt: t + 3_600_000 }), refused(t)], {}, t))).toEqual(['accepted', 'insufficient_balance']);
-    }
-    const entries = await redis.xrange(store.keys.events(), '-', '+');
-    // The whole batch's rows are one field `e`; the other's, its base and suffix.
-    expect(entries.map(([, f]) => f[0] === 'e')).toEqual(times.flatMap(() => [true, false]));
-    const lines = entries.map(([, f]) => entryRows(f) ?? '');
-    // Each time's two rows, the appliance's and the script's, are the same text but for the message id.
-    const anonymous = (i: number): string => (lines[i] ?? '').split(ids[i] ?? '').join('ID');
-    for (let i = 0; i < lines.length; i += 2) expect(anonymous(i + 1)).toBe(anonymous(i));
+    for (const t of times) await store.admit([item(msg({ createdAt: t }), { expireAt: t + 3_600_000 })], {}, t);
+    const lines = (await redis.xrange(store.keys.events(), '-', '+')).map(([, f]) => entryRows(f) ?? '');
     const rows = lines.map((l) => Object.fromEntries(l.split('\t').map((cell, i) => [EVENT_ROW_COLUMNS[i] ?? `extra${i}`, cell])));
-    expect(rows.map((r) => r['event_date_time'])).toEqual(times.flatMap((t) => [toDateTimeString(t), toDateTimeString(t)]));
-    expect(rows[0]).toMatchObject({ price: '0.005000', event_time_ms: String(times[0]), created_at_ms: String(times[0]), status: 'queued', parts: '1', event_id: `${ids[0] ?? ''}:1` });
+    expect(rows.map((r) => r['event_date_time'])).toEqual(times.map((t) => toDateTimeString(t)));
+    expect(rows[0]).toMatchObject({ price: '0.005000', event_time_ms: String(times[0]), created_at_ms: String(times[0]), status: 'queued', parts: '1' });
     for (const l of lines) expect(parseEventRow(l)).toMatchObject({ ok: true, row: { price_micros: 5000, status: 'queued' } });
-  });
-
-  it("writes a batch's rows with each message's status: scheduled by its own time, or past maxConcurrent by the script", async () => {
-    const statuses = async (ms: readonly Message[]): Promise<string[]> => {
-      const byId = new Map((await events()).map((e) => [e.message_id, e.status]));
-      return ms.map((m) => byId.get(m.id) ?? 'none');
-    };
-    const now = msg();
-    const later = msg({ scheduleAt: Date.now() + 60_000 });
-    await store.admit([item(now), item(later)]);
-    expect(await statuses([now, later])).toEqual(['queued', 'scheduled']);
-    const capped = Array.from({ length: 3 }, () => msg());
-    await store.admit(capped.map((m) => item(m)), { batch: { id: 'B2', maxConcurrent: 1 } });
-    expect(await statuses(capped)).toEqual(['queued', 'scheduled', 'scheduled']);
   });
 
   it('holds a channel to its own limit, with a retry hint', async () => {

@@ -21,13 +21,7 @@
 --      "mccmnc:micros,…" ('' none; receipts.lua settles to it), webhook url ('' none).
 --      A batch of one account's messages to one upstream at one price is one profile: four
 --      arguments a message fewer than each message carrying them (each ~0.2 µs of Redis CPU,
---      bench:admit-anatomy), and its buckets looked up once;
---      then the batch's event rows whole, one a message in order, each its event base and the
---      suffix event_suffix writes for `queued` (or `scheduled`, for a scheduleAt after now),
---      joined by newlines ('' none: a batch capped by maxConcurrent). When every message is
---      accepted they are the run's rows as one field (EV_ROWS), else each accepted message's row is
---      written from its event base as before: a row's suffix and its two arguments to XADD a
---      message cost ~1.3 µs of Redis CPU (bench:admit-anatomy, no-event).
+--      bench:admit-anatomy), and its buckets looked up once.
 -- out: { 'dup', record, codes } when the idempotency key was seen before (nothing admitted);
 --      else per message a code and a retry hint in ms: 0 accepted, 1 account throttled,
 --      2 platform throttled, 3 balance too low; then per queue entry handed off (stride 4):
@@ -68,9 +62,6 @@ end
 local FIRST = HO + 2 + NH * 3
 local PO = FIRST + N * STRIDE
 local NF = tonumber(ARGV[PO + 1])
-local EV_ROWS = ARGV[PO + 2 + NF * 5]
--- The accepted messages' argument offsets and statuses, for their rows when EV_ROWS cannot be used.
-local rows_of = {}
 -- Queue depths (messages waiting or being sent, common.lua queue_depth) read once per upstream per batch.
 local queued = {}
 
@@ -274,26 +265,11 @@ for i = 0, N - 1 do
     else
       enqueue(up, id)
     end
-    if EV_ROWS == '' then
-      add_event(ARGV[o + 6], event_suffix(id .. ':1', st, '', ''))
-    else
-      rows_of[#rows_of + 1] = o
-      rows_of[#rows_of + 1] = st
-    end
+    add_event(ARGV[o + 6], event_suffix(id .. ':1', st, '', ''))
   end
   out[#out + 1] = code
   out[#out + 1] = retry
   codes[#codes + 1] = code
-end
-if EV_ROWS ~= '' then
-  if accepted == N then
-    add_event(EVENT_FIELD, EV_ROWS)
-  else
-    for j = 1, #rows_of, 2 do
-      local o = rows_of[j]
-      add_event(ARGV[o + 6], event_suffix(ARGV[o + 1] .. ':1', rows_of[j + 1], '', ''))
-    end
-  end
 end
 for exp, ids in pairs(expiring) do
   redis.call('HSET', P .. 'xg:' .. ids[1], 'n', #ids, 'i', table.concat(ids, ','))

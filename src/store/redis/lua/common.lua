@@ -71,10 +71,6 @@ local function add_event(base, suffix)
   local n = #EVBUF
   EVBUF[n + 1], EVBUF[n + 2] = base, suffix
 end
--- The field whose value is whole rows, one a line (store/clickhouse/stream-replies.ts EVENT_FIELD;
--- a base is never `e`): admission's batch of rows as the appliance wrote them (admit.lua EV_ROWS)
--- goes in as add_event(EVENT_FIELD, rows).
-local EVENT_FIELD = 'e'
 
 local FINAL = { delivered = true, failed = true, expired = true, rejected = true, cancelled = true }
 -- SMPP 3.4 Appendix B stat for each final status.
