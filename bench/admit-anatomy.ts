@@ -1,13 +1,14 @@
 /**
  * What each part of admit.lua costs Redis, by elimination: the admission script is run on batches
  * of BENCH_BATCH messages (default 1,000) as it is, and then as variants with one part taken out
- * (the message hash's HSET, the queue entry's XADD, the event row, the whole per-message loop, all
- * of it but the argument passing), and with the hash packed into two fields, each on a fresh connection so the variant is the script that
- * runs. The difference between the script and a variant is what that part costs; CPU is Redis's
+ * (writing the messages, which wait in their queue: their fields of the waiting hash; the queue
+ * entry's XADD, the event row, the whole per-message loop, all of it but the argument passing),
+ * and with each message written as a hash of its own, as before the waiting hash; each on a fresh
+ * connection so the variant is the script that runs. The difference between the script and a variant is what that part costs; CPU is Redis's
  * own (INFO cpu), per message, over BENCH_ROUNDS batches, and every variant is run BENCH_REPEATS
  * times in turn so drift on a shared machine shows as a spread rather than as a difference.
  *
- * A variant's output is not a valid admission (a message without its hash is not stored): this is
+ * A variant's output is not a valid admission (a message not written is not stored): this is
  * a diagnosis of where admission's Redis time goes, not a bench of something that works.
  *
  *   npm run bench:admit-anatomy
@@ -31,12 +32,17 @@ const ADMIT = lua('admit');
 /** Each variant takes one statement out of admit.lua; a variant whose statement is no longer there is reported, not run. */
 const VARIANTS: readonly { readonly name: string; readonly what: string; readonly from?: string; readonly to?: string }[] = [
   { name: 'script', what: 'admit.lua as it is' },
-  { name: 'no-hset', what: "without the message hash's HSET", from: "redis.call('HSET', k, unpack(f))", to: '' },
   {
-    name: 'packed-hash',
-    what: 'the hash as two fields (status, and every other field joined into one value)',
-    from: "redis.call('HSET', k, unpack(f))",
-    to: "redis.call('HSET', k, 'st', st, 'd', table.concat(f, '\\31', 3))",
+    name: 'no-hset',
+    what: 'without writing the messages (their fields of the waiting hash, one HSET a run)',
+    from: "redis.call('HSET', waiting_key(), unpack(waiting, c, math.min(c + 1999, #waiting)))",
+    to: '',
+  },
+  {
+    name: 'own-hash',
+    what: 'each message written as a hash of its own, as admission did before the waiting hash (common.lua materialize)',
+    from: "if hand or st ~= 'queued' or CAPPED then",
+    to: 'if true then',
   },
   { name: 'no-queue', what: "without the message's place in its upstream's queue (its id in an XADD of up to 100)", from: 'enqueue(up, id)', to: '' },
   { name: 'no-event', what: 'without the event row', from: "add_event(ARGV[o + 6], event_suffix(id .. ':1', st, '', ''))", to: '' },

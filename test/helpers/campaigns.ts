@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { parseConfig, type Config } from '../../src/core/config.js';
 import type { CampaignDefinition } from '../../src/core/campaign.js';
+import type { Message } from '../../src/core/message.js';
 import { Admission } from '../../src/router/admission.js';
 import { RoutingTable } from '../../src/router/routing-table.js';
 import { MessageStore } from '../../src/store/redis/message-store.js';
@@ -69,4 +70,26 @@ export function campaignDefinition(id: string, over: Partial<CampaignDefinition>
     createdAt: 0,
     ...over,
   };
+}
+
+/**
+ * Every message the store holds under its prefix, with its id: those with a hash of their own and
+ * those admitted to wait in their queue (a field of the waiting hash until taken; lua/common.lua
+ * materialize), read as the store reads them.
+ */
+export async function storedMessages(store: MessageStore): Promise<{ id: string; message: Message }[]> {
+  const ids: string[] = [];
+  const prefix = `${store.keys.prefix}m:`;
+  let cursor = '0';
+  do {
+    const [next, keys] = await store.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    for (const k of keys) ids.push(k.slice(prefix.length));
+  } while (cursor !== '0');
+  ids.push(...(await store.redis.hkeys(store.keys.waiting())));
+  const stored = await store.getMany(ids);
+  return ids.flatMap((id, i) => {
+    const message = stored[i]?.message;
+    return message === undefined ? [] : [{ id, message }];
+  });
 }

@@ -82,6 +82,10 @@
  *   {p}rdc:{account}:{project} hash   Redington API campaigns of a project: id → JSON; {p}rdcn:… names → id; {p}rdcl:… zset of ids (lex)
  *   {p}rdca:{account}:{campaign} hash an API campaign's audience: entry id → JSON (number, name, engine campaign, sent ms); {p}rdcal:… zset of ids (lex)
  *
+ *   {p}qr                      hash  messages admitted to wait in their upstream's queue, not yet taken by its
+ *                                   dispatcher: id → record (core, validity group, payload, addressing, event
+ *                                   base; lua/common.lua waiting_record); its hash {p}m:{id} is written then
+ *
  * Not Redis Cluster ready: scripts touch keys they compute. Cluster needs a hash tag per account
  * and per upstream (docs/architecture.md, "Scale-out").
  */
@@ -89,6 +93,10 @@ export class Keys {
   constructor(readonly prefix: string) {}
   message(id: string): string {
     return `${this.prefix}m:${id}`;
+  }
+  /** Messages waiting in their upstream's queue, not yet taken: id → record (lua/common.lua waiting_record). */
+  waiting(): string {
+    return `${this.prefix}qr`;
   }
   queue(upstream: string): string {
     return `${this.prefix}q:${upstream}`;

@@ -539,19 +539,26 @@ export class MessageStore {
     return { id, complete: { registeredDelivery: rd === 2 ? 2 : rd === 0 ? 0 : 1, payload } };
   }
 
+  /**
+   * A message's stored state: its hash, or its record while it waits in its queue (lua/common.lua
+   * materialize), both read in one MULTI so a take between them cannot hide it.
+   */
   async get(id: string): Promise<StoredMessage | undefined> {
-    const h = await this.redis.hgetall(this.keys.message(id));
-    return parseStored(id, h);
+    return (await this.getMany([id]))[0];
   }
 
   async getMany(ids: readonly string[]): Promise<(StoredMessage | undefined)[]> {
     if (ids.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hgetall(this.keys.message(id));
-    const res = (await pipe.exec()) ?? [];
+    const tx = this.redis.multi();
+    for (const id of ids) tx.hgetall(this.keys.message(id));
+    tx.hmget(this.keys.waiting(), ...ids);
+    const res = (await tx.exec()) ?? [];
+    const [waitErr, waiting] = res[ids.length] ?? [null, []];
     return ids.map((id, i) => {
       const [err, h] = res[i] ?? [null, {}];
-      return err ? undefined : parseStored(id, h as Record<string, string>);
+      if (err) return undefined;
+      const record = waitErr ? null : ((waiting as (string | null)[])[i] ?? null);
+      return parseStored(id, record !== null && (h as Record<string, string>)['st'] === undefined ? waitingFields(record) : (h as Record<string, string>));
     });
   }
 
@@ -598,7 +605,8 @@ const CORE_FIELDS = ['a', 'up', 'pr', 'exp', 't0', 'bt', 'sa', 'rd', 'cur', 'cp'
 const PACKED_SEPARATOR = '\x1f';
 
 function coreTail(registeredDelivery: number, currency: string, campaign: string, networkPrices: string, webhookUrl: string): string {
-  const url = webhookUrl.includes(PACKED_SEPARATOR) ? webhookUrl.replaceAll(PACKED_SEPARATOR, '%1F') : webhookUrl;
+  // Neither the core's separator nor a waiting record's (lua/common.lua waiting_record) may be in its values.
+  const url = /[\x1e\x1f]/.test(webhookUrl) ? webhookUrl.replaceAll(PACKED_SEPARATOR, '%1F').replaceAll('\x1e', '%1E') : webhookUrl;
   return `${registeredDelivery}${PACKED_SEPARATOR}${currency}${PACKED_SEPARATOR}${campaign}${PACKED_SEPARATOR}${networkPrices}${PACKED_SEPARATOR}${url}`;
 }
 
@@ -631,6 +639,18 @@ function unpackFields(h: Record<string, string>): Record<string, string> {
   spread(sent, SENT_FIELDS);
   spread(outcome, OUTCOME_FIELDS);
   return out;
+}
+
+/** A waiting message's record (lua/common.lua waiting_record) as the fields its hash will hold. */
+function waitingFields(record: string): Record<string, string> {
+  const a = record.indexOf('\x1e');
+  const b = record.indexOf('\x1e', a + 1);
+  const c = record.indexOf('\x1e', b + 1);
+  const d = record.indexOf('\x1e', c + 1);
+  if (d < 0) return {};
+  const fields: Record<string, string> = { st: 'queued', k: record.slice(0, a), xg: record.slice(a + 1, b), j: record.slice(b + 1, c), eb: record.slice(d + 1) };
+  if (d > c + 1) fields['ra'] = record.slice(c + 1, d);
+  return fields;
 }
 
 function parseStored(id: string, hash: Record<string, string>): StoredMessage | undefined {

@@ -14,13 +14,11 @@ import { CampaignEngine } from '../../../src/router/campaigns.js';
 import { CampaignStore } from '../../../src/store/redis/campaign-store.js';
 import { ContactStore } from '../../../src/store/redis/contact-store.js';
 import { campaignRef, type MessageStore } from '../../../src/store/redis/message-store.js';
-import { unpackMessage } from '../../../src/store/redis/stored-message.js';
-import { campaignDefinition, campaignRig, type CampaignRig } from '../../helpers/campaigns.js';
+import { campaignDefinition, campaignRig, storedMessages, type CampaignRig } from '../../helpers/campaigns.js';
 import { until } from '../../helpers/env.js';
 
 let rig: CampaignRig;
 let redis: Redis;
-let prefix: string;
 let config: Config;
 let store: MessageStore;
 let admission: Admission;
@@ -28,7 +26,7 @@ let log: Logger;
 
 beforeAll(async () => {
   rig = await campaignRig({ pollMs: 10, claimBatch: 50, leaseMs: 1000 });
-  ({ redis, prefix, config, store, admission, log } = rig);
+  ({ redis, config, store, admission, log } = rig);
   await new ContactStore(redis, store.keys).put({ id: 'kenji', accountId: 'acme', phone: '14155550199', channels: {}, attributes: {}, optedIn: true, blocked: false, timeZone: 'Asia/Tokyo', createdAt: 0, updatedAt: 0 });
 });
 
@@ -58,34 +56,15 @@ const recipientsOf = (block: number, n: number): ReturnType<typeof recipient>[] 
 
 /** Destinations of the campaign's messages admitted so far. */
 async function admitted(campaignId: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}m:*`, 'COUNT', 1000);
-    cursor = next;
-    for (const k of keys) {
-      const j = await redis.hget(k, 'j');
-      const m = j ? unpackMessage(j) : undefined;
-      if (m?.campaignId === campaignId) out.push(m.destination.addr);
-    }
-  } while (cursor !== '0');
-  return out.sort();
+  return (await storedMessages(store))
+    .filter(({ message }) => message.campaignId === campaignId)
+    .map(({ message }) => message.destination.addr)
+    .sort();
 }
 
 /** Ids of the campaign's messages admitted so far. */
 async function messageIds(ref: string): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}m:*`, 'COUNT', 1000);
-    cursor = next;
-    for (const k of keys) {
-      const id = k.slice(`${prefix}m:`.length);
-      const m = (await store.get(id))?.message;
-      if (m?.campaignId !== undefined && campaignRef(m.accountId, m.campaignId) === ref) ids.push(id);
-    }
-  } while (cursor !== '0');
-  return ids;
+  return (await storedMessages(store)).filter(({ message: m }) => m.campaignId !== undefined && campaignRef(m.accountId, m.campaignId) === ref).map(({ id }) => id);
 }
 
 /** Which of a campaign's keys exist: its hash, recipients, leases, deferred recipients. */

@@ -14,13 +14,11 @@ import { CampaignEngine } from '../../../src/router/campaigns.js';
 import { CampaignStore, type ClaimResult, type Settlement } from '../../../src/store/redis/campaign-store.js';
 import { ContactStore } from '../../../src/store/redis/contact-store.js';
 import { campaignRef, type MessageStore } from '../../../src/store/redis/message-store.js';
-import { unpackMessage } from '../../../src/store/redis/stored-message.js';
-import { campaignDefinition, campaignRig, type CampaignRig } from '../../helpers/campaigns.js';
+import { campaignDefinition, campaignRig, storedMessages, type CampaignRig } from '../../helpers/campaigns.js';
 import { until } from '../../helpers/env.js';
 
 let rig: CampaignRig;
 let redis: Redis;
-let prefix: string;
 let config: Config;
 let store: MessageStore;
 let admission: Admission;
@@ -28,7 +26,7 @@ let log: Logger;
 
 beforeAll(async () => {
   rig = await campaignRig({ pollMs: 10, claimBatch: 10, leaseMs: 5000, concurrency: 4, maxWorkers: 3 });
-  ({ redis, prefix, config, store, admission, log } = rig);
+  ({ redis, config, store, admission, log } = rig);
 });
 
 afterAll(async () => {
@@ -69,16 +67,9 @@ function definition(id: string): CampaignDefinition {
 /** Destinations of the messages admitted so far, by campaign id. */
 async function admittedByCampaign(): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}m:*`, 'COUNT', 1000);
-    cursor = next;
-    for (const k of keys) {
-      const j = await redis.hget(k, 'j');
-      const m = j ? unpackMessage(j) : undefined;
-      if (m?.campaignId !== undefined) out.set(m.campaignId, [...(out.get(m.campaignId) ?? []), m.destination.addr]);
-    }
-  } while (cursor !== '0');
+  for (const { message: m } of await storedMessages(store)) {
+    if (m.campaignId !== undefined) out.set(m.campaignId, [...(out.get(m.campaignId) ?? []), m.destination.addr]);
+  }
   return out;
 }
 

@@ -199,6 +199,48 @@ describe('MessageStore (Lua over real Redis)', () => {
     expect(Number(tb?.split(':')[0])).toBeGreaterThan(119_997);
   });
 
+  it('keeps a message that waits in its queue as a field of one hash until it is needed, and reads, takes, cancels, replaces and expires it there', async () => {
+    const waitingIn = async (id: string): Promise<boolean> => (await redis.hexists(store.keys.waiting(), id)) === 1;
+    const hashOf = async (id: string): Promise<boolean> => (await redis.exists(store.keys.message(id))) === 1;
+    const sent = msg({ webhookUrl: 'https://hooks.example.com/x\x1ey' });
+    const cancelled = msg();
+    const replaced = msg();
+    const expiring = msg();
+    const later = msg({ scheduleAt: Date.now() + 60_000 });
+    await store.admit([item(sent), item(cancelled), item(replaced), item(expiring, { expireAt: Date.now() + 20 }), item(later)]);
+    // No hash for the waiting ones; a scheduled one has its own.
+    expect(await Promise.all([sent, cancelled, replaced, expiring].map((m) => waitingIn(m.id)))).toEqual([true, true, true, true]);
+    expect(await Promise.all([sent, cancelled, replaced, expiring].map((m) => hashOf(m.id)))).toEqual([false, false, false, false]);
+    expect([await waitingIn(later.id), await hashOf(later.id)]).toEqual([false, true]);
+    // Read where it waits, as its hash will hold it.
+    expect(await store.get(sent.id)).toMatchObject({ status: 'queued', accountId: 'acme', upstream: 'up1', priceMicros: 5000, currency: 'USD', message: { id: sent.id, webhookUrl: sent.webhookUrl } });
+    expect((await store.getMany([cancelled.id, 'nope'])).map((s) => s?.status)).toEqual(['queued', undefined]);
+    // The dispatcher's take writes its hash and drops the field.
+    const [taken] = await store.take('up1', [{ messageId: sent.id, redelivered: false }]);
+    expect(taken?.message).toEqual(sent);
+    expect([await waitingIn(sent.id), await hashOf(sent.id)]).toEqual([false, true]);
+    expect(await redis.hmget(store.keys.message(sent.id), 'st', 'att')).toEqual(['sending', '1']);
+    await store.submitted('up1', [{ messageId: sent.id, upstreamIds: ['W1'] }]);
+    expect(await store.receipts('up1', [{ upstreamMessageId: 'W1', stat: 'DELIVRD', err: '000' }])).toEqual(['delivered']);
+    const hook = JSON.parse((await redis.lindex(store.keys.webhookQueue(sent.id), 0)) ?? '{}') as { u?: string };
+    expect(hook.u).toBe('https://hooks.example.com/x%1Ey');
+    // Cancel and replace find it there.
+    expect(await store.cancel('other', cancelled.id)).toBe('unknown');
+    expect(await store.cancel('acme', cancelled.id)).toBe('cancelled');
+    expect(await store.replace('acme', { ...replaced, body: { kind: 'text', text: 'new text' } }, {})).toBe('replaced');
+    expect(await store.get(replaced.id)).toMatchObject({ status: 'queued', message: { body: { kind: 'text', text: 'new text' } } });
+    // Its validity ends where it waits.
+    await new Promise((r) => setTimeout(r, 30));
+    await store.runTimers(100);
+    expect((await store.get(expiring.id))?.status).toBe('expired');
+    expect(await redis.hlen(store.keys.waiting())).toBe(0);
+    const byId = new Map<string, string[]>();
+    for (const e of await events()) byId.set(e.message_id, [...(byId.get(e.message_id) ?? []), e.status]);
+    expect([sent, cancelled, replaced, expiring].map((m) => byId.get(m.id))).toEqual([['queued', 'submitted', 'delivered'], ['queued', 'cancelled'], ['queued', 'replaced'], ['queued', 'expired']]);
+    // Delivered paid its price; cancelled and expired were refunded; the replaced and scheduled ones still hold theirs.
+    expect(await store.balanceAndReserved('acme')).toEqual({ balanceMicros: 1_000_000 - 5000 * 3, reservedMicros: 10_000 });
+  });
+
   it('takes, submits, and finalizes on a receipt, owing the ESME a receipt', async () => {
     const m = msg();
     await store.admit([item(m)]);
@@ -226,19 +268,21 @@ describe('MessageStore (Lua over real Redis)', () => {
     const wanted = { ch: 'sms', rc: 'RC-1', oid: 'orch-1', fmt: 'echo', ref: { ref: 'customer1' } };
     const hookOf = async (id: string): Promise<unknown> => JSON.parse((await redis.lindex(store.keys.webhookQueue(id), 0)) ?? '{}') as unknown;
     const deliver = async (id: string, upstreamId: string): Promise<void> => {
-      await store.take('up1', [{ messageId: id, redelivered: false }]);
       await store.submitted('up1', [{ messageId: id, upstreamIds: [upstreamId] }]);
       expect(await store.receipts('up1', [{ upstreamMessageId: upstreamId, stat: 'DELIVRD', err: '000' }])).toEqual(['delivered']);
     };
+    const take = (id: string) => store.take('up1', [{ messageId: id, redelivered: false }]);
     // Admitted now: the payload is the packed array (stored-message.ts).
     const packed = msg({ ...fields, webhookUrl: 'https://hooks.example.com/a' });
     expect(await codes(store.admit([item(packed)]))).toEqual(['accepted']);
+    await take(packed.id);
     expect((await redis.hget(store.keys.message(packed.id), 'j'))?.startsWith('[1,')).toBe(true);
     await deliver(packed.id, 'PK1');
     expect(await hookOf(packed.id)).toMatchObject(wanted);
     // Admitted before: the same message's payload as its JSON object.
     const before = msg({ ...fields, webhookUrl: 'https://hooks.example.com/a' });
     expect(await codes(store.admit([item(before)]))).toEqual(['accepted']);
+    await take(before.id);
     await redis.hset(store.keys.message(before.id), 'j', JSON.stringify(before));
     await deliver(before.id, 'PK2');
     expect(await hookOf(before.id)).toMatchObject(wanted);

@@ -30,7 +30,9 @@
 --      are taken as the dispatcher's own reads are, take.lua); an upstream's waiting entries come first
 --
 -- Per message this writes one hash (its status, core, payload, event base, validity group and the
--- fields that are set), its id in the upstream's queue
+-- fields that are set) or, for a message that waits in its queue (neither handed over, scheduled
+-- nor in a capped batch), one field of {p}qr holding the same (common.lua materialize), its id in
+-- the upstream's queue
 -- and one event row (one stream entry for the whole batch's rows, one per upstream for its ids). It sets no TTL: every message gets a validity timer,
 -- and finalize() gives the hash its final-retention TTL. Validity timers are written one per
 -- distinct expiry time of the batch, not one per message (a batch is what one tick received, so
@@ -191,6 +193,8 @@ local function balance(acct)
 end
 
 local platform = buckets['platform']
+-- The run's waiting messages (id, record, …) for one HSET of {p}qr: see common.lua materialize.
+local waiting = {}
 -- Validity groups of this batch, by expiry time: { ids }.
 local expiring = {}
 local out = {}
@@ -248,12 +252,18 @@ for i = 0, N - 1 do
     local bt, sa = '', ''
     if CAPPED then bt = BATCH end
     if waits then sa = ARGV[o + 3] end
-    local f = { 'st', hand and 'sending' or st, 'k', core_of(acct, up, pf.pr, exp, NOW_S, bt, sa, pf.tail),
-      'j', ARGV[o + 5], 'eb', ARGV[o + 6], 'xg', group[1] }
-    if ARGV[o + 7] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 7] end
-    if hand then f[#f + 1] = 'att'; f[#f + 1] = '1' end
-    if CAPPED and not waits then f[#f + 1] = 'btn'; f[#f + 1] = '1' end
-    redis.call('HSET', k, unpack(f))
+    local core = core_of(acct, up, pf.pr, exp, NOW_S, bt, sa, pf.tail)
+    if hand or st ~= 'queued' or CAPPED then
+      local f = { 'st', hand and 'sending' or st, 'k', core, 'j', ARGV[o + 5], 'eb', ARGV[o + 6], 'xg', group[1] }
+      if ARGV[o + 7] ~= '' then f[#f + 1] = 'ra'; f[#f + 1] = ARGV[o + 7] end
+      if hand then f[#f + 1] = 'att'; f[#f + 1] = '1' end
+      if CAPPED and not waits then f[#f + 1] = 'btn'; f[#f + 1] = '1' end
+      redis.call('HSET', k, unpack(f))
+    else
+      -- Waiting in the queue: a field of {p}qr until something needs its hash (common.lua materialize).
+      waiting[#waiting + 1] = id
+      waiting[#waiting + 1] = waiting_record(core, group[1], ARGV[o + 5], ARGV[o + 7], ARGV[o + 6])
+    end
     if waits then
       -- released by finalize() of an earlier message of the batch
       redis.call('RPUSH', WAITING, id)
@@ -270,6 +280,10 @@ for i = 0, N - 1 do
   out[#out + 1] = code
   out[#out + 1] = retry
   codes[#codes + 1] = code
+end
+-- In chunks: unpack() of more than a few thousand values overflows Lua's C stack.
+for c = 1, #waiting, 2000 do
+  redis.call('HSET', waiting_key(), unpack(waiting, c, math.min(c + 1999, #waiting)))
 end
 for exp, ids in pairs(expiring) do
   redis.call('HSET', P .. 'xg:' .. ids[1], 'n', #ids, 'i', table.concat(ids, ','))

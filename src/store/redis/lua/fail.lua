@@ -10,6 +10,8 @@ for i = 0, N - 1 do
   -- The ESME's receipt says UNDELIV for any permanent failure (EXPIRED when the validity ended).
   local stat = 'UNDELIV'
   if status == 'expired' then stat = 'EXPIRED' end
+  -- A message failed before it was taken (no route for its queue) may still be waiting (common.lua materialize).
+  materialize(id)
   if finalize(id, status, err, stat, derr, nil) then n = n + 1 end
 end
 flush_events()

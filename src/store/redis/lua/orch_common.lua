@@ -48,6 +48,7 @@ local function oc_abandon(id, k, why)
     att.st = why
     redis.call('HSET', k, 'a' .. n, cjson.encode(att))
   end
+  materialize(mid)
   cancel_unsent(mid, redis.call('HGET', mkey(mid), 'st'))
   redis.call('HSET', k, 'mid', '')
 end

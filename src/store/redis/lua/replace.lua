@@ -4,6 +4,7 @@
 -- out: 1 replaced, 0 not replaceable, -1 unknown to this account
 local ACCT, ID = ARGV[4], ARGV[5]
 local k = mkey(ID)
+materialize(ID)
 local v = redis.call('HMGET', k, 'st', 'k', 'xg')
 if not v[1] then return -1 end
 local acct, up, pr, exp0, t0, bt, sa, rd, cur, cp, nw, wh = core(k, v[2])

@@ -12,6 +12,8 @@ for i = 0, N - 1 do
   local id, redelivered = ARGV[o + 1], ARGV[o + 2]
   local k = mkey(id)
   local v = redis.call('HMGET', k, 'st', 'k', 'j', 'att')
+  -- A message admitted to wait has no hash until now (common.lua materialize).
+  if not v[1] and materialize(id) then v = redis.call('HMGET', k, 'st', 'k', 'j', 'att') end
   local st = v[1]
   if st == 'queued' or (st == 'sending' and redelivered == '1') then
     local _, _, _, exp, _, _, _, rd = core(k, v[2])
