@@ -93,23 +93,38 @@ local function waiting_key() return P .. 'qr' end
 local function waiting_record(core, xg, j, ra, eb)
   return core .. '\30' .. xg .. '\30' .. j .. '\30' .. ra .. '\30' .. eb
 end
--- Writes a waiting message's hash from its record and drops the record; false when it has none
--- (it was never waiting, or has been taken already).
-local function materialize(id)
-  local w = waiting_key()
-  local r = redis.call('HGET', w, id)
-  if not r then return false end
+-- A waiting message's record in its parts: core, validity group, payload, addressing ('' none),
+-- event base; nil when it has none (it was never waiting, or its hash is written already).
+local function waiting_parts(id)
+  local r = redis.call('HGET', waiting_key(), id)
+  if not r then return nil end
   local a = string.find(r, '\30', 1, true)
   local b = string.find(r, '\30', a + 1, true)
   local c = string.find(r, '\30', b + 1, true)
   local d = string.find(r, '\30', c + 1, true)
-  local f = { 'st', 'queued', 'k', string.sub(r, 1, a - 1), 'j', string.sub(r, b + 1, c - 1), 'eb', string.sub(r, d + 1), 'xg', string.sub(r, a + 1, b - 1) }
-  if d > c + 1 then
+  return string.sub(r, 1, a - 1), string.sub(r, a + 1, b - 1), string.sub(r, b + 1, c - 1), string.sub(r, c + 1, d - 1), string.sub(r, d + 1)
+end
+-- Writes a waiting message's hash as admission would have, with status st (and its attempt, for
+-- take.lua's sending: one HSET, not two), and drops its record, or leaves that to the caller's one
+-- HDEL of them all when it passes `dropped` (a list the id is added to; take.lua).
+local function write_waiting(id, st, att, core, xg, j, ra, eb, dropped)
+  local f = { 'st', st, 'k', core, 'j', j, 'eb', eb, 'xg', xg }
+  if ra ~= '' then
     f[#f + 1] = 'ra'
-    f[#f + 1] = string.sub(r, c + 1, d - 1)
+    f[#f + 1] = ra
+  end
+  if att then
+    f[#f + 1] = 'att'
+    f[#f + 1] = att
   end
   redis.call('HSET', mkey(id), unpack(f))
-  redis.call('HDEL', w, id)
+  if dropped then dropped[#dropped + 1] = id else redis.call('HDEL', waiting_key(), id) end
+end
+-- Writes a waiting message's hash (status queued) and drops its record; false when it has none.
+local function materialize(id)
+  local core, xg, j, ra, eb = waiting_parts(id)
+  if not core then return false end
+  write_waiting(id, 'queued', nil, core, xg, j, ra, eb)
   return true
 end
 
