@@ -17,20 +17,20 @@ for i = 0, N - 1 do
   local st, packed, j = v[1], v[2], v[3]
   -- A message admitted to wait has no hash until now: its record's parts, written below as its
   -- hash (common.lua waiting_parts, write_waiting).
-  local xg, ra, eb
+  local waited, xg, ra, eb = false, nil, nil, nil
   if not st then
     packed, xg, j, ra, eb = waiting_parts(id)
-    if packed then st = 'queued' end
+    if packed then st, waited = 'queued', true end
   end
   if st == 'queued' or (st == 'sending' and redelivered == '1') then
     local _, _, _, exp, _, _, _, rd = core(k, packed)
     local exp_ms = tonumber(exp) or 0
     if exp_ms > 0 and NOW >= exp_ms then
-      if eb then write_waiting(id, 'queued', nil, packed, xg, j, ra, eb, dropped) end
+      if waited then write_waiting(id, 'queued', nil, packed, xg, j, ra, eb, dropped) end
       finalize(id, 'expired', 'VALIDITY_EXPIRED', 'EXPIRED', '000', nil)
     else
       local att = num((tonumber(v[4]) or 0) + 1)
-      if eb then
+      if waited then
         write_waiting(id, 'sending', att, packed, xg, j, ra, eb, dropped)
       else
         redis.call('HSET', k, 'st', 'sending', 'att', att)
