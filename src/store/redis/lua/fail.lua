@@ -10,9 +10,11 @@ for i = 0, N - 1 do
   -- The ESME's receipt says UNDELIV for any permanent failure (EXPIRED when the validity ended).
   local stat = 'UNDELIV'
   if status == 'expired' then stat = 'EXPIRED' end
-  -- A message failed before it was taken (no route for its queue) may still be waiting (common.lua materialize).
-  materialize(id)
-  if finalize(id, status, err, stat, derr, nil) then n = n + 1 end
+  -- Every step that meets a message by id writes its hash if it still waits (common.lua
+  -- materialize): tried only when finalize() found no hash, as the dispatcher took it before.
+  local done = finalize(id, status, err, stat, derr, nil)
+  if not done and materialize(id) then done = finalize(id, status, err, stat, derr, nil) end
+  if done then n = n + 1 end
 end
 flush_events()
 return n

@@ -29,8 +29,9 @@ for i = 0, N - 1 do
   local id, umids = ARGV[o + 1], ARGV[o + 2]
   local k = mkey(id)
   local v = redis.call('HMGET', k, 'st', 'eb', 'seq')
-  -- A dispatcher takes a message before it sends it (take.lua writes its hash); one sent without
-  -- (a test playing the dispatcher) may still be waiting (common.lua materialize).
+  -- Every step that meets a message by id writes its hash if it still waits (common.lua
+  -- materialize). The dispatcher's take has always done so before a send; here it is one read
+  -- of a hash that is missing, and only then.
   if not v[1] and materialize(id) then v = redis.call('HMGET', k, 'st', 'eb', 'seq') end
   local st = v[1]
   -- Only the response that moves the message to submitted maps its ids: the mapping leaves with
