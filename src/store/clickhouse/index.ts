@@ -2,7 +2,7 @@
  * The ClickHouse event store: the schema and its migrations, the writer that moves message events
  * from the router's Redis stream into `message_events` at least once, and the reads built on it.
  */
-export { migrate, MIGRATIONS, EVENTS_TABLE, MIGRATIONS_TABLE } from './schema.js';
+export { appliedVersions, migrate, MIGRATIONS, EVENTS_TABLE, MIGRATIONS_TABLE } from './schema.js';
 export type { Migration, MigrateResult } from './schema.js';
 export { EventWriter } from './event-writer.js';
 export type { EventWriterOptions } from './writer-options.js';

@@ -19,8 +19,9 @@ import { quoteString } from './rows.js';
  *
  * Rules for adding a migration: append, never edit one that has shipped; bump the version by one;
  * make every statement idempotent (CREATE ... IF NOT EXISTS; for ALTER ... ADD COLUMN, which 18.16
- * cannot guard, check system.columns in code first), because two processes may migrate at once and a
- * crash between a statement and its schema_migrations row runs the statement again.
+ * cannot guard, an AddColumn: migrate checks system.columns before it and again when it fails), because
+ * two processes may migrate at once and a crash between a statement and its schema_migrations row
+ * runs the statement again.
  */
 
 /** An ALTER … ADD COLUMN, run only when the column is missing (18.16 has no IF NOT EXISTS for columns). */
@@ -157,8 +158,19 @@ export async function migrate(client: ClickHouseClient, database: string, migrat
   for (const m of migrations) {
     if (done.has(m.version)) continue;
     for (const st of m.statements) {
-      if (typeof st !== 'string' && (await hasColumn(client, database, st.table, st.column))) continue;
-      await client.command({ query: (typeof st === 'string' ? st : st.sql).replaceAll('{db}', db) });
+      if (typeof st === 'string') {
+        await client.command({ query: st.replaceAll('{db}', db) });
+        continue;
+      }
+      if (await hasColumn(client, database, st.table, st.column)) continue;
+      try {
+        await client.command({ query: st.sql.replaceAll('{db}', db) });
+      } catch (err) {
+        // Another process (a worker beside this one, another appliance) added it between the check
+        // and the ALTER: `processes: 2` on a new database met this at every first start.
+        if (await hasColumn(client, database, st.table, st.column)) continue;
+        throw err;
+      }
     }
     await client.command({ query: `INSERT INTO ${db}.${MIGRATIONS_TABLE} (version, applied_at) VALUES (${m.version}, now())` });
     applied.push(m.version);

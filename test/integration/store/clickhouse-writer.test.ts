@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRow } from '../../../src/core/events.js';
-import { createClickHouse, EventWriter, migrate, MIGRATIONS, queryEvents, STORE_METRICS } from '../../../src/store/clickhouse/index.js';
+import { appliedVersions, createClickHouse, EventWriter, migrate, MIGRATIONS, queryEvents, STORE_METRICS } from '../../../src/store/clickhouse/index.js';
 import type { EventWriterOptions } from '../../../src/store/clickhouse/index.js';
 import { eventRowBase, toInsertRow, toStreamRow } from '../../../src/store/clickhouse/rows.js';
 
@@ -149,6 +149,46 @@ describe('migrate', () => {
     expect((await rs.json<{ version: number; n: string }>()).map((r) => [r.version, Number(r.n)])).toEqual(MIGRATIONS.map((m) => [m.version, 1]));
     const t = await ch.query({ query: `SELECT engine FROM system.tables WHERE database = '${DB}' AND name = 'message_events'`, format: 'JSONEachRow' });
     expect(await t.json()).toEqual([{ engine: 'ReplacingMergeTree' }]);
+  });
+
+  it('lets processes migrate a new database at once: a column another added after the check is not an error', async () => {
+    const db = `${DB}_race`;
+    try {
+      // The race made certain: the other process's ALTER lands between this one's check of
+      // system.columns (which answers "missing") and its own ALTER, which ClickHouse then refuses.
+      let raced = false;
+      const racing = new Proxy(ch, {
+        get(target, prop, receiver) {
+          if (prop === 'query') {
+            return async (params: Parameters<ClickHouseClient['query']>[0]) => {
+              if (!raced && params.query.includes('system.columns')) {
+                raced = true;
+                await target.command({ query: `ALTER TABLE ${db}.message_events ADD COLUMN campaign_id String DEFAULT '' AFTER created_at_ms` });
+                return target.query({ query: 'SELECT 0 AS n', format: 'JSONEachRow' });
+              }
+              return target.query(params);
+            };
+          }
+          const v: unknown = Reflect.get(target, prop, receiver);
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+      expect((await migrate(racing, db)).applied).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(raced).toBe(true);
+      // And as a cluster's workers start: four at once on a database none has migrated.
+      const again = `${DB}_race4`;
+      try {
+        const results = await Promise.all([1, 2, 3, 4].map(() => migrate(ch, again)));
+        expect(results.every((r) => r.applied.every((v) => MIGRATIONS.some((m) => m.version === v)))).toBe(true);
+        expect(await appliedVersions(ch, again)).toEqual(new Set(MIGRATIONS.map((m) => m.version)));
+        const cols = await ch.query({ query: `SELECT name FROM system.columns WHERE database = '${again}' AND table = 'message_events' AND name = 'campaign_id'`, format: 'JSONEachRow' });
+        expect(await cols.json()).toEqual([{ name: 'campaign_id' }]);
+      } finally {
+        await ch.command({ query: `DROP DATABASE IF EXISTS ${again}` });
+      }
+    } finally {
+      await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
+    }
   });
 
   it('refuses a database name that would need escaping', async () => {
