@@ -304,6 +304,7 @@ export class Admission {
       return Promise.resolve({ kind: 'admitted', results: prepared.map((p, i) => (p.ok ? this.refused(reqs[i]?.message.accountId ?? '', 'overloaded') : (results[i] as AdmissionResult))) });
     }
     this.pendingCount += items.length;
+    this.metrics?.admissionPending.set(this.pendingCount);
     const started = performance.now();
     const summaries = prepared.map((p) => (p.ok ? summaryOf(p.item) : undefined));
     const now = Date.now();
@@ -338,6 +339,7 @@ export class Admission {
       return { kind: 'admitted', results };
     } finally {
       this.pendingCount -= count;
+      this.metrics?.admissionPending.set(this.pendingCount);
       this.handOver(offered, res);
     }
   }
