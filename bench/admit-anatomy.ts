@@ -45,7 +45,7 @@ const VARIANTS: readonly { readonly name: string; readonly what: string; readonl
     to: 'if true then',
   },
   { name: 'no-queue', what: "without the message's place in its upstream's queue (its id in an XADD of up to 100)", from: 'enqueue(up, id)', to: '' },
-  { name: 'no-event', what: 'without the event row', from: "add_event(ARGV[o + 6], event_suffix(id .. ':1', st, '', ''))", to: '' },
+  { name: 'no-event', what: 'without the event row', from: "add_event(ARGV[o + 6], event_suffix(id, '1', st, '', ''))", to: '' },
   { name: 'no-loop', what: 'without the per-message loop (buckets, batch writes and arguments only)', from: 'for i = 0, N - 1 do', to: 'for i = 0, -1 do' },
   { name: 'arguments', what: 'arguments passed, nothing done', from: '', to: '' },
 ];

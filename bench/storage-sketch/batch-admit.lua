@@ -15,7 +15,7 @@ for i = 0, N - 1 do
   f[n + 1], f[n + 2], f[n + 3], f[n + 4], f[n + 5], f[n + 6] = id, j, 'e' .. id, eb, 's' .. id, 'sending\31' .. NOW_S .. '\31' .. hot
   idx[#idx + 1] = id; idx[#idx + 1] = BID
   ids[#ids + 1] = id
-  add_event(eb, event_suffix(id .. ':1', 'queued', '', ''))
+  add_event(eb, event_suffix(id, '1', 'queued', '', ''))
 end
 for c = 1, #f, 1002 do redis.call('HSET', bk, unpack(f, c, math.min(c + 1001, #f))) end
 for c = 1, #idx, 1000 do redis.call('HSET', P .. 'mb', unpack(idx, c, math.min(c + 999, #idx))) end

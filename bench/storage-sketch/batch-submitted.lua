@@ -26,7 +26,7 @@ for _, bid in ipairs(order) do
     local s, eb = got[2 * x - 1], got[2 * x]
     local st, rest = string.match(s or '', '^([^\31]*)(.*)$')
     if st == 'sending' or st == 'queued' then
-      add_event(eb, event_suffix(id .. ':2', 'submitted', '', umid))
+      add_event(eb, event_suffix(id, '2', 'submitted', '', umid))
       w[#w + 1] = 's' .. id
       w[#w + 1] = 'submitted' .. rest .. '\31' .. NOW_S .. '\31' .. umid
       mapped[#mapped + 1], mapped[#mapped + 2] = umid, bid .. '|' .. id .. '|1|1'

@@ -7,7 +7,7 @@ for i = 0, N - 1 do
   local id, j, eb, hot = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
   redis.call('HSET', P .. 'm:' .. id, 'j', j, 'e', eb, 's', 'sending\31' .. NOW_S .. '\31' .. hot)
   ids[#ids + 1] = id
-  add_event(eb, event_suffix(id .. ':1', 'queued', '', ''))
+  add_event(eb, event_suffix(id, '1', 'queued', '', ''))
 end
 local out = sketch_hand_off(CONSUMER, ids)
 flush_events()

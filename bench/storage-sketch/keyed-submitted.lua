@@ -8,7 +8,7 @@ for i = 0, N - 1 do
   local got = redis.call('HMGET', k, 's', 'e')
   local st, rest = string.match(got[1] or '', '^([^\31]*)(.*)$')
   if st == 'sending' or st == 'queued' then
-    add_event(got[2], event_suffix(id .. ':2', 'submitted', '', umid))
+    add_event(got[2], event_suffix(id, '2', 'submitted', '', umid))
     redis.call('HSET', k, 's', 'submitted' .. rest .. '\31' .. NOW_S .. '\31' .. umid)
     mapped[#mapped + 1], mapped[#mapped + 2] = umid, bid .. '|' .. id .. '|1|1'
   end

@@ -32,7 +32,7 @@ local function sketch_final(id, s, eb, stat, derr, owed)
   local st, t0, acct, pr, rd, ra, rest = string.match(s or '', '^([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)(.*)$')
   if not st or FINAL[st] then return nil end
   local status = stat == 'DELIVRD' and 'delivered' or 'failed'
-  add_event(eb, event_suffix(id .. ':3', status, '', ''))
+  add_event(eb, event_suffix(id, '3', status, '', ''))
   RESBUF[acct] = (RESBUF[acct] or 0) + tonumber(pr)
   if rd == '1' then
     local n = #owed

@@ -57,9 +57,11 @@ end
 -- admission (hash field eb), then the event's own, ending with the time of the run (EV_TAIL, made
 -- at the run's first event). What is added here never holds a tab, newline or backslash (status
 -- and codes are ours; upstream ids are cleaned by the caller).
-local function event_suffix(event_id, status, err, umid)
+-- The event's id is the message's and its number ("<id>:<n>"), joined in the same concatenation as
+-- the rest: Lua makes one string of a chain of `..`, and every string it makes is hashed and interned.
+local function event_suffix(id, n, status, err, umid)
   if not EV_TAIL then EV_TAIL = '\t' .. NOW_S .. '\t' .. utc_datetime(NOW) end
-  return '\t' .. event_id .. '\t' .. status .. '\t' .. (err or '') .. '\t' .. (umid or '') .. EV_TAIL
+  return '\t' .. id .. ':' .. n .. '\t' .. status .. '\t' .. (err or '') .. '\t' .. (umid or '') .. EV_TAIL
 end
 
 -- A row goes into the events stream as two strings, the message's columns (base) and the event's
@@ -284,7 +286,7 @@ end
 -- writes the returned seq (a string) in its own HSET; event() does both reads and the write itself.
 local function event_row(id, base, seq, status, err, umid)
   seq = (tonumber(seq) or 0) + 1
-  add_event(base, event_suffix(id .. ':' .. num(seq + 1), status, err, umid))
+  add_event(base, event_suffix(id, num(seq + 1), status, err, umid))
   return num(seq)
 end
 
@@ -606,7 +608,6 @@ end
 local PF_STATUS = { EXPIRED = 'expired', REJECTD = 'rejected', DELETED = 'cancelled' }
 -- np: the message's parts count when the caller knows it ('' or nil when not).
 local function apply_receipt(id, part, stat, derr, np)
-  local k = mkey(id)
   if np == '1' then
     -- One part: its receipt is the message's, and finalize() ignores a duplicate.
     local status, err = 'delivered', ''
@@ -616,6 +617,7 @@ local function apply_receipt(id, part, stat, derr, np)
   end
   -- One read and one write a part. A message that is final, or whose hash is gone (a late
   -- receipt after its retention), is left alone: nothing is written to a key that no longer exists.
+  local k = mkey(id)
   local v = redis.call('HMGET', k, 'st', 'p' .. part, 'pd', 'pf', 'pfe')
   if not v[1] or FINAL[v[1]] or v[2] then return nil end
   local done = (tonumber(v[3]) or 0) + 1

@@ -14,7 +14,7 @@ for i = 0, N - 1 do
   redis.call('HSET', k, 'st', 'delivered', 'k', core_of(acct, '', '', '', NOW_S, '', '', NO_TAIL), 'j', j, 'o', outcome_of('', '', '', ''))
   redis.call('EXPIRE', k, FINAL_RET_S)
   delivery_add(P .. 'd:' .. acct .. door, 'k', 'm', 'i', id, 'j', j)
-  add_event(eb, event_suffix(id .. ':1', 'received', '', ''))
+  add_event(eb, event_suffix(id, '1', 'received', '', ''))
 end
 flush_events()
 return N
