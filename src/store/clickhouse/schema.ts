@@ -18,10 +18,11 @@ import { quoteString } from './rows.js';
  * Dashboards that tolerate a replay's worth of error can use plain count()/sum().
  *
  * Rules for adding a migration: append, never edit one that has shipped; bump the version by one;
- * make every statement idempotent (CREATE ... IF NOT EXISTS; for ALTER ... ADD COLUMN, which 18.16
- * cannot guard, an AddColumn: migrate checks system.columns before it and again when it fails), because
- * two processes may migrate at once and a crash between a statement and its schema_migrations row
- * runs the statement again.
+ * make every statement idempotent (CREATE ... IF NOT EXISTS; ALTER ... ADD COLUMN, which 18.16
+ * cannot guard, as an AddColumn: migrate runs it only when system.columns lacks the column, and
+ * goes on when it fails because another process added the column meanwhile), because two processes
+ * may migrate at once and a crash between a statement and its schema_migrations row runs the
+ * statement again.
  */
 
 /** An ALTER … ADD COLUMN, run only when the column is missing (18.16 has no IF NOT EXISTS for columns). */
