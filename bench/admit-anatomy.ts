@@ -83,8 +83,8 @@ async function main(): Promise<void> {
     source: variantSource,
     measure: (source) => measure(source, prefix),
     lookedIn: 'admit.lua',
-    settings: { batch: N, rounds: ROUNDS },
-    command: `BENCH_BATCH=${N} BENCH_ROUNDS=${ROUNDS} BENCH_REPEATS=${REPEATS} npm run bench:admit-anatomy`,
+    batch: N,
+    rounds: ROUNDS,
     costs: 'admit.lua costs Redis',
     per: 'a message',
   });

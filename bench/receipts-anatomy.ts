@@ -130,8 +130,8 @@ async function main(): Promise<void> {
     // A fresh prefix each run: its messages and mappings are dropped after it.
     measure: (source) => measure(source, `benchrcpt${randomBytes(3).toString('hex')}:`),
     lookedIn: 'common.lua',
-    settings: { batch: N, rounds: ROUNDS },
-    command: `BENCH_BATCH=${N} BENCH_ROUNDS=${ROUNDS} BENCH_REPEATS=${REPEATS} npm run bench:receipts-anatomy`,
+    batch: N,
+    rounds: ROUNDS,
     costs: 'receipts.lua costs Redis',
     per: 'a final receipt',
   });

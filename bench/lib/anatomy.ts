@@ -22,10 +22,9 @@ export interface AnatomyOptions<V extends AnatomyVariant> {
   readonly measure: (source: string) => Promise<number>;
   /** Where a variant's statement was looked for, for the report of one that is gone. */
   readonly lookedIn: string;
-  /** The bench's settings, written into its result beside the parts. */
-  readonly settings: Readonly<Record<string, number>>;
-  /** The command that reproduces the run. */
-  readonly command: string;
+  /** Messages a script call (BENCH_BATCH) and calls a run (BENCH_ROUNDS), written into the result with the command that repeats it. */
+  readonly batch: number;
+  readonly rounds: number;
   /** The summary line's words before the whole script's figure, e.g. "admit.lua costs Redis". */
   readonly costs: string;
   /** What the figure is per, e.g. "a message". */
@@ -51,7 +50,8 @@ export async function runAnatomy<V extends AnatomyVariant>(o: AnatomyOptions<V>)
     const m = median(xs);
     return { variant: v.name, what: v.what, redisCpuMicrosPerMessage: xs, median: m, ...(v.name === 'script' ? {} : { partCostsMicros: Math.round((whole - m) * 10) / 10 }) };
   });
-  const result = { bench: o.bench, ...environment(), ...o.settings, repeats: o.repeats, parts, command: o.command };
+  const command = `BENCH_BATCH=${o.batch} BENCH_ROUNDS=${o.rounds} BENCH_REPEATS=${o.repeats} npm run bench:${o.bench}`;
+  const result = { bench: o.bench, ...environment(), batch: o.batch, rounds: o.rounds, repeats: o.repeats, parts, command };
   const path = writeResult(o.bench, result);
   console.log(JSON.stringify(result, null, 2));
   const line = parts

@@ -8,7 +8,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { REDIS_URL } from './env.js';
 
 export class RedisProxy {
-  private readonly pairs: { client: Socket; upstream: Socket }[] = [];
+  private readonly pairs = new Set<{ readonly client: Socket; readonly upstream: Socket }>();
   private held = false;
 
   private constructor(private readonly server: Server) {}
@@ -20,13 +20,16 @@ export class RedisProxy {
     const proxy = new RedisProxy(server);
     server.on('connection', (client) => {
       const upstream = connect(Number(target.port || 6379), target.hostname);
-      proxy.pairs.push({ client, upstream });
+      const pair = { client, upstream };
+      proxy.pairs.add(pair);
       if (proxy.held) client.pause();
       client.on('data', (d) => upstream.write(d));
       upstream.on('data', (d) => client.write(d));
+      // A connection the appliance closes (a reconnect) leaves the list.
       const close = (): void => {
         client.destroy();
         upstream.destroy();
+        proxy.pairs.delete(pair);
       };
       client.on('close', close);
       upstream.on('close', close);

@@ -129,6 +129,15 @@ local function materialize(id)
   write_waiting(id, 'queued', nil, core, xg, j, ra, eb)
   return true
 end
+-- How every step that meets a message by id reads it: HMGET of its hash's fields (the first 'st',
+-- which every hash has) and its key, the hash written first from its record when it still waits.
+-- The record is looked for only when the hash is missing: one HGET for those, none for the others.
+local function hash_of(id, ...)
+  local k = mkey(id)
+  local v = redis.call('HMGET', k, ...)
+  if not v[1] and materialize(id) then v = redis.call('HMGET', k, ...) end
+  return v, k
+end
 
 -- A message's core: what admission knows of it and later steps only read, packed into one hash
 -- field (k), its values joined by \31 (the unit separator, which none of them holds: ids, names

@@ -48,8 +48,7 @@ local function oc_abandon(id, k, why)
     att.st = why
     redis.call('HSET', k, 'a' .. n, cjson.encode(att))
   end
-  materialize(mid)
-  cancel_unsent(mid, redis.call('HGET', mkey(mid), 'st'))
+  cancel_unsent(mid, hash_of(mid, 'st')[1])
   redis.call('HSET', k, 'mid', '')
 end
 

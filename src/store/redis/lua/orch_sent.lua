@@ -11,10 +11,7 @@ if v[1] ~= 'sending' or v[2] ~= TOKEN then
   -- go. Unless it is the message the chain recorded and waits on: a send claimed twice (its
   -- process presumed dead) made one message under the planned id, and both claims record it.
   local mid = ARGV[10]
-  if ARGV[7] == 'admitted' and mid ~= v[6] then
-    materialize(mid)
-    if cancel_unsent(mid, redis.call('HGET', mkey(mid), 'st')) then flush_events() end
-  end
+  if ARGV[7] == 'admitted' and mid ~= v[6] and cancel_unsent(mid, hash_of(mid, 'st')[1]) then flush_events() end
   return 'stale'
 end
 local skipped = cjson.decode(ARGV[6])
@@ -34,10 +31,8 @@ local sq = tonumber(v[2]) + 1
 redis.call('HSET', k, 'st', 'inflight', 'mid', MID, 'pm', '', 'sq', sq, 'sp', (tonumber(v[4]) or 0) + PRICE)
 redis.call('ZADD', P .. 'timers', NOW + tonumber(v[5]), 'o|' .. ID .. '|' .. sq)
 -- From now on finalize() tells the chain; a message already final is told here, the same way.
-local mk = mkey(MID)
--- A step's message admitted to wait in its queue gets its hash now, to be told it belongs to the chain.
-materialize(MID)
-local m = redis.call('HMGET', mk, 'st', 'err', 'k', 'o')
+-- A step's message admitted to wait in its queue gets its hash now (hash_of), to be told it belongs to the chain.
+local m, mk = hash_of(MID, 'st', 'err', 'k', 'o')
 if m[1] and FINAL[m[1]] then
   local billed = 0
   if m[1] == 'delivered' then billed = tonumber((select(3, core(mk, m[3])))) or 0 end

@@ -3,9 +3,7 @@
 --      [8] scheduleAt ms (0 keep), [9] expireAt ms (0 keep), [10] registered_delivery ('' keep)
 -- out: 1 replaced, 0 not replaceable, -1 unknown to this account
 local ACCT, ID = ARGV[4], ARGV[5]
-local k = mkey(ID)
-materialize(ID)
-local v = redis.call('HMGET', k, 'st', 'k', 'xg')
+local v, k = hash_of(ID, 'st', 'k', 'xg')
 if not v[1] then return -1 end
 local acct, up, pr, exp0, t0, bt, sa, rd, cur, cp, nw, wh = core(k, v[2])
 if acct ~= ACCT then return -1 end

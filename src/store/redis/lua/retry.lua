@@ -7,9 +7,7 @@ local gaveUp = 0
 for i = 0, N - 1 do
   local o = 6 + i * 3
   local id, due, err = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
-  local k = mkey(id)
-  local v = redis.call('HMGET', k, 'st', 'att')
-  if not v[1] and materialize(id) then v = redis.call('HMGET', k, 'st', 'att') end
+  local v, k = hash_of(id, 'st', 'att')
   if v[1] == 'sending' or v[1] == 'queued' then
     if (tonumber(v[2]) or 0) >= MAX then
       finalize(id, 'failed', err, 'UNDELIV', '000', nil)

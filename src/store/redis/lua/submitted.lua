@@ -27,12 +27,9 @@ local mapped = {}
 for i = 0, N - 1 do
   local o = 5 + i * 2
   local id, umids = ARGV[o + 1], ARGV[o + 2]
-  local k = mkey(id)
-  local v = redis.call('HMGET', k, 'st', 'eb', 'seq')
-  -- Every step that meets a message by id writes its hash if it still waits (common.lua
-  -- materialize). The dispatcher's take has always done so before a send; here it is one read
-  -- of a hash that is missing, and only then.
-  if not v[1] and materialize(id) then v = redis.call('HMGET', k, 'st', 'eb', 'seq') end
+  -- The dispatcher's take wrote the hash of a message that waited before its send; hash_of
+  -- (common.lua) writes it here only for one that never went through a take.
+  local v, k = hash_of(id, 'st', 'eb', 'seq')
   local st = v[1]
   -- Only the response that moves the message to submitted maps its ids: the mapping leaves with
   -- the hash (finalize() lists the ids of field sb), so a mapping written for a message already

@@ -28,8 +28,7 @@ local T = P .. 'timers'
 -- message gets the upstream's own receipt or this one (looked at again in 30 s).
 -- gid: the validity group the timer belongs to (a message that left it has a timer of its own).
 local function expire_at_validity(id, gid)
-  materialize(id)
-  local v = redis.call('HMGET', mkey(id), 'st', 'xg')
+  local v = hash_of(id, 'st', 'xg')
   local st = v[1]
   if gid and v[2] ~= gid then return end
   if gid and st == 'sending' then
