@@ -30,9 +30,9 @@
  *                                               queue depth, script round trips, windows in flight)
  */
 import { Redis } from 'ioredis';
-import { BENCH_UPSTREAM, CLICKHOUSE_URL, REDIS_URL, checkBuilt, dropDatabase, queueLeft, redisServerInfo, startAppliance, PROCESSES, APPLIANCE_PREFIX } from './lib/harness.js';
+import { BENCH_UPSTREAM, CLICKHOUSE_URL, REDIS_URL, checkBuilt, clickhousePid, dropDatabase, queueLeft, redisServerInfo, startAppliance, PROCESSES, APPLIANCE_PREFIX } from './lib/harness.js';
 import { LeanEsme, refusals, submitTemplate, total } from './lib/lean-esme.js';
-import { cpuSeconds, environment, peakRssMiB, percentile, pidListeningOn, writeResult } from './lib/report.js';
+import { cpuSeconds, environment, peakRssMiB, percentile, writeResult } from './lib/report.js';
 import { createClickHouse } from '../src/store/clickhouse/index.js';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -227,9 +227,7 @@ async function main(): Promise<void> {
   };
   const redis0 = await redisServerInfo();
   // ClickHouse's server shares the cores too (its inserts and merges; the drain's count queries are the bench's own).
-  const chUrl = new URL(CLICKHOUSE_URL);
-  const chLocal = ['127.0.0.1', 'localhost', '[::1]'].includes(chUrl.hostname);
-  const pids = { app: started.app.pid ?? 0, sim: started.sim.pid ?? 0, redis: redis0.pid ?? 0, clickhouse: (chLocal ? pidListeningOn(Number(chUrl.port || 8123)) : undefined) ?? 0 };
+  const pids = { app: started.app.pid ?? 0, sim: started.sim.pid ?? 0, redis: redis0.pid ?? 0, clickhouse: clickhousePid() ?? 0 };
   const esmes: LeanEsme[] = [];
   try {
     const tracker = new Tracker();

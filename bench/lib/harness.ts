@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { createClickHouse } from '../../src/store/clickhouse/index.js';
 import { quoteIdent } from '../../src/store/clickhouse/schema.js';
 import { Keys } from '../../src/store/redis/keys.js';
+import { pidListeningOn } from './report.js';
 
 /** The appliance's one upstream: the SMSC simulator. */
 export const BENCH_UPSTREAM = 'sim';
@@ -240,6 +241,16 @@ export async function redisServerInfo(): Promise<{ pid: number | undefined; aofR
   } finally {
     r.disconnect();
   }
+}
+
+/**
+ * The local ClickHouse server's pid (to read its CPU from /proc: its inserts and merges share the
+ * cores), or undefined when CLICKHOUSE_URL is another machine's or its process is not visible.
+ */
+export function clickhousePid(): number | undefined {
+  const url = new URL(CLICKHOUSE_URL);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) return undefined;
+  return pidListeningOn(Number(url.port || 8123));
 }
 
 /**

@@ -1,10 +1,27 @@
 /**
- * One autocannon run, in this process, against a server in another: the server's CPU and peak RSS
- * from /proc, autocannon's own CPU beside them, and the non-2xx answers counted apart from the
- * latency figures (autocannon's excludeErrorStats).
+ * One autocannon run, in this process, against a server in another: the server's CPU (in user
+ * mode and in the kernel) and peak RSS from /proc, autocannon's own CPU beside them, the CPU of
+ * the Redis and ClickHouse servers it uses when given, each also in µs a 2xx answer (where a
+ * request's CPU goes: docs/scaling.md), and the non-2xx answers counted apart from the latency
+ * figures (autocannon's excludeErrorStats).
  */
 import autocannon from 'autocannon';
-import { cpuSeconds, peakRssMiB } from './report.js';
+import { cpuSeconds, cpuTimes, peakRssMiB } from './report.js';
+
+/** Servers beside the one under load whose CPU the run counts too (pids; undefined: not counted). */
+export interface Beside {
+  readonly redis?: number | undefined;
+  readonly clickhouse?: number | undefined;
+}
+
+/** CPU µs a 2xx answer, by process (redis and clickhouse when counted). */
+export interface MicrosPerAnswer {
+  readonly serverUser: number;
+  readonly serverKernel: number;
+  readonly redis?: number;
+  readonly clickhouse?: number;
+  readonly generator: number;
+}
 
 export interface LoadFigures {
   readonly seconds: number;
@@ -22,12 +39,19 @@ export interface LoadFigures {
   readonly serverPeakRssMiB: number | undefined;
   readonly serverCpuSeconds: number;
   readonly generatorCpuSeconds: number;
+  readonly redisCpuSeconds?: number;
+  readonly clickhouseCpuSeconds?: number;
+  readonly cpuMicrosPerAnswer: MicrosPerAnswer;
 }
 
+const round1 = (n: number): number => Math.round(n * 10) / 10;
+
 /** One autocannon run against `url`, measuring the server process `pid` and this one. */
-export async function load(url: string, pid: number, opts: Partial<autocannon.Options>, seconds: number): Promise<LoadFigures> {
+export async function load(url: string, pid: number, opts: Partial<autocannon.Options>, seconds: number, beside: Beside = {}): Promise<LoadFigures> {
   const cpu0 = process.cpuUsage();
-  const server0 = cpuSeconds(pid) ?? 0;
+  const server0 = cpuTimes(pid) ?? { user: 0, system: 0 };
+  const redis0 = beside.redis === undefined ? undefined : cpuSeconds(beside.redis);
+  const clickhouse0 = beside.clickhouse === undefined ? undefined : cpuSeconds(beside.clickhouse);
   const r = await autocannon({
     url,
     duration: seconds,
@@ -36,6 +60,11 @@ export async function load(url: string, pid: number, opts: Partial<autocannon.Op
     ...opts,
   });
   const gen = process.cpuUsage(cpu0);
+  const server1 = cpuTimes(pid) ?? server0;
+  const redis = beside.redis === undefined || redis0 === undefined ? undefined : (cpuSeconds(beside.redis) ?? redis0) - redis0;
+  const clickhouse = beside.clickhouse === undefined || clickhouse0 === undefined ? undefined : (cpuSeconds(beside.clickhouse) ?? clickhouse0) - clickhouse0;
+  const generator = (gen.user + gen.system) / 1e6;
+  const perAnswer = (cpu: number): number => round1((cpu * 1e6) / Math.max(1, r['2xx']));
   const statuses: Record<string, number> = {};
   for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) statuses[code] = s.count ?? 0;
   return {
@@ -50,14 +79,46 @@ export async function load(url: string, pid: number, opts: Partial<autocannon.Op
     p99Ms: r.latency.p99,
     maxMs: r.latency.max,
     serverPeakRssMiB: peakRssMiB(pid),
-    serverCpuSeconds: Math.round(((cpuSeconds(pid) ?? 0) - server0) * 10) / 10,
-    generatorCpuSeconds: Math.round(((gen.user + gen.system) / 1e6) * 10) / 10,
+    serverCpuSeconds: round1(server1.user + server1.system - server0.user - server0.system),
+    generatorCpuSeconds: round1(generator),
+    ...(redis === undefined ? {} : { redisCpuSeconds: round1(redis) }),
+    ...(clickhouse === undefined ? {} : { clickhouseCpuSeconds: round1(clickhouse) }),
+    cpuMicrosPerAnswer: {
+      serverUser: perAnswer(server1.user - server0.user),
+      serverKernel: perAnswer(server1.system - server0.system),
+      ...(redis === undefined ? {} : { redis: perAnswer(redis) }),
+      ...(clickhouse === undefined ? {} : { clickhouse: perAnswer(clickhouse) }),
+      generator: perAnswer(generator),
+    },
   };
+}
+
+/** The same figures a message, when each 2xx answer carried `messagesPerAnswer` of them (HTTP batches). */
+export function microsPerMessage(m: MicrosPerAnswer, messagesPerAnswer: number): MicrosPerAnswer {
+  const f = (v: number): number => Math.round((v / Math.max(1, messagesPerAnswer)) * 100) / 100;
+  return {
+    serverUser: f(m.serverUser),
+    serverKernel: f(m.serverKernel),
+    ...(m.redis === undefined ? {} : { redis: f(m.redis) }),
+    ...(m.clickhouse === undefined ? {} : { clickhouse: f(m.clickhouse) }),
+    generator: f(m.generator),
+  };
+}
+
+/** "server 19.4 user + 5.4 kernel, Redis 12.9, ClickHouse 1.6, generator 12.5": CPU µs a 2xx answer. */
+export function microsLine(m: MicrosPerAnswer): string {
+  return (
+    `server ${m.serverUser} user + ${m.serverKernel} kernel` +
+    (m.redis === undefined ? '' : `, Redis ${m.redis}`) +
+    (m.clickhouse === undefined ? '' : `, ClickHouse ${m.clickhouse}`) +
+    `, generator ${m.generator}`
+  );
 }
 
 export function summary(name: string, f: LoadFigures): string {
   return (
     `${name}: ${f.acceptedPerSecond} 2xx/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, non-2xx ${f.non2xx} ${JSON.stringify(f.statuses)}, ` +
-    `errors ${f.connectionErrors}, server peak RSS ${f.serverPeakRssMiB ?? '?'} MiB, server CPU ${f.serverCpuSeconds}s, generator CPU ${f.generatorCpuSeconds}s of ${f.seconds}s`
+    `errors ${f.connectionErrors}, server peak RSS ${f.serverPeakRssMiB ?? '?'} MiB, server CPU ${f.serverCpuSeconds}s, generator CPU ${f.generatorCpuSeconds}s of ${f.seconds}s; ` +
+    `CPU µs a 2xx answer: ${microsLine(f.cpuMicrosPerAnswer)}`
   );
 }

@@ -45,19 +45,34 @@ export function peakRssMiB(pid: number): number | undefined {
   return Math.round(childrenOf(pid).reduce((sum, c) => sum + (one(c) ?? 0), own) / 1024);
 }
 
-/** CPU seconds (user+system) a process and its live children have used so far, from /proc/<pid>/stat. */
-export function cpuSeconds(pid: number): number | undefined {
-  const one = (p: number): number | undefined => {
+/**
+ * CPU seconds a process and its live children have used so far, in user mode and in the kernel,
+ * from /proc/<pid>/stat (utime, stime).
+ */
+export function cpuTimes(pid: number): { readonly user: number; readonly system: number } | undefined {
+  const one = (p: number): { user: number; system: number } | undefined => {
     try {
       const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      return (Number(fields[11]) + Number(fields[12])) / 100;
+      return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
     } catch {
       return undefined;
     }
   };
   const own = one(pid);
   if (own === undefined) return undefined;
-  return childrenOf(pid).reduce((sum, c) => sum + (one(c) ?? 0), own);
+  for (const c of childrenOf(pid)) {
+    const t = one(c);
+    if (t === undefined) continue;
+    own.user += t.user;
+    own.system += t.system;
+  }
+  return own;
+}
+
+/** CPU seconds (user+system) a process and its live children have used so far. */
+export function cpuSeconds(pid: number): number | undefined {
+  const t = cpuTimes(pid);
+  return t === undefined ? undefined : t.user + t.system;
 }
 
 /**
