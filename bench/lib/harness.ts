@@ -126,15 +126,44 @@ export const PROCESSES = Number(process.env['BENCH_PROCESSES'] ?? 1);
  */
 export const SEND_BESIDE = process.env['BENCH_SEND'] === '1';
 const APP_NODE_ARGS = process.env['BENCH_APP_NODE_ARGS'] ?? '';
+/**
+ * BENCH_CONFIG: a JSON object merged, object by object, over the config the bench gives the
+ * appliance, to measure a setting with the same bench:
+ * BENCH_CONFIG='{"clickhouse":{"batchRows":50000}}' npm run bench:e2e. Bad JSON or a non-object
+ * stops the bench before it starts anything.
+ */
+const CONFIG_OVERRIDE: Record<string, unknown> = (() => {
+  const raw = process.env['BENCH_CONFIG'];
+  if (raw === undefined || raw.trim() === '') return {};
+  const parsed: unknown = JSON.parse(raw);
+  if (!isRecord(parsed)) throw new Error('BENCH_CONFIG must be a JSON object');
+  return parsed;
+})();
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `over` merged into `base`: objects merged key by key, anything else (arrays too) replaced. */
+function merged(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isRecord(b) && isRecord(v) ? merged(b, v) : v;
+  }
+  return out;
+}
 /** BENCH_SIM_NODE_ARGS: Node options for the SMSC simulator ("--cpu-prof --cpu-prof-dir=/tmp/simprof" profiles it). */
 const SIM_NODE_ARGS = (process.env['BENCH_SIM_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 /**
  * What a bench's reproduce command starts with when the appliance was run otherwise than make
- * start runs it: BENCH_PROCESSES, BENCH_APP_NODE_ARGS (so a figure measured with extra Node
- * options says so in its JSON).
+ * start runs it: BENCH_PROCESSES, BENCH_APP_NODE_ARGS, BENCH_CONFIG (so a figure measured with extra Node
+ * options or settings says so in its JSON).
  */
 export const APPLIANCE_PREFIX =
-  (PROCESSES === 1 ? '' : `BENCH_PROCESSES=${PROCESSES} `) + (APP_NODE_ARGS.trim() === '' ? '' : `BENCH_APP_NODE_ARGS='${APP_NODE_ARGS.trim()}' `);
+  (PROCESSES === 1 ? '' : `BENCH_PROCESSES=${PROCESSES} `) +
+  (APP_NODE_ARGS.trim() === '' ? '' : `BENCH_APP_NODE_ARGS='${APP_NODE_ARGS.trim()}' `) +
+  (Object.keys(CONFIG_OVERRIDE).length === 0 ? '' : `BENCH_CONFIG='${JSON.stringify(CONFIG_OVERRIDE)}' `);
 
 /** scripts/node-args: the Node options the appliance runs with, one a word, # comments left out. */
 export function applianceNodeArgs(): string[] {
@@ -173,7 +202,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Started> 
   };
   const dir = mkdtempSync(join(tmpdir(), 'catalyst-bench-'));
   const cfgPath = join(dir, 'config.json');
-  writeFileSync(cfgPath, JSON.stringify(config));
+  writeFileSync(cfgPath, JSON.stringify(merged(config, CONFIG_OVERRIDE)));
   const sim = spawn(process.execPath, [...SIM_NODE_ARGS, '--import', 'tsx', 'src/sim/smsc-main.ts'], {
     env: { ...process.env, CATALYST_SIM_PORT: String(simPort), CATALYST_SIM_RECEIPT_DELAY_MS: '50', CATALYST_LOG_LEVEL: 'warn', ...(opts.holdSubmits === true ? { CATALYST_SIM_HOLD_SUBMITS: '1' } : {}) },
     stdio: ['ignore', 'ignore', 'inherit'],
