@@ -11,7 +11,7 @@
  *   BENCH_SECONDS=15 BENCH_CONNECTIONS=8 BENCH_BATCH=1000 npm run bench:http-batch
  */
 import { BENCH_API_KEY, checkBuilt, clickhousePid, redisServerInfo, startAppliance, PROCESSES, APPLIANCE_PREFIX, SEND_BESIDE } from './lib/harness.js';
-import { load, microsLine, microsPerMessage, summary } from './lib/load.js';
+import { cpuPer, load, microsLine, summary } from './lib/load.js';
 import { environment, writeResult } from './lib/report.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 15);
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     unparsableAnswers: counted.unparsable,
     requestsPerSecond: Math.round((figures.accepted / figures.seconds) * 10) / 10,
     requests: figures,
-    cpuMicrosPerMessage: microsPerMessage(figures.cpuMicrosPerAnswer, counted.submitted / Math.max(1, figures.accepted)),
+    cpuMicrosPerMessage: cpuPer(figures.cpu, counted.submitted),
     command: `${APPLIANCE_PREFIX}${SEND_BESIDE ? 'BENCH_SEND=1 ' : ''}BENCH_SECONDS=${SECONDS} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_BATCH=${BATCH} npm run bench:http-batch`,
   };
   const path = writeResult('http-batch', result);

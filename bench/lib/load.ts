@@ -14,8 +14,12 @@ export interface Beside {
   readonly clickhouse?: number | undefined;
 }
 
-/** CPU µs a 2xx answer, by process (redis and clickhouse when counted). */
-export interface MicrosPerAnswer {
+/**
+ * CPU by process over the run: the server in user mode and in the kernel, Redis and ClickHouse
+ * when counted, the generator. In seconds (LoadFigures.cpu), or in µs a 2xx answer or a message
+ * (cpuPer).
+ */
+export interface CpuSplit {
   readonly serverUser: number;
   readonly serverKernel: number;
   readonly redis?: number;
@@ -39,12 +43,14 @@ export interface LoadFigures {
   readonly serverPeakRssMiB: number | undefined;
   readonly serverCpuSeconds: number;
   readonly generatorCpuSeconds: number;
-  readonly redisCpuSeconds?: number;
-  readonly clickhouseCpuSeconds?: number;
-  readonly cpuMicrosPerAnswer: MicrosPerAnswer;
+  /** CPU seconds by process. */
+  readonly cpu: CpuSplit;
+  /** The same in µs a 2xx answer. */
+  readonly cpuMicrosPerAnswer: CpuSplit;
 }
 
 const round1 = (n: number): number => Math.round(n * 10) / 10;
+const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 /** One autocannon run against `url`, measuring the server process `pid` and this one. */
 export async function load(url: string, pid: number, opts: Partial<autocannon.Options>, seconds: number, beside: Beside = {}): Promise<LoadFigures> {
@@ -64,7 +70,13 @@ export async function load(url: string, pid: number, opts: Partial<autocannon.Op
   const redis = beside.redis === undefined || redis0 === undefined ? undefined : (cpuSeconds(beside.redis) ?? redis0) - redis0;
   const clickhouse = beside.clickhouse === undefined || clickhouse0 === undefined ? undefined : (cpuSeconds(beside.clickhouse) ?? clickhouse0) - clickhouse0;
   const generator = (gen.user + gen.system) / 1e6;
-  const perAnswer = (cpu: number): number => round1((cpu * 1e6) / Math.max(1, r['2xx']));
+  const cpu: CpuSplit = {
+    serverUser: round2(server1.user - server0.user),
+    serverKernel: round2(server1.system - server0.system),
+    ...(redis === undefined ? {} : { redis: round2(redis) }),
+    ...(clickhouse === undefined ? {} : { clickhouse: round2(clickhouse) }),
+    generator: round2(generator),
+  };
   const statuses: Record<string, number> = {};
   for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) statuses[code] = s.count ?? 0;
   return {
@@ -81,32 +93,25 @@ export async function load(url: string, pid: number, opts: Partial<autocannon.Op
     serverPeakRssMiB: peakRssMiB(pid),
     serverCpuSeconds: round1(server1.user + server1.system - server0.user - server0.system),
     generatorCpuSeconds: round1(generator),
-    ...(redis === undefined ? {} : { redisCpuSeconds: round1(redis) }),
-    ...(clickhouse === undefined ? {} : { clickhouseCpuSeconds: round1(clickhouse) }),
-    cpuMicrosPerAnswer: {
-      serverUser: perAnswer(server1.user - server0.user),
-      serverKernel: perAnswer(server1.system - server0.system),
-      ...(redis === undefined ? {} : { redis: perAnswer(redis) }),
-      ...(clickhouse === undefined ? {} : { clickhouse: perAnswer(clickhouse) }),
-      generator: perAnswer(generator),
-    },
+    cpu,
+    cpuMicrosPerAnswer: cpuPer(cpu, r['2xx']),
   };
 }
 
-/** The same figures a message, when each 2xx answer carried `messagesPerAnswer` of them (HTTP batches). */
-export function microsPerMessage(m: MicrosPerAnswer, messagesPerAnswer: number): MicrosPerAnswer {
-  const f = (v: number): number => Math.round((v / Math.max(1, messagesPerAnswer)) * 100) / 100;
+/** CPU seconds by process as µs for each of `count` (2xx answers, or the messages they carried). */
+export function cpuPer(cpu: CpuSplit, count: number): CpuSplit {
+  const f = (seconds: number): number => round2((seconds * 1e6) / Math.max(1, count));
   return {
-    serverUser: f(m.serverUser),
-    serverKernel: f(m.serverKernel),
-    ...(m.redis === undefined ? {} : { redis: f(m.redis) }),
-    ...(m.clickhouse === undefined ? {} : { clickhouse: f(m.clickhouse) }),
-    generator: f(m.generator),
+    serverUser: f(cpu.serverUser),
+    serverKernel: f(cpu.serverKernel),
+    ...(cpu.redis === undefined ? {} : { redis: f(cpu.redis) }),
+    ...(cpu.clickhouse === undefined ? {} : { clickhouse: f(cpu.clickhouse) }),
+    generator: f(cpu.generator),
   };
 }
 
-/** "server 19.4 user + 5.4 kernel, Redis 12.9, ClickHouse 1.6, generator 12.5": CPU µs a 2xx answer. */
-export function microsLine(m: MicrosPerAnswer): string {
+/** "server 19.4 user + 5.4 kernel, Redis 12.9, ClickHouse 1.6, generator 12.5" (µs). */
+export function microsLine(m: CpuSplit): string {
   return (
     `server ${m.serverUser} user + ${m.serverKernel} kernel` +
     (m.redis === undefined ? '' : `, Redis ${m.redis}`) +
